@@ -1,0 +1,203 @@
+/*
+ * otelc/config.h: options for otelc_init().
+ *
+ * Precedence, highest first: what the program sets in the struct, the
+ * environment (OTEL_* and OTELC_* variables), the defaults. The usual pattern:
+ *
+ *     otelc_options_t o;
+ *     otelc_options_init(&o);            // defaults, then the environment
+ *     o.service_name = "order-gateway";  // the program's word is final
+ *     if (otelc_init(&o) != OTELC_OK) ...
+ *
+ * otelc_init(NULL) does the first two steps itself. A bad environment value is
+ * reported once on stderr with the variable's name, and the default is kept:
+ * an application never fails to start because of a typo.
+ *
+ * Strings in the struct are borrowed: otelc_init() copies all it keeps, so they
+ * need to live only until it returns. Strings that otelc_options_from_env()
+ * stores point into the environment (getenv) and are valid as long as the
+ * environment is not changed.
+ */
+#ifndef OTELC_CONFIG_H
+#define OTELC_CONFIG_H
+
+#include <otelc/attr.h>
+#include <otelc/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct otelc_exporter;
+
+/* Built-in samplers, named as in OTEL_TRACES_SAMPLER. */
+typedef enum otelc_sampler_kind {
+    OTELC_SAMPLER_PARENTBASED_ALWAYS_ON = 0, /* default */
+    OTELC_SAMPLER_ALWAYS_ON = 1,
+    OTELC_SAMPLER_ALWAYS_OFF = 2,
+    OTELC_SAMPLER_TRACEIDRATIO = 3,
+    OTELC_SAMPLER_PARENTBASED_ALWAYS_OFF = 4,
+    OTELC_SAMPLER_PARENTBASED_TRACEIDRATIO = 5,
+    OTELC_SAMPLER_CUSTOM = 6, /* options.sampler_fn decides */
+} otelc_sampler_kind_t;
+
+/* What a sampler answers. Non-recording spans are not exported. */
+typedef enum otelc_sampling_decision {
+    OTELC_SAMPLING_DROP = 0,
+    OTELC_SAMPLING_RECORD_AND_SAMPLE = 2,
+} otelc_sampling_decision_t;
+
+/*
+ * A user sampler. `parent` is the parent span context or NULL for a root span;
+ * `trace_id` is the trace the new span belongs to. Called on the application
+ * thread that starts the span, so it must be fast and thread-safe.
+ */
+typedef otelc_sampling_decision_t (*otelc_sampler_fn)(void *arg, const otelc_span_context_t *parent,
+                                                      const uint8_t trace_id[OTELC_TRACE_ID_SIZE],
+                                                      const char *name, size_t name_len, int kind,
+                                                      const otelc_attr_t *attrs, size_t n_attrs);
+
+/* Overflow policy when a thread's buffer is full (OTELC_OVERFLOW). */
+typedef enum otelc_overflow {
+    OTELC_OVERFLOW_DROP = 0,  /* count the record as dropped and return at once (default) */
+    OTELC_OVERFLOW_BLOCK = 1, /* wait for room, at most block_timeout_ms, then drop */
+} otelc_overflow_t;
+
+/* Propagators (OTEL_PROPAGATORS), as bit flags. */
+#define OTELC_PROPAGATOR_TRACECONTEXT 0x1u
+#define OTELC_PROPAGATOR_BAGGAGE 0x2u
+#define OTELC_PROPAGATOR_B3 0x4u      /* single header `b3` */
+#define OTELC_PROPAGATOR_B3MULTI 0x8u /* X-B3-TraceId, X-B3-SpanId, X-B3-Sampled, ... */
+
+/*
+ * Batch processor settings: OTEL_BSP_* for spans, OTEL_BLRP_* for logs. The
+ * defaults are those of the OpenTelemetry specification (2048, 5000 ms,
+ * 30000 ms, 512 for spans; 2048, 1000 ms, 30000 ms, 512 for logs).
+ */
+typedef struct otelc_batch_options {
+    uint32_t max_queue_size;        /* records waiting to be exported, per signal */
+    uint32_t schedule_delay_ms;     /* longest wait before a partial batch is exported */
+    uint32_t export_timeout_ms;     /* longest one export call may take */
+    uint32_t max_export_batch_size; /* records in one export call; <= max_queue_size */
+} otelc_batch_options_t;
+
+/*
+ * Limits of the OpenTelemetry specification (OTEL_SPAN_*_LIMIT,
+ * OTEL_ATTRIBUTE_*_LIMIT, OTEL_LOGRECORD_*_LIMIT). What is over a count limit
+ * is dropped and counted in the record's dropped_*_count; strings and byte
+ * values over the length limit are truncated (UTF-8 safe). UINT32_MAX means
+ * "no limit".
+ */
+typedef struct otelc_limits {
+    uint32_t attribute_count;        /* default 128 */
+    uint32_t attribute_value_length; /* default UINT32_MAX */
+    uint32_t event_count;            /* spans only, default 128 */
+    uint32_t link_count;             /* spans only, default 128 */
+    uint32_t attributes_per_event;   /* spans only, default 128 */
+    uint32_t attributes_per_link;    /* spans only, default 128 */
+} otelc_limits_t;
+
+typedef struct otelc_options {
+    /* OTEL_SDK_DISABLED: every call becomes a no-op; nothing is exported. */
+    bool disabled;
+
+    /* Resource. OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES (key=value,...,
+     * values percent-decoded). service_name wins over a service.name given in
+     * resource_attributes; the default is "unknown_service:<executable>". */
+    const char *service_name;
+    const char *service_version; /* OTELC_SERVICE_VERSION, or service.version in the list */
+    const char *resource_attributes;
+
+    /* Exporters by name, comma-separated: console, none, and any name given to
+     * otelc_exporter_factory_register(). OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER.
+     * Default "console" for both. */
+    const char *traces_exporter;
+    const char *logs_exporter;
+
+    /* Exporter instances made by the program. Each receives the signals its
+     * ops declare, in addition to the named ones. otelc_init() takes ownership:
+     * it shuts them down and destroys them, even when init fails. */
+    struct otelc_exporter **exporters;
+    size_t n_exporters;
+
+    otelc_batch_options_t spans_batch; /* OTEL_BSP_* */
+    otelc_batch_options_t logs_batch;  /* OTEL_BLRP_* */
+    otelc_limits_t span_limits;        /* OTEL_SPAN_*, OTEL_ATTRIBUTE_* */
+    otelc_limits_t log_limits;         /* OTEL_LOGRECORD_*, OTEL_ATTRIBUTE_* */
+
+    /* OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG (ratio in [0, 1], default 1). */
+    otelc_sampler_kind_t sampler;
+    double sampler_ratio;
+    otelc_sampler_fn sampler_fn; /* with OTELC_SAMPLER_CUSTOM */
+    void *sampler_arg;
+
+    /* OTEL_PROPAGATORS, default tracecontext,baggage. */
+    unsigned propagators;
+
+    /* OTELC_OVERFLOW=drop|block and OTELC_BLOCK_TIMEOUT_MS (default 100). */
+    otelc_overflow_t overflow;
+    uint32_t block_timeout_ms;
+
+    /* Bytes of buffer per application thread, a power of two (OTELC_RING_SIZE).
+     * 0: derived from the queue sizes, see README "Queues and buffers". */
+    uint32_t ring_size;
+
+    /* Log levels as OpenTelemetry severity numbers (1..24; otelc/log.h).
+     * OTELC_LEVEL: the default minimum for every logger (default INFO).
+     * OTELC_LOGGER_LEVELS: "prefix=LEVEL,..." per logger name; the longest
+     * matching prefix wins ("trading=DEBUG,trading.risk=WARNING").
+     * OTELC_CONSOLE_LEVEL: the console exporter's own minimum (default: all
+     * that the loggers pass). OTELC_CONSOLE_COLOR: auto|always|never. */
+    int level;
+    const char *logger_levels;
+    int console_level;
+    int console_color; /* -1 auto (colour on a terminal), 0 never, 1 always */
+
+    /* OTELC_MASK_KEYS: attribute keys whose values are replaced by
+     * "***MASKED***" in logs and spans (exact match, case-insensitive),
+     * comma-separated. Default: api_key,api_secret,password,token,secret,
+     * credentials,private_key,encryption_key. An empty string masks nothing. */
+    const char *mask_keys;
+
+    /* OTELC_STATS=1: print a one-line summary on stderr at shutdown. */
+    bool print_stats;
+
+    /* OTEL_LOG_LEVEL: otelc's own diagnostics on stderr: none, error, warn
+     * (default), info, debug. Each distinct problem is reported rate-limited. */
+    int diag_level;
+
+    /* Replaceable pieces. NULL means the built-in one. */
+    uint64_t (*clock_fn)(void *arg); /* wall clock, ns since the Unix epoch */
+    void *clock_arg;
+    /* Fills `trace_id` (when non-NULL) and `span_id` with random, non-zero ids. */
+    void (*id_fn)(void *arg, uint8_t *trace_id, uint8_t *span_id);
+    void *id_arg;
+} otelc_options_t;
+
+/* otelc's own diagnostic levels (OTEL_LOG_LEVEL). */
+#define OTELC_DIAG_NONE 0
+#define OTELC_DIAG_ERROR 1
+#define OTELC_DIAG_WARN 2
+#define OTELC_DIAG_INFO 3
+#define OTELC_DIAG_DEBUG 4
+
+/* Fills `opts` with the defaults. Never fails; NULL is ignored. */
+OTELC_API void otelc_options_default(otelc_options_t *opts);
+
+/*
+ * Overlays the OTEL_* and OTELC_* environment variables on `opts`. A value
+ * that does not parse is reported once on stderr (the variable, the value and
+ * what was expected) and the field keeps its value. Returns OTELC_OK, or
+ * OTELC_ERR_INVALID when at least one variable was rejected (the options are
+ * still usable).
+ */
+OTELC_API otelc_status_t otelc_options_from_env(otelc_options_t *opts);
+
+/* otelc_options_default() then otelc_options_from_env(); the status of the latter. */
+OTELC_API otelc_status_t otelc_options_init(otelc_options_t *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OTELC_CONFIG_H */

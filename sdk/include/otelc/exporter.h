@@ -1,0 +1,165 @@
+/*
+ * otelc/exporter.h: the plug-in interface between the pipeline and exporters.
+ *
+ * The pipeline thread assembles records into batches and hands each batch to
+ * every exporter that takes its signal. Each exporter runs on a worker thread
+ * of its own, behind a bounded queue, so that one slow or dead backend never
+ * delays another: when an exporter's queue is full, the batch is dropped for it
+ * and counted (reason "exporter").
+ *
+ * An exporter is a struct whose first member is `const otelc_exporter_ops_t *`
+ * (the "base struct first" pattern):
+ *
+ *     struct my_exporter { otelc_exporter_t base; int fd; };
+ *     static const otelc_exporter_ops_t my_ops = { "mine", OTELC_SIGNAL_LOGS, my_export, ... };
+ *
+ * Guarantees to an exporter: export() is never called concurrently on one
+ * instance, nor concurrently with force_flush(); shutdown() is called once,
+ * after the last export(); destroy() is called last. The batch and every
+ * pointer in it are valid only during the export() call and are read-only.
+ */
+#ifndef OTELC_EXPORTER_H
+#define OTELC_EXPORTER_H
+
+#include <otelc/attr.h>
+#include <otelc/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A string view into a batch; `ptr` is also NUL-terminated. */
+typedef struct otelc_str {
+    const char *ptr;
+    size_t len;
+} otelc_str_t;
+
+/* The resource every record of the process shares (service.name, ...). */
+typedef struct otelc_resource {
+    const otelc_attr_t *attrs; /* keys and string values are NUL-terminated */
+    size_t n_attrs;
+} otelc_resource_t;
+
+/* An instrumentation scope: a tracer's or a logger's name and version. */
+typedef struct otelc_scope_info {
+    otelc_str_t name;
+    otelc_str_t version; /* empty when unknown */
+} otelc_scope_info_t;
+
+typedef struct otelc_event_data {
+    uint64_t time_ns;
+    otelc_str_t name;
+    const otelc_attr_t *attrs;
+    uint32_t n_attrs;
+    uint32_t dropped_attrs;
+} otelc_event_data_t;
+
+typedef struct otelc_link_data {
+    otelc_span_context_t ctx;
+    const otelc_attr_t *attrs;
+    uint32_t n_attrs;
+    uint32_t dropped_attrs;
+} otelc_link_data_t;
+
+/* One finished span. Attribute values longer than the limit were truncated;
+ * masked values read "***MASKED***". */
+typedef struct otelc_span_data {
+    otelc_span_context_t ctx;
+    uint8_t parent_span_id[OTELC_SPAN_ID_SIZE]; /* all zero for a root span */
+    bool parent_is_remote;
+    otelc_str_t trace_state;
+    otelc_str_t name;
+    uint32_t kind; /* otelc_span_kind_t */
+    uint64_t start_ns, end_ns; /* ns since the Unix epoch */
+    uint32_t status_code;      /* otelc_status_code_t */
+    otelc_str_t status_message;
+    const otelc_scope_info_t *scope;
+    otelc_str_t correlation_id; /* empty when none; also attribute correlation.id */
+    const otelc_attr_t *attrs;
+    uint32_t n_attrs, dropped_attrs;
+    const otelc_event_data_t *events;
+    uint32_t n_events, dropped_events;
+    const otelc_link_data_t *links;
+    uint32_t n_links, dropped_links;
+} otelc_span_data_t;
+
+/* One log record. */
+typedef struct otelc_log_data {
+    uint64_t time_ns;          /* when it was emitted */
+    uint64_t observed_time_ns; /* the same: otelc observes at emit time */
+    int severity;              /* otelc_severity_t number, 1..24 */
+    otelc_str_t severity_text; /* "INFO", "WARN", ... */
+    otelc_str_t body;          /* the message */
+    otelc_str_t event_name;    /* empty when none */
+    const otelc_scope_info_t *scope; /* the logger: name = logger name */
+    otelc_span_context_t ctx;  /* trace and span of the thread's context; zero when none */
+    otelc_str_t correlation_id;
+    const otelc_attr_t *attrs; /* the record's own, then the bound fields */
+    uint32_t n_attrs, dropped_attrs;
+} otelc_log_data_t;
+
+/* What export() receives: records of one signal. */
+typedef struct otelc_batch {
+    otelc_signal_t signal;
+    const otelc_resource_t *resource;
+    const otelc_span_data_t *spans; /* signal == OTELC_SIGNAL_TRACES */
+    const otelc_log_data_t *logs;   /* signal == OTELC_SIGNAL_LOGS */
+    size_t n;
+} otelc_batch_t;
+
+typedef struct otelc_exporter otelc_exporter_t;
+
+typedef struct otelc_exporter_ops {
+    const char *name;     /* for diagnostics and statistics */
+    unsigned signals;     /* OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS */
+    /* Delivers a batch. OTELC_OK: every record is exported. Any other status:
+     * the whole batch counts as dropped by this exporter. `timeout_ms` is the
+     * export timeout of the signal; honour it. Required. */
+    otelc_status_t (*export_batch)(otelc_exporter_t *self, const otelc_batch_t *batch,
+                                   uint32_t timeout_ms);
+    /* Pushes out what the exporter buffers. Optional (NULL). */
+    otelc_status_t (*force_flush)(otelc_exporter_t *self, uint32_t timeout_ms);
+    /* Releases connections; no export follows. Optional. */
+    void (*shutdown)(otelc_exporter_t *self, uint32_t timeout_ms);
+    /* Frees the instance. Required. */
+    void (*destroy)(otelc_exporter_t *self);
+} otelc_exporter_ops_t;
+
+struct otelc_exporter {
+    const otelc_exporter_ops_t *ops;
+};
+
+/*
+ * Factories make exporters by name for OTEL_TRACES_EXPORTER and
+ * OTEL_LOGS_EXPORTER. `signal` is the one the name was given for; the same
+ * name in both lists makes one instance per signal. `options` is the
+ * otelc_options_t being applied. On success store the new exporter in *out.
+ */
+struct otelc_options;
+typedef otelc_status_t (*otelc_exporter_factory_fn)(const struct otelc_options *options,
+                                                    otelc_signal_t signal, otelc_exporter_t **out);
+
+/*
+ * Registers a factory under `name` (copied; lower-case, up to 31 bytes).
+ * Call before otelc_init(). Replaces a factory of the same name. Returns
+ * OTELC_ERR_FULL past 32 factories. Thread-safe.
+ */
+OTELC_API otelc_status_t otelc_exporter_factory_register(const char *name,
+                                                        otelc_exporter_factory_fn factory)
+    OTELC_WARN_UNUSED;
+
+/* The console exporter (human text on stderr or stdout), for direct use. */
+typedef struct otelc_console_options {
+    int min_severity; /* records below it are not printed */
+    int color;        /* -1 auto (a terminal), 0 never, 1 always */
+    int fd;           /* file descriptor to write to; default 1 (stdout) */
+} otelc_console_options_t;
+
+OTELC_API otelc_status_t otelc_console_exporter_create(const otelc_console_options_t *opts,
+                                                      otelc_exporter_t **out) OTELC_WARN_UNUSED;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OTELC_EXPORTER_H */

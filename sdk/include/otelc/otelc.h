@@ -1,0 +1,119 @@
+/*
+ * otelc/otelc.h: the whole public API of otelc, and the SDK's lifecycle.
+ *
+ *     #include <otelc/otelc.h>
+ *
+ *     int main(void) {
+ *         if (otelc_init(NULL) != OTELC_OK) { ... }   // from OTEL_* variables
+ *         otelc_logger_t *log = otelc_logger("execution.order_manager");
+ *         OTELC_CORRELATION("trade-12345") {
+ *             OTELC_SPAN("place_order", OTELC_STR("symbol", "AAPL"), OTELC_INT("qty", 100));
+ *             OTELC_INFO(log, "order sent", OTELC_STR("order_id", "ORD123"));
+ *         }
+ *         otelc_shutdown(2000);
+ *     }
+ *
+ * Lifecycle: otelc_init() starts the pipeline thread and the exporters;
+ * otelc_flush() waits until what was recorded so far is exported;
+ * otelc_shutdown() flushes and stops. Every other call is valid at any time:
+ * before init and after shutdown it is a no-op (loggers may be created
+ * earlier; they start recording at init). fork() is supported: the child
+ * starts with empty buffers and a pipeline of its own.
+ */
+#ifndef OTELC_OTELC_H
+#define OTELC_OTELC_H
+
+#include <otelc/attr.h>
+#include <otelc/common.h>
+#include <otelc/config.h>
+#include <otelc/context.h>
+#include <otelc/exporter.h>
+#include <otelc/log.h>
+#include <otelc/propagation.h>
+#include <otelc/trace.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Starts the SDK. `opts` NULL: otelc_options_init() (defaults + environment).
+ * The options are copied. With `disabled` set (OTEL_SDK_DISABLED=true) it
+ * returns OTELC_OK and every call stays a no-op. An exporter that cannot be
+ * made is reported and left out; init still succeeds with the others.
+ *
+ * Returns OTELC_ERR_STATE when already started, OTELC_ERR_NOMEM or
+ * OTELC_ERR_IO (threads could not be started). Not thread-safe with itself or
+ * with otelc_shutdown(); call it once, early, from one thread.
+ */
+OTELC_API otelc_status_t otelc_init(const otelc_options_t *opts) OTELC_WARN_UNUSED;
+
+/*
+ * Exports everything recorded before the call, waiting at most `timeout_ms`
+ * (even when an exporter hangs). Returns OTELC_OK when every exporter
+ * finished, OTELC_ERR_TIMEOUT when the deadline passed, OTELC_ERR_STATE when
+ * the SDK is not running. Thread-safe.
+ */
+OTELC_API otelc_status_t otelc_flush(uint32_t timeout_ms);
+
+/*
+ * Flushes, stops the pipeline and the exporters, and returns within
+ * `timeout_ms`. Records still in flight at the deadline are counted as dropped
+ * (reason "shutdown"); an exporter that hangs is abandoned (its thread is left
+ * to finish alone). With OTELC_STATS=1 prints the summary line on stderr.
+ * Safe to call twice and before init. Afterwards every call is a no-op.
+ */
+OTELC_API otelc_status_t otelc_shutdown(uint32_t timeout_ms);
+
+/* True between a successful otelc_init() and otelc_shutdown(), unless disabled. */
+OTELC_API bool otelc_is_enabled(void);
+
+/* Why records were dropped. */
+typedef enum otelc_drop_reason {
+    OTELC_DROP_QUEUE_FULL = 0, /* a thread's buffer or the export queue had no room */
+    OTELC_DROP_SAMPLER = 1,    /* the sampler decided not to record (spans) */
+    OTELC_DROP_EXPORTER = 2,   /* an exporter failed, timed out, or its queue was full */
+    OTELC_DROP_SHUTDOWN = 3,   /* still in flight when shutdown's deadline passed */
+    OTELC_DROP_INVALID = 4,    /* too large for any buffer, or unusable */
+    OTELC_DROP_REASONS = 5
+} otelc_drop_reason_t;
+
+typedef struct otelc_signal_stats {
+    uint64_t produced; /* spans started / log records emitted above their level */
+    uint64_t exported; /* delivered by every exporter of the signal */
+    uint64_t dropped[OTELC_DROP_REASONS];
+    uint64_t pending; /* not yet exported nor dropped (in buffers or in flight) */
+} otelc_signal_stats_t;
+
+typedef struct otelc_stats {
+    otelc_signal_stats_t spans;
+    otelc_signal_stats_t logs;
+    uint64_t threads; /* application threads that have recorded */
+    uint64_t batches_exported, batches_failed;
+} otelc_stats_t;
+
+/*
+ * Fills `out` with the counters since init. Exact once the pipeline is idle
+ * (after otelc_flush()): produced == exported + sum(dropped) + pending, with
+ * pending 0 then. Thread-safe; costs a lock and a walk over the threads.
+ */
+OTELC_API void otelc_stats(otelc_stats_t *out);
+
+/* Sum of the dropped counters of one signal. */
+OTELC_API uint64_t otelc_signal_stats_dropped(const otelc_signal_stats_t *s);
+
+/* Name of a drop reason: "queue_full", "sampler", "exporter", "shutdown", "invalid". */
+OTELC_API const char *otelc_drop_reason_str(otelc_drop_reason_t reason);
+
+/*
+ * Writes the one-line summary ("otelc: spans produced=N exported=N dropped=0
+ * logs produced=M exported=M dropped=0", with a per-reason breakdown when
+ * anything was dropped) into `buf`. Returns the length it needed.
+ */
+OTELC_API size_t otelc_stats_format(const otelc_stats_t *stats, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OTELC_OTELC_H */

@@ -1,0 +1,36 @@
+/*
+ * diag.h: otelc's own diagnostics, on stderr, rate-limited.
+ *
+ * Every problem the SDK meets at run time (a bad configuration value, an
+ * exporter failing, a misuse) is reported through otelc__diag() with a key
+ * naming the problem. Each key is printed at most once per 10 seconds; the
+ * next report says how many were suppressed meanwhile. Lines read
+ * "otelc: warning: <message>". The level threshold is OTEL_LOG_LEVEL.
+ */
+#ifndef OTELC_DIAG_H
+#define OTELC_DIAG_H
+
+#include <otelc/config.h>
+
+#if defined(__GNUC__)
+#define OTELC__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define OTELC__PRINTF(a, b)
+#endif
+
+/* Sets the threshold (OTELC_DIAG_*). Default OTELC_DIAG_WARN. */
+void otelc__diag_set_level(int level);
+int otelc__diag_level(void);
+
+/*
+ * Reports a problem. `key` identifies the kind of problem for rate limiting
+ * (a static string such as "config.OTEL_BSP_SCHEDULE_DELAY"). Thread-safe;
+ * safe to call from any thread, including the pipeline's.
+ */
+void otelc__diag(int level, const char *key, const char *fmt, ...) OTELC__PRINTF(3, 4);
+
+/* For tests: forget the rate-limit state, and count of lines printed so far. */
+void otelc__diag_reset(void);
+unsigned long otelc__diag_count(void);
+
+#endif /* OTELC_DIAG_H */
