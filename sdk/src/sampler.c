@@ -3,8 +3,6 @@
  */
 #include "sampler.h"
 
-#include <math.h>
-
 void otelc__sampler_init(otelc__sampler_t *s, const otelc_options_t *opts)
 {
     double ratio = opts->sampler_ratio;
@@ -16,7 +14,9 @@ void otelc__sampler_init(otelc__sampler_t *s, const otelc_options_t *opts)
     if (ratio > 1.0)
         ratio = 1.0;
     s->kind = opts->sampler;
-    s->threshold = (uint64_t)ldexp(ratio, 56);
+    /* ratio * 2^56, written as a multiplication so that the core does not
+     * need libm for ldexp(). Exact for ratio 1 and 0. */
+    s->threshold = (uint64_t)(ratio * 72057594037927936.0);
     s->fn = opts->sampler_fn;
     s->arg = opts->sampler_arg;
     if (s->kind == OTELC_SAMPLER_CUSTOM && s->fn == NULL)

@@ -1,0 +1,242 @@
+/*
+ * diag.c: otelc's own diagnostics on stderr, rate-limited per key.
+ *
+ * The rate-limit state is a small fixed table of keys. A diagnostic may come
+ * from any thread, including the pipeline thread and a thread that is running
+ * out of memory, so nothing here allocates: the table is static, the line is
+ * formatted into a stack buffer and written with one write(2) so that lines
+ * from several threads (and from the application's own stderr output) do not
+ * interleave within a line.
+ */
+#include "diag.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Each key is printed at most once per interval. */
+#define DIAG_INTERVAL_NS (10ull * 1000000000ull)
+
+/* Distinct keys tracked at once. The SDK has a few dozen kinds of problems;
+ * past this many, keys share one global slot (see slot_for()). */
+#define DIAG_SLOTS 64
+
+/* Keys are compared by content, on a copy of at most this many bytes plus a
+ * hash of the whole key, so that a key in a reused buffer still works. */
+#define DIAG_KEY_MAX 64
+
+/* Longest line written, newline included; longer messages are cut with "...". */
+#define DIAG_LINE_MAX 1024
+
+typedef struct diag_slot {
+    bool used;
+    uint32_t hash;
+    char key[DIAG_KEY_MAX];
+    uint64_t last_ns;         /* when this key was last printed */
+    unsigned long suppressed; /* reports dropped since then */
+} diag_slot_t;
+
+static pthread_mutex_t diag_lock = PTHREAD_MUTEX_INITIALIZER;
+static diag_slot_t diag_slots[DIAG_SLOTS];
+/* Shared by every key that finds no room in the table. */
+static diag_slot_t diag_overflow_slot;
+
+/* Read without the lock on every call, so that a filtered diagnostic costs
+ * one load. */
+static atomic_int diag_threshold = OTELC_DIAG_WARN;
+static atomic_ulong diag_lines;
+
+static const char *const diag_level_names[] = {
+    [OTELC_DIAG_ERROR] = "error",
+    [OTELC_DIAG_WARN] = "warning",
+    [OTELC_DIAG_INFO] = "info",
+    [OTELC_DIAG_DEBUG] = "debug",
+};
+
+void otelc__diag_set_level(int level)
+{
+    if (level < OTELC_DIAG_NONE)
+        level = OTELC_DIAG_NONE;
+    if (level > OTELC_DIAG_DEBUG)
+        level = OTELC_DIAG_DEBUG;
+    atomic_store_explicit(&diag_threshold, level, memory_order_relaxed);
+}
+
+int otelc__diag_level(void)
+{
+    return atomic_load_explicit(&diag_threshold, memory_order_relaxed);
+}
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* FNV-1a over the whole key. */
+static uint32_t key_hash(const char *key)
+{
+    uint32_t h = 2166136261u;
+
+    for (const unsigned char *p = (const unsigned char *)key; *p != '\0'; p++) {
+        h ^= *p;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static bool slot_matches(const diag_slot_t *slot, const char *key, uint32_t hash)
+{
+    return slot->used && slot->hash == hash && strncmp(slot->key, key, DIAG_KEY_MAX - 1) == 0;
+}
+
+/*
+ * Finds the slot of `key`, or claims one. Open addressing from the hash, so a
+ * lookup usually touches one slot. A slot whose key was last printed more
+ * than an interval ago and has nothing suppressed carries no state worth
+ * keeping and may be taken by another key. When every slot is busy, the key
+ * shares the overflow slot: the SDK then prints at most one line per
+ * interval for all such keys, which is the point of a rate limit.
+ * Called with diag_lock held.
+ */
+static diag_slot_t *slot_for(const char *key, uint64_t now)
+{
+    uint32_t hash = key_hash(key);
+    diag_slot_t *reusable = NULL;
+
+    for (unsigned i = 0; i < DIAG_SLOTS; i++) {
+        diag_slot_t *slot = &diag_slots[(hash + i) % DIAG_SLOTS];
+
+        if (slot_matches(slot, key, hash))
+            return slot;
+        if (!slot->used) {
+            /* Keys are never removed but by a reset, so an empty slot ends
+             * the probe sequence: the key is not further along. */
+            if (reusable == NULL)
+                reusable = slot;
+            break;
+        }
+        if (reusable == NULL && slot->suppressed == 0 && now - slot->last_ns >= DIAG_INTERVAL_NS)
+            reusable = slot;
+    }
+    if (reusable == NULL)
+        return &diag_overflow_slot;
+    /* A reused slot may sit before the key's first empty slot in its probe
+     * sequence; that is harmless, since lookups scan until an empty slot. */
+    reusable->used = true;
+    reusable->hash = hash;
+    snprintf(reusable->key, sizeof(reusable->key), "%s", key);
+    reusable->last_ns = 0;
+    reusable->suppressed = 0;
+    /* last_ns == 0 with used set means "never printed"; see may_print(). */
+    return reusable;
+}
+
+/*
+ * Decides under the lock whether this report is printed. On yes, stores in
+ * *suppressed how many reports of the key were dropped since the last line.
+ */
+static bool may_print(const char *key, unsigned long *suppressed)
+{
+    uint64_t now = monotonic_ns();
+    bool print = false;
+    diag_slot_t *slot;
+
+    pthread_mutex_lock(&diag_lock);
+    slot = slot_for(key, now);
+    if (slot->last_ns == 0 || now - slot->last_ns >= DIAG_INTERVAL_NS) {
+        *suppressed = slot->suppressed;
+        slot->suppressed = 0;
+        /* The monotonic clock may read 0 only in theory; 1 keeps "printed". */
+        slot->last_ns = now != 0 ? now : 1;
+        print = true;
+    } else {
+        slot->suppressed++;
+    }
+    pthread_mutex_unlock(&diag_lock);
+    return print;
+}
+
+static void write_line(const char *buf, size_t len)
+{
+    ssize_t n;
+
+    /* One write per line. A short write to stderr (a full pipe in
+     * non-blocking mode) loses the rest of the line; retrying could block
+     * the caller, which diagnostics must never do. */
+    do {
+        n = write(STDERR_FILENO, buf, len);
+    } while (n < 0 && errno == EINTR);
+}
+
+void otelc__diag(int level, const char *key, const char *fmt, ...)
+{
+    char line[DIAG_LINE_MAX];
+    unsigned long suppressed = 0;
+    size_t len;
+    int n;
+    va_list ap;
+    int saved_errno = errno;
+
+    if (level <= OTELC_DIAG_NONE || level > otelc__diag_level() || fmt == NULL)
+        return;
+    if (level > OTELC_DIAG_DEBUG)
+        level = OTELC_DIAG_DEBUG;
+    if (!may_print(key != NULL ? key : "", &suppressed))
+        goto out;
+
+    n = snprintf(line, sizeof(line), "otelc: %s: ", diag_level_names[level]);
+    len = (size_t)n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    len += (size_t)n;
+
+    if (suppressed > 0 && len < sizeof(line)) {
+        n = snprintf(line + len, sizeof(line) - len, " (%lu similar suppressed)", suppressed);
+        if (n > 0)
+            len += (size_t)n;
+    }
+
+    /* Room for the newline: a cut line ends in "..." so that the reader
+     * knows it was cut. */
+    if (len > sizeof(line) - 2) {
+        len = sizeof(line) - 5;
+        memcpy(line + len, "...", 3);
+        len += 3;
+    }
+    line[len++] = '\n';
+
+    write_line(line, len);
+    atomic_fetch_add_explicit(&diag_lines, 1, memory_order_relaxed);
+out:
+    /* A diagnostic must not change errno under the code that reports it. */
+    errno = saved_errno;
+}
+
+/* Forgets every key and also zeroes the line count, so that a test can
+ * count the lines of one step from zero. */
+void otelc__diag_reset(void)
+{
+    pthread_mutex_lock(&diag_lock);
+    memset(diag_slots, 0, sizeof(diag_slots));
+    memset(&diag_overflow_slot, 0, sizeof(diag_overflow_slot));
+    atomic_store_explicit(&diag_lines, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&diag_lock);
+}
+
+unsigned long otelc__diag_count(void)
+{
+    return atomic_load_explicit(&diag_lines, memory_order_relaxed);
+}

@@ -1,0 +1,350 @@
+/*
+ * logger.c: the scope registry (tracers and loggers) and emitting log records.
+ *
+ * Scopes are kept in a two-level table that only grows: a reader on any
+ * thread (the pipeline resolving a record's scope index) finds a published
+ * entry without a lock, and nothing is ever moved or freed while the process
+ * lives, so the pointers users keep (loggers, tracers) stay valid.
+ */
+#include "config_int.h"
+#include "core.h"
+#include "diag.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_BITS 8
+#define CHUNK_SIZE (1u << CHUNK_BITS)
+#define MAX_CHUNKS 256
+
+typedef struct scope_entry {
+    otelc_scope_info_t info;
+    char *name, *version; /* owned; info points at them */
+    struct otelc_logger *logger; /* when the scope is a logger's */
+    struct otelc_tracer *tracer;
+} scope_entry_t;
+
+static pthread_mutex_t scopes_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(scope_entry_t *) chunks[MAX_CHUNKS];
+static _Atomic uint32_t n_scopes;
+
+/* Level rules in force (copied at init, read under scopes_lock). */
+static char *level_rules;
+static int default_level = OTELC_SEV_INFO;
+static bool levels_running;
+
+/* The logger handed out when memory is short: records nothing. */
+static char null_name[] = "otelc.null";
+static struct otelc_logger null_logger = { { OTELC_SEV_OFF }, UINT32_MAX, OTELC_SEV_OFF,
+                                           null_name };
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d != NULL)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+const otelc_scope_info_t *otelc__scope_get(uint32_t index)
+{
+    scope_entry_t *c;
+
+    if (index >= atomic_load_explicit(&n_scopes, memory_order_acquire))
+        return NULL;
+    c = atomic_load_explicit(&chunks[index >> CHUNK_BITS], memory_order_acquire);
+    return c ? &c[index & (CHUNK_SIZE - 1)].info : NULL;
+}
+
+/* Finds or adds a scope; called with scopes_lock held. */
+static scope_entry_t *scope_find_or_add(const char *name, const char *version, bool *added)
+{
+    uint32_t n = atomic_load_explicit(&n_scopes, memory_order_relaxed), i;
+    scope_entry_t *e, *c;
+
+    if (version == NULL)
+        version = "";
+    *added = false;
+    for (i = 0; i < n; i++) {
+        e = &atomic_load_explicit(&chunks[i >> CHUNK_BITS],
+                                  memory_order_relaxed)[i & (CHUNK_SIZE - 1)];
+        if (strcmp(e->info.name.ptr, name) == 0 && strcmp(e->info.version.ptr, version) == 0)
+            return e;
+    }
+    if (n >= CHUNK_SIZE * MAX_CHUNKS)
+        return NULL;
+    c = atomic_load_explicit(&chunks[n >> CHUNK_BITS], memory_order_relaxed);
+    if (c == NULL) {
+        c = calloc(CHUNK_SIZE, sizeof(*c));
+        if (c == NULL)
+            return NULL;
+        atomic_store_explicit(&chunks[n >> CHUNK_BITS], c, memory_order_release);
+    }
+    e = &c[n & (CHUNK_SIZE - 1)];
+    e->name = dup_str(name);
+    e->version = dup_str(version);
+    if (e->name == NULL || e->version == NULL) {
+        free(e->name);
+        free(e->version);
+        e->name = e->version = NULL;
+        return NULL;
+    }
+    e->info.name.ptr = e->name;
+    e->info.version.ptr = e->version;
+    e->info.name.len = strlen(name);
+    e->info.version.len = strlen(version);
+    atomic_store_explicit(&n_scopes, n + 1, memory_order_release);
+    *added = true;
+    return e;
+}
+
+static uint32_t entry_index(const scope_entry_t *e)
+{
+    uint32_t n = atomic_load_explicit(&n_scopes, memory_order_relaxed);
+    for (uint32_t k = 0; k < (n + CHUNK_SIZE - 1) / CHUNK_SIZE; k++) {
+        scope_entry_t *c = atomic_load_explicit(&chunks[k], memory_order_relaxed);
+        if (e >= c && e < c + CHUNK_SIZE)
+            return k * CHUNK_SIZE + (uint32_t)(e - c);
+    }
+    return UINT32_MAX;
+}
+
+uint32_t otelc__scope_register(const char *name, const char *version)
+{
+    bool added;
+    scope_entry_t *e;
+    uint32_t idx = UINT32_MAX;
+
+    pthread_mutex_lock(&scopes_lock);
+    e = scope_find_or_add(name, version, &added);
+    if (e != NULL)
+        idx = entry_index(e);
+    pthread_mutex_unlock(&scopes_lock);
+    return idx;
+}
+
+otelc_tracer_t *otelc_tracer(const char *scope_name, const char *version)
+{
+    static struct otelc_tracer fallback = { 0 };
+    scope_entry_t *e;
+    bool added;
+    otelc_tracer_t *t;
+
+    if (scope_name == NULL)
+        scope_name = "otelc";
+    pthread_mutex_lock(&scopes_lock);
+    e = scope_find_or_add(scope_name, version, &added);
+    if (e == NULL) {
+        t = &fallback;
+    } else if (e->tracer == NULL) {
+        e->tracer = malloc(sizeof(*e->tracer));
+        if (e->tracer != NULL)
+            e->tracer->scope = entry_index(e);
+        t = e->tracer ? e->tracer : &fallback;
+    } else {
+        t = e->tracer;
+    }
+    pthread_mutex_unlock(&scopes_lock);
+    return t;
+}
+
+/* The level a logger gets from the rules; called with scopes_lock held. */
+static int configured_level(const struct otelc_logger *lg)
+{
+    if (!levels_running)
+        return OTELC_SEV_OFF;
+    if (lg->explicit_level >= 0)
+        return lg->explicit_level;
+    return otelc__logger_level_for(level_rules, lg->name, default_level);
+}
+
+otelc_logger_t *otelc_logger(const char *name)
+{
+    scope_entry_t *e;
+    bool added;
+    struct otelc_logger *lg;
+
+    if (name == NULL)
+        name = "";
+    pthread_mutex_lock(&scopes_lock);
+    e = scope_find_or_add(name, NULL, &added);
+    if (e == NULL) {
+        lg = &null_logger;
+    } else if (e->logger == NULL) {
+        lg = malloc(sizeof(*lg));
+        if (lg != NULL) {
+            lg->scope = entry_index(e);
+            lg->explicit_level = -1;
+            lg->name = e->name;
+            atomic_init(&lg->head.min_severity, configured_level(lg));
+            e->logger = lg;
+        } else {
+            lg = &null_logger;
+        }
+    } else {
+        lg = e->logger;
+    }
+    pthread_mutex_unlock(&scopes_lock);
+    return lg;
+}
+
+const char *otelc_logger_name(const otelc_logger_t *logger)
+{
+    return logger ? logger->name : "";
+}
+
+void otelc_logger_set_level(otelc_logger_t *logger, int severity)
+{
+    if (logger == NULL || logger == &null_logger)
+        return;
+    if (severity < 1)
+        severity = 1;
+    if (severity > OTELC_SEV_OFF)
+        severity = OTELC_SEV_OFF;
+    pthread_mutex_lock(&scopes_lock);
+    logger->explicit_level = severity;
+    atomic_store_explicit(&logger->head.min_severity, configured_level(logger),
+                          memory_order_relaxed);
+    pthread_mutex_unlock(&scopes_lock);
+}
+
+int otelc_logger_level(const otelc_logger_t *logger)
+{
+    if (logger == NULL)
+        return OTELC_SEV_OFF;
+    return atomic_load_explicit(&logger->head.min_severity, memory_order_relaxed);
+}
+
+/* Sets the level rules from the options (init) and applies them. */
+void otelc__loggers_configure(const otelc_options_t *opts)
+{
+    pthread_mutex_lock(&scopes_lock);
+    free(level_rules);
+    level_rules = opts->logger_levels ? dup_str(opts->logger_levels) : NULL;
+    default_level = opts->level;
+    pthread_mutex_unlock(&scopes_lock);
+}
+
+void otelc__loggers_apply_levels(bool running)
+{
+    uint32_t n, i;
+
+    pthread_mutex_lock(&scopes_lock);
+    levels_running = running && otelc__hot.logs_on;
+    n = atomic_load_explicit(&n_scopes, memory_order_relaxed);
+    for (i = 0; i < n; i++) {
+        scope_entry_t *e = &atomic_load_explicit(&chunks[i >> CHUNK_BITS],
+                                                 memory_order_relaxed)[i & (CHUNK_SIZE - 1)];
+        if (e->logger != NULL) {
+            if (!running)
+                e->logger->explicit_level = -1;
+            atomic_store_explicit(&e->logger->head.min_severity, configured_level(e->logger),
+                                  memory_order_relaxed);
+        }
+    }
+    pthread_mutex_unlock(&scopes_lock);
+}
+
+void otelc__scopes_fork_child(void)
+{
+    pthread_mutex_init(&scopes_lock, NULL);
+}
+
+void otelc__scopes_lock(void)
+{
+    pthread_mutex_lock(&scopes_lock);
+}
+
+void otelc__scopes_unlock(void)
+{
+    pthread_mutex_unlock(&scopes_lock);
+}
+
+/* ---- emitting ------------------------------------------------------------- */
+
+void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, const char *message,
+               size_t message_len, const otelc_attr_t *attrs, size_t n_attrs)
+{
+    const otelc_limits_t *lim = &otelc__hot.log_limits;
+    uint32_t vlimit = lim->attribute_value_length;
+    otelc__thread_t *t;
+    otelc__rec_log_t *r;
+    size_t msg_len, ev_len, alen, size, max;
+    uint16_t kept;
+    uint64_t next;
+    unsigned char *p;
+
+    if (logger == NULL || !otelc_logger_enabled(logger, severity) || !otelc__running() ||
+        (t = otelc__thread_get()) == NULL)
+        return;
+    if (severity > 24)
+        severity = 24;
+    if (message == NULL)
+        message = "";
+    msg_len = message_len == OTELC_NUL_TERMINATED ? strlen(message) : message_len;
+    ev_len = event_name ? strlen(event_name) : 0;
+    if (ev_len > 1024)
+        ev_len = otelc__utf8_cut(event_name, ev_len, 1024);
+    otelc__counter_inc(&t->ring->counters.produced[1]);
+    alen = otelc__attrs_measure(attrs, n_attrs, lim->attribute_count, vlimit, &kept);
+    size = OTELC__ALIGN8(sizeof(*r) + msg_len + ev_len + t->corr_len + alen + t->bound_len);
+    max = t->ring->capacity / 4;
+    if (OTELC_UNLIKELY(size > max)) {
+        /* Too large for the ring: keep the record with shorter values, the
+         * message included, rather than lose it. */
+        vlimit = (uint32_t)(max / (2 * (n_attrs + 2)));
+        msg_len = otelc__utf8_cut(message, msg_len, vlimit);
+        alen = otelc__attrs_measure(attrs, n_attrs, lim->attribute_count, vlimit, &kept);
+        size = OTELC__ALIGN8(sizeof(*r) + msg_len + ev_len + t->corr_len + alen + t->bound_len);
+        if (size > max) {
+            otelc__counter_inc(&t->ring->counters.dropped_invalid[1]);
+            return;
+        }
+    }
+    p = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve, &next);
+    if (OTELC_UNLIKELY(p == NULL)) {
+        otelc__counter_inc(&t->ring->counters.dropped_full[1]);
+        return;
+    }
+    r = (otelc__rec_log_t *)(void *)p;
+    r->h.size = (uint32_t)size;
+    r->h.type = OTELC__REC_LOG;
+    r->h.flags = 0;
+    r->time = otelc__now_raw();
+    if (t->depth > 0) {
+        const otelc__frame_t *f = &t->frames[t->depth - 1];
+        memcpy(r->trace_id, f->span.trace_id, 16);
+        memcpy(r->span_id, f->span.span_id, 8);
+        r->trace_flags = f->span.trace_flags;
+    } else {
+        memset(r->trace_id, 0, 24);
+        r->trace_flags = 0;
+    }
+    r->scope = logger->scope;
+    r->severity = (uint8_t)severity;
+    r->corr_len = (uint8_t)t->corr_len;
+    r->pad_ = 0;
+    r->msg_len = (uint32_t)msg_len;
+    r->event_len = (uint16_t)ev_len;
+    r->n_attrs = kept;
+    r->n_bound = (uint16_t)t->bound_n;
+    r->dropped_attrs = (uint16_t)(n_attrs - kept);
+    r->attrs_len = (uint32_t)alen;
+    r->bound_len = t->bound_len;
+    p += sizeof(*r);
+    memcpy(p, message, msg_len);
+    p += msg_len;
+    if (ev_len) {
+        memcpy(p, event_name, ev_len);
+        p += ev_len;
+    }
+    if (t->corr_len) {
+        memcpy(p, t->corr, t->corr_len);
+        p += t->corr_len;
+    }
+    p += otelc__attrs_encode(p, attrs, n_attrs, lim->attribute_count, vlimit);
+    if (t->bound_len)
+        memcpy(p, t->bound, t->bound_len);
+    otelc__ring_commit(t->ring, next);
+}

@@ -1,0 +1,283 @@
+/*
+ * otelc.c: the SDK's lifecycle (init, flush, shutdown), statistics, and
+ * fork handling.
+ */
+#include "config_int.h"
+#include "core.h"
+#include "diag.h"
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+otelc__hot_t otelc__hot = { .overflow = OTELC_OVERFLOW_DROP, .ring_size = 1u << 19 };
+
+
+static pthread_mutex_t lifecycle_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool started;      /* between init and shutdown (also when disabled) */
+static bool print_stats;
+static bool hooks_installed;
+
+static uint64_t next_pow2(uint64_t v)
+{
+    uint64_t p = 1;
+    while (p < v)
+        p <<= 1;
+    return p;
+}
+
+/* Discards what the rings still hold from a previous run and zeroes their
+ * counters, so that statistics start from this init. */
+static void reset_rings(void)
+{
+    pthread_mutex_lock(&otelc__registry_lock);
+    for (otelc__thread_t *t = otelc__threads; t != NULL; t = t->next) {
+        otelc__ring_t *r = t->ring;
+        atomic_store(&r->tail, atomic_load(&r->head));
+        memset(&r->counters, 0, sizeof(r->counters));
+    }
+    memset(otelc__retired, 0, sizeof(otelc__retired));
+    pthread_mutex_unlock(&otelc__registry_lock);
+}
+
+static void destroy_exporters(const otelc_options_t *o)
+{
+    for (size_t i = 0; i < o->n_exporters; i++)
+        if (o->exporters[i] != NULL && o->exporters[i]->ops->destroy != NULL)
+            o->exporters[i]->ops->destroy(o->exporters[i]);
+}
+
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&lifecycle_lock);
+    otelc__scopes_lock();
+    pthread_mutex_lock(&otelc__registry_lock);
+    otelc__pipeline_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    otelc__pipeline_fork_parent();
+    pthread_mutex_unlock(&otelc__registry_lock);
+    otelc__scopes_unlock();
+    pthread_mutex_unlock(&lifecycle_lock);
+}
+
+static void fork_child(void)
+{
+    otelc__thread_t *self = otelc__tls, *t;
+
+    /* The other threads do not exist in the child: their rings and state
+     * are the parent's, and their records are the parent's to export. */
+    t = otelc__threads;
+    otelc__threads = NULL;
+    while (t != NULL) {
+        otelc__thread_t *next = t->next;
+        if (t == self) {
+            t->next = otelc__threads;
+            otelc__threads = t;
+        } else {
+            otelc__ring_destroy(t->ring);
+            free(t->bag_buf);
+            free(t);
+        }
+        t = next;
+    }
+    while (otelc__orphans != NULL) {
+        otelc__orphan_t *o = otelc__orphans;
+        otelc__orphans = o->next;
+        otelc__ring_destroy(o->ring);
+        free(o);
+    }
+    if (self != NULL) {
+        otelc__ring_t *r = self->ring;
+        atomic_store(&r->tail, atomic_load(&r->head));
+        memset(&r->counters, 0, sizeof(r->counters));
+        r->pid = (uint64_t)getpid();
+        /* Parent and child must not draw the same ids. */
+        self->rng = otelc__seed() ^ (uint64_t)(uintptr_t)self;
+    }
+    memset(otelc__retired, 0, sizeof(otelc__retired));
+    otelc__diag_reset();
+    otelc__pipeline_fork_child();
+    pthread_mutex_unlock(&otelc__registry_lock);
+    otelc__scopes_unlock();
+    pthread_mutex_unlock(&lifecycle_lock);
+}
+
+/* A process that exits without otelc_shutdown() still exports what it
+ * recorded, within a bounded time. */
+static void at_exit(void)
+{
+    (void)otelc_shutdown(2000);
+}
+
+otelc_status_t otelc_init(const otelc_options_t *user)
+{
+    otelc_options_t o;
+    otelc_status_t st = OTELC_OK;
+    uint64_t ring;
+
+    if (user != NULL) {
+        o = *user;
+    } else {
+        (void)otelc_options_init(&o);
+    }
+    pthread_mutex_lock(&lifecycle_lock);
+    if (started) {
+        otelc__diag(OTELC_DIAG_WARN, "init.twice", "otelc_init() called while already running");
+        destroy_exporters(&o);
+        st = OTELC_ERR_STATE;
+        goto out;
+    }
+    otelc__diag_set_level(o.diag_level);
+    print_stats = o.print_stats;
+    otelc__loggers_configure(&o);
+    if (o.disabled) {
+        destroy_exporters(&o);
+        started = true;
+        otelc__hot.traces_on = otelc__hot.logs_on = false;
+        otelc__loggers_apply_levels(false);
+        goto out;
+    }
+    if (o.ring_size != 0) {
+        ring = o.ring_size;
+    } else {
+        ring = next_pow2(((uint64_t)o.spans_batch.max_queue_size + o.logs_batch.max_queue_size) *
+                         128u);
+        if (ring < 65536)
+            ring = 65536;
+        if (ring > (1u << 30))
+            ring = 1u << 30;
+    }
+    otelc__hot.ring_size = ring;
+    otelc__hot.end_reserve = ring / 16;
+    otelc__hot.overflow = o.overflow;
+    otelc__hot.block_timeout_ms = o.block_timeout_ms;
+    otelc__sampler_init(&otelc__hot.sampler, &o);
+    otelc__hot.span_limits = o.span_limits;
+    otelc__hot.log_limits = o.log_limits;
+    otelc__hot.id_fn = o.id_fn;
+    otelc__hot.id_arg = o.id_arg;
+    otelc__hot.propagators = o.propagators;
+    otelc__clock_setup(&o);
+    otelc__hot.default_tracer_scope = otelc__scope_register("otelc", OTELC_VERSION_STRING);
+    reset_rings();
+    otelc__pipeline_reset_stats();
+    st = otelc__pipeline_start(&o);
+    if (st != OTELC_OK)
+        goto out;
+    if (!hooks_installed) {
+        hooks_installed = true;
+        pthread_atfork(fork_prepare, fork_parent, fork_child);
+        atexit(at_exit);
+    }
+    started = true;
+    atomic_store_explicit(&otelc__hot.running, 1, memory_order_release);
+    otelc__loggers_apply_levels(true);
+out:
+    pthread_mutex_unlock(&lifecycle_lock);
+    return st;
+}
+
+bool otelc_is_enabled(void)
+{
+    return otelc__running();
+}
+
+otelc_status_t otelc_flush(uint32_t timeout_ms)
+{
+    if (!otelc__running())
+        return OTELC_ERR_STATE;
+    return otelc__pipeline_flush(otelc__mono_ns() + (uint64_t)timeout_ms * 1000000u);
+}
+
+otelc_status_t otelc_shutdown(uint32_t timeout_ms)
+{
+    uint64_t deadline = otelc__mono_ns() + (uint64_t)timeout_ms * 1000000u;
+    otelc_status_t st = OTELC_OK;
+    bool was_running;
+
+    pthread_mutex_lock(&lifecycle_lock);
+    if (!started)
+        goto out;
+    started = false;
+    was_running = otelc__running();
+    /* From here every call is a no-op; what was recorded is flushed. */
+    atomic_store_explicit(&otelc__hot.running, 0, memory_order_release);
+    otelc__loggers_apply_levels(false);
+    if (was_running) {
+        st = otelc__pipeline_flush(deadline);
+        if (!otelc__pipeline_stop(deadline) && st == OTELC_OK)
+            st = OTELC_ERR_TIMEOUT;
+        otelc__pipeline_settle();
+        if (print_stats) {
+            otelc_stats_t s;
+            char line[512];
+            otelc_stats(&s);
+            otelc_stats_format(&s, line, sizeof(line));
+            fprintf(stderr, "%s\n", line);
+        }
+    }
+out:
+    pthread_mutex_unlock(&lifecycle_lock);
+    return st;
+}
+
+void otelc_stats(otelc_stats_t *out)
+{
+    if (out != NULL)
+        otelc__pipeline_stats(out);
+}
+
+uint64_t otelc_signal_stats_dropped(const otelc_signal_stats_t *s)
+{
+    uint64_t n = 0;
+    for (int r = 0; s != NULL && r < OTELC_DROP_REASONS; r++)
+        n += s->dropped[r];
+    return n;
+}
+
+const char *otelc_drop_reason_str(otelc_drop_reason_t reason)
+{
+    static const char *const names[OTELC_DROP_REASONS] = { "queue_full", "sampler", "exporter",
+                                                           "shutdown", "invalid" };
+    return (unsigned)reason < OTELC_DROP_REASONS ? names[reason] : "unknown";
+}
+
+static size_t format_signal(char *buf, size_t size, const char *name,
+                            const otelc_signal_stats_t *s)
+{
+    size_t n = (size_t)snprintf(buf, size, "%s produced=%llu exported=%llu dropped=%llu", name,
+                                (unsigned long long)s->produced, (unsigned long long)s->exported,
+                                (unsigned long long)otelc_signal_stats_dropped(s));
+    if (otelc_signal_stats_dropped(s) > 0) {
+        const char *sep = " (";
+        for (int r = 0; r < OTELC_DROP_REASONS; r++) {
+            if (s->dropped[r] == 0)
+                continue;
+            n += (size_t)snprintf(buf + (n < size ? n : size), n < size ? size - n : 0, "%s%s=%llu",
+                                  sep, otelc_drop_reason_str((otelc_drop_reason_t)r),
+                                  (unsigned long long)s->dropped[r]);
+            sep = " ";
+        }
+        n += (size_t)snprintf(buf + (n < size ? n : size), n < size ? size - n : 0, ")");
+    }
+    return n;
+}
+
+size_t otelc_stats_format(const otelc_stats_t *s, char *buf, size_t size)
+{
+    size_t n;
+    if (s == NULL)
+        return 0;
+    if (buf == NULL)
+        size = 0;
+    n = (size_t)snprintf(buf, size, "otelc: ");
+    n += format_signal(buf ? buf + (n < size ? n : size) : NULL, n < size ? size - n : 0, "spans", &s->spans);
+    n += (size_t)snprintf(buf ? buf + (n < size ? n : size) : NULL, n < size ? size - n : 0, " ");
+    n += format_signal(buf ? buf + (n < size ? n : size) : NULL, n < size ? size - n : 0, "logs", &s->logs);
+    return n;
+}

@@ -1,0 +1,1564 @@
+/*
+ * pipeline.c: the thread that turns rings into batches, and the exporters'
+ * worker threads.
+ *
+ * The pipeline thread sleeps between drains (a thread spinning on the second
+ * core of a small machine slows the producers down), waking every millisecond
+ * while records flow and backing off to 50 ms when idle. Each drain reads
+ * every thread's ring up to its head, joins span records by span id in a
+ * table of open spans, and assembles finished spans and log records into the
+ * batch of their signal: strings copied and NUL-terminated into the batch's
+ * arena, sensitive values masked, limits applied. A batch goes to the
+ * exporters when it is full (max_export_batch_size), when its oldest record
+ * has waited schedule_delay, or on flush.
+ *
+ * Every exporter has its own worker thread and queue, so one slow or dead
+ * backend delays nobody else; a batch that finds an exporter's queue full is
+ * dropped for that exporter and counted. Records waiting in batches are
+ * bounded per signal by max_queue_size, as in the OpenTelemetry batch
+ * processors: past it, records are dropped (reason queue_full).
+ */
+#include "pipeline.h"
+
+#include "../../exporters/console/console.h"
+#include "config_int.h"
+#include "diag.h"
+#include "resource.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- arena ------------------------------------------------------------------ */
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t size, used;
+    alignas(16) unsigned char data[];
+} chunk_t;
+
+typedef struct arena {
+    chunk_t *head; /* current chunk first */
+    chunk_t *spare;
+} arena_t;
+
+#define CHUNK_DEFAULT (64 * 1024)
+
+static void *arena_alloc(arena_t *a, size_t n)
+{
+    chunk_t *c = a->head;
+    size_t at;
+
+    n = (n + 15u) & ~(size_t)15u;
+    if (c == NULL || c->size - c->used < n) {
+        if (a->spare != NULL && a->spare->size >= n) {
+            c = a->spare;
+            a->spare = c->next;
+        } else {
+            size_t size = n > CHUNK_DEFAULT ? n : CHUNK_DEFAULT;
+            c = malloc(sizeof(*c) + size);
+            if (c == NULL)
+                return NULL;
+            c->size = size;
+        }
+        c->used = 0;
+        c->next = a->head;
+        a->head = c;
+    }
+    at = c->used;
+    c->used += n;
+    return c->data + at;
+}
+
+/* Keeps the chunks for the next batch. */
+static void arena_reset(arena_t *a)
+{
+    while (a->head != NULL) {
+        chunk_t *c = a->head;
+        a->head = c->next;
+        c->next = a->spare;
+        a->spare = c;
+    }
+}
+
+static void arena_free(arena_t *a)
+{
+    arena_reset(a);
+    while (a->spare != NULL) {
+        chunk_t *c = a->spare;
+        a->spare = c->next;
+        free(c);
+    }
+}
+
+static char *arena_str(arena_t *a, const void *s, size_t len)
+{
+    char *d = arena_alloc(a, len + 1);
+    if (d != NULL) {
+        if (len)
+            memcpy(d, s, len);
+        d[len] = 0;
+    }
+    return d;
+}
+
+/* ---- batches ------------------------------------------------------------------ */
+
+typedef struct batch {
+    otelc_batch_t pub;
+    int sig; /* 0 spans, 1 logs */
+    _Atomic int refs;
+    _Atomic int failed;
+    void *items;
+    size_t cap;
+    arena_t arena;
+    uint64_t opened_mono;
+    struct batch *next;
+} batch_t;
+
+struct otelc__exporter_slot {
+    otelc_exporter_t *exp;
+    const char *name;
+    unsigned signals;
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    batch_t **queue;
+    unsigned qcap, qhead, qlen;
+    uint64_t flush_req, flush_done;
+    bool stop, busy;
+    _Atomic int exited;
+    uint32_t timeout_ms[2];
+    uint32_t flush_timeout_ms;
+};
+
+/* ---- open spans ------------------------------------------------------------------ */
+
+typedef struct op_rec {
+    struct op_rec *next;
+    unsigned char data[]; /* copy of a SPAN_ATTRS/EVENT/LINK/STATUS record */
+} op_rec_t;
+
+typedef struct open_span {
+    uint64_t key;
+    op_rec_t *ops, **ops_tail;
+    uint32_t n_ops;
+    alignas(8) unsigned char start[]; /* copy of the SPAN_START record */
+} open_span_t;
+
+typedef struct span_table {
+    open_span_t **slots;
+    size_t cap, n;
+} span_table_t;
+
+#define MAX_OPEN_SPANS (1u << 20)
+
+static uint64_t mix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return k;
+}
+
+static open_span_t **table_find(span_table_t *t, uint64_t key)
+{
+    size_t i;
+    if (t->cap == 0)
+        return NULL;
+    for (i = mix64(key) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+        if (t->slots[i] == NULL)
+            return NULL;
+        if (t->slots[i]->key == key)
+            return &t->slots[i];
+    }
+}
+
+static bool table_insert(span_table_t *t, open_span_t *s)
+{
+    size_t i;
+    if (t->n + 1 > t->cap / 2) {
+        size_t ncap = t->cap ? t->cap * 2 : 1024, j;
+        open_span_t **ns = calloc(ncap, sizeof(*ns));
+        if (ns == NULL)
+            return false;
+        for (j = 0; j < t->cap; j++) {
+            if (t->slots[j] != NULL) {
+                for (i = mix64(t->slots[j]->key) & (ncap - 1); ns[i] != NULL;
+                     i = (i + 1) & (ncap - 1))
+                    ;
+                ns[i] = t->slots[j];
+            }
+        }
+        free(t->slots);
+        t->slots = ns;
+        t->cap = ncap;
+    }
+    for (i = mix64(s->key) & (t->cap - 1); t->slots[i] != NULL; i = (i + 1) & (t->cap - 1))
+        if (t->slots[i]->key == s->key)
+            return false; /* a duplicate id: keep the first */
+    t->slots[i] = s;
+    t->n++;
+    return true;
+}
+
+/* Removes a slot with backward-shift deletion (no tombstones). */
+static void table_remove(span_table_t *t, open_span_t **slot)
+{
+    size_t i = (size_t)(slot - t->slots), j = i, k;
+    for (;;) {
+        t->slots[i] = NULL;
+        for (;;) {
+            j = (j + 1) & (t->cap - 1);
+            if (t->slots[j] == NULL) {
+                t->n--;
+                return;
+            }
+            k = mix64(t->slots[j]->key) & (t->cap - 1);
+            /* Move j back to i unless its home k lies cyclically in (i, j]. */
+            if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j)))
+                break;
+        }
+        t->slots[i] = t->slots[j];
+        i = j;
+    }
+}
+
+static void open_span_free(open_span_t *s)
+{
+    while (s->ops != NULL) {
+        op_rec_t *o = s->ops;
+        s->ops = o->next;
+        free(o);
+    }
+    free(s);
+}
+
+static void table_clear(span_table_t *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i] != NULL)
+            open_span_free(t->slots[i]);
+    free(t->slots);
+    t->slots = NULL;
+    t->cap = t->n = 0;
+}
+
+/* ---- the pipeline's state ---------------------------------------------------------- */
+
+static struct pipeline {
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu; /* stop/flush requests, the wake and done conditions */
+    pthread_cond_t wake;
+    pthread_cond_t done;
+    bool stop;
+    bool wake_pending;
+    uint64_t flush_req, flush_ack;
+    pthread_mutex_t work; /* held while the pipeline works (fork waits for it) */
+
+    otelc_batch_options_t bopt[2];
+    otelc_limits_t limits[2];
+    char *mask_keys;
+    bool mask_default;
+    otelc__resource_t resource;
+    otelc__exporter_slot_t *slots[OTELC__MAX_EXPORTERS];
+    unsigned n_slots;
+
+    batch_t *building[2];
+    pthread_mutex_t pool_mu;
+    batch_t *pool;
+    _Atomic uint64_t in_flight[2];
+    span_table_t open;
+    otelc__ring_t **snapshot;
+    size_t snapshot_cap;
+
+    _Atomic uint64_t exported[2];
+    _Atomic uint64_t dropped[2][OTELC_DROP_REASONS];
+    _Atomic uint64_t batches_ok, batches_failed;
+    _Atomic int frozen;
+} P = {
+    .mu = PTHREAD_MUTEX_INITIALIZER,
+    .wake = PTHREAD_COND_INITIALIZER,
+    .done = PTHREAD_COND_INITIALIZER,
+    .work = PTHREAD_MUTEX_INITIALIZER,
+    .pool_mu = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static void count_drop(int sig, otelc_drop_reason_t reason, uint64_t n)
+{
+    atomic_fetch_add_explicit(&P.dropped[sig][reason], n, memory_order_relaxed);
+}
+
+static batch_t *batch_get(int sig)
+{
+    batch_t *b;
+    size_t cap = P.bopt[sig].max_export_batch_size;
+    size_t item = sig == 0 ? sizeof(otelc_span_data_t) : sizeof(otelc_log_data_t);
+
+    pthread_mutex_lock(&P.pool_mu);
+    for (batch_t **pp = &P.pool; (b = *pp) != NULL; pp = &b->next) {
+        if (b->sig == sig && b->cap >= cap) {
+            *pp = b->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&P.pool_mu);
+    if (b == NULL) {
+        b = calloc(1, sizeof(*b));
+        if (b == NULL)
+            return NULL;
+        b->items = malloc(cap * item);
+        if (b->items == NULL) {
+            free(b);
+            return NULL;
+        }
+        b->cap = cap;
+        b->sig = sig;
+    }
+    b->pub.signal = sig == 0 ? OTELC_SIGNAL_TRACES : OTELC_SIGNAL_LOGS;
+    b->pub.resource = &P.resource.pub;
+    b->pub.spans = sig == 0 ? b->items : NULL;
+    b->pub.logs = sig == 1 ? b->items : NULL;
+    b->pub.n = 0;
+    b->opened_mono = 0;
+    atomic_store(&b->failed, 0);
+    return b;
+}
+
+static void batch_put(batch_t *b)
+{
+    arena_reset(&b->arena);
+    pthread_mutex_lock(&P.pool_mu);
+    b->next = P.pool;
+    P.pool = b;
+    pthread_mutex_unlock(&P.pool_mu);
+}
+
+static void batch_destroy(batch_t *b)
+{
+    arena_free(&b->arena);
+    free(b->items);
+    free(b);
+}
+
+/* One exporter is done with a batch; the last one settles its records. */
+static void batch_done(batch_t *b, bool ok)
+{
+    if (!ok)
+        atomic_store(&b->failed, 1);
+    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (!atomic_load(&P.frozen)) {
+        if (atomic_load(&b->failed)) {
+            count_drop(b->sig, OTELC_DROP_EXPORTER, b->pub.n);
+            atomic_fetch_add(&P.batches_failed, 1);
+        } else {
+            atomic_fetch_add_explicit(&P.exported[b->sig], b->pub.n, memory_order_relaxed);
+            atomic_fetch_add(&P.batches_ok, 1);
+        }
+    }
+    atomic_fetch_sub_explicit(&P.in_flight[b->sig], b->pub.n, memory_order_relaxed);
+    batch_put(b);
+}
+
+/* ---- assembling records ---------------------------------------------------------------- */
+
+static const char masked[] = "***MASKED***";
+
+static bool key_masked(const char *key, size_t len)
+{
+    return otelc__mask_key_match(P.mask_default ? NULL : P.mask_keys, key, len);
+}
+
+/* Decodes `n` encoded attributes into `out`, copying into the arena. Returns
+ * how many were decoded (a malformed encoding stops early). */
+static size_t decode_attrs(arena_t *a, const unsigned char *p, size_t len, size_t n,
+                           otelc_attr_t *out, uint32_t value_limit)
+{
+    const unsigned char *end = p + len;
+    size_t i, k = 0;
+
+    for (i = 0; i < n && p < end; i++) {
+        otelc_attr_t v;
+        size_t kl;
+        uint8_t fl;
+        const unsigned char *q = otelc__attr_decode(p, end, &v, &kl, &fl);
+        if (q == NULL)
+            break;
+        otelc_attr_t *o = &out[k];
+        o->key = arena_str(a, v.key, kl);
+        if (o->key == NULL)
+            break;
+        o->type = v.type;
+        o->len = v.len;
+        o->v = v.v;
+        if (key_masked(v.key, kl)) {
+            o->type = OTELC_ATTR_STRING;
+            o->v.s = masked;
+            o->len = sizeof(masked) - 1;
+            k++;
+            p = q;
+            continue;
+        }
+        switch (v.type) {
+        case OTELC_ATTR_STRING:
+        case OTELC_ATTR_BYTES: {
+            size_t l = v.len;
+            if (l > value_limit)
+                l = v.type == OTELC_ATTR_STRING ? otelc__utf8_cut(v.v.s, l, value_limit)
+                                                : value_limit;
+            o->v.s = arena_str(a, v.v.s, l);
+            o->len = l;
+            if (o->v.s == NULL)
+                return k;
+            break;
+        }
+        case OTELC_ATTR_STRING_ARRAY: {
+            const char **arr = arena_alloc(a, (v.len ? v.len : 1) * sizeof(char *));
+            const unsigned char *e = v.v.bytes;
+            if (arr == NULL)
+                return k;
+            for (size_t j = 0; j < v.len; j++) {
+                uint32_t l;
+                memcpy(&l, e, 4);
+                arr[j] = arena_str(a, e + 4, l);
+                if (arr[j] == NULL)
+                    return k;
+                e += 4 + l;
+            }
+            o->v.sa = arr;
+            break;
+        }
+        case OTELC_ATTR_BOOL_ARRAY: {
+            bool *arr = arena_alloc(a, v.len ? v.len : 1);
+            if (arr == NULL)
+                return k;
+            for (size_t j = 0; j < v.len; j++)
+                arr[j] = ((const unsigned char *)v.v.bytes)[j] != 0;
+            o->v.ba = arr;
+            break;
+        }
+        case OTELC_ATTR_INT_ARRAY:
+        case OTELC_ATTR_DOUBLE_ARRAY: {
+            void *arr = arena_alloc(a, v.len ? v.len * 8 : 8);
+            if (arr == NULL)
+                return k;
+            if (v.len)
+                memcpy(arr, v.v.bytes, v.len * 8);
+            o->v.ia = arr;
+            break;
+        }
+        default:
+            break;
+        }
+        k++;
+        p = q;
+    }
+    return k;
+}
+
+static otelc_str_t str_of(arena_t *a, const void *p, size_t len)
+{
+    otelc_str_t s;
+    s.ptr = arena_str(a, p, len);
+    s.len = s.ptr ? len : 0;
+    if (s.ptr == NULL)
+        s.ptr = "";
+    return s;
+}
+
+static const otelc_scope_info_t unknown_scope = { { "unknown", 7 }, { "", 0 } };
+
+static const otelc_scope_info_t *scope_of(uint32_t idx)
+{
+    const otelc_scope_info_t *s = otelc__scope_get(idx);
+    return s ? s : &unknown_scope;
+}
+
+static uint64_t time_ns(uint64_t t, uint16_t flags)
+{
+    return (flags & OTELC__REC_F_TIME_NS) ? t : otelc__clock_to_ns(t);
+}
+
+/* Room for one more record of signal `sig`: a batch to write into, and the
+ * queue bound respected. NULL: the record is dropped (already counted). */
+static batch_t *room_for(int sig);
+
+static void assemble_log(const otelc__rec_log_t *r)
+{
+    batch_t *b = room_for(1);
+    const otelc_limits_t *lim = &P.limits[1];
+    const unsigned char *p = (const unsigned char *)(r + 1);
+    otelc_log_data_t *d;
+    otelc_attr_t *attrs;
+    size_t n, nb, total, cap;
+
+    if (b == NULL)
+        return;
+    d = &((otelc_log_data_t *)b->items)[b->pub.n];
+    memset(d, 0, sizeof(*d));
+    d->time_ns = d->observed_time_ns = time_ns(r->time, r->h.flags);
+    d->severity = r->severity;
+    d->severity_text.ptr = otelc_severity_text(r->severity);
+    d->severity_text.len = strlen(d->severity_text.ptr);
+    d->body = str_of(&b->arena, p, r->msg_len);
+    p += r->msg_len;
+    d->event_name = str_of(&b->arena, p, r->event_len);
+    p += r->event_len;
+    d->correlation_id = str_of(&b->arena, p, r->corr_len);
+    p += r->corr_len;
+    d->scope = scope_of(r->scope);
+    memcpy(d->ctx.trace_id, r->trace_id, 16);
+    memcpy(d->ctx.span_id, r->span_id, 8);
+    d->ctx.trace_flags = r->trace_flags;
+    cap = (size_t)r->n_attrs + r->n_bound;
+    attrs = arena_alloc(&b->arena, (cap ? cap : 1) * sizeof(*attrs));
+    if (attrs == NULL)
+        goto nomem;
+    n = decode_attrs(&b->arena, p, r->attrs_len, r->n_attrs, attrs, lim->attribute_value_length);
+    p += r->attrs_len;
+    total = n;
+    if (r->n_bound) {
+        /* Bound fields come after the record's own; an own attribute with
+         * the same key wins. */
+        nb = decode_attrs(&b->arena, p, r->bound_len, r->n_bound, attrs + n,
+                          lim->attribute_value_length);
+        for (size_t i = n; i < n + nb; i++) {
+            bool dup = false;
+            for (size_t j = 0; j < n && !dup; j++)
+                dup = strcmp(attrs[j].key, attrs[i].key) == 0;
+            if (!dup)
+                attrs[total++] = attrs[i];
+        }
+    }
+    d->dropped_attrs = r->dropped_attrs;
+    if (total > lim->attribute_count) {
+        d->dropped_attrs += (uint32_t)(total - lim->attribute_count);
+        total = lim->attribute_count;
+    }
+    d->attrs = attrs;
+    d->n_attrs = (uint32_t)total;
+    if (b->pub.n++ == 0)
+        b->opened_mono = otelc__mono_ns();
+    return;
+nomem:
+    count_drop(1, OTELC_DROP_INVALID, 1);
+    atomic_fetch_sub(&P.in_flight[1], 1);
+}
+
+/* Sets or replaces span attributes in `d` from an encoded list: a key
+ * already present takes the new value; a new key is added while the count
+ * limit allows, else counted as dropped. */
+static void merge_attrs(arena_t *a, otelc_span_data_t *d, otelc_attr_t *attrs, size_t cap,
+                        const unsigned char *p, size_t len, size_t n, uint32_t value_limit)
+{
+    otelc_attr_t *in = arena_alloc(a, (n ? n : 1) * sizeof(*in));
+    size_t k;
+
+    if (in == NULL)
+        return;
+    k = decode_attrs(a, p, len, n, in, value_limit);
+    for (size_t i = 0; i < k; i++) {
+        size_t j;
+        for (j = 0; j < d->n_attrs; j++) {
+            if (strcmp(attrs[j].key, in[i].key) == 0) {
+                attrs[j] = in[i];
+                break;
+            }
+        }
+        if (j < d->n_attrs)
+            continue;
+        if (d->n_attrs < cap)
+            attrs[d->n_attrs++] = in[i];
+        else
+            d->dropped_attrs++;
+    }
+}
+
+static void assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
+{
+    const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)os->start;
+    const otelc_limits_t *lim = &P.limits[0];
+    const unsigned char *p = (const unsigned char *)(r + 1);
+    batch_t *b = room_for(0);
+    otelc_span_data_t *d;
+    otelc_attr_t *attrs;
+    size_t attr_cap, n_events = 0, n_links = r->n_links, ev_cap, ln_cap;
+    otelc_event_data_t *events = NULL;
+    otelc_link_data_t *links = NULL;
+    arena_t *a;
+    op_rec_t *o;
+
+    if (b == NULL)
+        return;
+    a = &b->arena;
+    d = &((otelc_span_data_t *)b->items)[b->pub.n];
+    memset(d, 0, sizeof(*d));
+    memcpy(d->ctx.trace_id, r->trace_id, 16);
+    memcpy(d->ctx.span_id, r->span_id, 8);
+    d->ctx.trace_flags = r->trace_flags;
+    memcpy(d->parent_span_id, r->parent_id, 8);
+    d->parent_is_remote = r->parent_remote != 0;
+    d->kind = r->kind;
+    d->scope = scope_of(r->scope);
+    d->start_ns = time_ns(r->time, r->h.flags);
+    if (end->h.flags & OTELC__REC_F_TIME_NS)
+        d->end_ns = end->time;
+    else if (r->h.flags & OTELC__REC_F_TIME_NS)
+        d->end_ns = otelc__clock_to_ns(end->time);
+    else
+        d->end_ns = d->start_ns + otelc__clock_span_ns(r->time, end->time);
+    if (d->end_ns < d->start_ns)
+        d->end_ns = d->start_ns;
+    d->name = str_of(a, p, r->name_len);
+    p += r->name_len;
+    d->correlation_id = str_of(a, p, r->corr_len);
+    p += r->corr_len;
+    d->trace_state = str_of(a, p, r->tracestate_len);
+    p += r->tracestate_len;
+    d->status_message = str_of(a, "", 0);
+
+    for (o = os->ops; o != NULL; o = o->next) {
+        const otelc__rec_span_op_t *op = (const otelc__rec_span_op_t *)(const void *)o->data;
+        n_events += op->h.type == OTELC__REC_SPAN_EVENT;
+        n_links += op->h.type == OTELC__REC_SPAN_LINK;
+    }
+    attr_cap = lim->attribute_count;
+    if (attr_cap > (size_t)r->n_attrs + 64 * (os->n_ops + 1))
+        attr_cap = (size_t)r->n_attrs + 64 * (os->n_ops + 1);
+    attrs = arena_alloc(a, (attr_cap ? attr_cap : 1) * sizeof(*attrs));
+    if (attrs == NULL)
+        goto nomem;
+    d->attrs = attrs;
+    d->dropped_attrs = r->dropped_attrs;
+    merge_attrs(a, d, attrs, attr_cap, p, r->attrs_len, r->n_attrs, lim->attribute_value_length);
+    p += r->attrs_len;
+    /* The correlation id is also an attribute, so that every backend shows
+     * it and can search by it. */
+    if (d->correlation_id.len > 0) {
+        size_t j;
+        for (j = 0; j < d->n_attrs && strcmp(attrs[j].key, "correlation.id") != 0; j++)
+            ;
+        if (j == d->n_attrs && d->n_attrs < attr_cap) {
+            attrs[d->n_attrs++] = OTELC_STRN("correlation.id", d->correlation_id.ptr,
+                                             d->correlation_id.len);
+        }
+    }
+
+    ev_cap = n_events < lim->event_count ? n_events : lim->event_count;
+    ln_cap = n_links < lim->link_count ? n_links : lim->link_count;
+    if (ev_cap && (events = arena_alloc(a, ev_cap * sizeof(*events))) == NULL)
+        goto nomem;
+    if (ln_cap && (links = arena_alloc(a, ln_cap * sizeof(*links))) == NULL)
+        goto nomem;
+    for (uint32_t i = 0; i < r->n_links; i++) {
+        otelc__rec_link_t l;
+        memcpy(&l, p, sizeof(l));
+        p += sizeof(l);
+        if (d->n_links < ln_cap) {
+            otelc_link_data_t *ld = &links[d->n_links++];
+            memset(ld, 0, sizeof(*ld));
+            memcpy(ld->ctx.trace_id, l.trace_id, 16);
+            memcpy(ld->ctx.span_id, l.span_id, 8);
+            ld->ctx.trace_flags = l.trace_flags;
+        } else {
+            d->dropped_links++;
+        }
+    }
+    for (o = os->ops; o != NULL; o = o->next) {
+        const otelc__rec_span_op_t *op = (const otelc__rec_span_op_t *)(const void *)o->data;
+        const unsigned char *q = (const unsigned char *)(op + 1);
+        switch (op->h.type) {
+        case OTELC__REC_SPAN_ATTRS:
+            d->dropped_attrs += op->dropped_attrs;
+            merge_attrs(a, d, attrs, attr_cap, q + op->name_len, op->attrs_len, op->n_attrs,
+                        lim->attribute_value_length);
+            break;
+        case OTELC__REC_SPAN_EVENT: {
+            otelc_event_data_t *e;
+            otelc_attr_t *ea;
+            if (d->n_events >= ev_cap) {
+                d->dropped_events++;
+                break;
+            }
+            e = &events[d->n_events++];
+            e->time_ns = time_ns(op->time, op->h.flags);
+            e->name = str_of(a, q, op->name_len);
+            ea = arena_alloc(a, (op->n_attrs ? op->n_attrs : 1) * sizeof(*ea));
+            e->attrs = ea;
+            e->n_attrs = ea ? (uint32_t)decode_attrs(a, q + op->name_len, op->attrs_len,
+                                                     op->n_attrs, ea,
+                                                     lim->attribute_value_length)
+                            : 0;
+            e->dropped_attrs = op->dropped_attrs;
+            break;
+        }
+        case OTELC__REC_SPAN_LINK: {
+            otelc_link_data_t *ld;
+            otelc_attr_t *la;
+            if (d->n_links >= ln_cap) {
+                d->dropped_links++;
+                break;
+            }
+            ld = &links[d->n_links++];
+            memcpy(ld->ctx.trace_id, op->link_trace_id, 16);
+            memcpy(ld->ctx.span_id, op->link_span_id, 8);
+            ld->ctx.trace_flags = op->link_flags;
+            ld->ctx.is_remote = false;
+            la = arena_alloc(a, (op->n_attrs ? op->n_attrs : 1) * sizeof(*la));
+            ld->attrs = la;
+            ld->n_attrs = la ? (uint32_t)decode_attrs(a, q, op->attrs_len, op->n_attrs, la,
+                                                      lim->attribute_value_length)
+                             : 0;
+            ld->dropped_attrs = op->dropped_attrs;
+            break;
+        }
+        case OTELC__REC_SPAN_STATUS:
+            /* OpenTelemetry: once OK is set the status is final; UNSET
+             * never overrides. */
+            if (d->status_code == OTELC_STATUS_OK || op->status == OTELC_STATUS_UNSET)
+                break;
+            d->status_code = op->status;
+            d->status_message = op->status == OTELC_STATUS_ERROR
+                                    ? str_of(a, q, op->name_len)
+                                    : str_of(a, "", 0);
+            break;
+        default:
+            break;
+        }
+    }
+    d->events = events;
+    d->links = links;
+    if (b->pub.n++ == 0)
+        b->opened_mono = otelc__mono_ns();
+    return;
+nomem:
+    count_drop(0, OTELC_DROP_INVALID, 1);
+    atomic_fetch_sub(&P.in_flight[0], 1);
+}
+
+/* ---- draining ------------------------------------------------------------------------- */
+
+static unsigned slots_for(int sig)
+{
+    unsigned k = 0, bit = sig == 0 ? OTELC_SIGNAL_TRACES : OTELC_SIGNAL_LOGS;
+    for (unsigned i = 0; i < P.n_slots; i++)
+        k += (P.slots[i]->signals & bit) != 0;
+    return k;
+}
+
+static void dispatch(int sig)
+{
+    batch_t *b = P.building[sig];
+    unsigned bit = sig == 0 ? OTELC_SIGNAL_TRACES : OTELC_SIGNAL_LOGS, k;
+
+    if (b == NULL || b->pub.n == 0)
+        return;
+    P.building[sig] = NULL;
+    k = slots_for(sig);
+    if (k == 0) {
+        /* Nobody takes the signal (cannot happen while the producers check
+         * it, but stay exact). */
+        atomic_store(&b->refs, 1);
+        batch_done(b, false);
+        return;
+    }
+    atomic_store(&b->refs, (int)k);
+    for (unsigned i = 0; i < P.n_slots; i++) {
+        otelc__exporter_slot_t *s = P.slots[i];
+        bool queued = false;
+        if ((s->signals & bit) == 0)
+            continue;
+        pthread_mutex_lock(&s->mu);
+        if (s->qlen < s->qcap && !s->stop) {
+            s->queue[(s->qhead + s->qlen++) % s->qcap] = b;
+            queued = true;
+            pthread_cond_broadcast(&s->cond);
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (!queued) {
+            otelc__diag(OTELC_DIAG_WARN, "exporter.queue_full",
+                        "exporter '%s' is not keeping up: a batch of %zu %s was dropped for it",
+                        s->name, b->pub.n, sig == 0 ? "spans" : "log records");
+            batch_done(b, false);
+        }
+    }
+}
+
+static batch_t *room_for(int sig)
+{
+    batch_t *b;
+
+    if (atomic_load_explicit(&P.in_flight[sig], memory_order_relaxed) >=
+        P.bopt[sig].max_queue_size) {
+        count_drop(sig, OTELC_DROP_QUEUE_FULL, 1);
+        otelc__diag(OTELC_DIAG_WARN, sig == 0 ? "queue.spans" : "queue.logs",
+                    "the %s export queue is full (%u records): records are dropped",
+                    sig == 0 ? "span" : "log", P.bopt[sig].max_queue_size);
+        return NULL;
+    }
+    b = P.building[sig];
+    if (b == NULL) {
+        b = P.building[sig] = batch_get(sig);
+        if (b == NULL) {
+            count_drop(sig, OTELC_DROP_INVALID, 1);
+            return NULL;
+        }
+    }
+    atomic_fetch_add_explicit(&P.in_flight[sig], 1, memory_order_relaxed);
+    return b;
+}
+
+/* After a record went into a batch: send the batch when it is full. */
+static void maybe_dispatch_full(int sig)
+{
+    batch_t *b = P.building[sig];
+    if (b != NULL && b->pub.n >= b->cap)
+        dispatch(sig);
+}
+
+static void process(const otelc__rec_t *h)
+{
+    switch (h->type) {
+    case OTELC__REC_LOG:
+        assemble_log((const otelc__rec_log_t *)(const void *)h);
+        maybe_dispatch_full(1);
+        break;
+    case OTELC__REC_SPAN_START: {
+        const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
+        open_span_t *s;
+        if (P.open.n >= MAX_OPEN_SPANS || (s = malloc(sizeof(*s) + h->size)) == NULL) {
+            count_drop(0, OTELC_DROP_INVALID, 1);
+            otelc__diag(OTELC_DIAG_WARN, "spans.open",
+                        "too many spans open at once (%zu): a span was dropped", P.open.n);
+            break;
+        }
+        memcpy(&s->key, r->span_id, 8);
+        s->ops = NULL;
+        s->ops_tail = &s->ops;
+        s->n_ops = 0;
+        memcpy(s->start, h, h->size);
+        if (!table_insert(&P.open, s)) {
+            free(s);
+            count_drop(0, OTELC_DROP_INVALID, 1);
+        }
+        break;
+    }
+    case OTELC__REC_SPAN_END: {
+        const otelc__rec_span_end_t *r = (const otelc__rec_span_end_t *)(const void *)h;
+        uint64_t key;
+        open_span_t **slot, *s;
+        memcpy(&key, r->span_id, 8);
+        slot = table_find(&P.open, key);
+        if (slot == NULL)
+            break; /* its start was dropped and counted */
+        s = *slot;
+        table_remove(&P.open, slot);
+        assemble_span(s, r);
+        open_span_free(s);
+        maybe_dispatch_full(0);
+        break;
+    }
+    case OTELC__REC_SPAN_ATTRS:
+    case OTELC__REC_SPAN_EVENT:
+    case OTELC__REC_SPAN_LINK:
+    case OTELC__REC_SPAN_STATUS: {
+        const otelc__rec_span_op_t *r = (const otelc__rec_span_op_t *)(const void *)h;
+        uint64_t key;
+        open_span_t **slot;
+        op_rec_t *o;
+        memcpy(&key, r->span_id, 8);
+        slot = table_find(&P.open, key);
+        if (slot == NULL || (*slot)->n_ops >= 4096 || (o = malloc(sizeof(*o) + h->size)) == NULL)
+            break;
+        memcpy(o->data, h, h->size);
+        o->next = NULL;
+        *(*slot)->ops_tail = o;
+        (*slot)->ops_tail = &o->next;
+        (*slot)->n_ops++;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static size_t drain_ring(otelc__ring_t *ring)
+{
+    uint64_t tail, avail = otelc__ring_readable(ring, &tail), end = tail + avail;
+    uint64_t mask = ring->capacity - 1;
+    size_t n = 0;
+
+    while (tail < end) {
+        const otelc__rec_t *h = (const otelc__rec_t *)(const void *)(ring->data + (tail & mask));
+        uint64_t left = end - tail;
+        if (h->size < sizeof(*h) || (h->size & 7u) != 0 || h->size > left ||
+            (tail & mask) + h->size > ring->capacity) {
+            /* Never written by otelc: skip the rest rather than read
+             * garbage. */
+            otelc__diag(OTELC_DIAG_ERROR, "ring.corrupt",
+                        "a thread's buffer holds a malformed record; %llu bytes skipped",
+                        (unsigned long long)left);
+            tail = end;
+            break;
+        }
+        if (h->type != OTELC__REC_PAD) {
+            process(h);
+            n++;
+        }
+        tail += h->size;
+    }
+    otelc__ring_release(ring, tail);
+    return n;
+}
+
+static size_t drain_all(void)
+{
+    size_t n = 0, k = 0, i;
+    otelc__thread_t *t;
+    otelc__orphan_t *orphans;
+
+    /* Snapshot the rings under the lock; drain them without it. A live
+     * thread's ring is freed only by this thread (as an orphan), so the
+     * pointers stay valid. */
+    pthread_mutex_lock(&otelc__registry_lock);
+    for (t = otelc__threads; t != NULL; t = t->next)
+        k++;
+    if (k > P.snapshot_cap) {
+        otelc__ring_t **ns = realloc(P.snapshot, (k + 16) * sizeof(*ns));
+        if (ns != NULL) {
+            P.snapshot = ns;
+            P.snapshot_cap = k + 16;
+        }
+    }
+    k = 0;
+    for (t = otelc__threads; t != NULL && k < P.snapshot_cap; t = t->next)
+        P.snapshot[k++] = t->ring;
+    orphans = otelc__orphans;
+    otelc__orphans = NULL;
+    pthread_mutex_unlock(&otelc__registry_lock);
+
+    for (i = 0; i < k; i++)
+        n += drain_ring(P.snapshot[i]);
+    while (orphans != NULL) {
+        otelc__orphan_t *o = orphans;
+        orphans = o->next;
+        n += drain_ring(o->ring);
+        pthread_mutex_lock(&otelc__registry_lock);
+        otelc__ring_counters_sum(&o->ring->counters, otelc__retired);
+        pthread_mutex_unlock(&otelc__registry_lock);
+        otelc__ring_destroy(o->ring);
+        free(o);
+    }
+    return n;
+}
+
+/* ---- exporter workers ------------------------------------------------------------------ */
+
+static void *worker_main(void *arg)
+{
+    otelc__exporter_slot_t *s = arg;
+    otelc_exporter_t *e = s->exp;
+
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        if (s->qlen > 0) {
+            batch_t *b = s->queue[s->qhead];
+            otelc_status_t st;
+            s->qhead = (s->qhead + 1) % s->qcap;
+            s->qlen--;
+            s->busy = true;
+            pthread_mutex_unlock(&s->mu);
+            st = e->ops->export_batch(e, &b->pub, s->timeout_ms[b->sig]);
+            if (st != OTELC_OK)
+                otelc__diag(OTELC_DIAG_WARN, "exporter.failed",
+                            "exporter '%s' failed to export %zu %s: %s", s->name, b->pub.n,
+                            b->sig == 0 ? "spans" : "log records", otelc_status_str(st));
+            batch_done(b, st == OTELC_OK);
+            pthread_mutex_lock(&s->mu);
+            s->busy = false;
+            pthread_cond_broadcast(&s->cond);
+            continue;
+        }
+        if (s->flush_req != s->flush_done) {
+            uint64_t req = s->flush_req;
+            pthread_mutex_unlock(&s->mu);
+            if (e->ops->force_flush != NULL)
+                (void)e->ops->force_flush(e, s->flush_timeout_ms);
+            pthread_mutex_lock(&s->mu);
+            s->flush_done = req;
+            pthread_cond_broadcast(&s->cond);
+            continue;
+        }
+        if (s->stop)
+            break;
+        pthread_cond_wait(&s->cond, &s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (e->ops->shutdown != NULL)
+        e->ops->shutdown(e, s->flush_timeout_ms);
+    atomic_store(&s->exited, 1);
+    return NULL;
+}
+
+static otelc__exporter_slot_t *slot_create(otelc_exporter_t *e, unsigned signals,
+                                           const otelc_options_t *o)
+{
+    otelc__exporter_slot_t *s = calloc(1, sizeof(*s));
+    unsigned cap;
+
+    if (s == NULL)
+        return NULL;
+    /* Enough queued batches to hold a full export queue, plus one. */
+    cap = o->spans_batch.max_queue_size / (o->spans_batch.max_export_batch_size
+                                               ? o->spans_batch.max_export_batch_size
+                                               : 1);
+    cap = cap < 2 ? 2 : cap;
+    cap = cap > 64 ? 64 : cap;
+    s->queue = calloc(cap + 1, sizeof(*s->queue));
+    if (s->queue == NULL) {
+        free(s);
+        return NULL;
+    }
+    s->qcap = cap + 1;
+    s->exp = e;
+    s->name = e->ops->name ? e->ops->name : "exporter";
+    s->signals = signals;
+    s->timeout_ms[0] = o->spans_batch.export_timeout_ms;
+    s->timeout_ms[1] = o->logs_batch.export_timeout_ms;
+    s->flush_timeout_ms = s->timeout_ms[0] > s->timeout_ms[1] ? s->timeout_ms[0]
+                                                              : s->timeout_ms[1];
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    return s;
+}
+
+static void slot_destroy(otelc__exporter_slot_t *s)
+{
+    while (s->qlen > 0) {
+        batch_t *b = s->queue[s->qhead];
+        s->qhead = (s->qhead + 1) % s->qcap;
+        s->qlen--;
+        batch_done(b, false);
+    }
+    if (s->exp != NULL && s->exp->ops->destroy != NULL)
+        s->exp->ops->destroy(s->exp);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cond);
+    free(s->queue);
+    free(s);
+}
+
+static int start_thread(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    int rc;
+
+    /* Our threads take no signals: those are the application's. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(th, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+/* ---- the pipeline thread ------------------------------------------------------------------ */
+
+#define IDLE_MAX_NS 50000000u
+#define BUSY_NS 1000000u
+
+static void *pipeline_main(void *arg)
+{
+    uint64_t interval = BUSY_NS;
+    (void)arg;
+
+    pthread_mutex_lock(&P.mu);
+    for (;;) {
+        bool stop = P.stop;
+        uint64_t req = P.flush_req, now;
+        size_t n;
+        P.wake_pending = false;
+        pthread_mutex_unlock(&P.mu);
+
+        pthread_mutex_lock(&P.work);
+        n = drain_all();
+        now = otelc__mono_ns();
+        for (int sig = 0; sig < 2; sig++) {
+            batch_t *b = P.building[sig];
+            if (b != NULL && b->pub.n > 0 &&
+                now - b->opened_mono >= (uint64_t)P.bopt[sig].schedule_delay_ms * 1000000u)
+                dispatch(sig);
+        }
+        if (req != P.flush_ack || stop) {
+            dispatch(0);
+            dispatch(1);
+            for (unsigned i = 0; i < P.n_slots; i++) {
+                otelc__exporter_slot_t *s = P.slots[i];
+                pthread_mutex_lock(&s->mu);
+                s->flush_req++;
+                pthread_cond_broadcast(&s->cond);
+                pthread_mutex_unlock(&s->mu);
+            }
+        }
+        otelc__clock_recalibrate(false);
+        pthread_mutex_unlock(&P.work);
+
+        pthread_mutex_lock(&P.mu);
+        if (req != P.flush_ack) {
+            P.flush_ack = req;
+            pthread_cond_broadcast(&P.done);
+        }
+        if (stop)
+            break;
+        interval = n > 0 ? BUSY_NS : (interval * 2 > IDLE_MAX_NS ? IDLE_MAX_NS : interval * 2);
+        /* Wake in time for the oldest partial batch's deadline. */
+        for (int sig = 0; sig < 2; sig++) {
+            batch_t *b = P.building[sig];
+            if (b != NULL && b->pub.n > 0) {
+                uint64_t due = b->opened_mono + (uint64_t)P.bopt[sig].schedule_delay_ms * 1000000u;
+                uint64_t left = due > now ? due - now : 0;
+                if (left < interval)
+                    interval = left > 100000u ? left : 100000u;
+            }
+        }
+        if (P.flush_req == req && !P.stop && !P.wake_pending) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t at = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + interval;
+            ts.tv_sec = (time_t)(at / 1000000000u);
+            ts.tv_nsec = (long)(at % 1000000000u);
+            pthread_cond_timedwait(&P.wake, &P.mu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&P.mu);
+    return NULL;
+}
+
+void otelc__pipeline_wake(void)
+{
+    pthread_mutex_lock(&P.mu);
+    P.wake_pending = true;
+    pthread_cond_signal(&P.wake);
+    pthread_mutex_unlock(&P.mu);
+}
+
+/* Waits on `cond` until `deadline_mono`; false when it passed. */
+static bool wait_until(pthread_cond_t *cond, pthread_mutex_t *mu, uint64_t deadline_mono)
+{
+    struct timespec ts;
+    if (otelc__mono_ns() >= deadline_mono)
+        return false;
+    ts.tv_sec = (time_t)(deadline_mono / 1000000000u);
+    ts.tv_nsec = (long)(deadline_mono % 1000000000u);
+    return pthread_cond_timedwait(cond, mu, &ts) != ETIMEDOUT || otelc__mono_ns() < deadline_mono;
+}
+
+otelc_status_t otelc__pipeline_flush(uint64_t deadline_mono)
+{
+    uint64_t my, targets[OTELC__MAX_EXPORTERS];
+    bool ok = true;
+
+    if (!P.started)
+        return OTELC_ERR_STATE;
+    pthread_mutex_lock(&P.mu);
+    my = ++P.flush_req;
+    pthread_cond_signal(&P.wake);
+    while (P.flush_ack < my && ok)
+        ok = wait_until(&P.done, &P.mu, deadline_mono);
+    ok = P.flush_ack >= my;
+    pthread_mutex_unlock(&P.mu);
+    if (!ok)
+        return OTELC_ERR_TIMEOUT;
+    for (unsigned i = 0; i < P.n_slots; i++) {
+        otelc__exporter_slot_t *s = P.slots[i];
+        pthread_mutex_lock(&s->mu);
+        targets[i] = s->flush_req;
+        while (s->flush_done < targets[i] && ok)
+            ok = wait_until(&s->cond, &s->mu, deadline_mono);
+        ok = s->flush_done >= targets[i];
+        pthread_mutex_unlock(&s->mu);
+        if (!ok)
+            return OTELC_ERR_TIMEOUT;
+    }
+    return OTELC_OK;
+}
+
+/* ---- start, stop ---------------------------------------------------------------------------- */
+
+static otelc_status_t add_slot(otelc_exporter_t *e, unsigned signals, const otelc_options_t *o)
+{
+    otelc__exporter_slot_t *s;
+
+    if (P.n_slots >= OTELC__MAX_EXPORTERS) {
+        otelc__diag(OTELC_DIAG_ERROR, "exporter.too_many", "more than %d exporters: '%s' left out",
+                    OTELC__MAX_EXPORTERS, e->ops->name);
+        e->ops->destroy(e);
+        return OTELC_ERR_FULL;
+    }
+    s = slot_create(e, signals, o);
+    if (s == NULL) {
+        e->ops->destroy(e);
+        return OTELC_ERR_NOMEM;
+    }
+    P.slots[P.n_slots++] = s;
+    return OTELC_OK;
+}
+
+/* Makes the exporters named in a comma list for one signal. */
+static void add_named(const char *list, otelc_signal_t sig, const otelc_options_t *o)
+{
+    const char *p = list;
+
+    while (p != NULL && *p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        const char *q = p;
+        while (len && (*q == ' ' || *q == '\t')) {
+            q++;
+            len--;
+        }
+        while (len && (q[len - 1] == ' ' || q[len - 1] == '\t'))
+            len--;
+        if (len && !(len == 4 && strncmp(q, "none", 4) == 0)) {
+            otelc_exporter_factory_fn f = otelc__factory_find(q, len);
+            otelc_exporter_t *x = NULL;
+            otelc_status_t st;
+            if (f == NULL) {
+                otelc__diag(OTELC_DIAG_WARN, "exporter.unknown",
+                            "%s: exporter '%.*s' is not built into this otelc; left out",
+                            sig == OTELC_SIGNAL_TRACES ? "OTEL_TRACES_EXPORTER" : "OTEL_LOGS_EXPORTER",
+                            (int)len, q);
+            } else if ((st = f(o, sig, &x)) != OTELC_OK || x == NULL) {
+                otelc__diag(OTELC_DIAG_WARN, "exporter.create", "exporter '%.*s' not started: %s",
+                            (int)len, q, otelc_status_str(st));
+            } else {
+                (void)add_slot(x, (unsigned)sig, o);
+            }
+        }
+        p = e ? e + 1 : NULL;
+    }
+}
+
+otelc_status_t otelc__pipeline_start(const otelc_options_t *o)
+{
+    otelc_status_t st;
+    unsigned i;
+
+    P.bopt[0] = o->spans_batch;
+    P.bopt[1] = o->logs_batch;
+    for (i = 0; i < 2; i++) {
+        if (P.bopt[i].max_queue_size == 0)
+            P.bopt[i].max_queue_size = 2048;
+        if (P.bopt[i].max_export_batch_size == 0 ||
+            P.bopt[i].max_export_batch_size > P.bopt[i].max_queue_size)
+            P.bopt[i].max_export_batch_size = P.bopt[i].max_queue_size;
+    }
+    P.limits[0] = o->span_limits;
+    P.limits[1] = o->log_limits;
+    free(P.mask_keys);
+    P.mask_keys = NULL;
+    P.mask_default = o->mask_keys == NULL;
+    if (o->mask_keys != NULL && (P.mask_keys = strdup(o->mask_keys)) == NULL)
+        return OTELC_ERR_NOMEM;
+    st = otelc__resource_build(o, &P.resource);
+    if (st != OTELC_OK)
+        return st;
+    P.n_slots = 0;
+    otelc__factories_init();
+    add_named(o->traces_exporter, OTELC_SIGNAL_TRACES, o);
+    add_named(o->logs_exporter, OTELC_SIGNAL_LOGS, o);
+    for (size_t k = 0; k < o->n_exporters; k++) {
+        otelc_exporter_t *e = o->exporters[k];
+        if (e != NULL && e->ops != NULL)
+            (void)add_slot(e, e->ops->signals & (OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS), o);
+    }
+    otelc__hot.traces_on = slots_for(0) > 0;
+    otelc__hot.logs_on = slots_for(1) > 0;
+    P.stop = false;
+    P.flush_req = P.flush_ack = 0;
+    for (i = 0; i < P.n_slots; i++) {
+        if (start_thread(&P.slots[i]->thread, worker_main, P.slots[i]) != 0) {
+            otelc__diag(OTELC_DIAG_ERROR, "exporter.thread", "cannot start a thread for '%s'",
+                        P.slots[i]->name);
+            slot_destroy(P.slots[i]);
+            P.slots[i--] = P.slots[--P.n_slots];
+            continue;
+        }
+        P.slots[i]->thread_started = true;
+    }
+    otelc__hot.traces_on = slots_for(0) > 0;
+    otelc__hot.logs_on = slots_for(1) > 0;
+    if (start_thread(&P.thread, pipeline_main, NULL) != 0) {
+        otelc__pipeline_stop(otelc__mono_ns());
+        return OTELC_ERR_IO;
+    }
+    P.started = true;
+    return OTELC_OK;
+}
+
+static bool join_until(pthread_t th, uint64_t deadline_mono)
+{
+    struct timespec ts;
+    uint64_t wall = otelc__wall_ns(), now = otelc__mono_ns();
+    uint64_t at = wall + (deadline_mono > now ? deadline_mono - now : 0);
+    ts.tv_sec = (time_t)(at / 1000000000u);
+    ts.tv_nsec = (long)(at % 1000000000u);
+    /* pthread_timedjoin_np measures against CLOCK_REALTIME. */
+    return pthread_timedjoin_np(th, NULL, &ts) == 0;
+}
+
+bool otelc__pipeline_stop(uint64_t deadline_mono)
+{
+    bool all = true;
+
+    if (P.started) {
+        pthread_mutex_lock(&P.mu);
+        P.stop = true;
+        pthread_cond_signal(&P.wake);
+        pthread_mutex_unlock(&P.mu);
+        if (!join_until(P.thread, deadline_mono)) {
+            /* It is stuck in a drain; it holds no exporter, so wait for it:
+             * a drain is bounded by the records in the rings. */
+            pthread_join(P.thread, NULL);
+        }
+        P.started = false;
+    }
+    for (unsigned i = 0; i < P.n_slots; i++) {
+        otelc__exporter_slot_t *s = P.slots[i];
+        pthread_mutex_lock(&s->mu);
+        s->stop = true;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->mu);
+    }
+    for (unsigned i = 0; i < P.n_slots; i++) {
+        otelc__exporter_slot_t *s = P.slots[i];
+        if (s->thread_started && !join_until(s->thread, deadline_mono)) {
+            /* A hung exporter: abandon it with its queue. Its thread may
+             * finish later; the slot and exporter are never freed. */
+            otelc__diag(OTELC_DIAG_WARN, "exporter.hung",
+                        "exporter '%s' did not finish by the shutdown deadline; abandoned",
+                        s->name);
+            pthread_detach(s->thread);
+            all = false;
+            continue;
+        }
+        slot_destroy(s);
+    }
+    P.n_slots = 0;
+    for (int sig = 0; sig < 2; sig++) {
+        if (P.building[sig] != NULL) {
+            batch_t *b = P.building[sig];
+            count_drop(sig, OTELC_DROP_SHUTDOWN, b->pub.n);
+            atomic_fetch_sub(&P.in_flight[sig], b->pub.n);
+            P.building[sig] = NULL;
+            batch_put(b);
+        }
+    }
+    table_clear(&P.open);
+    pthread_mutex_lock(&P.pool_mu);
+    while (P.pool != NULL) {
+        batch_t *b = P.pool;
+        P.pool = b->next;
+        batch_destroy(b);
+    }
+    pthread_mutex_unlock(&P.pool_mu);
+    otelc__resource_free(&P.resource);
+    return all;
+}
+
+size_t otelc__pipeline_open_spans(void)
+{
+    size_t n;
+    pthread_mutex_lock(&P.work);
+    n = P.open.n;
+    pthread_mutex_unlock(&P.work);
+    return n;
+}
+
+/* ---- statistics ------------------------------------------------------------------------------ */
+
+void otelc__pipeline_reset_stats(void)
+{
+    atomic_store(&P.frozen, 0);
+    for (int s = 0; s < 2; s++) {
+        atomic_store(&P.exported[s], 0);
+        atomic_store(&P.in_flight[s], 0);
+        for (int r = 0; r < OTELC_DROP_REASONS; r++)
+            atomic_store(&P.dropped[s][r], 0);
+    }
+    atomic_store(&P.batches_ok, 0);
+    atomic_store(&P.batches_failed, 0);
+}
+
+void otelc__pipeline_stats(otelc_stats_t *out)
+{
+    uint64_t c[7];
+    otelc__thread_t *t;
+    otelc__orphan_t *o;
+
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&otelc__registry_lock);
+    memcpy(c, otelc__retired, sizeof(c));
+    for (t = otelc__threads; t != NULL; t = t->next) {
+        otelc__ring_counters_sum(&t->ring->counters, c);
+        out->threads++;
+    }
+    for (o = otelc__orphans; o != NULL; o = o->next)
+        otelc__ring_counters_sum(&o->ring->counters, c);
+    pthread_mutex_unlock(&otelc__registry_lock);
+
+    otelc_signal_stats_t *ss[2] = { &out->spans, &out->logs };
+    for (int s = 0; s < 2; s++) {
+        otelc_signal_stats_t *x = ss[s];
+        x->produced = c[s];
+        x->exported = atomic_load(&P.exported[s]);
+        for (int r = 0; r < OTELC_DROP_REASONS; r++)
+            x->dropped[r] = atomic_load(&P.dropped[s][r]);
+        x->dropped[OTELC_DROP_QUEUE_FULL] += c[2 + s];
+        x->dropped[OTELC_DROP_INVALID] += c[4 + s];
+        if (s == 0)
+            x->dropped[OTELC_DROP_SAMPLER] += c[6];
+        uint64_t settled = x->exported + otelc_signal_stats_dropped(x);
+        x->pending = x->produced > settled ? x->produced - settled : 0;
+    }
+    out->batches_exported = atomic_load(&P.batches_ok);
+    out->batches_failed = atomic_load(&P.batches_failed);
+}
+
+/* Counts what is still pending as dropped at shutdown, then freezes the
+ * counters so that an abandoned exporter finishing late changes nothing. */
+void otelc__pipeline_settle(void)
+{
+    otelc_stats_t st;
+    otelc__pipeline_stats(&st);
+    count_drop(0, OTELC_DROP_SHUTDOWN, st.spans.pending);
+    count_drop(1, OTELC_DROP_SHUTDOWN, st.logs.pending);
+    atomic_store(&P.frozen, 1);
+}
+
+/* ---- fork ------------------------------------------------------------------------------------- */
+
+void otelc__pipeline_fork_prepare(void)
+{
+    pthread_mutex_lock(&P.work);
+    pthread_mutex_lock(&P.mu);
+    pthread_mutex_lock(&P.pool_mu);
+    for (unsigned i = 0; i < P.n_slots; i++)
+        pthread_mutex_lock(&P.slots[i]->mu);
+}
+
+void otelc__pipeline_fork_parent(void)
+{
+    for (unsigned i = P.n_slots; i > 0; i--)
+        pthread_mutex_unlock(&P.slots[i - 1]->mu);
+    pthread_mutex_unlock(&P.pool_mu);
+    pthread_mutex_unlock(&P.mu);
+    pthread_mutex_unlock(&P.work);
+}
+
+void otelc__pipeline_fork_child(void)
+{
+    /* Only the forking thread exists here, and it holds every lock (taken
+     * in prepare). The other threads' work belongs to the parent: queued
+     * batches and open spans are the parent's to export, so the child
+     * forgets them and starts its own threads. */
+    pthread_cond_init(&P.wake, NULL);
+    pthread_cond_init(&P.done, NULL);
+    for (unsigned i = 0; i < P.n_slots; i++) {
+        otelc__exporter_slot_t *s = P.slots[i];
+        pthread_cond_init(&s->cond, NULL);
+        /* Batches are shared with the parent's copy: forget, do not free. */
+        s->qlen = 0;
+        s->qhead = 0;
+        s->busy = false;
+        s->flush_req = s->flush_done = 0;
+        s->thread_started = false;
+        pthread_mutex_unlock(&s->mu);
+    }
+    for (int sig = 0; sig < 2; sig++) {
+        if (P.building[sig] != NULL) {
+            arena_reset(&P.building[sig]->arena);
+            P.building[sig]->pub.n = 0;
+        }
+    }
+    table_clear(&P.open);
+    otelc__pipeline_reset_stats();
+    P.flush_req = P.flush_ack = 0;
+    P.wake_pending = false;
+    pthread_mutex_unlock(&P.pool_mu);
+    pthread_mutex_unlock(&P.mu);
+    pthread_mutex_unlock(&P.work);
+    if (!P.started)
+        return;
+    for (unsigned i = 0; i < P.n_slots; i++) {
+        otelc__exporter_slot_t *s = P.slots[i];
+        if (start_thread(&s->thread, worker_main, s) == 0)
+            s->thread_started = true;
+        else
+            otelc__diag(OTELC_DIAG_ERROR, "fork.thread",
+                        "child process: cannot restart exporter '%s'", s->name);
+    }
+    if (start_thread(&P.thread, pipeline_main, NULL) != 0) {
+        P.started = false;
+        otelc__diag(OTELC_DIAG_ERROR, "fork.pipeline",
+                    "child process: cannot start the pipeline thread; records are not exported");
+    }
+}
+
+/* ---- factories --------------------------------------------------------------------------------- */
+
+#define MAX_FACTORIES 32
+
+static struct {
+    char name[32];
+    otelc_exporter_factory_fn fn;
+} factories[MAX_FACTORIES];
+static unsigned n_factories;
+static pthread_mutex_t factories_lock = PTHREAD_MUTEX_INITIALIZER;
+
+otelc_status_t otelc_exporter_factory_register(const char *name, otelc_exporter_factory_fn fn)
+{
+    size_t len;
+    unsigned i;
+    otelc_status_t st = OTELC_OK;
+
+    if (name == NULL || fn == NULL || (len = strlen(name)) == 0 || len >= 32)
+        return OTELC_ERR_INVALID;
+    pthread_mutex_lock(&factories_lock);
+    for (i = 0; i < n_factories; i++)
+        if (strcmp(factories[i].name, name) == 0)
+            break;
+    if (i == n_factories) {
+        if (n_factories == MAX_FACTORIES) {
+            st = OTELC_ERR_FULL;
+            goto out;
+        }
+        n_factories++;
+    }
+    memcpy(factories[i].name, name, len + 1);
+    factories[i].fn = fn;
+out:
+    pthread_mutex_unlock(&factories_lock);
+    return st;
+}
+
+otelc_exporter_factory_fn otelc__factory_find(const char *name, size_t len)
+{
+    otelc_exporter_factory_fn fn = NULL;
+    pthread_mutex_lock(&factories_lock);
+    for (unsigned i = 0; i < n_factories && fn == NULL; i++)
+        if (strlen(factories[i].name) == len && strncmp(factories[i].name, name, len) == 0)
+            fn = factories[i].fn;
+    pthread_mutex_unlock(&factories_lock);
+    return fn;
+}
+
+void otelc__factories_init(void)
+{
+    if (otelc__factory_find("console", 7) == NULL &&
+        otelc_exporter_factory_register("console", otelc__console_factory) != OTELC_OK)
+        otelc__diag(OTELC_DIAG_ERROR, "exporter.console", "cannot register the console exporter");
+}

@@ -1,0 +1,126 @@
+/*
+ * record.h: the layout of records in a ring, and the attribute encoding.
+ *
+ * Records are written by application threads and read by the pipeline. All
+ * fixed parts are 8-byte aligned structs; variable parts (names, messages,
+ * attributes) follow, packed, and the record is padded to a multiple of 8.
+ * Nothing in a record is a pointer: a record can be read by another process.
+ *
+ * An encoded attribute is: u8 type, u8 flags, u16 key length, the key bytes,
+ * then the value: bool as one byte; int and double as 8 bytes; string and
+ * bytes as u32 length + bytes; arrays as u32 count + elements (string
+ * elements as u32 length + bytes, bool elements one byte each).
+ */
+#ifndef OTELC_RECORD_H
+#define OTELC_RECORD_H
+
+#include "ring.h"
+
+#include <otelc/attr.h>
+#include <otelc/common.h>
+
+typedef struct otelc__rec_span_start {
+    otelc__rec_t h;
+    uint64_t time;
+    uint8_t trace_id[16];
+    uint8_t span_id[8];
+    uint8_t parent_id[8];
+    uint32_t scope;
+    uint8_t kind;
+    uint8_t trace_flags;
+    uint8_t parent_remote;
+    uint8_t corr_len;
+    uint16_t name_len;
+    uint16_t tracestate_len;
+    uint16_t n_attrs;
+    uint16_t dropped_attrs;
+    uint32_t attrs_len;
+    uint32_t n_links;
+    /* name, correlation id, tracestate, attributes, links (each: trace id,
+     * span id, flags byte, padding to 4, as otelc__rec_link_t) */
+} otelc__rec_span_start_t;
+
+typedef struct otelc__rec_link {
+    uint8_t trace_id[16];
+    uint8_t span_id[8];
+    uint8_t trace_flags;
+} otelc__rec_link_t;
+
+typedef struct otelc__rec_span_end {
+    otelc__rec_t h;
+    uint64_t time;
+    uint8_t span_id[8];
+} otelc__rec_span_end_t;
+
+/* SPAN_ATTRS, SPAN_EVENT, SPAN_LINK and SPAN_STATUS share one header. */
+typedef struct otelc__rec_span_op {
+    otelc__rec_t h;
+    uint64_t time;        /* event time */
+    uint8_t span_id[8];
+    uint8_t link_trace_id[16]; /* SPAN_LINK */
+    uint8_t link_span_id[8];   /* SPAN_LINK */
+    uint8_t link_flags;        /* SPAN_LINK */
+    uint8_t status;            /* SPAN_STATUS */
+    uint16_t name_len;         /* event name, or status description */
+    uint16_t n_attrs;
+    uint16_t dropped_attrs;
+    uint32_t attrs_len;
+    uint32_t pad_;
+    /* name, attributes */
+} otelc__rec_span_op_t;
+
+typedef struct otelc__rec_log {
+    otelc__rec_t h;
+    uint64_t time;
+    uint8_t trace_id[16];
+    uint8_t span_id[8];
+    uint32_t scope; /* logger */
+    uint8_t severity;
+    uint8_t trace_flags;
+    uint8_t corr_len;
+    uint8_t pad_;
+    uint32_t msg_len;
+    uint16_t event_len;
+    uint16_t n_attrs;
+    uint16_t n_bound;
+    uint16_t dropped_attrs;
+    uint32_t attrs_len;
+    uint32_t bound_len;
+    uint32_t pad2_;
+    /* message, event name, correlation id, attributes, bound attributes */
+} otelc__rec_log_t;
+
+#define OTELC__ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+
+/* Attribute flag: the value was truncated to the length limit. */
+#define OTELC__ATTR_F_TRUNCATED 0x1u
+
+/*
+ * Measures `n` attributes for encoding under `value_limit` (bytes of a string
+ * or bytes value; arrays' strings too) and `count_limit`. Returns the encoded
+ * size; *kept gets how many are encoded (the others are dropped: NULL keys
+ * and those past the count limit). Keys longer than 65535 bytes are cut.
+ */
+size_t otelc__attrs_measure(const otelc_attr_t *attrs, size_t n, uint32_t count_limit,
+                            uint32_t value_limit, uint16_t *kept);
+
+/* Encodes what otelc__attrs_measure() measured, with the same limits, into
+ * `out`. Returns the bytes written (equal to the measured size). */
+size_t otelc__attrs_encode(unsigned char *out, const otelc_attr_t *attrs, size_t n,
+                           uint32_t count_limit, uint32_t value_limit);
+
+/*
+ * Decodes one encoded attribute at `p` (with `end` the end of the encoded
+ * area) into a view whose key and string values point into the record (NOT
+ * NUL-terminated; key length in *key_len; arrays: v.bytes points at the
+ * encoded elements and len is their count). Returns the next position, or NULL
+ * on a malformed encoding.
+ */
+const unsigned char *otelc__attr_decode(const unsigned char *p, const unsigned char *end,
+                                        otelc_attr_t *out, size_t *key_len, uint8_t *flags);
+
+/* Length of the longest prefix of s[0..len) that does not split a UTF-8
+ * sequence, at most `limit`. */
+size_t otelc__utf8_cut(const char *s, size_t len, size_t limit);
+
+#endif /* OTELC_RECORD_H */

@@ -1,0 +1,163 @@
+/*
+ * thread.c: per-thread state, its ring, and the registry of threads.
+ *
+ * A thread gets its state on its first record: one allocation for the
+ * context stack and buffers, one for the ring, and one lock taken to join the
+ * registry. Nothing else on the hot path allocates or locks. When the thread
+ * exits, a pthread key destructor hands its ring to the pipeline as an
+ * orphan, which drains what is left and frees it, so records written just
+ * before a thread exits are not lost.
+ */
+#include "core.h"
+#include "diag.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__thread otelc__thread_t *otelc__tls OTELC__TLS_IE;
+
+pthread_mutex_t otelc__registry_lock = PTHREAD_MUTEX_INITIALIZER;
+otelc__thread_t *otelc__threads;
+otelc__orphan_t *otelc__orphans;
+uint64_t otelc__retired[7];
+
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+
+otelc__ring_t *otelc__ring_create(uint64_t capacity, uint64_t tid)
+{
+    otelc__ring_t *r;
+
+    if (posix_memalign((void **)&r, 64, sizeof(*r) + capacity) != 0)
+        return NULL;
+    memset(r, 0, sizeof(*r));
+    r->magic = OTELC__RING_MAGIC;
+    r->version = OTELC__RING_VERSION;
+    r->header_size = (uint32_t)sizeof(*r);
+    r->capacity = capacity;
+    r->pid = (uint64_t)getpid();
+    r->tid = tid;
+    return r;
+}
+
+void otelc__ring_destroy(otelc__ring_t *ring)
+{
+    free(ring);
+}
+
+void otelc__ring_counters_sum(const otelc__ring_counters_t *c, uint64_t out[7])
+{
+    out[0] += atomic_load_explicit(&c->produced[0], memory_order_relaxed);
+    out[1] += atomic_load_explicit(&c->produced[1], memory_order_relaxed);
+    out[2] += atomic_load_explicit(&c->dropped_full[0], memory_order_relaxed);
+    out[3] += atomic_load_explicit(&c->dropped_full[1], memory_order_relaxed);
+    out[4] += atomic_load_explicit(&c->dropped_invalid[0], memory_order_relaxed);
+    out[5] += atomic_load_explicit(&c->dropped_invalid[1], memory_order_relaxed);
+    out[6] += atomic_load_explicit(&c->dropped_sampler, memory_order_relaxed);
+}
+
+uint64_t otelc__seed(void)
+{
+    uint64_t s = 0;
+    if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s)) {
+        /* No entropy yet (early boot): time and address are unique enough
+         * for ids, which need to be unlikely to collide, not secret. */
+        s = otelc__mono_ns() ^ ((uint64_t)(uintptr_t)&s << 17) ^ (uint64_t)getpid() << 40;
+    }
+    return s;
+}
+
+/* Runs at thread exit: the ring becomes an orphan for the pipeline. */
+static void thread_exit(void *arg)
+{
+    otelc__thread_t *t = arg, **pp;
+
+    pthread_mutex_lock(&otelc__registry_lock);
+    for (pp = &otelc__threads; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    }
+    otelc__orphan_t *o = malloc(sizeof(*o));
+    if (o != NULL) {
+        o->ring = t->ring;
+        o->next = otelc__orphans;
+        otelc__orphans = o;
+    } else {
+        /* Cannot queue it: count what it held as lost, rather than leak
+         * silently. */
+        otelc__ring_counters_sum(&t->ring->counters, otelc__retired);
+        otelc__ring_destroy(t->ring);
+    }
+    pthread_mutex_unlock(&otelc__registry_lock);
+    /* Scopes still open at exit are abandoned: release attached contexts. */
+    otelc__frames_pop_to(t, 1);
+    free(t->bag_buf);
+    free(t);
+    otelc__tls = NULL;
+}
+
+static void make_key(void)
+{
+    if (pthread_key_create(&thread_key, thread_exit) != 0)
+        otelc__diag(OTELC_DIAG_ERROR, "thread.key",
+                    "cannot create the thread-exit key: records of exiting threads may be lost");
+}
+
+otelc__thread_t *otelc__thread_create(void)
+{
+    otelc__thread_t *t;
+
+    t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    t->ring = otelc__ring_create(otelc__hot.ring_size, (uint64_t)syscall(SYS_gettid));
+    if (t->ring == NULL) {
+        free(t);
+        otelc__diag(OTELC_DIAG_ERROR, "thread.nomem",
+                    "cannot allocate a %llu-byte buffer for a thread: its records are dropped",
+                    (unsigned long long)otelc__hot.ring_size);
+        return NULL;
+    }
+    t->rng = otelc__seed() ^ (uint64_t)(uintptr_t)t;
+    t->corr = NULL;
+    t->bound = t->bound_buf;
+    pthread_once(&thread_key_once, make_key);
+    pthread_setspecific(thread_key, t);
+    pthread_mutex_lock(&otelc__registry_lock);
+    t->next = otelc__threads;
+    otelc__threads = t;
+    pthread_mutex_unlock(&otelc__registry_lock);
+    otelc__tls = t;
+    return t;
+}
+
+void *otelc__reserve_slow(otelc__thread_t *t, uint32_t size, uint64_t reserve, uint64_t *next)
+{
+    uint64_t deadline;
+    void *p;
+
+    if (size + reserve > t->ring->capacity / 2)
+        return NULL; /* could never fit; the caller counts it as invalid */
+    if (otelc__hot.overflow != OTELC_OVERFLOW_BLOCK)
+        return NULL;
+    /* Blocking was asked for: wake the pipeline and wait for room, yielding
+     * the CPU, up to the configured time. */
+    deadline = otelc__mono_ns() + (uint64_t)otelc__hot.block_timeout_ms * 1000000u;
+    otelc__pipeline_wake();
+    for (;;) {
+        sched_yield();
+        p = otelc__ring_reserve(t->ring, size, reserve, next);
+        if (p != NULL)
+            return p;
+        if (!otelc__running() || otelc__mono_ns() >= deadline)
+            return NULL;
+        otelc__pipeline_wake();
+    }
+}
