@@ -213,9 +213,9 @@ static const struct {
     const char *name;
     int severity;
 } level_names[] = {
-    { "TRACE", OTELC_SEV_TRACE }, { "DEBUG", OTELC_SEV_DEBUG }, { "INFO", OTELC_SEV_INFO },
-    { "WARN", OTELC_SEV_WARN },   { "WARNING", OTELC_SEV_WARN }, { "ERROR", OTELC_SEV_ERROR },
-    { "CRITICAL", OTELC_SEV_FATAL }, { "FATAL", OTELC_SEV_FATAL }, { "OFF", OTELC_SEV_OFF },
+    { "TRACE", OTELC_SEV_TRACE },    { "DEBUG", OTELC_SEV_DEBUG },  { "INFO", OTELC_SEV_INFO },
+    { "WARN", OTELC_SEV_WARN },      { "WARNING", OTELC_SEV_WARN }, { "ERROR", OTELC_SEV_ERROR },
+    { "CRITICAL", OTELC_SEV_FATAL }, { "FATAL", OTELC_SEV_FATAL },  { "OFF", OTELC_SEV_OFF },
 };
 
 static bool parse_level_text(text_t t, int *out)
@@ -373,14 +373,15 @@ static const char *printable(const char *s, char *buf, size_t size)
 }
 
 /* Reports a rejected value and marks the reader's result. */
-static void reject(otelc_status_t *status, const char *var, const char *value,
-                   const char *expected, const char *kept)
+static void reject(otelc_status_t *status, const char *var, const char *value, const char *expected,
+                   const char *kept)
 {
     char key[96];
     char shown[160];
 
     snprintf(key, sizeof(key), "config.%s", var);
-    otelc__diag(OTELC_DIAG_WARN, key, "invalid value '%s' for %s: expected %s; using the default %s",
+    otelc__diag(OTELC_DIAG_WARN, key,
+                "invalid value '%s' for %s: expected %s; using the default %s",
                 printable(value, shown, sizeof(shown)), var, expected, kept);
     *status = OTELC_ERR_INVALID;
 }
@@ -501,8 +502,8 @@ static void env_batch(otelc_status_t *status, const char *prefix, otelc_batch_op
 
             snprintf(key, sizeof(key), "config.%s", batch_var);
             otelc__diag(OTELC_DIAG_WARN, key, "%s=%u is greater than %s=%u; using %u", batch_var,
-                        (unsigned)b->max_export_batch_size, queue_var,
-                        (unsigned)b->max_queue_size, (unsigned)b->max_queue_size);
+                        (unsigned)b->max_export_batch_size, queue_var, (unsigned)b->max_queue_size,
+                        (unsigned)b->max_queue_size);
             *status = OTELC_ERR_INVALID;
         }
         b->max_export_batch_size = b->max_queue_size;
@@ -571,7 +572,7 @@ static void env_sampler(otelc_status_t *status, otelc_options_t *opts)
                    "always_on, always_off, traceidratio, parentbased_always_on, "
                    "parentbased_always_off or parentbased_traceidratio",
                    (unsigned)opts->sampler <= OTELC_SAMPLER_CUSTOM ? names[opts->sampler]
-                                                                    : "(unknown)");
+                                                                   : "(unknown)");
     }
 
     v = env_get("OTEL_TRACES_SAMPLER_ARG");

@@ -328,7 +328,7 @@ otelc_token_t otelc_bind_begin(const otelc_attr_t *attrs, size_t n_attrs)
         return no_token;
     /* The view must be contiguous: when it is not at the top of our own
      * buffer (it points into an attached context), copy it there first. */
-    if (t->bound != t->bound_buf + t->bound_top - t->bound_len || t->bound_len > t->bound_top) {
+    if (t->bound_len > t->bound_top || t->bound != t->bound_buf + (t->bound_top - t->bound_len)) {
         if (t->bound_top + t->bound_len > OTELC__BOUND_BUF)
             goto full;
         memmove(t->bound_buf + t->bound_top, t->bound, t->bound_len);

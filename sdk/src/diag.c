@@ -20,7 +20,8 @@
 #include <unistd.h>
 
 /* Each key is printed at most once per interval. */
-#define DIAG_INTERVAL_NS (10ull * 1000000000ull)
+/* Reports of one key are at least this far apart (tests shorten it). */
+static uint64_t diag_interval_ns = 10ull * 1000000000ull;
 
 /* Distinct keys tracked at once. The SDK has a few dozen kinds of problems;
  * past this many, keys share one global slot (see slot_for()). */
@@ -124,7 +125,7 @@ static diag_slot_t *slot_for(const char *key, uint64_t now)
                 reusable = slot;
             break;
         }
-        if (reusable == NULL && slot->suppressed == 0 && now - slot->last_ns >= DIAG_INTERVAL_NS)
+        if (reusable == NULL && slot->suppressed == 0 && now - slot->last_ns >= diag_interval_ns)
             reusable = slot;
     }
     if (reusable == NULL)
@@ -152,7 +153,7 @@ static bool may_print(const char *key, unsigned long *suppressed)
 
     pthread_mutex_lock(&diag_lock);
     slot = slot_for(key, now);
-    if (slot->last_ns == 0 || now - slot->last_ns >= DIAG_INTERVAL_NS) {
+    if (slot->last_ns == 0 || now - slot->last_ns >= diag_interval_ns) {
         *suppressed = slot->suppressed;
         slot->suppressed = 0;
         /* The monotonic clock may read 0 only in theory; 1 keeps "printed". */
@@ -239,4 +240,28 @@ void otelc__diag_reset(void)
 unsigned long otelc__diag_count(void)
 {
     return atomic_load_explicit(&diag_lines, memory_order_relaxed);
+}
+
+void otelc__diag_set_interval_ms(uint64_t ms)
+{
+    pthread_mutex_lock(&diag_lock);
+    diag_interval_ns = ms * 1000000ull;
+    pthread_mutex_unlock(&diag_lock);
+}
+
+/* fork(): the child must not inherit the lock held by a thread that does
+ * not exist there. */
+void otelc__diag_fork_prepare(void)
+{
+    pthread_mutex_lock(&diag_lock);
+}
+
+void otelc__diag_fork_parent(void)
+{
+    pthread_mutex_unlock(&diag_lock);
+}
+
+void otelc__diag_fork_child(void)
+{
+    pthread_mutex_unlock(&diag_lock);
 }

@@ -33,4 +33,12 @@ void otelc__diag(int level, const char *key, const char *fmt, ...) OTELC__PRINTF
 void otelc__diag_reset(void);
 unsigned long otelc__diag_count(void);
 
+/* For tests: the rate-limit interval (default 10 s). */
+void otelc__diag_set_interval_ms(uint64_t ms);
+
+/* Fork handlers, called by the SDK's own pthread_atfork handlers. */
+void otelc__diag_fork_prepare(void);
+void otelc__diag_fork_parent(void);
+void otelc__diag_fork_child(void);
+
 #endif /* OTELC_DIAG_H */

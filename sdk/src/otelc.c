@@ -55,10 +55,12 @@ static void fork_prepare(void)
     otelc__scopes_lock();
     pthread_mutex_lock(&otelc__registry_lock);
     otelc__pipeline_fork_prepare();
+    otelc__diag_fork_prepare();
 }
 
 static void fork_parent(void)
 {
+    otelc__diag_fork_parent();
     otelc__pipeline_fork_parent();
     pthread_mutex_unlock(&otelc__registry_lock);
     otelc__scopes_unlock();
@@ -100,6 +102,7 @@ static void fork_child(void)
         self->rng = otelc__seed() ^ (uint64_t)(uintptr_t)self;
     }
     memset(otelc__retired, 0, sizeof(otelc__retired));
+    otelc__diag_fork_child();
     otelc__diag_reset();
     otelc__pipeline_fork_child();
     pthread_mutex_unlock(&otelc__registry_lock);

@@ -384,8 +384,9 @@ otelc_status_t otelc__resource_build(const otelc_options_t *opts, otelc__resourc
             continue;
         key = put(&b, detected[i].key, strlen(detected[i].key), false, NULL);
         if (detected[i].value == NULL) {
-            b.attrs[b.n++] = (otelc_attr_t){ .key = key, .type = OTELC_ATTR_INT, .len = 0,
-                                             .v = { .i = detected[i].number } };
+            b.attrs[b.n++] = (otelc_attr_t){
+                .key = key, .type = OTELC_ATTR_INT, .len = 0, .v = { .i = detected[i].number }
+            };
             continue;
         }
         value = put(&b, detected[i].value, strlen(detected[i].value), false, &len);

@@ -77,6 +77,9 @@ static void thread_exit(void *arg)
 {
     otelc__thread_t *t = arg, **pp;
 
+    /* Scopes still open at exit are closed first: a correlation scope's
+     * span ends into the ring, which must still be ours to write. */
+    otelc__frames_pop_to(t, 1);
     pthread_mutex_lock(&otelc__registry_lock);
     for (pp = &otelc__threads; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == t) {
@@ -96,8 +99,6 @@ static void thread_exit(void *arg)
         otelc__ring_destroy(t->ring);
     }
     pthread_mutex_unlock(&otelc__registry_lock);
-    /* Scopes still open at exit are abandoned: release attached contexts. */
-    otelc__frames_pop_to(t, 1);
     free(t->bag_buf);
     free(t);
     otelc__tls = NULL;

@@ -13,6 +13,9 @@
  * reported once on stderr with the variable's name, and the default is kept:
  * an application never fails to start because of a typo.
  *
+ * Values in the environment may be surrounded by blanks (ignored); empty
+ * variables count as unset, as the OpenTelemetry specification says.
+ *
  * Strings in the struct are borrowed: otelc_init() copies all it keeps, so they
  * need to live only until it returns. Strings that otelc_options_from_env()
  * stores point into the environment (getenv) and are valid as long as the
@@ -156,7 +159,9 @@ typedef struct otelc_options {
     /* OTELC_MASK_KEYS: attribute keys whose values are replaced by
      * "***MASKED***" in logs and spans (exact match, case-insensitive),
      * comma-separated. Default: api_key,api_secret,password,token,secret,
-     * credentials,private_key,encryption_key. An empty string masks nothing. */
+     * credentials,private_key,encryption_key. In the struct an empty string
+     * masks nothing; in the environment (where empty means unset) write
+     * OTELC_MASK_KEYS=none. */
     const char *mask_keys;
 
     /* OTELC_STATS=1: print a one-line summary on stderr at shutdown. */

@@ -152,7 +152,7 @@ OTELC_API otelc_status_t otelc_exporter_factory_register(const char *name,
 typedef struct otelc_console_options {
     int min_severity; /* records below it are not printed */
     int color;        /* -1 auto (a terminal), 0 never, 1 always */
-    int fd;           /* file descriptor to write to; default 1 (stdout) */
+    int fd;           /* file descriptor to write to; 0 (a zeroed struct) means 1, stdout */
 } otelc_console_options_t;
 
 OTELC_API otelc_status_t otelc_console_exporter_create(const otelc_console_options_t *opts,
