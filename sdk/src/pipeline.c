@@ -30,6 +30,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every timed wait here measures CLOCK_MONOTONIC, so that a change of the
+ * wall clock neither stretches nor cuts a deadline. */
+static void cond_init_mono(pthread_cond_t *c)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+}
+
 /* ---- arena ------------------------------------------------------------------ */
 
 typedef struct chunk {
@@ -250,7 +261,7 @@ static void table_clear(span_table_t *t)
 
 static struct pipeline {
     pthread_t thread;
-    bool started;
+    _Atomic bool started;
     pthread_mutex_t mu; /* stop/flush requests, the wake and done conditions */
     pthread_cond_t wake;
     pthread_cond_t done;
@@ -261,8 +272,6 @@ static struct pipeline {
 
     otelc_batch_options_t bopt[2];
     otelc_limits_t limits[2];
-    char *mask_keys;
-    bool mask_default;
     otelc__resource_t resource;
     otelc__exporter_slot_t *slots[OTELC__MAX_EXPORTERS];
     unsigned n_slots;
@@ -279,10 +288,12 @@ static struct pipeline {
     _Atomic uint64_t dropped[2][OTELC_DROP_REASONS];
     _Atomic uint64_t batches_ok, batches_failed;
     _Atomic int frozen;
+    _Atomic int throttled;  /* a drain stopped at the queue bound */
+    uint64_t stop_deadline; /* monotonic ns; the pipeline gives up draining then */
+    char **masks;           /* lower-cased mask keys */
+    size_t n_masks;
 } P = {
     .mu = PTHREAD_MUTEX_INITIALIZER,
-    .wake = PTHREAD_COND_INITIALIZER,
-    .done = PTHREAD_COND_INITIALIZER,
     .work = PTHREAD_MUTEX_INITIALIZER,
     .pool_mu = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -362,6 +373,9 @@ static void batch_done(batch_t *b, bool ok)
     }
     atomic_fetch_sub_explicit(&P.in_flight[b->sig], b->pub.n, memory_order_relaxed);
     batch_put(b);
+    /* The pipeline waits for room in the export queue: tell it. */
+    if (atomic_load_explicit(&P.throttled, memory_order_relaxed))
+        otelc__pipeline_wake();
 }
 
 /* ---- assembling records ---------------------------------------------------------------- */
@@ -370,7 +384,68 @@ static const char masked[] = "***MASKED***";
 
 static bool key_masked(const char *key, size_t len)
 {
-    return otelc__mask_key_match(P.mask_default ? NULL : P.mask_keys, key, len);
+    for (size_t i = 0; i < P.n_masks; i++) {
+        const char *m = P.masks[i];
+        size_t j;
+        if (m[len] != 0)
+            continue;
+        for (j = 0; j < len; j++) {
+            char c = key[j];
+            if (c >= 'A' && c <= 'Z')
+                c = (char)(c - 'A' + 'a');
+            if (c != m[j])
+                break;
+        }
+        if (j == len)
+            return true;
+    }
+    return false;
+}
+
+/* Splits the mask list once, lower-cased, so that matching an attribute
+ * key is a few compares. */
+static otelc_status_t masks_build(const char *csv)
+{
+    const char *p = csv ? csv : OTELC__DEFAULT_MASK_KEYS;
+    size_t n = 1;
+    for (const char *q = p; *q; q++)
+        n += *q == ',';
+    P.masks = calloc(n, sizeof(*P.masks));
+    if (P.masks == NULL)
+        return OTELC_ERR_NOMEM;
+    P.n_masks = 0;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len && !(len == 4 && strncmp(p, "none", 4) == 0)) {
+            char *m = malloc(len + 1);
+            if (m == NULL)
+                return OTELC_ERR_NOMEM;
+            for (size_t i = 0; i < len; i++)
+                m[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i];
+            m[len] = 0;
+            P.masks[P.n_masks++] = m;
+        }
+        if (e == NULL)
+            break;
+        p = e + 1;
+    }
+    return OTELC_OK;
+}
+
+static void masks_free(void)
+{
+    for (size_t i = 0; i < P.n_masks; i++)
+        free(P.masks[i]);
+    free(P.masks);
+    P.masks = NULL;
+    P.n_masks = 0;
 }
 
 /* Decodes `n` encoded attributes into `out`, copying into the arena. Returns
@@ -886,22 +961,37 @@ static void process(const otelc__rec_t *h)
     }
 }
 
-static size_t drain_ring(otelc__ring_t *ring)
+/* True while the export queue of either signal is at its bound: the
+ * pipeline then leaves records in the rings (which hold them) instead of
+ * dropping them, until exporters make room. */
+static bool queue_full(void)
+{
+    return atomic_load_explicit(&P.in_flight[0], memory_order_relaxed) >=
+               P.bopt[0].max_queue_size ||
+           atomic_load_explicit(&P.in_flight[1], memory_order_relaxed) >= P.bopt[1].max_queue_size;
+}
+
+/* Drains one ring; *left is set when records stay behind (queue bound). */
+static size_t drain_ring(otelc__ring_t *ring, bool *left)
 {
     uint64_t tail, avail = otelc__ring_readable(ring, &tail), end = tail + avail;
     uint64_t mask = ring->capacity - 1;
     size_t n = 0;
 
     while (tail < end) {
+        if (queue_full()) {
+            *left = true;
+            break;
+        }
         const otelc__rec_t *h = (const otelc__rec_t *)(const void *)(ring->data + (tail & mask));
-        uint64_t left = end - tail;
-        if (h->size < sizeof(*h) || (h->size & 7u) != 0 || h->size > left ||
+        uint64_t remaining = end - tail;
+        if (h->size < sizeof(*h) || (h->size & 7u) != 0 || h->size > remaining ||
             (tail & mask) + h->size > ring->capacity) {
             /* Never written by otelc: skip the rest rather than read
              * garbage. */
             otelc__diag(OTELC_DIAG_ERROR, "ring.corrupt",
                         "a thread's buffer holds a malformed record; %llu bytes skipped",
-                        (unsigned long long)left);
+                        (unsigned long long)remaining);
             tail = end;
             break;
         }
@@ -915,7 +1005,7 @@ static size_t drain_ring(otelc__ring_t *ring)
     return n;
 }
 
-static size_t drain_all(void)
+static size_t drain_all(bool *left)
 {
     size_t n = 0, k = 0, i;
     otelc__thread_t *t;
@@ -941,12 +1031,24 @@ static size_t drain_all(void)
     otelc__orphans = NULL;
     pthread_mutex_unlock(&otelc__registry_lock);
 
+    *left = false;
     for (i = 0; i < k; i++)
-        n += drain_ring(P.snapshot[i]);
+        n += drain_ring(P.snapshot[i], left);
     while (orphans != NULL) {
         otelc__orphan_t *o = orphans;
+        bool orphan_left = false;
+        n += drain_ring(o->ring, &orphan_left);
+        if (orphan_left) {
+            /* Not empty yet: keep it for the next drain. */
+            *left = true;
+            pthread_mutex_lock(&otelc__registry_lock);
+            orphans = o->next;
+            o->next = otelc__orphans;
+            otelc__orphans = o;
+            pthread_mutex_unlock(&otelc__registry_lock);
+            continue;
+        }
         orphans = o->next;
-        n += drain_ring(o->ring);
         pthread_mutex_lock(&otelc__registry_lock);
         otelc__ring_counters_sum(&o->ring->counters, otelc__retired);
         pthread_mutex_unlock(&otelc__registry_lock);
@@ -1032,7 +1134,7 @@ static otelc__exporter_slot_t *slot_create(otelc_exporter_t *e, unsigned signals
     s->flush_timeout_ms = s->timeout_ms[0] > s->timeout_ms[1] ? s->timeout_ms[0]
                                                               : s->timeout_ms[1];
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cond, NULL);
+    cond_init_mono(&s->cond);
     return s;
 }
 
@@ -1077,14 +1179,14 @@ static void *pipeline_main(void *arg)
 
     pthread_mutex_lock(&P.mu);
     for (;;) {
-        bool stop = P.stop;
+        bool stop = P.stop, left, flushing;
         uint64_t req = P.flush_req, now;
         size_t n;
         P.wake_pending = false;
         pthread_mutex_unlock(&P.mu);
 
         pthread_mutex_lock(&P.work);
-        n = drain_all();
+        n = drain_all(&left);
         now = otelc__mono_ns();
         for (int sig = 0; sig < 2; sig++) {
             batch_t *b = P.building[sig];
@@ -1092,7 +1194,16 @@ static void *pipeline_main(void *arg)
                 now - b->opened_mono >= (uint64_t)P.bopt[sig].schedule_delay_ms * 1000000u)
                 dispatch(sig);
         }
-        if (req != P.flush_ack || stop) {
+        atomic_store(&P.throttled, left);
+        /* Waiting for room: the partial batches must go out to make it. */
+        if (left) {
+            dispatch(0);
+            dispatch(1);
+        }
+        /* A flush (or the stop) is complete once everything recorded before
+         * it has left the rings: dispatch, then ask exporters to flush. */
+        flushing = req != P.flush_ack || stop;
+        if (flushing && !left) {
             dispatch(0);
             dispatch(1);
             for (unsigned i = 0; i < P.n_slots; i++) {
@@ -1107,24 +1218,29 @@ static void *pipeline_main(void *arg)
         pthread_mutex_unlock(&P.work);
 
         pthread_mutex_lock(&P.mu);
-        if (req != P.flush_ack) {
+        if (!left && req != P.flush_ack) {
             P.flush_ack = req;
             pthread_cond_broadcast(&P.done);
         }
-        if (stop)
+        if (stop && (!left || now >= P.stop_deadline))
             break;
-        interval = n > 0 ? BUSY_NS : (interval * 2 > IDLE_MAX_NS ? IDLE_MAX_NS : interval * 2);
+        if (left)
+            interval = 200000u; /* exporters will wake us; this is a fallback */
+        else if (n > 0)
+            interval = BUSY_NS;
+        else
+            interval = interval * 2 > IDLE_MAX_NS ? IDLE_MAX_NS : interval * 2;
         /* Wake in time for the oldest partial batch's deadline. */
         for (int sig = 0; sig < 2; sig++) {
             batch_t *b = P.building[sig];
             if (b != NULL && b->pub.n > 0) {
                 uint64_t due = b->opened_mono + (uint64_t)P.bopt[sig].schedule_delay_ms * 1000000u;
-                uint64_t left = due > now ? due - now : 0;
-                if (left < interval)
-                    interval = left > 100000u ? left : 100000u;
+                uint64_t rest = due > now ? due - now : 0;
+                if (rest < interval)
+                    interval = rest > 100000u ? rest : 100000u;
             }
         }
-        if (P.flush_req == req && !P.stop && !P.wake_pending) {
+        if ((P.flush_req == req || left) && !P.wake_pending && (!P.stop || left)) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
             uint64_t at = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + interval;
@@ -1133,12 +1249,15 @@ static void *pipeline_main(void *arg)
             pthread_cond_timedwait(&P.wake, &P.mu, &ts);
         }
     }
+    atomic_store(&P.throttled, 0);
     pthread_mutex_unlock(&P.mu);
     return NULL;
 }
 
 void otelc__pipeline_wake(void)
 {
+    if (!P.started)
+        return;
     pthread_mutex_lock(&P.mu);
     P.wake_pending = true;
     pthread_cond_signal(&P.wake);
@@ -1153,7 +1272,8 @@ static bool wait_until(pthread_cond_t *cond, pthread_mutex_t *mu, uint64_t deadl
         return false;
     ts.tv_sec = (time_t)(deadline_mono / 1000000000u);
     ts.tv_nsec = (long)(deadline_mono % 1000000000u);
-    return pthread_cond_timedwait(cond, mu, &ts) != ETIMEDOUT || otelc__mono_ns() < deadline_mono;
+    (void)pthread_cond_timedwait(cond, mu, &ts);
+    return otelc__mono_ns() < deadline_mono;
 }
 
 otelc_status_t otelc__pipeline_flush(uint64_t deadline_mono)
@@ -1258,11 +1378,10 @@ otelc_status_t otelc__pipeline_start(const otelc_options_t *o)
     }
     P.limits[0] = o->span_limits;
     P.limits[1] = o->log_limits;
-    free(P.mask_keys);
-    P.mask_keys = NULL;
-    P.mask_default = o->mask_keys == NULL;
-    if (o->mask_keys != NULL && (P.mask_keys = strdup(o->mask_keys)) == NULL)
-        return OTELC_ERR_NOMEM;
+    masks_free();
+    st = masks_build(o->mask_keys);
+    if (st != OTELC_OK)
+        return st;
     st = otelc__resource_build(o, &P.resource);
     if (st != OTELC_OK)
         return st;
@@ -1279,6 +1398,8 @@ otelc_status_t otelc__pipeline_start(const otelc_options_t *o)
     otelc__hot.logs_on = slots_for(1) > 0;
     P.stop = false;
     P.flush_req = P.flush_ack = 0;
+    cond_init_mono(&P.wake);
+    cond_init_mono(&P.done);
     for (i = 0; i < P.n_slots; i++) {
         if (start_thread(&P.slots[i]->thread, worker_main, P.slots[i]) != 0) {
             otelc__diag(OTELC_DIAG_ERROR, "exporter.thread", "cannot start a thread for '%s'",
@@ -1291,11 +1412,12 @@ otelc_status_t otelc__pipeline_start(const otelc_options_t *o)
     }
     otelc__hot.traces_on = slots_for(0) > 0;
     otelc__hot.logs_on = slots_for(1) > 0;
+    P.started = true;
     if (start_thread(&P.thread, pipeline_main, NULL) != 0) {
+        P.started = false;
         otelc__pipeline_stop(otelc__mono_ns());
         return OTELC_ERR_IO;
     }
-    P.started = true;
     return OTELC_OK;
 }
 
@@ -1317,6 +1439,7 @@ bool otelc__pipeline_stop(uint64_t deadline_mono)
     if (P.started) {
         pthread_mutex_lock(&P.mu);
         P.stop = true;
+        P.stop_deadline = deadline_mono;
         pthread_cond_signal(&P.wake);
         pthread_mutex_unlock(&P.mu);
         if (!join_until(P.thread, deadline_mono)) {
@@ -1366,6 +1489,7 @@ bool otelc__pipeline_stop(uint64_t deadline_mono)
     }
     pthread_mutex_unlock(&P.pool_mu);
     otelc__resource_free(&P.resource);
+    masks_free();
     return all;
 }
 
@@ -1465,11 +1589,11 @@ void otelc__pipeline_fork_child(void)
      * in prepare). The other threads' work belongs to the parent: queued
      * batches and open spans are the parent's to export, so the child
      * forgets them and starts its own threads. */
-    pthread_cond_init(&P.wake, NULL);
-    pthread_cond_init(&P.done, NULL);
+    cond_init_mono(&P.wake);
+    cond_init_mono(&P.done);
     for (unsigned i = 0; i < P.n_slots; i++) {
         otelc__exporter_slot_t *s = P.slots[i];
-        pthread_cond_init(&s->cond, NULL);
+        cond_init_mono(&s->cond);
         /* Batches are shared with the parent's copy: forget, do not free. */
         s->qlen = 0;
         s->qhead = 0;
