@@ -211,15 +211,15 @@ OTELC__INLINE bool otelc__running(void)
 
 /* Writes a record into the thread's ring honouring the overflow policy.
  * Returns where to write or NULL (the caller counts the drop). */
-void *otelc__reserve_slow(otelc__thread_t *t, uint32_t size, uint64_t reserve, uint64_t *next);
+void *otelc__reserve_slow(otelc__thread_t *t, uint32_t size, uint64_t reserve, uint64_t *at);
 
 OTELC__INLINE void *otelc__reserve(otelc__thread_t *t, uint32_t size, uint64_t reserve,
-                                   uint64_t *next)
+                                   uint64_t *at)
 {
-    void *p = otelc__ring_reserve(t->ring, size, reserve, next);
+    void *p = otelc__ring_reserve(t->ring, size, reserve, at);
     if (OTELC_LIKELY(p != NULL))
         return p;
-    return otelc__reserve_slow(t, size, reserve, next);
+    return otelc__reserve_slow(t, size, reserve, at);
 }
 
 /* Registry of threads (their rings), walked by the pipeline and stats. */

@@ -270,45 +270,62 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
     uint32_t vlimit = lim->attribute_value_length;
     otelc__thread_t *t;
     otelc__rec_log_t *r;
-    size_t msg_len, ev_len, alen, size, max;
-    uint16_t kept;
-    uint64_t next;
-    unsigned char *p;
+    size_t msg_len, ev_len = 0, head_len, size, budget, max;
+    uint16_t kept = 0;
+    uint64_t at;
+    unsigned char *base, *q = NULL;
 
     if (logger == NULL || !otelc_logger_enabled(logger, severity) || !otelc__running() ||
         (t = otelc__thread_get()) == NULL)
         return;
-    if (severity > 24)
+    if (OTELC_UNLIKELY(severity > 24))
         severity = 24;
-    if (message == NULL)
+    if (OTELC_UNLIKELY(message == NULL))
         message = "";
     msg_len = message_len == OTELC_NUL_TERMINATED ? strlen(message) : message_len;
-    ev_len = event_name ? strlen(event_name) : 0;
-    if (ev_len > 1024)
-        ev_len = otelc__utf8_cut(event_name, ev_len, 1024);
+    if (event_name != NULL) {
+        ev_len = strlen(event_name);
+        if (ev_len > 1024)
+            ev_len = otelc__utf8_cut(event_name, ev_len, 1024);
+    }
     otelc__counter_inc(&t->ring->counters.produced[1]);
-    alen = otelc__attrs_measure(attrs, n_attrs, lim->attribute_count, vlimit, &kept);
-    size = OTELC__ALIGN8(sizeof(*r) + msg_len + ev_len + t->corr_len + alen + t->bound_len);
     max = t->ring->capacity / 4;
-    if (OTELC_UNLIKELY(size > max)) {
-        /* Too large for the ring: keep the record with shorter values, the
-         * message included, rather than lose it. */
-        vlimit = (uint32_t)(max / (2 * (n_attrs + 2)));
-        msg_len = otelc__utf8_cut(message, msg_len, vlimit);
-        alen = otelc__attrs_measure(attrs, n_attrs, lim->attribute_count, vlimit, &kept);
-        size = OTELC__ALIGN8(sizeof(*r) + msg_len + ev_len + t->corr_len + alen + t->bound_len);
+    head_len = sizeof(*r) + msg_len + ev_len + t->corr_len;
+
+    /* Fast path: a generous budget, attributes encoded in one pass, the
+     * record committed at its actual size. */
+    budget = OTELC__ALIGN8(head_len + t->bound_len + 64 + n_attrs * 96);
+    if (budget <= max) {
+        base = otelc__ring_reserve(t->ring, (uint32_t)budget, otelc__hot.end_reserve, &at);
+        if (OTELC_LIKELY(base != NULL))
+            q = otelc__attrs_encode_bounded(base + head_len, base + budget - t->bound_len, attrs,
+                                            n_attrs, lim->attribute_count, vlimit, &kept);
+    }
+    if (OTELC_UNLIKELY(q == NULL)) {
+        size_t alen = otelc__attrs_measure(attrs, n_attrs, lim->attribute_count, vlimit, &kept);
+        size = OTELC__ALIGN8(head_len + alen + t->bound_len);
         if (size > max) {
-            otelc__counter_inc(&t->ring->counters.dropped_invalid[1]);
+            /* Too large for the ring: keep the record with shorter values,
+             * the message included, rather than lose it. */
+            vlimit = (uint32_t)(max / (2 * (n_attrs + 2)));
+            msg_len = otelc__utf8_cut(message, msg_len, vlimit);
+            head_len = sizeof(*r) + msg_len + ev_len + t->corr_len;
+            alen = otelc__attrs_measure(attrs, n_attrs, lim->attribute_count, vlimit, &kept);
+            size = OTELC__ALIGN8(head_len + alen + t->bound_len);
+            if (size > max) {
+                otelc__counter_inc(&t->ring->counters.dropped_invalid[1]);
+                return;
+            }
+        }
+        base = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve, &at);
+        if (OTELC_UNLIKELY(base == NULL)) {
+            otelc__counter_inc(&t->ring->counters.dropped_full[1]);
             return;
         }
+        q = base + head_len;
+        q += otelc__attrs_encode(q, attrs, n_attrs, lim->attribute_count, vlimit);
     }
-    p = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve, &next);
-    if (OTELC_UNLIKELY(p == NULL)) {
-        otelc__counter_inc(&t->ring->counters.dropped_full[1]);
-        return;
-    }
-    r = (otelc__rec_log_t *)(void *)p;
-    r->h.size = (uint32_t)size;
+    r = (otelc__rec_log_t *)(void *)base;
     r->h.type = OTELC__REC_LOG;
     r->h.flags = 0;
     r->time = otelc__now_raw();
@@ -330,21 +347,22 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
     r->n_attrs = kept;
     r->n_bound = (uint16_t)t->bound_n;
     r->dropped_attrs = (uint16_t)(n_attrs - kept);
-    r->attrs_len = (uint32_t)alen;
+    r->attrs_len = (uint32_t)(q - (base + head_len));
     r->bound_len = t->bound_len;
-    p += sizeof(*r);
-    memcpy(p, message, msg_len);
-    p += msg_len;
+    base += sizeof(*r);
+    otelc__copy(base, message, msg_len);
+    base += msg_len;
     if (ev_len) {
-        memcpy(p, event_name, ev_len);
-        p += ev_len;
+        otelc__copy(base, event_name, ev_len);
+        base += ev_len;
     }
-    if (t->corr_len) {
-        memcpy(p, t->corr, t->corr_len);
-        p += t->corr_len;
+    if (t->corr_len)
+        otelc__copy(base, t->corr, t->corr_len);
+    if (t->bound_len) {
+        memcpy(q, t->bound, t->bound_len);
+        q += t->bound_len;
     }
-    p += otelc__attrs_encode(p, attrs, n_attrs, lim->attribute_count, vlimit);
-    if (t->bound_len)
-        memcpy(p, t->bound, t->bound_len);
-    otelc__ring_commit(t->ring, next);
+    size = OTELC__ALIGN8((size_t)(q - (unsigned char *)r));
+    r->h.size = (uint32_t)size;
+    otelc__ring_commit(t->ring, at + size);
 }

@@ -166,6 +166,26 @@ typedef struct span_table {
 
 #define MAX_OPEN_SPANS (1u << 20)
 
+/*
+ * Span records that came before their start. A span may end (or get
+ * attributes, events, a status) on another thread than the one that started
+ * it: those records sit in another ring, and a drain may read that ring
+ * before the one that holds the start. They wait here, in order, and are
+ * applied as soon as the start is read. The start was committed before them
+ * (the handle that names the span came from it), so two complete drains
+ * find it unless it was dropped, which was counted then: records still
+ * waiting after DEFER_DRAINS complete drains are discarded.
+ */
+typedef struct deferred {
+    struct deferred *next;
+    uint64_t key;
+    uint32_t drains;
+    alignas(8) unsigned char data[]; /* copy of a SPAN_END/ATTRS/EVENT/LINK/STATUS record */
+} deferred_t;
+
+#define DEFER_DRAINS 3
+#define MAX_DEFERRED 65536u
+
 static uint64_t mix64(uint64_t k)
 {
     k ^= k >> 33;
@@ -283,6 +303,8 @@ static struct pipeline {
     span_table_t open;
     otelc__ring_t **snapshot;
     size_t snapshot_cap;
+    deferred_t *deferred, *deferred_last; /* in the order they were read */
+    size_t n_deferred;
 
     _Atomic uint64_t exported[2];
     _Atomic uint64_t dropped[2][OTELC_DROP_REASONS];
@@ -291,6 +313,7 @@ static struct pipeline {
     _Atomic int throttled;  /* a drain stopped at the queue bound */
     uint64_t stop_deadline; /* monotonic ns; the pipeline gives up draining then */
     char **masks;           /* lower-cased mask keys */
+    size_t *mask_lens;
     size_t n_masks;
 } P = {
     .mu = PTHREAD_MUTEX_INITIALIZER,
@@ -387,7 +410,7 @@ static bool key_masked(const char *key, size_t len)
     for (size_t i = 0; i < P.n_masks; i++) {
         const char *m = P.masks[i];
         size_t j;
-        if (m[len] != 0)
+        if (P.mask_lens[i] != len)
             continue;
         for (j = 0; j < len; j++) {
             char c = key[j];
@@ -411,7 +434,8 @@ static otelc_status_t masks_build(const char *csv)
     for (const char *q = p; *q; q++)
         n += *q == ',';
     P.masks = calloc(n, sizeof(*P.masks));
-    if (P.masks == NULL)
+    P.mask_lens = calloc(n, sizeof(*P.mask_lens));
+    if (P.masks == NULL || P.mask_lens == NULL)
         return OTELC_ERR_NOMEM;
     P.n_masks = 0;
     while (*p) {
@@ -430,6 +454,7 @@ static otelc_status_t masks_build(const char *csv)
             for (size_t i = 0; i < len; i++)
                 m[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i];
             m[len] = 0;
+            P.mask_lens[P.n_masks] = len;
             P.masks[P.n_masks++] = m;
         }
         if (e == NULL)
@@ -444,7 +469,9 @@ static void masks_free(void)
     for (size_t i = 0; i < P.n_masks; i++)
         free(P.masks[i]);
     free(P.masks);
+    free(P.mask_lens);
     P.masks = NULL;
+    P.mask_lens = NULL;
     P.n_masks = 0;
 }
 
@@ -895,7 +922,77 @@ static void maybe_dispatch_full(int sig)
         dispatch(sig);
 }
 
-static void process(const otelc__rec_t *h)
+static void process(const otelc__rec_t *h, bool may_defer);
+
+static void defer_record(const otelc__rec_t *h, uint64_t key)
+{
+    deferred_t *d;
+
+    if (P.n_deferred >= MAX_DEFERRED || (d = malloc(sizeof(*d) + h->size)) == NULL)
+        return; /* its span stays open and is counted at shutdown */
+    d->next = NULL;
+    d->key = key;
+    d->drains = 0;
+    memcpy(d->data, h, h->size);
+    if (P.deferred_last != NULL)
+        P.deferred_last->next = d;
+    else
+        P.deferred = d;
+    P.deferred_last = d;
+    P.n_deferred++;
+}
+
+/* Removes the deferred records for `key` from the list and applies them, in
+ * the order they were read, right after their span's start. */
+static void apply_deferred(uint64_t key)
+{
+    deferred_t **pp = &P.deferred, *d, *last = NULL;
+
+    while ((d = *pp) != NULL) {
+        if (d->key != key) {
+            last = d;
+            pp = &d->next;
+            continue;
+        }
+        *pp = d->next;
+        P.n_deferred--;
+        process((const otelc__rec_t *)(const void *)d->data, false);
+        free(d);
+    }
+    P.deferred_last = last;
+}
+
+/* After a complete drain: ages the records still waiting, discarding those
+ * whose start is not coming. */
+static void age_deferred(void)
+{
+    deferred_t **pp = &P.deferred, *d, *last = NULL;
+
+    while ((d = *pp) != NULL) {
+        if (++d->drains < DEFER_DRAINS) {
+            last = d;
+            pp = &d->next;
+            continue;
+        }
+        *pp = d->next;
+        P.n_deferred--;
+        free(d);
+    }
+    P.deferred_last = last;
+}
+
+static void deferred_clear(void)
+{
+    while (P.deferred != NULL) {
+        deferred_t *d = P.deferred;
+        P.deferred = d->next;
+        free(d);
+    }
+    P.deferred_last = NULL;
+    P.n_deferred = 0;
+}
+
+static void process(const otelc__rec_t *h, bool may_defer)
 {
     switch (h->type) {
     case OTELC__REC_LOG:
@@ -919,7 +1016,10 @@ static void process(const otelc__rec_t *h)
         if (!table_insert(&P.open, s)) {
             free(s);
             count_drop(0, OTELC_DROP_INVALID, 1);
+            break;
         }
+        if (OTELC_UNLIKELY(P.deferred != NULL))
+            apply_deferred(s->key);
         break;
     }
     case OTELC__REC_SPAN_END: {
@@ -928,8 +1028,13 @@ static void process(const otelc__rec_t *h)
         open_span_t **slot, *s;
         memcpy(&key, r->span_id, 8);
         slot = table_find(&P.open, key);
-        if (slot == NULL)
-            break; /* its start was dropped and counted */
+        if (slot == NULL) {
+            /* Its start is in a ring not read yet, or was dropped (and
+             * counted). */
+            if (may_defer)
+                defer_record(h, key);
+            break;
+        }
         s = *slot;
         table_remove(&P.open, slot);
         assemble_span(s, r);
@@ -947,7 +1052,12 @@ static void process(const otelc__rec_t *h)
         op_rec_t *o;
         memcpy(&key, r->span_id, 8);
         slot = table_find(&P.open, key);
-        if (slot == NULL || (*slot)->n_ops >= 4096 || (o = malloc(sizeof(*o) + h->size)) == NULL)
+        if (slot == NULL) {
+            if (may_defer)
+                defer_record(h, key);
+            break;
+        }
+        if ((*slot)->n_ops >= 4096 || (o = malloc(sizeof(*o) + h->size)) == NULL)
             break;
         memcpy(o->data, h, h->size);
         o->next = NULL;
@@ -996,7 +1106,7 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
             break;
         }
         if (h->type != OTELC__REC_PAD) {
-            process(h);
+            process(h, true);
             n++;
         }
         tail += h->size;
@@ -1055,6 +1165,8 @@ static size_t drain_all(bool *left)
         otelc__ring_destroy(o->ring);
         free(o);
     }
+    if (!*left && P.deferred != NULL)
+        age_deferred();
     return n;
 }
 
@@ -1481,6 +1593,7 @@ bool otelc__pipeline_stop(uint64_t deadline_mono)
         }
     }
     table_clear(&P.open);
+    deferred_clear();
     pthread_mutex_lock(&P.pool_mu);
     while (P.pool != NULL) {
         batch_t *b = P.pool;
@@ -1609,6 +1722,7 @@ void otelc__pipeline_fork_child(void)
         }
     }
     table_clear(&P.open);
+    deferred_clear();
     otelc__pipeline_reset_stats();
     P.flush_req = P.flush_ack = 0;
     P.wake_pending = false;

@@ -42,9 +42,9 @@ static size_t kept_len(const otelc_attr_t *a, size_t raw, uint32_t value_limit)
     return raw < value_limit ? raw : value_limit;
 }
 
-static size_t key_len(const char *key)
+static size_t key_len(const otelc_attr_t *a)
 {
-    size_t n = strlen(key);
+    size_t n = a->key_len ? a->key_len : strlen(a->key);
     return n > 65535u ? 65535u : n;
 }
 
@@ -96,7 +96,7 @@ size_t otelc__attrs_measure(const otelc_attr_t *attrs, size_t n, uint32_t count_
     for (i = 0; i < n && k < count_limit && k < UINT16_MAX; i++) {
         if (!attr_usable(&attrs[i]))
             continue;
-        total += 4 + key_len(attrs[i].key) + encoded_value_size(&attrs[i], value_limit, &vlen);
+        total += 4 + key_len(&attrs[i]) + encoded_value_size(&attrs[i], value_limit, &vlen);
         k++;
     }
     *kept = k;
@@ -124,7 +124,7 @@ size_t otelc__attrs_encode(unsigned char *out, const otelc_attr_t *attrs, size_t
         if (!attr_usable(a))
             continue;
         k++;
-        kl = key_len(a->key);
+        kl = key_len(a);
         kl16 = (uint16_t)kl;
         p[0] = (unsigned char)a->type;
         p[1] = 0;
@@ -270,4 +270,70 @@ const unsigned char *otelc__attr_decode(const unsigned char *p, const unsigned c
     default:
         return NULL;
     }
+}
+
+unsigned char *otelc__attrs_encode_bounded(unsigned char *p, unsigned char *end,
+                                           const otelc_attr_t *attrs, size_t n,
+                                           uint32_t count_limit, uint32_t value_limit,
+                                           uint16_t *kept)
+{
+    size_t i;
+
+    /* Only the common case here: scalars and strings within the limits.
+     * Everything else (limits in play, arrays, bytes, NULL keys) returns
+     * NULL and takes the measured path, which handles it all. */
+    if (OTELC_UNLIKELY(n > count_limit || n > UINT16_MAX))
+        return NULL;
+    for (i = 0; i < n; i++) {
+        const otelc_attr_t *a = &attrs[i];
+        size_t kl, vl;
+        uint16_t kl16;
+        uint32_t vl32;
+
+        if (OTELC_UNLIKELY(a->key == NULL))
+            return NULL;
+        kl = a->key_len ? a->key_len : strlen(a->key);
+        if (OTELC_UNLIKELY(kl > 65535))
+            return NULL;
+        p[0] = (unsigned char)a->type;
+        p[1] = 0;
+        kl16 = (uint16_t)kl;
+        memcpy(p + 2, &kl16, 2);
+        switch (a->type) {
+        case OTELC_ATTR_INT:
+        case OTELC_ATTR_DOUBLE:
+            if (OTELC_UNLIKELY((size_t)(end - p) < 12 + kl))
+                return NULL;
+            otelc__copy(p + 4, a->key, kl);
+            p += 4 + kl;
+            memcpy(p, &a->v.i, 8);
+            p += 8;
+            break;
+        case OTELC_ATTR_STRING:
+            if (a->v.s == NULL)
+                vl = 0;
+            else
+                vl = a->len == OTELC_NUL_TERMINATED ? strlen(a->v.s) : a->len;
+            if (OTELC_UNLIKELY(vl > value_limit || (size_t)(end - p) < 8 + kl + vl))
+                return NULL;
+            otelc__copy(p + 4, a->key, kl);
+            p += 4 + kl;
+            vl32 = (uint32_t)vl;
+            memcpy(p, &vl32, 4);
+            otelc__copy(p + 4, a->v.s, vl);
+            p += 4 + vl;
+            break;
+        case OTELC_ATTR_BOOL:
+            if (OTELC_UNLIKELY((size_t)(end - p) < 5 + kl))
+                return NULL;
+            otelc__copy(p + 4, a->key, kl);
+            p += 4 + kl;
+            *p++ = a->v.b ? 1 : 0;
+            break;
+        default:
+            return NULL;
+        }
+    }
+    *kept = (uint16_t)n;
+    return p;
 }

@@ -19,6 +19,8 @@
 #include <otelc/attr.h>
 #include <otelc/common.h>
 
+#include <string.h>
+
 typedef struct otelc__rec_span_start {
     otelc__rec_t h;
     uint64_t time;
@@ -118,6 +120,58 @@ size_t otelc__attrs_encode(unsigned char *out, const otelc_attr_t *attrs, size_t
  */
 const unsigned char *otelc__attr_decode(const unsigned char *p, const unsigned char *end,
                                         otelc_attr_t *out, size_t *key_len, uint8_t *flags);
+
+/*
+ * Encodes attributes in one pass into [out, end), measuring strings while
+ * copying them, with the same limits and result as otelc__attrs_encode().
+ * Returns the end of what was written, or NULL when it does not fit before
+ * `end` (the caller then measures and reserves the exact size). *kept gets
+ * how many attributes were encoded.
+ */
+unsigned char *otelc__attrs_encode_bounded(unsigned char *out, unsigned char *end,
+                                           const otelc_attr_t *attrs, size_t n,
+                                           uint32_t count_limit, uint32_t value_limit,
+                                           uint16_t *kept);
+
+/*
+ * Copies a short byte string without a call: names, ids and messages on
+ * the hot path are mostly under 32 bytes, where a libc memcpy through the
+ * PLT costs more than the copy.
+ */
+static inline void otelc__copy(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = (unsigned char *)dst;
+    const unsigned char *s = (const unsigned char *)src;
+    uint64_t a, b, c, e;
+
+    if (n > 32) {
+        memcpy(d, s, n);
+    } else if (n >= 16) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + 8, 8);
+        memcpy(&c, s + n - 16, 8);
+        memcpy(&e, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + 8, &b, 8);
+        memcpy(d + n - 16, &c, 8);
+        memcpy(d + n - 8, &e, 8);
+    } else if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else if (n > 0) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
 
 /* Length of the longest prefix of s[0..len) that does not split a UTF-8
  * sequence, at most `limit`. */

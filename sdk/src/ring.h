@@ -91,13 +91,15 @@ static inline void otelc__counter_inc(_Atomic uint64_t *c)
 }
 
 /*
- * Reserves `size` bytes (a multiple of 8, header included) for one record,
- * leaving `reserve` bytes free for records that must not be lost (span ends).
- * Returns where to write, or NULL when there is no room. Nothing is visible to
- * the consumer until otelc__ring_commit(ring, *next).
+ * Reserves room for one record of at most `size` bytes (a multiple of 8,
+ * header included), leaving `reserve` bytes free for records that must not
+ * be lost (span ends). Returns where to write, or NULL when there is no
+ * room; *at gets the record's position. The record may turn out shorter:
+ * otelc__ring_commit(ring, *at + actual size) publishes it. Nothing is
+ * visible to the consumer before the commit.
  */
 static inline void *otelc__ring_reserve(otelc__ring_t *ring, uint32_t size, uint64_t reserve,
-                                        uint64_t *next)
+                                        uint64_t *at)
 {
     uint64_t cap = ring->capacity;
     uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
@@ -119,10 +121,11 @@ static inline void *otelc__ring_reserve(otelc__ring_t *ring, uint32_t size, uint
         head += room;
         pos = 0;
     }
-    *next = head + size;
+    *at = head;
     return ring->data + pos;
 }
 
+/* Publishes everything up to `next` (a record's position plus its size). */
 static inline void otelc__ring_commit(otelc__ring_t *ring, uint64_t next)
 {
     atomic_store_explicit(&ring->head, next, memory_order_release);

@@ -139,7 +139,7 @@ otelc__thread_t *otelc__thread_create(void)
     return t;
 }
 
-void *otelc__reserve_slow(otelc__thread_t *t, uint32_t size, uint64_t reserve, uint64_t *next)
+void *otelc__reserve_slow(otelc__thread_t *t, uint32_t size, uint64_t reserve, uint64_t *at)
 {
     uint64_t deadline;
     void *p;
@@ -154,7 +154,7 @@ void *otelc__reserve_slow(otelc__thread_t *t, uint32_t size, uint64_t reserve, u
     otelc__pipeline_wake();
     for (;;) {
         sched_yield();
-        p = otelc__ring_reserve(t->ring, size, reserve, next);
+        p = otelc__ring_reserve(t->ring, size, reserve, at);
         if (p != NULL)
             return p;
         if (!otelc__running() || otelc__mono_ns() >= deadline)

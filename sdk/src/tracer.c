@@ -28,109 +28,155 @@ static inline uint64_t max_record(const otelc__thread_t *t)
     return t->ring->capacity / 4;
 }
 
-OTELC__INLINE void new_ids(otelc__thread_t *t, uint8_t *trace_id, uint8_t *span_id)
+/* Room tried first for a record whose attribute sizes are not measured yet:
+ * enough for common attributes; larger ones take the measured path. */
+static inline size_t attr_budget(size_t n_attrs)
 {
-    if (OTELC_UNLIKELY(otelc__hot.id_fn != NULL)) {
-        otelc__hot.id_fn(otelc__hot.id_arg, trace_id, span_id);
-        return;
-    }
-    uint64_t s = otelc__rand64(t);
-    s += (s == 0);
-    memcpy(span_id, &s, 8);
-    if (trace_id != NULL) {
-        uint64_t a = otelc__rand64(t), b = otelc__rand64(t);
-        b += (a == 0 && b == 0);
-        memcpy(trace_id, &a, 8);
-        memcpy(trace_id + 8, &b, 8);
-    }
+    return 64 + n_attrs * 96;
 }
 
-/* Writes SPAN_START. Returns false when the ring had no room. */
-static bool write_start(otelc__thread_t *t, const otelc_span_t *s, const uint8_t *parent_id,
-                        bool parent_remote, uint32_t scope, const char *name, size_t name_len,
-                        int kind, const char *ts, size_t ts_len, uint64_t time, uint16_t rflags,
-                        const otelc_attr_t *attrs, size_t n_attrs,
-                        const otelc_span_context_t *links, size_t n_links)
+/* What a SPAN_START record holds besides its attributes. */
+typedef struct start_args {
+    uint64_t trace_hi, trace_lo, span_id; /* the ids as stored (bytes in memory order) */
+    const uint8_t *parent_id;
+    bool parent_remote;
+    uint32_t scope;
+    int kind;
+    const char *name;
+    size_t name_len;
+    const char *ts;
+    size_t ts_len;
+    uint64_t time;
+    uint16_t rflags;
+    const otelc_attr_t *attrs;
+    size_t n_attrs;
+    const otelc_span_context_t *links;
+    size_t n_links;
+} start_args_t;
+
+/* Fills a reserved SPAN_START whose attributes end at `q`; publishes it. */
+OTELC__INLINE void fill_start(otelc__thread_t *t, unsigned char *base, unsigned char *q,
+                              uint64_t at, const start_args_t *a, size_t head_len, uint16_t kept)
+{
+    otelc__rec_span_start_t *r = (otelc__rec_span_start_t *)(void *)base;
+    size_t size, corr_len = t->corr_len;
+
+    r->h.type = OTELC__REC_SPAN_START;
+    r->h.flags = a->rflags;
+    r->time = a->time;
+    /* Word stores from registers: reading back the handle just written
+     * would stall on store forwarding. */
+    memcpy(r->trace_id, &a->trace_hi, 8);
+    memcpy(r->trace_id + 8, &a->trace_lo, 8);
+    memcpy(r->span_id, &a->span_id, 8);
+    if (a->parent_id != NULL)
+        memcpy(r->parent_id, a->parent_id, 8);
+    else
+        memset(r->parent_id, 0, 8);
+    r->scope = a->scope;
+    r->kind = (uint8_t)a->kind;
+    r->trace_flags = OTELC_TRACE_FLAG_SAMPLED;
+    r->parent_remote = a->parent_remote;
+    r->corr_len = (uint8_t)corr_len;
+    r->name_len = (uint16_t)a->name_len;
+    r->tracestate_len = (uint16_t)a->ts_len;
+    r->n_attrs = kept;
+    r->dropped_attrs = (uint16_t)(a->n_attrs - kept);
+    r->attrs_len = (uint32_t)(q - (base + head_len));
+    r->n_links = (uint32_t)a->n_links;
+    base += sizeof(*r);
+    otelc__copy(base, a->name, a->name_len);
+    base += a->name_len;
+    if (corr_len) {
+        otelc__copy(base, t->corr, corr_len);
+        base += corr_len;
+    }
+    if (OTELC_UNLIKELY(a->ts_len))
+        memcpy(base, a->ts, a->ts_len);
+    for (size_t i = 0; OTELC_UNLIKELY(i < a->n_links); i++) {
+        otelc__rec_link_t l;
+        memcpy(l.trace_id, a->links[i].trace_id, 16);
+        memcpy(l.span_id, a->links[i].span_id, 8);
+        l.trace_flags = a->links[i].trace_flags;
+        memcpy(q, &l, sizeof(l));
+        q += sizeof(l);
+    }
+    size = OTELC__ALIGN8((size_t)(q - (unsigned char *)r));
+    r->h.size = (uint32_t)size;
+    otelc__ring_commit(t->ring, at + size);
+}
+
+/* The measured path: attributes too large for the budget, a ring too full
+ * for it, or a record too large for the ring (values are then shortened). */
+static __attribute__((noinline)) bool write_start_slow(otelc__thread_t *t, const start_args_t *a,
+                                                       size_t head_len, size_t links_len)
 {
     const otelc_limits_t *lim = &otelc__hot.span_limits;
     uint32_t vlimit = lim->attribute_value_length;
+    size_t max = max_record(t), alen, size;
     uint16_t kept;
-    size_t alen, size, corr_len = t->corr_len;
-    uint64_t next;
-    unsigned char *p;
-    otelc__rec_span_start_t *r;
+    uint64_t at;
+    unsigned char *base, *q;
 
-    if (name_len > 4096)
-        name_len = otelc__utf8_cut(name, name_len, 4096);
-    if (n_links > lim->link_count)
-        n_links = lim->link_count;
-    alen = otelc__attrs_measure(attrs, n_attrs, lim->attribute_count, vlimit, &kept);
-    size = OTELC__ALIGN8(sizeof(*r) + name_len + corr_len + ts_len + alen +
-                         n_links * sizeof(otelc__rec_link_t));
-    if (OTELC_UNLIKELY(size > max_record(t))) {
-        /* Too large for the ring: keep the span with shorter values. */
-        vlimit = (uint32_t)(max_record(t) / (2 * (n_attrs + 1)));
-        alen = otelc__attrs_measure(attrs, n_attrs, lim->attribute_count, vlimit, &kept);
-        size = OTELC__ALIGN8(sizeof(*r) + name_len + corr_len + ts_len + alen +
-                             n_links * sizeof(otelc__rec_link_t));
-        if (size > max_record(t)) {
+    alen = otelc__attrs_measure(a->attrs, a->n_attrs, lim->attribute_count, vlimit, &kept);
+    size = OTELC__ALIGN8(head_len + alen + links_len);
+    if (size > max) {
+        vlimit = (uint32_t)(max / (2 * (a->n_attrs + 1)));
+        alen = otelc__attrs_measure(a->attrs, a->n_attrs, lim->attribute_count, vlimit, &kept);
+        size = OTELC__ALIGN8(head_len + alen + links_len);
+        if (size > max) {
             otelc__counter_inc(&t->ring->counters.dropped_invalid[0]);
             return false;
         }
     }
-    p = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve, &next);
-    if (OTELC_UNLIKELY(p == NULL)) {
+    base = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve, &at);
+    if (base == NULL) {
         otelc__counter_inc(&t->ring->counters.dropped_full[0]);
         return false;
     }
-    r = (otelc__rec_span_start_t *)(void *)p;
-    r->h.size = (uint32_t)size;
-    r->h.type = OTELC__REC_SPAN_START;
-    r->h.flags = rflags;
-    r->time = time;
-    memcpy(r->trace_id, s->ctx.trace_id, 16);
-    memcpy(r->span_id, s->ctx.span_id, 8);
-    if (parent_id != NULL)
-        memcpy(r->parent_id, parent_id, 8);
-    else
-        memset(r->parent_id, 0, 8);
-    r->scope = scope;
-    r->kind = (uint8_t)kind;
-    r->trace_flags = s->ctx.trace_flags;
-    r->parent_remote = parent_remote;
-    r->corr_len = (uint8_t)corr_len;
-    r->name_len = (uint16_t)name_len;
-    r->tracestate_len = (uint16_t)ts_len;
-    r->n_attrs = kept;
-    r->dropped_attrs = (uint16_t)(n_attrs - kept);
-    r->attrs_len = (uint32_t)alen;
-    r->n_links = (uint32_t)n_links;
-    p += sizeof(*r);
-    memcpy(p, name, name_len);
-    p += name_len;
-    if (corr_len) {
-        memcpy(p, t->corr, corr_len);
-        p += corr_len;
-    }
-    if (ts_len) {
-        memcpy(p, ts, ts_len);
-        p += ts_len;
-    }
-    p += otelc__attrs_encode(p, attrs, n_attrs, lim->attribute_count, vlimit);
-    for (size_t i = 0; i < n_links; i++) {
-        otelc__rec_link_t l;
-        memcpy(l.trace_id, links[i].trace_id, 16);
-        memcpy(l.span_id, links[i].span_id, 8);
-        l.trace_flags = links[i].trace_flags;
-        memcpy(p, &l, sizeof(l));
-        p += sizeof(l);
-    }
-    otelc__ring_commit(t->ring, next);
+    q = base + head_len;
+    q += otelc__attrs_encode(q, a->attrs, a->n_attrs, lim->attribute_count, vlimit);
+    fill_start(t, base, q, at, a, head_len, kept);
     return true;
 }
 
-OTELC__INLINE uint32_t push_span(otelc__thread_t *t, const otelc_span_context_t *ctx,
-                                 const char *ts, size_t ts_len)
+/* Writes SPAN_START. Returns false when the ring had no room. The usual
+ * case reserves a generous budget and encodes the attributes in one pass;
+ * the record is committed at its actual size. */
+OTELC__INLINE bool write_start(otelc__thread_t *t, start_args_t *a)
+{
+    const otelc_limits_t *lim = &otelc__hot.span_limits;
+    size_t head_len, links_len, budget;
+    uint16_t kept = 0;
+    uint64_t at;
+    unsigned char *base, *q;
+
+    if (OTELC_UNLIKELY(a->name_len > 4096))
+        a->name_len = otelc__utf8_cut(a->name, a->name_len, 4096);
+    /* Links over the limit are written too: the pipeline keeps link_count
+     * of them and counts the others in dropped_links, which the record has
+     * no field for. (A list too long for any record drops the span.) */
+    head_len = sizeof(otelc__rec_span_start_t) + a->name_len + t->corr_len + a->ts_len;
+    links_len = a->n_links * sizeof(otelc__rec_link_t);
+    budget = OTELC__ALIGN8(head_len + links_len + attr_budget(a->n_attrs));
+    if (OTELC_UNLIKELY(budget > max_record(t)))
+        return write_start_slow(t, a, head_len, links_len);
+    base = otelc__ring_reserve(t->ring, (uint32_t)budget, otelc__hot.end_reserve, &at);
+    if (OTELC_UNLIKELY(base == NULL))
+        return write_start_slow(t, a, head_len, links_len);
+    q = base + head_len;
+    if (a->n_attrs) {
+        q = otelc__attrs_encode_bounded(q, base + budget - links_len, a->attrs, a->n_attrs,
+                                        lim->attribute_count, lim->attribute_value_length, &kept);
+        if (OTELC_UNLIKELY(q == NULL))
+            return write_start_slow(t, a, head_len, links_len);
+    }
+    fill_start(t, base, q, at, a, head_len, kept);
+    return true;
+}
+
+OTELC__INLINE uint32_t push_span(otelc__thread_t *t, uint64_t th, uint64_t tl, uint64_t sid,
+                                 uint8_t flags, const char *ts, size_t ts_len)
 {
     otelc__frame_t *f;
 
@@ -142,7 +188,11 @@ OTELC__INLINE uint32_t push_span(otelc__thread_t *t, const otelc_span_context_t 
         return 0;
     }
     f = &t->frames[t->depth++];
-    f->span = *ctx;
+    memcpy(f->span.trace_id, &th, 8);
+    memcpy(f->span.trace_id + 8, &tl, 8);
+    memcpy(f->span.span_id, &sid, 8);
+    f->span.trace_flags = flags;
+    f->span.is_remote = false;
     f->tracestate = ts;
     f->tracestate_len = (uint16_t)ts_len;
     f->kind = OTELC__FRAME_SPAN;
@@ -152,16 +202,22 @@ OTELC__INLINE uint32_t push_span(otelc__thread_t *t, const otelc_span_context_t 
     return t->depth;
 }
 
-static otelc_span_t span_start(otelc__thread_t *t, uint32_t scope, const char *name,
-                               size_t name_len, int kind, const otelc_span_context_t *explicit_parent,
-                               bool root, bool activate, uint64_t time, uint16_t rflags,
-                               const otelc_attr_t *attrs, size_t n_attrs,
-                               const otelc_span_context_t *links, size_t n_links)
+/* Fills *out with a new span. `time` 0 means "now", read only once the
+ * span is known to be sampled. The ids stay in registers and are stored
+ * word by word into the record, the frame and the handle. */
+OTELC__INLINE void span_start(otelc_span_t *out, otelc__thread_t *t, uint32_t scope,
+                              const char *name, size_t name_len, int kind,
+                              const otelc_span_context_t *explicit_parent, bool root,
+                              bool activate, uint64_t time, uint16_t rflags,
+                              const otelc_attr_t *attrs, size_t n_attrs,
+                              const otelc_span_context_t *links, size_t n_links)
 {
-    otelc_span_t s;
     const otelc_span_context_t *parent = NULL;
     const char *ts = NULL;
     size_t ts_len = 0;
+    uint64_t th, tl, sid;
+    uint8_t flags = 0;
+    uint32_t state = 0;
     bool sampled;
 
     if (explicit_parent != NULL) {
@@ -171,65 +227,102 @@ static otelc_span_t span_start(otelc__thread_t *t, uint32_t scope, const char *n
         const otelc__frame_t *top = &t->frames[t->depth - 1];
         /* A frame without a valid span (an attached context that had none)
          * makes the new span a root. */
-        uint64_t a, b;
-        memcpy(&a, top->span.trace_id, 8);
-        memcpy(&b, top->span.trace_id + 8, 8);
-        if ((a | b) != 0) {
+        memcpy(&th, top->span.trace_id, 8);
+        memcpy(&tl, top->span.trace_id + 8, 8);
+        if ((th | tl) != 0) {
             parent = &top->span;
             ts = top->tracestate;
             ts_len = top->tracestate_len;
         }
     }
-    if (parent != NULL) {
-        memcpy(s.ctx.trace_id, parent->trace_id, 16);
-        new_ids(t, NULL, s.ctx.span_id);
+    if (OTELC_UNLIKELY(otelc__hot.id_fn != NULL)) {
+        uint8_t tid[16], spid[8];
+        otelc__hot.id_fn(otelc__hot.id_arg, parent ? NULL : tid, spid);
+        if (parent != NULL)
+            memcpy(tid, parent->trace_id, 16);
+        memcpy(&th, tid, 8);
+        memcpy(&tl, tid + 8, 8);
+        memcpy(&sid, spid, 8);
     } else {
-        new_ids(t, s.ctx.trace_id, s.ctx.span_id);
+        if (parent != NULL) {
+            memcpy(&th, parent->trace_id, 8);
+            memcpy(&tl, parent->trace_id + 8, 8);
+        } else {
+            th = otelc__rand64(t);
+            tl = otelc__rand64(t);
+            tl += (th == 0 && tl == 0);
+        }
+        sid = otelc__rand64(t);
+        sid += (sid == 0);
     }
-    s.ctx.is_remote = false;
-    s.flags = 0;
+    memcpy(out->ctx.trace_id, &th, 8);
+    memcpy(out->ctx.trace_id + 8, &tl, 8);
+    memcpy(out->ctx.span_id, &sid, 8);
+    out->ctx.is_remote = false;
     sampled = otelc__hot.traces_on &&
-              otelc__sampler_decide(&otelc__hot.sampler, parent, s.ctx.trace_id, name, name_len,
-                                    kind, attrs, n_attrs);
-    s.ctx.trace_flags = sampled ? OTELC_TRACE_FLAG_SAMPLED : 0;
+              otelc__sampler_decide(&otelc__hot.sampler, parent, out->ctx.trace_id, name,
+                                    name_len, kind, attrs, n_attrs);
     if (sampled) {
+        start_args_t a;
+        flags = OTELC_TRACE_FLAG_SAMPLED;
         otelc__counter_inc(&t->ring->counters.produced[0]);
-        if (OTELC_LIKELY(write_start(t, &s, parent ? parent->span_id : NULL,
-                                     parent ? parent->is_remote : false, scope, name, name_len,
-                                     kind, ts, ts_len, time, rflags, attrs, n_attrs, links,
-                                     n_links)))
-            s.flags = SPAN_RECORDING;
+        a.trace_hi = th;
+        a.trace_lo = tl;
+        a.span_id = sid;
+        a.parent_id = parent ? parent->span_id : NULL;
+        a.parent_remote = parent ? parent->is_remote : false;
+        a.scope = scope;
+        a.kind = kind;
+        a.name = name;
+        a.name_len = name_len;
+        a.ts = ts;
+        a.ts_len = ts_len;
+        a.time = time ? time : otelc__now_raw();
+        a.rflags = rflags;
+        a.attrs = attrs;
+        a.n_attrs = n_attrs;
+        a.links = links;
+        a.n_links = n_links;
+        if (OTELC_LIKELY(write_start(t, &a)))
+            state = SPAN_RECORDING;
     } else if (otelc__hot.traces_on) {
         otelc__counter_inc(&t->ring->counters.produced[0]);
         otelc__counter_inc(&t->ring->counters.dropped_sampler);
     }
-    s.depth = activate ? push_span(t, &s.ctx, ts, ts_len) : 0;
-    return s;
+    out->ctx.trace_flags = flags;
+    out->flags = state;
+    out->depth = activate ? push_span(t, th, tl, sid, flags, ts, ts_len) : 0;
 }
+
+static const otelc_span_t noop_span = { { { 0 }, { 0 }, 0, false }, 0, 0 };
 
 otelc_span_t otelc__span_site_start(const otelc_span_site_t *site, const otelc_attr_t *attrs,
                                     size_t n_attrs)
 {
     otelc__thread_t *t;
+    otelc_span_t s;
 
-    if (OTELC_UNLIKELY(!otelc__running()) || OTELC_UNLIKELY((t = otelc__thread_get()) == NULL))
-        return (otelc_span_t){ { { 0 }, { 0 }, 0, false }, 0, 0 };
-    return span_start(t, otelc__hot.default_tracer_scope, site->name, site->name_len,
-                      (int)site->kind, NULL, false, true, otelc__now_raw(), 0, attrs, n_attrs,
-                      NULL, 0);
+    if (OTELC_LIKELY(otelc__running()) && OTELC_LIKELY((t = otelc__thread_get()) != NULL))
+        span_start(&s, t, otelc__hot.default_tracer_scope, site->name, site->name_len,
+                   (int)site->kind, NULL, false, true, 0, 0, attrs, n_attrs, NULL, 0);
+    else
+        s = noop_span;
+    return s;
 }
 
 otelc_span_t otelc_span_start(const char *name, const otelc_attr_t *attrs, size_t n_attrs)
 {
     otelc__thread_t *t;
+    otelc_span_t s;
 
-    if (!otelc__running() || (t = otelc__thread_get()) == NULL)
-        return (otelc_span_t){ { { 0 }, { 0 }, 0, false }, 0, 0 };
     if (name == NULL)
         name = unnamed;
-    return span_start(t, otelc__hot.default_tracer_scope, name, strlen(name),
-                      OTELC_SPAN_KIND_INTERNAL, NULL, false, true, otelc__now_raw(), 0, attrs,
-                      n_attrs, NULL, 0);
+    if (otelc__running() && (t = otelc__thread_get()) != NULL)
+        span_start(&s, t, otelc__hot.default_tracer_scope, name, strlen(name),
+                   OTELC_SPAN_KIND_INTERNAL, NULL, false, true, 0, 0, attrs, n_attrs, NULL, 0);
+    else
+        s = noop_span;
+    return s;
 }
 
 otelc_span_t otelc_span_start_ex(const otelc_span_options_t *o)
@@ -238,34 +331,29 @@ otelc_span_t otelc_span_start_ex(const otelc_span_options_t *o)
     otelc__thread_t *t;
     const char *name;
     size_t name_len;
-    uint64_t time;
-    uint16_t rflags = 0;
+    otelc_span_t s;
 
     if (!otelc__running() || (t = otelc__thread_get()) == NULL)
-        return (otelc_span_t){ { { 0 }, { 0 }, 0, false }, 0, 0 };
+        return noop_span;
     if (o == NULL)
         o = &zero;
     name = o->name ? o->name : unnamed;
     name_len = o->name && o->name_len != OTELC_NUL_TERMINATED ? o->name_len : strlen(name);
-    if (o->start_time_ns != 0) {
-        time = o->start_time_ns;
-        rflags = OTELC__REC_F_TIME_NS;
-    } else {
-        time = otelc__now_raw();
-    }
-    return span_start(t, o->tracer ? o->tracer->scope : otelc__hot.default_tracer_scope, name,
-                      name_len, o->kind ? (int)o->kind : OTELC_SPAN_KIND_INTERNAL, o->parent,
-                      o->root, !o->no_activate, time, rflags, o->attrs, o->n_attrs,
-                      o->links, o->n_links);
+    span_start(&s, t, o->tracer ? o->tracer->scope : otelc__hot.default_tracer_scope, name,
+               name_len, o->kind ? (int)o->kind : OTELC_SPAN_KIND_INTERNAL, o->parent, o->root,
+               !o->no_activate, o->start_time_ns, o->start_time_ns ? OTELC__REC_F_TIME_NS : 0,
+               o->attrs, o->n_attrs, o->links, o->n_links);
+    return s;
 }
 
-void otelc__span_end_raw(otelc__thread_t *t, const otelc_span_t *span, uint64_t time,
-                         uint16_t rflags)
+OTELC__INLINE void write_end(otelc__thread_t *t, const otelc_span_t *span, uint64_t time,
+                             uint16_t rflags)
 {
     otelc__rec_span_end_t *r;
-    uint64_t next;
+    uint64_t at;
 
-    r = otelc__reserve(t, sizeof(*r), 0, &next);
+    /* Ends may use the reserve that starts and logs leave free. */
+    r = otelc__reserve(t, sizeof(*r), 0, &at);
     if (OTELC_UNLIKELY(r == NULL)) {
         /* Even the reserve is gone. The start stays open in the pipeline
          * and is counted as dropped at shutdown. */
@@ -278,10 +366,16 @@ void otelc__span_end_raw(otelc__thread_t *t, const otelc_span_t *span, uint64_t 
     r->h.flags = rflags;
     r->time = time;
     memcpy(r->span_id, span->ctx.span_id, 8);
-    otelc__ring_commit(t->ring, next);
+    otelc__ring_commit(t->ring, at + sizeof(*r));
 }
 
-static void span_end(otelc_span_t *span, uint64_t time, uint16_t rflags)
+void otelc__span_end_raw(otelc__thread_t *t, const otelc_span_t *span, uint64_t time,
+                         uint16_t rflags)
+{
+    write_end(t, span, time, rflags);
+}
+
+OTELC__INLINE void span_end(otelc_span_t *span, uint64_t time, uint16_t rflags)
 {
     otelc__thread_t *t;
 
@@ -289,19 +383,22 @@ static void span_end(otelc_span_t *span, uint64_t time, uint16_t rflags)
         return;
     span->flags |= SPAN_ENDED;
     t = otelc__tls;
-    if ((span->flags & SPAN_RECORDING) != 0 && otelc__running()) {
-        if (t == NULL && (t = otelc__thread_get()) == NULL)
+    if ((span->flags & SPAN_RECORDING) != 0 && OTELC_LIKELY(otelc__running())) {
+        if (OTELC_UNLIKELY(t == NULL) && (t = otelc__thread_get()) == NULL)
             return;
-        otelc__span_end_raw(t, span, time ? time : otelc__now_raw(), rflags);
+        write_end(t, span, time ? time : otelc__now_raw(), rflags);
     }
     /* Leave the context stack if the span is active on this thread. */
     if (span->depth != 0 && t != NULL && span->depth <= t->depth) {
         otelc__frame_t *f = &t->frames[span->depth - 1];
         if (f->kind == OTELC__FRAME_SPAN && memcmp(f->span.span_id, span->ctx.span_id, 8) == 0) {
-            if (OTELC_UNLIKELY(span->depth != t->depth))
-                otelc__diag(OTELC_DIAG_WARN, "span.order",
-                            "a span ended while scopes started inside it were still open; "
-                            "they were closed with it");
+            if (OTELC_LIKELY(span->depth == t->depth)) {
+                t->depth--; /* the usual case: the innermost scope ends */
+                return;
+            }
+            otelc__diag(OTELC_DIAG_WARN, "span.order",
+                        "a span ended while scopes started inside it were still open; "
+                        "they were closed with it");
             otelc__frames_pop_to(t, span->depth);
         }
     }
@@ -361,7 +458,7 @@ static void span_op(const otelc_span_t *span, int type, const char *name, size_t
     uint32_t vlimit = otelc__hot.span_limits.attribute_value_length;
     uint16_t kept;
     size_t alen, size;
-    uint64_t next;
+    uint64_t at;
     unsigned char *p;
 
     if (span == NULL || (span->flags & (SPAN_RECORDING | SPAN_ENDED)) != SPAN_RECORDING ||
@@ -378,7 +475,7 @@ static void span_op(const otelc_span_t *span, int type, const char *name, size_t
         if (size > max_record(t))
             return;
     }
-    p = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve / 2, &next);
+    p = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve / 2, &at);
     if (p == NULL) {
         otelc__diag(OTELC_DIAG_WARN, "span.op_lost",
                     "a thread's buffer is full: a span attribute, event or status was lost");
@@ -405,7 +502,7 @@ static void span_op(const otelc_span_t *span, int type, const char *name, size_t
         memcpy(p, name, name_len);
     p += name_len;
     otelc__attrs_encode(p, attrs, n_attrs, count_limit, vlimit);
-    otelc__ring_commit(t->ring, next);
+    otelc__ring_commit(t->ring, at + size);
 }
 
 void otelc_span_set_attrs(const otelc_span_t *span, const otelc_attr_t *attrs, size_t n_attrs)

@@ -38,14 +38,17 @@ typedef enum otelc_attr_type {
 #define OTELC_NUL_TERMINATED ((size_t)-1)
 
 /*
- * One attribute. `key` is NUL-terminated. `len` is the byte length of a
+ * One attribute. `key` is NUL-terminated; `key_len`, when not 0, is its
+ * length (a hint the macros fill in; a wrong non-zero value is the caller's
+ * error). `len` is the byte length of a
  * string or bytes value, or the element count of an array. A NULL string value
  * is recorded as the empty string; a NULL key drops the attribute (counted as
  * dropped on its span or log record).
  */
 typedef struct otelc_attr {
     const char *key;
-    uint32_t type; /* otelc_attr_type_t */
+    uint32_t type;    /* otelc_attr_type_t */
+    uint32_t key_len; /* length of key; 0: measure it (the macros fill it for literal keys) */
     size_t len;
     union {
         const char *s;
@@ -60,27 +63,49 @@ typedef struct otelc_attr {
     } v;
 } otelc_attr_t;
 
+/*
+ * Lengths of string literals are known at compile time: the macros store
+ * them so that the hot path does not measure keys and literal values.
+ * __builtin_constant_p does not evaluate its argument, and an argument it
+ * accepts has no side effects, so every argument is still evaluated once.
+ * Other compilers measure at run time.
+ */
+static inline const char *otelc__nonnull_str(const char *s)
+{
+    return s ? s : "";
+}
+#if defined(__GNUC__) || defined(__clang__)
+#define OTELC__CONST_LEN(s, otherwise)                                                             \
+    (__builtin_constant_p(s) ? (size_t)__builtin_strlen(otelc__nonnull_str(s)) : (otherwise))
+#else
+#define OTELC__CONST_LEN(s, otherwise) (otherwise)
+#endif
+#define OTELC__KEY(k) .key = (k), .key_len = (uint32_t)OTELC__CONST_LEN(k, 0u)
+
 #define OTELC_STR(k, val)                                                                          \
-    ((otelc_attr_t){ .key = (k), .type = OTELC_ATTR_STRING, .len = OTELC_NUL_TERMINATED,            \
-                     .v = { .s = (val) } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_STRING,                                     \
+                     .len = OTELC__CONST_LEN(val, OTELC_NUL_TERMINATED), .v = { .s = (val) } })
 #define OTELC_STRN(k, ptr, n)                                                                      \
-    ((otelc_attr_t){ .key = (k), .type = OTELC_ATTR_STRING, .len = (n), .v = { .s = (ptr) } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_STRING, .len = (n), .v = { .s = (ptr) } })
 #define OTELC_INT(k, val)                                                                          \
-    ((otelc_attr_t){ .key = (k), .type = OTELC_ATTR_INT, .len = 0, .v = { .i = (int64_t)(val) } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_INT, .len = 0, .v = { .i = (int64_t)(val) } })
 #define OTELC_DBL(k, val)                                                                          \
-    ((otelc_attr_t){ .key = (k), .type = OTELC_ATTR_DOUBLE, .len = 0, .v = { .d = (double)(val) } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_DOUBLE, .len = 0,                           \
+                     .v = { .d = (double)(val) } })
 #define OTELC_BOOL(k, val)                                                                         \
-    ((otelc_attr_t){ .key = (k), .type = OTELC_ATTR_BOOL, .len = 0, .v = { .b = (val) != 0 } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_BOOL, .len = 0, .v = { .b = (val) != 0 } })
 #define OTELC_BYTES(k, ptr, n)                                                                     \
-    ((otelc_attr_t){ .key = (k), .type = OTELC_ATTR_BYTES, .len = (n), .v = { .bytes = (ptr) } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_BYTES, .len = (n), .v = { .bytes = (ptr) } })
 #define OTELC_STR_ARRAY(k, arr, n)                                                                 \
-    ((otelc_attr_t){ .key = (k), .type = OTELC_ATTR_STRING_ARRAY, .len = (n), .v = { .sa = (arr) } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_STRING_ARRAY, .len = (n),                   \
+                     .v = { .sa = (arr) } })
 #define OTELC_BOOL_ARRAY(k, arr, n)                                                                \
-    ((otelc_attr_t){ .key = (k), .type = OTELC_ATTR_BOOL_ARRAY, .len = (n), .v = { .ba = (arr) } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_BOOL_ARRAY, .len = (n), .v = { .ba = (arr) } })
 #define OTELC_INT_ARRAY(k, arr, n)                                                                 \
-    ((otelc_attr_t){ .key = (k), .type = OTELC_ATTR_INT_ARRAY, .len = (n), .v = { .ia = (arr) } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_INT_ARRAY, .len = (n), .v = { .ia = (arr) } })
 #define OTELC_DBL_ARRAY(k, arr, n)                                                                 \
-    ((otelc_attr_t){ .key = (k), .type = OTELC_ATTR_DOUBLE_ARRAY, .len = (n), .v = { .da = (arr) } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_DOUBLE_ARRAY, .len = (n),                   \
+                     .v = { .da = (arr) } })
 
 /*
  * Macro helpers used by the span, log and bind macros. OTELC__FIRST and
@@ -95,7 +120,12 @@ typedef struct otelc_attr {
 #define OTELC__REST_(a, ...) __VA_ARGS__
 #define OTELC__CAT_(a, b) a##b
 #define OTELC__CAT(a, b) OTELC__CAT_(a, b)
+/* A name unique in the translation unit (several macros may share a line). */
+#if defined(__COUNTER__)
+#define OTELC__UNIQUE(name) OTELC__CAT(name, __COUNTER__)
+#else
 #define OTELC__UNIQUE(name) OTELC__CAT(name, __LINE__)
+#endif
 /* Declares `name` as an attribute array; use name + 1 and OTELC__NATTRS(name). */
 #define OTELC__DECLARE_ATTRS(name, ...) const otelc_attr_t name[] = { { 0 }, __VA_ARGS__ }
 #define OTELC__NATTRS(name) (sizeof(name) / sizeof(otelc_attr_t) - 1u)

@@ -162,15 +162,16 @@ OTELC_API otelc__scope_t otelc__bind_scope(const otelc_attr_t *attrs, size_t n);
 OTELC_API otelc__scope_t otelc__attach_scope(otelc_context_t *ctx);
 
 #if defined(OTELC_DISABLE)
-#define OTELC__SCOPE(init) for (int OTELC__UNIQUE(otelc__once_) = 1; OTELC__UNIQUE(otelc__once_); OTELC__UNIQUE(otelc__once_) = 0)
+#define OTELC__SCOPE(init) OTELC__SCOPE_(OTELC__UNIQUE(otelc__once_))
+#define OTELC__SCOPE_(var) for (int var = 1; var; var = 0)
 #define OTELC_CORRELATION(id) OTELC__SCOPE(0)
 #define OTELC_BIND(...) OTELC__SCOPE(0)
 #define OTELC_ATTACHED(ctx) OTELC__SCOPE(0)
 #else
-#define OTELC__SCOPE(init)                                                                         \
-    for (otelc__scope_t OTELC__UNIQUE(otelc__scope_)                                               \
-             __attribute__((cleanup(otelc__scope_cleanup))) = (init);                              \
-         OTELC__UNIQUE(otelc__scope_).once; OTELC__UNIQUE(otelc__scope_).once = 0)
+#define OTELC__SCOPE(init) OTELC__SCOPE_(OTELC__UNIQUE(otelc__scope_), init)
+#define OTELC__SCOPE_(var, init)                                                                   \
+    for (otelc__scope_t var __attribute__((cleanup(otelc__scope_cleanup))) = (init); var.once;     \
+         var.once = 0)
 /* Runs the block with correlation id `id` (a NUL-terminated string). */
 #define OTELC_CORRELATION(id) OTELC__SCOPE(otelc__correlation_scope(id))
 /* Runs the block with the given attributes bound to every log inside. */

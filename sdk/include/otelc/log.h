@@ -24,9 +24,11 @@
 #ifdef __cplusplus
 #include <atomic>
 #define OTELC__ATOMIC_INT std::atomic<int>
+#define OTELC__LOAD_RELAXED(x) ((x).load(std::memory_order_relaxed))
 #else
 #include <stdatomic.h>
 #define OTELC__ATOMIC_INT _Atomic int
+#define OTELC__LOAD_RELAXED(x) atomic_load_explicit(&(x), memory_order_relaxed)
 #endif
 
 #ifdef __cplusplus
@@ -76,8 +78,8 @@ OTELC_API int otelc_logger_level(const otelc_logger_t *logger);
 /* True when a record of `severity` would be recorded. */
 static inline bool otelc_logger_enabled(const otelc_logger_t *logger, int severity)
 {
-    return severity >= atomic_load_explicit(&((const otelc__logger_head_t *)(const void *)logger)->min_severity,
-                                            memory_order_relaxed);
+    return severity >= OTELC__LOAD_RELAXED(
+                           ((const otelc__logger_head_t *)(const void *)logger)->min_severity);
 }
 
 /*

@@ -162,7 +162,7 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 
 #if defined(OTELC_DISABLE)
 
-#define OTELC_SPAN(...) otelc_span_t OTELC__UNIQUE(otelc__span_) = { { { 0 }, { 0 }, 0, 0 }, 0, 0 }; (void)OTELC__UNIQUE(otelc__span_)
+#define OTELC_SPAN(...) OTELC_SPAN_VAR(OTELC__UNIQUE(otelc__span_), 0)
 #define OTELC_SPAN_KIND(kind, ...) OTELC_SPAN(__VA_ARGS__)
 #define OTELC_SPAN_VAR(var, ...) otelc_span_t var = { { { 0 }, { 0 }, 0, 0 }, 0, 0 }; (void)var
 #define OTELC_FUNC(...) OTELC_SPAN(0)
@@ -184,7 +184,7 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
  */
 #define OTELC_SPAN_KIND_VAR(var, kind, ...)                                                        \
     OTELC__SITE(OTELC__CAT(var, _site), kind, "" OTELC__FIRST(__VA_ARGS__) "");                    \
-    otelc_span_t var __attribute__((cleanup(otelc__span_cleanup))) =                               \
+    otelc_span_t var __attribute__((cleanup(otelc__span_cleanup), unused)) =                       \
         otelc__span_site_start(&OTELC__CAT(var, _site), OTELC__ATTR_ARGS(OTELC__REST(__VA_ARGS__)))
 #define OTELC_SPAN_VAR(var, ...) OTELC_SPAN_KIND_VAR(var, OTELC_SPAN_KIND_INTERNAL, __VA_ARGS__)
 
@@ -194,13 +194,14 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 #define OTELC_SPAN_KIND(kind, ...) OTELC_SPAN_KIND_VAR(OTELC__UNIQUE(otelc__span_), kind, __VA_ARGS__)
 
 /* OTELC_FUNC(attrs...): a span named after the enclosing function. */
-#define OTELC_FUNC(...)                                                                            \
-    static const otelc_span_site_t OTELC__UNIQUE(otelc__site_) = {                                 \
+#define OTELC_FUNC(...) OTELC__FUNC(OTELC__UNIQUE(otelc__span_), __VA_ARGS__)
+#define OTELC__FUNC(var, ...)                                                                      \
+    static const otelc_span_site_t OTELC__CAT(var, _site) = {                                      \
         __func__, (uint32_t)(sizeof(__func__) - 1u), OTELC_SPAN_KIND_INTERNAL, __func__, __FILE__, \
         __LINE__                                                                                   \
     };                                                                                             \
-    otelc_span_t OTELC__UNIQUE(otelc__span_) __attribute__((cleanup(otelc__span_cleanup))) =       \
-        otelc__span_site_start(&OTELC__UNIQUE(otelc__site_), OTELC__ATTR_ARGS(__VA_ARGS__))
+    otelc_span_t var __attribute__((cleanup(otelc__span_cleanup), unused)) =                       \
+        otelc__span_site_start(&OTELC__CAT(var, _site), OTELC__ATTR_ARGS(__VA_ARGS__))
 
 /* OTELC_SPAN_ATTRS(&span, attrs...): adds attributes to a span. */
 #define OTELC_SPAN_ATTRS(span, ...) otelc_span_set_attrs((span), OTELC__ATTR_ARGS(__VA_ARGS__))
