@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs the trading demo and checks that it ended cleanly and lost nothing.
+#
+#   check_demo.sh <path/to/trading_demo> [demo arguments...]
+#
+# Expects OTELC_STATS=1 in the environment (the CTest test sets it) so that
+# otelc prints its summary on stderr at shutdown:
+#   otelc: spans produced=N exported=N dropped=0 logs produced=M exported=M dropped=0
+# Passes when the demo exits 0, N > 0, M > 0, and produced == exported with
+# nothing dropped for both signals.
+set -u
+
+if [ $# -lt 1 ]; then
+    echo "usage: $0 <trading_demo> [args...]" >&2
+    exit 2
+fi
+demo=$1
+shift
+cmd="$demo $*"
+
+err=$(mktemp) || exit 2
+trap 'rm -f "$err"' EXIT
+
+# stdout carries the console exporter's lines; only stderr is inspected. The
+# summary line is what is checked, so OTELC_STATS is forced on.
+OTELC_STATS=1 "$demo" "$@" >/dev/null 2>"$err"
+status=$?
+
+fail() {
+    echo "check_demo: FAIL: $*" >&2
+    echo "---- stderr of: $cmd ----" >&2
+    cat "$err" >&2
+    exit 1
+}
+
+[ "$status" -eq 0 ] || fail "exit status $status"
+
+line=$(grep -E '^otelc: spans produced=' "$err" | tail -n 1)
+[ -n "$line" ] || fail "no 'otelc: spans produced=...' line on stderr"
+
+# With drops, a per-reason breakdown "(queue_full=1)" follows each dropped=
+# count, so the two signals are matched separately.
+spans_re='spans produced=([0-9]+) exported=([0-9]+) dropped=([0-9]+)'
+logs_re='logs produced=([0-9]+) exported=([0-9]+) dropped=([0-9]+)'
+[[ $line =~ $spans_re ]] || fail "spans counts not understood: $line"
+sp=${BASH_REMATCH[1]} se=${BASH_REMATCH[2]} sd=${BASH_REMATCH[3]}
+[[ $line =~ $logs_re ]] || fail "logs counts not understood: $line"
+lp=${BASH_REMATCH[1]} le=${BASH_REMATCH[2]} ld=${BASH_REMATCH[3]}
+
+[ "$sp" -gt 0 ] || fail "no spans produced: $line"
+[ "$lp" -gt 0 ] || fail "no logs produced: $line"
+[ "$se" -eq "$sp" ] || fail "spans exported ($se) != produced ($sp): $line"
+[ "$le" -eq "$lp" ] || fail "logs exported ($le) != produced ($lp): $line"
+[ "$sd" -eq 0 ] || fail "spans dropped: $line"
+[ "$ld" -eq 0 ] || fail "logs dropped: $line"
+
+echo "check_demo: ok: $line"
+exit 0
