@@ -29,17 +29,31 @@ static uint64_t next_pow2(uint64_t v)
 }
 
 /* Discards what the rings still hold from a previous run and zeroes their
- * counters, so that statistics start from this init. */
-static void reset_rings(void)
+ * counters, so that statistics start from this init. Rings of threads that
+ * exited after the previous run's last drain are freed: their records and
+ * counts belong to that run. Returns the smallest capacity of the rings
+ * that live on (UINT64_MAX when there is none). */
+static uint64_t reset_rings(void)
 {
+    uint64_t smallest = UINT64_MAX;
+
     pthread_mutex_lock(&otelc__registry_lock);
     for (otelc__thread_t *t = otelc__threads; t != NULL; t = t->next) {
         otelc__ring_t *r = t->ring;
         atomic_store(&r->tail, atomic_load(&r->head));
         memset(&r->counters, 0, sizeof(r->counters));
+        if (r->capacity < smallest)
+            smallest = r->capacity;
+    }
+    while (otelc__orphans != NULL) {
+        otelc__orphan_t *o = otelc__orphans;
+        otelc__orphans = o->next;
+        otelc__ring_destroy(o->ring);
+        free(o);
     }
     memset(otelc__retired, 0, sizeof(otelc__retired));
     pthread_mutex_unlock(&otelc__registry_lock);
+    return smallest;
 }
 
 static void destroy_exporters(const otelc_options_t *o)
@@ -49,20 +63,24 @@ static void destroy_exporters(const otelc_options_t *o)
             o->exporters[i]->ops->destroy(o->exporters[i]);
 }
 
+/* Locks are taken in the order the pipeline takes them: its work lock
+ * before the registry (a drain holds the first while it snapshots the
+ * rings under the second), else fork() and the pipeline wait for each
+ * other. */
 static void fork_prepare(void)
 {
     pthread_mutex_lock(&lifecycle_lock);
     otelc__scopes_lock();
-    pthread_mutex_lock(&otelc__registry_lock);
     otelc__pipeline_fork_prepare();
+    pthread_mutex_lock(&otelc__registry_lock);
     otelc__diag_fork_prepare();
 }
 
 static void fork_parent(void)
 {
     otelc__diag_fork_parent();
-    otelc__pipeline_fork_parent();
     pthread_mutex_unlock(&otelc__registry_lock);
+    otelc__pipeline_fork_parent();
     otelc__scopes_unlock();
     pthread_mutex_unlock(&lifecycle_lock);
 }
@@ -140,23 +158,36 @@ otelc_status_t otelc_init(const otelc_options_t *user)
     otelc__loggers_configure(&o);
     if (o.disabled) {
         destroy_exporters(&o);
+        /* Statistics are those of this run: all zero. */
+        (void)reset_rings();
+        otelc__pipeline_reset_stats();
         started = true;
         otelc__hot.traces_on = otelc__hot.logs_on = false;
         otelc__loggers_apply_levels(false);
         goto out;
     }
     if (o.ring_size != 0) {
-        ring = o.ring_size;
+        /* Positions in a ring are masked with its size - 1: a size that is
+         * not a power of two is rounded up, not trusted. */
+        ring = next_pow2(o.ring_size);
+        if (ring < 4096)
+            ring = 4096;
     } else {
         ring = next_pow2(((uint64_t)o.spans_batch.max_queue_size + o.logs_batch.max_queue_size) *
                          128u);
         if (ring < 65536)
             ring = 65536;
-        if (ring > (1u << 30))
-            ring = 1u << 30;
     }
+    if (ring > (1u << 30))
+        ring = 1u << 30;
     otelc__hot.ring_size = ring;
-    otelc__hot.end_reserve = ring / 16;
+    /* Threads keep the ring they got in an earlier run, whatever its size:
+     * the room kept for span ends must fit the smallest ring in use, or
+     * every record of such a thread would be refused. */
+    {
+        uint64_t smallest = reset_rings();
+        otelc__hot.end_reserve = (smallest < ring ? smallest : ring) / 16;
+    }
     otelc__hot.overflow = o.overflow;
     otelc__hot.block_timeout_ms = o.block_timeout_ms;
     otelc__sampler_init(&otelc__hot.sampler, &o);
@@ -167,7 +198,6 @@ otelc_status_t otelc_init(const otelc_options_t *user)
     otelc__hot.propagators = o.propagators;
     otelc__clock_setup(&o);
     otelc__hot.default_tracer_scope = otelc__scope_register("otelc", OTELC_VERSION_STRING);
-    reset_rings();
     otelc__pipeline_reset_stats();
     st = otelc__pipeline_start(&o);
     if (st != OTELC_OK)

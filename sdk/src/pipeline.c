@@ -125,6 +125,7 @@ typedef struct batch {
     size_t cap;
     arena_t arena;
     uint64_t opened_mono;
+    uint64_t run; /* P.run when it was dispatched */
     struct batch *next;
 } batch_t;
 
@@ -140,6 +141,7 @@ struct otelc__exporter_slot {
     unsigned qcap, qhead, qlen;
     uint64_t flush_req, flush_done;
     bool stop, busy;
+    bool abandoned; /* shutdown gave up on it: its worker frees it (under mu) */
     _Atomic int exited;
     uint32_t timeout_ms[2];
     uint32_t flush_timeout_ms;
@@ -310,6 +312,10 @@ static struct pipeline {
     _Atomic uint64_t dropped[2][OTELC_DROP_REASONS];
     _Atomic uint64_t batches_ok, batches_failed;
     _Atomic int frozen;
+    /* Counts runs (init to shutdown): a batch that an abandoned exporter
+     * returns late belongs to an earlier run and must not touch this one's
+     * counters. */
+    _Atomic uint64_t run;
     _Atomic int throttled;  /* a drain stopped at the queue bound */
     uint64_t stop_deadline; /* monotonic ns; the pipeline gives up draining then */
     char **masks;           /* lower-cased mask keys */
@@ -385,14 +391,19 @@ static void batch_done(batch_t *b, bool ok)
         atomic_store(&b->failed, 1);
     if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
         return;
-    if (!atomic_load(&P.frozen)) {
-        if (atomic_load(&b->failed)) {
-            count_drop(b->sig, OTELC_DROP_EXPORTER, b->pub.n);
-            atomic_fetch_add(&P.batches_failed, 1);
-        } else {
-            atomic_fetch_add_explicit(&P.exported[b->sig], b->pub.n, memory_order_relaxed);
-            atomic_fetch_add(&P.batches_ok, 1);
-        }
+    /* `frozen` is read before `run`: otelc__pipeline_reset_stats() bumps
+     * `run` before it clears `frozen`, so a batch of a finished run is seen
+     * either as frozen or as of another run, never as current. */
+    if (atomic_load(&P.frozen) || b->run != atomic_load(&P.run)) {
+        batch_put(b);
+        return;
+    }
+    if (atomic_load(&b->failed)) {
+        count_drop(b->sig, OTELC_DROP_EXPORTER, b->pub.n);
+        atomic_fetch_add(&P.batches_failed, 1);
+    } else {
+        atomic_fetch_add_explicit(&P.exported[b->sig], b->pub.n, memory_order_relaxed);
+        atomic_fetch_add(&P.batches_ok, 1);
     }
     atomic_fetch_sub_explicit(&P.in_flight[b->sig], b->pub.n, memory_order_relaxed);
     batch_put(b);
@@ -860,6 +871,9 @@ static void dispatch(int sig)
     if (b == NULL || b->pub.n == 0)
         return;
     P.building[sig] = NULL;
+    /* The run whose counters it settles (a batch being built survives a
+     * fork; its records are then the child's). */
+    b->run = atomic_load(&P.run);
     k = slots_for(sig);
     if (k == 0) {
         /* Nobody takes the signal (cannot happen while the producers check
@@ -1172,10 +1186,13 @@ static size_t drain_all(bool *left)
 
 /* ---- exporter workers ------------------------------------------------------------------ */
 
+static void slot_destroy(otelc__exporter_slot_t *s);
+
 static void *worker_main(void *arg)
 {
     otelc__exporter_slot_t *s = arg;
     otelc_exporter_t *e = s->exp;
+    bool abandoned;
 
     pthread_mutex_lock(&s->mu);
     for (;;) {
@@ -1214,7 +1231,14 @@ static void *worker_main(void *arg)
     pthread_mutex_unlock(&s->mu);
     if (e->ops->shutdown != NULL)
         e->ops->shutdown(e, s->flush_timeout_ms);
+    pthread_mutex_lock(&s->mu);
     atomic_store(&s->exited, 1);
+    abandoned = s->abandoned;
+    pthread_mutex_unlock(&s->mu);
+    /* Shutdown gave up waiting for this exporter and left it to finish
+     * alone: the last one out frees it. */
+    if (abandoned)
+        slot_destroy(s);
     return NULL;
 }
 
@@ -1226,12 +1250,13 @@ static otelc__exporter_slot_t *slot_create(otelc_exporter_t *e, unsigned signals
 
     if (s == NULL)
         return NULL;
-    /* Enough queued batches to hold a full export queue, plus one. */
-    cap = o->spans_batch.max_queue_size / (o->spans_batch.max_export_batch_size
-                                               ? o->spans_batch.max_export_batch_size
-                                               : 1);
+    /* Enough queued batches to hold full export queues of both signals
+     * (the bounds as P.bopt has them), plus one. */
+    cap = 0;
+    for (int sig = 0; sig < 2; sig++)
+        cap += (P.bopt[sig].max_queue_size + P.bopt[sig].max_export_batch_size - 1) /
+               P.bopt[sig].max_export_batch_size;
     cap = cap < 2 ? 2 : cap;
-    cap = cap > 64 ? 64 : cap;
     s->queue = calloc(cap + 1, sizeof(*s->queue));
     if (s->queue == NULL) {
         free(s);
@@ -1572,11 +1597,23 @@ bool otelc__pipeline_stop(uint64_t deadline_mono)
         otelc__exporter_slot_t *s = P.slots[i];
         if (s->thread_started && !join_until(s->thread, deadline_mono)) {
             /* A hung exporter: abandon it with its queue. Its thread may
-             * finish later; the slot and exporter are never freed. */
+             * finish later, and then frees the slot and the exporter. */
+            pthread_t th = s->thread;
+            bool exited;
+            pthread_mutex_lock(&s->mu);
+            exited = atomic_load(&s->exited) != 0;
+            s->abandoned = !exited;
+            pthread_mutex_unlock(&s->mu);
+            if (exited) {
+                /* It finished just at the deadline. */
+                pthread_join(th, NULL);
+                slot_destroy(s);
+                continue;
+            }
             otelc__diag(OTELC_DIAG_WARN, "exporter.hung",
                         "exporter '%s' did not finish by the shutdown deadline; abandoned",
                         s->name);
-            pthread_detach(s->thread);
+            pthread_detach(th);
             all = false;
             continue;
         }
@@ -1619,6 +1656,7 @@ size_t otelc__pipeline_open_spans(void)
 
 void otelc__pipeline_reset_stats(void)
 {
+    atomic_fetch_add(&P.run, 1);
     atomic_store(&P.frozen, 0);
     for (int s = 0; s < 2; s++) {
         atomic_store(&P.exported[s], 0);

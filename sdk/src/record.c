@@ -286,7 +286,7 @@ unsigned char *otelc__attrs_encode_bounded(unsigned char *p, unsigned char *end,
         return NULL;
     for (i = 0; i < n; i++) {
         const otelc_attr_t *a = &attrs[i];
-        size_t kl, vl;
+        size_t kl, vl = 0, need;
         uint16_t kl16;
         uint32_t vl32;
 
@@ -295,43 +295,49 @@ unsigned char *otelc__attrs_encode_bounded(unsigned char *p, unsigned char *end,
         kl = a->key_len ? a->key_len : strlen(a->key);
         if (OTELC_UNLIKELY(kl > 65535))
             return NULL;
+        /* The room is checked before anything is written: nothing lands
+         * past `end`, whatever the caller reserved. */
+        switch (a->type) {
+        case OTELC_ATTR_INT:
+        case OTELC_ATTR_DOUBLE:
+            need = 12 + kl;
+            break;
+        case OTELC_ATTR_BOOL:
+            need = 5 + kl;
+            break;
+        case OTELC_ATTR_STRING:
+            if (a->v.s != NULL)
+                vl = a->len == OTELC_NUL_TERMINATED ? strlen(a->v.s) : a->len;
+            if (OTELC_UNLIKELY(vl > value_limit))
+                return NULL;
+            need = 8 + kl + vl;
+            break;
+        default:
+            return NULL;
+        }
+        if (OTELC_UNLIKELY((size_t)(end - p) < need))
+            return NULL;
         p[0] = (unsigned char)a->type;
         p[1] = 0;
         kl16 = (uint16_t)kl;
         memcpy(p + 2, &kl16, 2);
+        otelc__copy(p + 4, a->key, kl);
+        p += 4 + kl;
         switch (a->type) {
         case OTELC_ATTR_INT:
         case OTELC_ATTR_DOUBLE:
-            if (OTELC_UNLIKELY((size_t)(end - p) < 12 + kl))
-                return NULL;
-            otelc__copy(p + 4, a->key, kl);
-            p += 4 + kl;
             memcpy(p, &a->v.i, 8);
             p += 8;
             break;
-        case OTELC_ATTR_STRING:
-            if (a->v.s == NULL)
-                vl = 0;
-            else
-                vl = a->len == OTELC_NUL_TERMINATED ? strlen(a->v.s) : a->len;
-            if (OTELC_UNLIKELY(vl > value_limit || (size_t)(end - p) < 8 + kl + vl))
-                return NULL;
-            otelc__copy(p + 4, a->key, kl);
-            p += 4 + kl;
+        case OTELC_ATTR_BOOL:
+            *p++ = a->v.b ? 1 : 0;
+            break;
+        default: /* string */
             vl32 = (uint32_t)vl;
             memcpy(p, &vl32, 4);
             otelc__copy(p + 4, a->v.s, vl);
             p += 4 + vl;
             break;
-        case OTELC_ATTR_BOOL:
-            if (OTELC_UNLIKELY((size_t)(end - p) < 5 + kl))
-                return NULL;
-            otelc__copy(p + 4, a->key, kl);
-            p += 4 + kl;
-            *p++ = a->v.b ? 1 : 0;
-            break;
-        default:
-            return NULL;
         }
     }
     *kept = (uint16_t)n;

@@ -47,10 +47,12 @@ typedef struct cap_record {
     cap_attr_t attrs[CAP_MAX_ATTRS];
     unsigned n_attrs, dropped_attrs;
     char events[CAP_MAX_EVENTS][128];
+    uint64_t event_times[CAP_MAX_EVENTS];
     cap_attr_t event_attrs[CAP_MAX_EVENTS][4];
     unsigned n_event_attrs[CAP_MAX_EVENTS];
     unsigned n_events, dropped_events, n_links, dropped_links;
     otelc_span_context_t links[8];
+    size_t body_len; /* logs: the body's full length (name[] holds its start) */
 } cap_record_t;
 
 typedef struct cap_exporter {
@@ -189,6 +191,7 @@ CAP_FN otelc_status_t cap_export(otelc_exporter_t *self, const otelc_batch_t *b,
                     r->dropped_attrs = s->dropped_attrs;
                     for (uint32_t e = 0; e < s->n_events && e < CAP_MAX_EVENTS; e++) {
                         snprintf(r->events[e], sizeof(r->events[e]), "%s", s->events[e].name.ptr);
+                        r->event_times[e] = s->events[e].time_ns;
                         cap_copy_attrs(r->event_attrs[e], &r->n_event_attrs[e], 4, s->events[e].attrs,
                                        s->events[e].n_attrs);
                     }
@@ -201,6 +204,7 @@ CAP_FN otelc_status_t cap_export(otelc_exporter_t *self, const otelc_batch_t *b,
                 } else {
                     const otelc_log_data_t *l = &b->logs[i];
                     snprintf(r->name, sizeof(r->name), "%s", l->body.ptr);
+                    r->body_len = l->body.len;
                     snprintf(r->event, sizeof(r->event), "%s", l->event_name.ptr);
                     snprintf(r->scope, sizeof(r->scope), "%s", l->scope->name.ptr);
                     snprintf(r->correlation, sizeof(r->correlation), "%s", l->correlation_id.ptr);
@@ -297,7 +301,7 @@ CAP_FN void cap_set_hang(cap_exporter_t *c, bool hang)
 }
 
 /* The first captured record of `signal` named `name`, or NULL. */
-static const cap_record_t *cap_find(const cap_exporter_t *c, int signal, const char *name)
+CAP_FN const cap_record_t *cap_find(const cap_exporter_t *c, int signal, const char *name)
 {
     for (size_t i = 0; i < c->n; i++)
         if (c->recs[i].signal == signal && strcmp(c->recs[i].name, name) == 0)
@@ -306,7 +310,7 @@ static const cap_record_t *cap_find(const cap_exporter_t *c, int signal, const c
 }
 
 /* The value of attribute `key` of a record, or NULL. */
-static const char *cap_attr(const cap_record_t *r, const char *key)
+CAP_FN const char *cap_attr(const cap_record_t *r, const char *key)
 {
     for (unsigned i = 0; i < r->n_attrs; i++)
         if (strcmp(r->attrs[i].key, key) == 0)

@@ -141,8 +141,10 @@ typedef struct otelc_options {
     otelc_overflow_t overflow;
     uint32_t block_timeout_ms;
 
-    /* Bytes of buffer per application thread, a power of two (OTELC_RING_SIZE).
-     * 0: derived from the queue sizes, see README "Queues and buffers". */
+    /* Bytes of buffer per application thread, a power of two (OTELC_RING_SIZE);
+     * another value is rounded up to one, and at least 4096 bytes are used.
+     * 0: derived from the queue sizes, see README "Queues and buffers". A
+     * thread keeps the buffer it got first, across otelc_init() calls. */
     uint32_t ring_size;
 
     /* Log levels as OpenTelemetry severity numbers (1..24; otelc/log.h).
