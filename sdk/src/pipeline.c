@@ -142,6 +142,9 @@ struct otelc__exporter_slot {
     uint64_t flush_req, flush_done;
     bool stop, busy;
     bool abandoned; /* shutdown gave up on it: its worker frees it (under mu) */
+    /* Records of each signal queued for it or being exported by it: each
+     * exporter holds at most max_queue_size of a signal. */
+    _Atomic uint64_t held[2];
     _Atomic int exited;
     uint32_t timeout_ms[2];
     uint32_t flush_timeout_ms;
@@ -863,6 +866,22 @@ static unsigned slots_for(int sig)
     return k;
 }
 
+/* True when exporter `s` may take `n` more records of `sig`: under the
+ * signal's queue bound, or holding nothing at all (a batch is never too
+ * large for an idle exporter). */
+static bool can_take(otelc__exporter_slot_t *s, int sig, uint64_t n)
+{
+    uint64_t held = atomic_load_explicit(&s->held[sig], memory_order_relaxed);
+    return held == 0 || held + n <= P.bopt[sig].max_queue_size;
+}
+
+/* An exporter finished with a batch (exported, failed, or dropped). */
+static void slot_done(otelc__exporter_slot_t *s, batch_t *b, bool ok)
+{
+    atomic_fetch_sub_explicit(&s->held[b->sig], b->pub.n, memory_order_relaxed);
+    batch_done(b, ok);
+}
+
 static void dispatch(int sig)
 {
     batch_t *b = P.building[sig];
@@ -889,13 +908,16 @@ static void dispatch(int sig)
         if ((s->signals & bit) == 0)
             continue;
         pthread_mutex_lock(&s->mu);
-        if (s->qlen < s->qcap && !s->stop) {
+        if (s->qlen < s->qcap && !s->stop && can_take(s, sig, b->pub.n)) {
             s->queue[(s->qhead + s->qlen++) % s->qcap] = b;
+            atomic_fetch_add_explicit(&s->held[sig], b->pub.n, memory_order_relaxed);
             queued = true;
             pthread_cond_broadcast(&s->cond);
         }
         pthread_mutex_unlock(&s->mu);
         if (!queued) {
+            /* This exporter holds a full queue (slow or dead): the batch
+             * is dropped for it alone; the others carry on. */
             otelc__diag(OTELC_DIAG_WARN, "exporter.queue_full",
                         "exporter '%s' is not keeping up: a batch of %zu %s was dropped for it",
                         s->name, b->pub.n, sig == 0 ? "spans" : "log records");
@@ -906,17 +928,8 @@ static void dispatch(int sig)
 
 static batch_t *room_for(int sig)
 {
-    batch_t *b;
+    batch_t *b = P.building[sig];
 
-    if (atomic_load_explicit(&P.in_flight[sig], memory_order_relaxed) >=
-        P.bopt[sig].max_queue_size) {
-        count_drop(sig, OTELC_DROP_QUEUE_FULL, 1);
-        otelc__diag(OTELC_DIAG_WARN, sig == 0 ? "queue.spans" : "queue.logs",
-                    "the %s export queue is full (%u records): records are dropped",
-                    sig == 0 ? "span" : "log", P.bopt[sig].max_queue_size);
-        return NULL;
-    }
-    b = P.building[sig];
     if (b == NULL) {
         b = P.building[sig] = batch_get(sig);
         if (b == NULL) {
@@ -1085,14 +1098,29 @@ static void process(const otelc__rec_t *h, bool may_defer)
     }
 }
 
-/* True while the export queue of either signal is at its bound: the
+/* True when no exporter of `sig` could take another full batch: the
  * pipeline then leaves records in the rings (which hold them) instead of
- * dropping them, until exporters make room. */
+ * dropping them, until an exporter makes room. One exporter that is slow or
+ * dead does not hold the others back: it loses batches, they go on. */
+static bool signal_blocked(int sig)
+{
+    unsigned bit = sig == 0 ? OTELC_SIGNAL_TRACES : OTELC_SIGNAL_LOGS;
+    bool any = false;
+
+    for (unsigned i = 0; i < P.n_slots; i++) {
+        otelc__exporter_slot_t *s = P.slots[i];
+        if ((s->signals & bit) == 0)
+            continue;
+        any = true;
+        if (can_take(s, sig, P.bopt[sig].max_export_batch_size))
+            return false;
+    }
+    return any;
+}
+
 static bool queue_full(void)
 {
-    return atomic_load_explicit(&P.in_flight[0], memory_order_relaxed) >=
-               P.bopt[0].max_queue_size ||
-           atomic_load_explicit(&P.in_flight[1], memory_order_relaxed) >= P.bopt[1].max_queue_size;
+    return signal_blocked(0) || signal_blocked(1);
 }
 
 /* Drains one ring; *left is set when records stay behind (queue bound). */
@@ -1208,7 +1236,7 @@ static void *worker_main(void *arg)
                 otelc__diag(OTELC_DIAG_WARN, "exporter.failed",
                             "exporter '%s' failed to export %zu %s: %s", s->name, b->pub.n,
                             b->sig == 0 ? "spans" : "log records", otelc_status_str(st));
-            batch_done(b, st == OTELC_OK);
+            slot_done(s, b, st == OTELC_OK);
             pthread_mutex_lock(&s->mu);
             s->busy = false;
             pthread_cond_broadcast(&s->cond);
@@ -1250,13 +1278,9 @@ static otelc__exporter_slot_t *slot_create(otelc_exporter_t *e, unsigned signals
 
     if (s == NULL)
         return NULL;
-    /* Enough queued batches to hold full export queues of both signals
-     * (the bounds as P.bopt has them), plus one. */
-    cap = 0;
-    for (int sig = 0; sig < 2; sig++)
-        cap += (P.bopt[sig].max_queue_size + P.bopt[sig].max_export_batch_size - 1) /
-               P.bopt[sig].max_export_batch_size;
-    cap = cap < 2 ? 2 : cap;
+    /* The bound is in records (held[], max_queue_size); batches hold at
+     * least one record, so this many slots always suffice. */
+    cap = P.bopt[0].max_queue_size + P.bopt[1].max_queue_size;
     s->queue = calloc(cap + 1, sizeof(*s->queue));
     if (s->queue == NULL) {
         free(s);
@@ -1281,7 +1305,7 @@ static void slot_destroy(otelc__exporter_slot_t *s)
         batch_t *b = s->queue[s->qhead];
         s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
-        batch_done(b, false);
+        slot_done(s, b, false);
     }
     if (s->exp != NULL && s->exp->ops->destroy != NULL)
         s->exp->ops->destroy(s->exp);

@@ -272,6 +272,54 @@ static void slow_exporter_with_both_queues_full(void **state)
     assert_int_equal(st.batches_failed, 0);
 }
 
+/* One exporter hangs, another is healthy: the healthy one receives every
+ * record, far more than one export queue holds, while the hung one holds
+ * at most its queue's worth; what it could not take is counted as dropped
+ * for it (reason exporter), and the totals stay exact. */
+static cap_exporter_t stuck, healthy;
+
+static void hung_exporter_does_not_starve_a_healthy_one(void **state)
+{
+    (void)state;
+    otelc_options_t o;
+    static otelc_exporter_t *list[2];
+    const int chunks = 16, per_chunk = 256, total = chunks * per_chunk;
+    opts(&o);
+    cap_init(&stuck, false);
+    cap_init(&healthy, false);
+    stuck.hang = true;
+    list[0] = &stuck.base;
+    list[1] = &healthy.base;
+    o.exporters = list;
+    o.n_exporters = 2;
+    o.logs_batch.max_queue_size = 256;
+    o.logs_batch.max_export_batch_size = 64;
+    start(&o);
+    for (int c = 0; c < chunks; c++) {
+        emit_logs(per_chunk);
+        assert_true(cap_wait(&healthy, OTELC_SIGNAL_LOGS, (size_t)(c + 1) * per_chunk, 5000));
+    }
+    pthread_mutex_lock(&stuck.mu);
+    size_t stuck_seen = stuck.counted[OTELC_SIGNAL_LOGS];
+    pthread_mutex_unlock(&stuck.mu);
+    assert_int_equal(stuck_seen, 0);
+    cap_set_hang(&stuck, false);
+    assert_int_equal(otelc_flush(10000), OTELC_OK);
+    otelc_stats_t st;
+    otelc_stats(&st);
+    assert_int_equal(st.logs.produced, total);
+    assert_exact(&st.logs);
+    /* What the hung exporter took (at most its bound plus the batch it
+     * was blocked in) was delivered by both: exported. */
+    assert_int_equal(st.logs.exported, stuck.counted[OTELC_SIGNAL_LOGS]);
+    assert_true(st.logs.exported <= 256 + 64);
+    assert_int_equal(st.logs.dropped[OTELC_DROP_EXPORTER], total - st.logs.exported);
+    assert_int_equal(st.logs.dropped[OTELC_DROP_QUEUE_FULL], 0);
+    assert_int_equal(otelc_shutdown(10000), OTELC_OK);
+    cap_free(&stuck);
+    cap_free(&healthy);
+}
+
 static cap_exporter_t good;
 
 static void failing_exporter_counts_drops(void **state)
@@ -596,6 +644,7 @@ int main(void)
         cmocka_unit_test_teardown(late_exporter_does_not_disturb_the_next_run, teardown),
         cmocka_unit_test_teardown(slow_exporter_does_not_delay_a_fast_one, teardown),
         cmocka_unit_test_teardown(slow_exporter_with_both_queues_full, teardown),
+        cmocka_unit_test_teardown(hung_exporter_does_not_starve_a_healthy_one, teardown),
         cmocka_unit_test_teardown(failing_exporter_counts_drops, teardown),
         cmocka_unit_test_teardown(batches_respect_the_size_limit, teardown),
         cmocka_unit_test_teardown(schedule_delay_sends_a_partial_batch, teardown),

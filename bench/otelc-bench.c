@@ -1,0 +1,773 @@
+/*
+ * otelc-bench: hot-path and pipeline benchmarks.
+ *
+ * Prints one line per workload, `<name> <ns> ns/op`: the median over several
+ * repetitions of the time per operation, measured on an application thread
+ * through the real pipeline into an exporter that only counts. Then two
+ * pipeline workloads with their record counts, and a last line with the
+ * records produced, exported and dropped over the whole run. Lines starting
+ * with '#' are notes (setup, and drops where none were expected).
+ *
+ *     otelc-bench              the full run (under a minute on 2 cores)
+ *     otelc-bench --quick      few iterations: a smoke run for CI (seconds)
+ *     otelc-bench --only NAME  one workload (the last line is still printed)
+ *
+ * For experiments: --ops N (operations per repetition and thread), --chunk N
+ * (operations between flushes), --ring BYTES (ring of the microbenchmarks),
+ * --spin (paced producers never yield while they wait).
+ *
+ * The program links the shared library, as an application would, so the
+ * numbers include what a user pays for it (PLT calls, the TLS model). The
+ * one number that needs otelc's internals, the buffer bytes per span, comes
+ * from a helper linked against the static library, otelc-bench-bytes, which
+ * this program runs from its own directory.
+ *
+ * Benchmarks are not tests: no number makes this program fail. It exits 1
+ * only when the record counts do not add up (produced != exported + dropped
+ * once the pipeline is idle), and 2 on a bad command line.
+ */
+#include "bench_common.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define BENCH_HAVE_TSC 1
+#define cpu_relax() _mm_pause()
+#else
+#define BENCH_HAVE_TSC 0
+#define cpu_relax() ((void)0)
+#endif
+
+extern char **environ;
+
+/* ---- settings --------------------------------------------------------------------- */
+
+static struct {
+    bool quick;
+    const char *only;
+    size_t ops;            /* operations per timed repetition (per thread) */
+    size_t chunk;          /* operations between two flushes */
+    uint32_t ring_size;    /* ring of the microbenchmarks */
+    int reps;              /* timed repetitions; the median is printed */
+    int warmups;           /* untimed repetitions first */
+    double pipeline_secs;  /* pipeline_1m duration */
+    double flat_secs;      /* flat_out_2threads duration */
+    bool spin;             /* paced producers wait without yielding */
+} cfg = { false, NULL, 200000, 20000, 1u << 24, 11, 3, 2.0, 1.0, false };
+
+/*
+ * Ring and queue sizes of the microbenchmarks. A loop of spans runs faster
+ * than the pipeline thread turns them into batches (it drains every
+ * millisecond, on the core it shares with the exporter thread), so with the
+ * default 512 KiB ring and 2048-record queues a flat-out loop would mostly
+ * measure drops. The microbenchmarks therefore flush every cfg.chunk
+ * operations (outside the timed region), with a ring that holds a whole
+ * chunk (16 MiB: 20000 parent+child pairs take 6.4 MB) and a queue that
+ * holds a whole drain: nothing is dropped, and every record timed is a
+ * record exported. The pipeline workloads (pipeline_1m, flat_out_2threads)
+ * use the defaults.
+ */
+#define MICRO_QUEUE_SIZE (1u << 20)
+#define MICRO_BATCH_SIZE 4096u
+
+static otelc_logger_t *bench_log;
+static int exit_status;
+
+/* Over the whole run (sum of otelc_stats() of every session). */
+static uint64_t total_produced, total_exported, total_dropped[OTELC_DROP_REASONS];
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of the calling thread: the time it ran, not the time it waited
+ * for a core. */
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool selected(const char *name)
+{
+    return cfg.only == NULL || strcmp(cfg.only, name) == 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+/* Keeps the compiler from dropping a computation whose result is unused. */
+static volatile uint64_t sink;
+
+/* ---- sessions: init, check the counts, shutdown ----------------------------------- */
+
+typedef struct session {
+    const char *name;
+    uint64_t counted_spans, counted_logs; /* the exporter's counters at init */
+    bool expect_no_drops;                 /* drops other than by the sampler are noted */
+} session_t;
+
+static void micro_options(otelc_options_t *o)
+{
+    bench_options(o);
+    o->ring_size = cfg.ring_size;
+    o->spans_batch.max_queue_size = MICRO_QUEUE_SIZE;
+    o->logs_batch.max_queue_size = MICRO_QUEUE_SIZE;
+    o->spans_batch.max_export_batch_size = MICRO_BATCH_SIZE;
+    o->logs_batch.max_export_batch_size = MICRO_BATCH_SIZE;
+}
+
+static bool session_begin(session_t *s, const char *name, const otelc_options_t *o,
+                          bool expect_no_drops)
+{
+    otelc_status_t st;
+
+    s->name = name;
+    s->expect_no_drops = expect_no_drops;
+    s->counted_spans = atomic_load(&bench_counter.spans);
+    s->counted_logs = atomic_load(&bench_counter.logs);
+    st = otelc_init(o);
+    if (st != OTELC_OK) {
+        printf("# %s: otelc_init failed: %s\n", name, otelc_status_str(st));
+        exit_status = 1;
+        return false;
+    }
+    return true;
+}
+
+static void format_reasons(const otelc_signal_stats_t *s, char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (int r = 0; r < OTELC_DROP_REASONS; r++) {
+        if (s->dropped[r] == 0 || n >= size)
+            continue;
+        n += (size_t)snprintf(buf + n, size - n, "%s%s=%llu", n ? " " : "",
+                              otelc_drop_reason_str((otelc_drop_reason_t)r),
+                              (unsigned long long)s->dropped[r]);
+    }
+}
+
+/*
+ * Checks one signal once the pipeline is idle: nothing pending, every record
+ * exported or dropped, and what the exporter counted is what otelc says it
+ * exported. Returns false (and says why) otherwise.
+ */
+static bool signal_exact(const char *session, const char *signal, const otelc_signal_stats_t *s,
+                         uint64_t counted)
+{
+    uint64_t dropped = otelc_signal_stats_dropped(s);
+    bool ok = s->pending == 0 && s->produced == s->exported + dropped && s->exported == counted;
+
+    if (!ok)
+        printf("# %s: %s counts do not add up: produced=%llu exported=%llu dropped=%llu "
+               "pending=%llu, exporter counted %llu\n",
+               session, signal, (unsigned long long)s->produced, (unsigned long long)s->exported,
+               (unsigned long long)dropped, (unsigned long long)s->pending,
+               (unsigned long long)counted);
+    return ok;
+}
+
+/*
+ * Flushes, checks the counts, shuts down and adds the session's statistics
+ * to the run's. `out` (optional) receives the statistics after the flush.
+ * Returns whether the counts were exact.
+ */
+static bool session_end(session_t *s, otelc_stats_t *out)
+{
+    otelc_stats_t st, fin;
+    otelc_status_t fs = otelc_flush(30000);
+    bool exact;
+
+    otelc_stats(&st);
+    if (fs != OTELC_OK)
+        printf("# %s: otelc_flush: %s\n", s->name, otelc_status_str(fs));
+    /* Both signals are checked (and reported) even when the first fails. */
+    exact = signal_exact(s->name, "spans", &st.spans,
+                         atomic_load(&bench_counter.spans) - s->counted_spans);
+    exact = signal_exact(s->name, "logs", &st.logs,
+                         atomic_load(&bench_counter.logs) - s->counted_logs) &&
+            exact;
+    if (s->expect_no_drops) {
+        const otelc_signal_stats_t *sig[2] = { &st.spans, &st.logs };
+        for (int i = 0; i < 2; i++) {
+            uint64_t d = otelc_signal_stats_dropped(sig[i]) - sig[i]->dropped[OTELC_DROP_SAMPLER];
+            char why[160];
+            if (d == 0)
+                continue;
+            format_reasons(sig[i], why, sizeof(why));
+            printf("# %s: %llu %s dropped (%s)\n", s->name, (unsigned long long)d,
+                   i == 0 ? "spans" : "log records", why);
+        }
+    }
+    if (out != NULL)
+        *out = st;
+    fs = otelc_shutdown(10000);
+    if (fs != OTELC_OK)
+        printf("# %s: otelc_shutdown: %s\n", s->name, otelc_status_str(fs));
+    otelc_stats(&fin);
+    total_produced += fin.spans.produced + fin.logs.produced;
+    total_exported += fin.spans.exported + fin.logs.exported;
+    for (int r = 0; r < OTELC_DROP_REASONS; r++)
+        total_dropped[r] += fin.spans.dropped[r] + fin.logs.dropped[r];
+    if (!exact)
+        exit_status = 1;
+    return exact;
+}
+
+/* ---- the workloads ---------------------------------------------------------------- */
+
+/* Each body performs `n` operations; the caller times it. noinline keeps
+ * the compiler from merging a body into the timing code. */
+#define BODY static __attribute__((noinline)) void
+
+BODY body_clock_read(size_t n)
+{
+    uint64_t acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        acc += (uint64_t)ts.tv_nsec;
+    }
+    sink = acc;
+}
+
+BODY body_clock_read_tsc(size_t n)
+{
+    uint64_t acc = 0;
+#if BENCH_HAVE_TSC
+    for (size_t i = 0; i < n; i++)
+        acc += __rdtsc();
+#else
+    (void)n;
+#endif
+    sink = acc;
+}
+
+BODY body_span_empty(size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        OTELC_SPAN("bench.empty");
+    }
+}
+
+BODY body_span_3attrs(size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        BENCH_SPAN_3ATTRS((int64_t)i);
+    }
+}
+
+BODY body_span_nested_child(size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        OTELC_SPAN("bench.parent");
+        {
+            OTELC_SPAN("bench.child");
+        }
+    }
+}
+
+BODY body_log_3attrs(size_t n)
+{
+    /* The records carry the trace and span ids of an active span. */
+    OTELC_SPAN("bench.log_parent");
+    for (size_t i = 0; i < n; i++)
+        BENCH_LOG_3ATTRS(bench_log, (int64_t)i);
+}
+
+/* DEBUG on a logger at INFO: the macro's level check, arguments unevaluated. */
+BODY body_log_disabled(size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        OTELC_DEBUG(bench_log, "not recorded", BENCH_3ATTRS((int64_t)i));
+}
+
+/* A span the sampler (always_off) drops: ids, the decision, the context
+ * push and pop, no record. Without attributes, as span_empty. */
+BODY body_span_unsampled(size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        OTELC_SPAN("bench.unsampled");
+    }
+}
+
+static void opts_always_off(otelc_options_t *o)
+{
+    o->sampler = OTELC_SAMPLER_ALWAYS_OFF;
+}
+
+typedef struct workload {
+    const char *name;
+    void (*body)(size_t n);
+    unsigned ops_scale;                /* ops per repetition = cfg.ops * ops_scale */
+    bool sdk;                          /* runs between otelc_init and otelc_shutdown */
+    int threads;                       /* 1, or 2 at once */
+    void (*tweak)(otelc_options_t *o); /* options beyond micro_options() */
+} workload_t;
+
+static const workload_t workloads[] = {
+    { "clock_read", body_clock_read, 2, false, 1, NULL },
+    { "clock_read_tsc", body_clock_read_tsc, 5, false, 1, NULL },
+    { "span_empty", body_span_empty, 1, true, 1, NULL },
+    { "span_3attrs", body_span_3attrs, 1, true, 1, NULL },
+    { "span_nested_child", body_span_nested_child, 1, true, 1, NULL },
+    { "log_3attrs", body_log_3attrs, 1, true, 1, NULL },
+    { "log_disabled", body_log_disabled, 20, true, 1, NULL },
+    { "span_unsampled", body_span_unsampled, 5, true, 1, opts_always_off },
+    { "span_3attrs_2threads", body_span_3attrs, 1, true, 2, NULL },
+};
+
+/*
+ * Runs a workload on `threads` fresh threads (fresh, so that each gets a ring
+ * of this session's size: a thread keeps the ring it got on its first
+ * record). A repetition is cfg.ops operations per thread, done in chunks
+ * small enough for a thread's ring to hold what the pipeline has not drained
+ * yet; between chunks the threads wait at a barrier while the main thread
+ * flushes, outside the timed region, so the ring never fills. Each thread
+ * times its own chunk; a chunk's time runs from the first thread's start to
+ * the last thread's end, so that with two threads it is the wall time of
+ * both. The warm-up writes each ring through at least once, so that no
+ * page is first touched in a timed chunk.
+ */
+#define MIN_BYTES_PER_OP 128u /* the smallest record pair (span_empty) */
+
+typedef struct runner {
+    const workload_t *w;
+    size_t chunk;          /* operations per chunk and thread */
+    size_t total;          /* chunks in all, warm-up included */
+    size_t warm;           /* chunks of warm-up */
+    pthread_barrier_t start, done;
+    uint64_t t0[2], t1[2]; /* per thread: the current chunk's start and end */
+    uint64_t cpu_ns[2];    /* per thread: CPU time in the timed chunks */
+} runner_t;
+
+typedef struct runner_arg {
+    runner_t *r;
+    int index;
+} runner_arg_t;
+
+static void *runner_thread(void *arg)
+{
+    runner_arg_t *a = arg;
+    runner_t *r = a->r;
+    for (size_t c = 0; c < r->total; c++) {
+        uint64_t cpu0;
+        pthread_barrier_wait(&r->start);
+        cpu0 = thread_cpu_ns();
+        r->t0[a->index] = now_ns();
+        r->w->body(r->chunk);
+        r->t1[a->index] = now_ns();
+        if (c >= r->warm)
+            r->cpu_ns[a->index] += thread_cpu_ns() - cpu0;
+        pthread_barrier_wait(&r->done);
+    }
+    return NULL;
+}
+
+static void run_workload(const workload_t *w)
+{
+    runner_t r;
+    runner_arg_t args[2];
+    pthread_t th[2];
+    double per_op[64];
+    uint64_t rep_ns[64] = { 0 };
+    otelc_options_t o;
+    session_t s;
+    int nth = w->threads, started = 0, reps = cfg.reps < 64 ? cfg.reps : 64;
+    size_t ops = cfg.ops * w->ops_scale, per_rep, warm;
+
+    r.w = w;
+    r.chunk = w->sdk && cfg.chunk < ops ? cfg.chunk : ops;
+    per_rep = (ops + r.chunk - 1) / r.chunk;
+    warm = (size_t)cfg.warmups * per_rep;
+    if (w->sdk) {
+        size_t touch = (cfg.ring_size + r.chunk * MIN_BYTES_PER_OP - 1) /
+                       (r.chunk * MIN_BYTES_PER_OP);
+        warm = touch > warm ? touch : warm;
+    }
+    r.total = warm + (size_t)reps * per_rep;
+    r.warm = warm;
+    r.cpu_ns[0] = r.cpu_ns[1] = 0;
+    if (w->sdk) {
+        micro_options(&o);
+        if (w->tweak != NULL)
+            w->tweak(&o);
+        if (!session_begin(&s, w->name, &o, true))
+            return;
+    }
+    pthread_barrier_init(&r.start, NULL, (unsigned)nth + 1);
+    pthread_barrier_init(&r.done, NULL, (unsigned)nth + 1);
+    for (int i = 0; i < nth; i++) {
+        args[i].r = &r;
+        args[i].index = i;
+        if (pthread_create(&th[i], NULL, runner_thread, &args[i]) != 0) {
+            fprintf(stderr, "otelc-bench: cannot start a thread\n");
+            exit(1);
+        }
+        started++;
+    }
+    for (size_t c = 0; c < r.total; c++) {
+        uint64_t first, last;
+        pthread_barrier_wait(&r.start);
+        pthread_barrier_wait(&r.done);
+        first = r.t0[0];
+        last = r.t1[0];
+        for (int k = 1; k < nth; k++) {
+            first = r.t0[k] < first ? r.t0[k] : first;
+            last = r.t1[k] > last ? r.t1[k] : last;
+        }
+        if (c >= warm)
+            rep_ns[(c - warm) / per_rep] += last - first;
+        if (w->sdk)
+            (void)otelc_flush(30000);
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&r.start);
+    pthread_barrier_destroy(&r.done);
+    for (int i = 0; i < reps; i++)
+        per_op[i] = (double)rep_ns[i] / ((double)(r.chunk * per_rep) * nth);
+    printf("%s %.1f ns/op\n", w->name, median(per_op, reps));
+    if (nth > 1) {
+        /* Wall time per span halves only if the threads share nothing and
+         * have the cores to themselves; on two cores the pipeline thread
+         * takes its share too. CPU time per span on each thread shows
+         * whether the hot path itself slowed down (shared cache lines). */
+        double ops_timed = (double)(r.chunk * per_rep) * reps;
+        printf("# %s: CPU time per span on each thread:", w->name);
+        for (int i = 0; i < nth; i++)
+            printf(" %.1f ns", (double)r.cpu_ns[i] / ops_timed);
+        printf("\n");
+    }
+    fflush(stdout);
+    if (w->sdk)
+        (void)session_end(&s, NULL);
+}
+
+/* ---- buffer bytes per span (helper program) --------------------------------------- */
+
+/*
+ * Runs otelc-bench-bytes from this program's directory and copies its lines
+ * (span_3attrs_bytes, log_3attrs_bytes) to stdout. The helper needs otelc's
+ * internals (the ring's head), which the shared library does not export.
+ */
+static void run_bytes_helper(void)
+{
+    char self[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *slash, *argv[2];
+    posix_spawn_file_actions_t fa;
+    int fds[2], status = 0;
+    pid_t pid;
+    FILE *in;
+    char line[256];
+    bool got = false;
+
+    if (len <= 0)
+        goto missing;
+    self[len] = 0;
+    slash = strrchr(self, '/');
+    if (slash == NULL)
+        goto missing;
+    *slash = 0;
+    snprintf(path, sizeof(path), "%s/otelc-bench-bytes", self);
+    if (access(path, X_OK) != 0 || pipe(fds) != 0)
+        goto missing;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    posix_spawn_file_actions_addclose(&fa, fds[1]);
+    argv[0] = path;
+    argv[1] = NULL;
+    fflush(stdout);
+    if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0) {
+        posix_spawn_file_actions_destroy(&fa);
+        close(fds[0]);
+        close(fds[1]);
+        goto missing;
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    in = fdopen(fds[0], "r");
+    while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
+        fputs(line, stdout);
+        got = true;
+    }
+    if (in != NULL)
+        fclose(in);
+    else
+        close(fds[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        printf("# otelc-bench-bytes failed (status %d)\n", status);
+        exit_status = 1;
+    }
+    if (got)
+        return;
+missing:
+    printf("span_3attrs_bytes n/a (otelc-bench-bytes not found beside otelc-bench)\n");
+}
+
+/* ---- pipeline workloads ----------------------------------------------------------- */
+
+/*
+ * A producer records spans with three attributes, each with a log record
+ * with three attributes inside it (two records per iteration), until its
+ * deadline. Paced: it runs in batches of 50 iterations (100 records) and,
+ * before each batch, busy-waits until the batch is due (each thread's batch
+ * every 200 us at 1M records/s in all), so that the rate is steady at that
+ * scale without sleeps the kernel would round up. The schedule is absolute:
+ * a batch that comes late is followed by the next at once.
+ */
+typedef struct producer {
+    pthread_t th;
+    pthread_barrier_t *go;
+    double records_per_sec; /* 0: as fast as possible */
+    double secs;
+    uint64_t records;       /* what this thread recorded */
+    uint64_t elapsed_ns;
+} producer_t;
+
+#define PACE_BATCH 50u
+
+static void *producer_main(void *arg)
+{
+    producer_t *p = arg;
+    uint64_t start, end, now, i = 0;
+    double ns_per_iteration = p->records_per_sec > 0 ? 2e9 / p->records_per_sec : 0;
+
+    pthread_barrier_wait(p->go);
+    start = now_ns();
+    end = start + (uint64_t)(p->secs * 1e9);
+    for (;;) {
+        now = now_ns();
+        if (now >= end)
+            break;
+        if (ns_per_iteration > 0) {
+            uint64_t due = start + (uint64_t)((double)i * ns_per_iteration);
+            if (now < due) {
+                /* Waiting stays on the CPU, as a busy application would,
+                 * but offers it to the pipeline and exporter threads when
+                 * they are runnable: on two cores, two spinning producers
+                 * would otherwise hold off the pipeline for a scheduler
+                 * slice at a time. --spin measures that case. */
+                if (!cfg.spin && due - now > 20000u)
+                    sched_yield();
+                else
+                    cpu_relax();
+                continue;
+            }
+        }
+        for (unsigned k = 0; k < PACE_BATCH; k++, i++) {
+            BENCH_SPAN_3ATTRS((int64_t)i);
+            BENCH_LOG_3ATTRS(bench_log, (int64_t)i);
+        }
+    }
+    p->records = 2 * i;
+    p->elapsed_ns = now_ns() - start;
+    return NULL;
+}
+
+/* Runs two producers with the default options; returns the statistics after
+ * the flush and whether the counts were exact. */
+static bool run_producers(const char *name, double total_rate, double secs, otelc_stats_t *st,
+                          double *rate)
+{
+    producer_t p[2];
+    pthread_barrier_t go;
+    otelc_options_t o;
+    session_t s;
+    uint64_t records = 0, elapsed = 0;
+
+    bench_options(&o);
+    if (!session_begin(&s, name, &o, false))
+        return false;
+    pthread_barrier_init(&go, NULL, 2);
+    for (int i = 0; i < 2; i++) {
+        p[i].go = &go;
+        p[i].records_per_sec = total_rate / 2;
+        p[i].secs = secs;
+        if (pthread_create(&p[i].th, NULL, producer_main, &p[i]) != 0) {
+            fprintf(stderr, "otelc-bench: cannot start a thread\n");
+            exit(1);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(p[i].th, NULL);
+        records += p[i].records;
+        elapsed = p[i].elapsed_ns > elapsed ? p[i].elapsed_ns : elapsed;
+    }
+    pthread_barrier_destroy(&go);
+    *rate = elapsed ? (double)records * 1e9 / (double)elapsed : 0;
+    return session_end(&s, st);
+}
+
+static void print_reasons(const char *name, const otelc_stats_t *st)
+{
+    char a[160], b[160];
+    if (otelc_signal_stats_dropped(&st->spans) + otelc_signal_stats_dropped(&st->logs) == 0)
+        return;
+    format_reasons(&st->spans, a, sizeof(a));
+    format_reasons(&st->logs, b, sizeof(b));
+    printf("# %s: spans dropped: %s; logs dropped: %s\n", name, a[0] ? a : "none",
+           b[0] ? b : "none");
+}
+
+static void run_pipeline_1m(void)
+{
+    otelc_stats_t st;
+    double rate;
+
+    run_producers("pipeline_1m", 1e6, cfg.pipeline_secs, &st, &rate);
+    printf("pipeline_1m produced=%llu exported=%llu dropped=%llu (rate=%.0f rec/s)\n",
+           (unsigned long long)(st.spans.produced + st.logs.produced),
+           (unsigned long long)(st.spans.exported + st.logs.exported),
+           (unsigned long long)(otelc_signal_stats_dropped(&st.spans) +
+                                otelc_signal_stats_dropped(&st.logs)),
+           rate);
+    print_reasons("pipeline_1m", &st);
+    fflush(stdout);
+}
+
+static void run_flat_out(void)
+{
+    otelc_stats_t st;
+    double rate;
+    bool exact = run_producers("flat_out_2threads", 0, cfg.flat_secs, &st, &rate);
+
+    printf("flat_out_2threads produced=%llu exported=%llu dropped=%llu (rate=%.0f rec/s) "
+           "exact=%s\n",
+           (unsigned long long)(st.spans.produced + st.logs.produced),
+           (unsigned long long)(st.spans.exported + st.logs.exported),
+           (unsigned long long)(otelc_signal_stats_dropped(&st.spans) +
+                                otelc_signal_stats_dropped(&st.logs)),
+           rate, exact ? "yes" : "no");
+    print_reasons("flat_out_2threads", &st);
+    fflush(stdout);
+}
+
+/* ---- main ------------------------------------------------------------------------- */
+
+static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m",
+                                           "flat_out_2threads" };
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: otelc-bench [--quick] [--only NAME] [--ops N] [--chunk N] [--ring BYTES] "
+               "[--spin]\n  NAME:");
+    for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+        fprintf(f, " %s", workloads[i].name);
+    for (size_t i = 0; i < sizeof(extra_names) / sizeof(extra_names[0]); i++)
+        fprintf(f, " %s", extra_names[i]);
+    fprintf(f, "\n");
+}
+
+static bool known_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+        if (strcmp(workloads[i].name, name) == 0)
+            return true;
+    for (size_t i = 0; i < sizeof(extra_names) / sizeof(extra_names[0]); i++)
+        if (strcmp(extra_names[i], name) == 0)
+            return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    char reasons[256] = "";
+    size_t n = 0;
+    uint64_t dropped = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            /* Flags after --quick still change these. */
+            cfg.quick = true;
+            cfg.ops = 20000;
+            cfg.reps = 3;
+            cfg.warmups = 1;
+            cfg.pipeline_secs = 1.0;
+            cfg.flat_secs = 0.5;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            cfg.only = argv[++i];
+        } else if (strcmp(argv[i], "--spin") == 0) {
+            cfg.spin = true;
+        } else if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc) {
+            cfg.ops = (size_t)strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) {
+            cfg.chunk = (size_t)strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--ring") == 0 && i + 1 < argc) {
+            cfg.ring_size = (uint32_t)strtoul(argv[++i], NULL, 0);
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (cfg.ops == 0 || cfg.chunk == 0) {
+        fprintf(stderr, "otelc-bench: --ops and --chunk take a positive number\n");
+        return 2;
+    }
+    if (cfg.only != NULL && !known_name(cfg.only)) {
+        fprintf(stderr, "otelc-bench: unknown workload '%s'\n", cfg.only);
+        usage(stderr);
+        return 2;
+    }
+    /* Made before init, as applications do; its level is set at each init. */
+    bench_log = otelc_logger("bench");
+
+    printf("# otelc-bench %s (%s): %zu ops x %d repetitions, median; flush every %zu ops\n",
+           OTELC_VERSION_STRING, cfg.quick ? "quick" : "full", cfg.ops, cfg.reps, cfg.chunk);
+    fflush(stdout);
+    for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
+        if (selected(workloads[i].name))
+            run_workload(&workloads[i]);
+        if (strcmp(workloads[i].name, "span_3attrs") == 0 && selected("span_3attrs_bytes"))
+            run_bytes_helper();
+    }
+    if (selected("pipeline_1m"))
+        run_pipeline_1m();
+    if (selected("flat_out_2threads"))
+        run_flat_out();
+
+    for (int r = 0; r < OTELC_DROP_REASONS; r++) {
+        dropped += total_dropped[r];
+        if (total_dropped[r] != 0 && n < sizeof(reasons))
+            n += (size_t)snprintf(reasons + n, sizeof(reasons) - n, "%s%s=%llu",
+                                  n ? " " : " (", otelc_drop_reason_str((otelc_drop_reason_t)r),
+                                  (unsigned long long)total_dropped[r]);
+    }
+    if (n != 0 && n < sizeof(reasons) - 1)
+        strcat(reasons, ")");
+    printf("records produced=%llu exported=%llu dropped=%llu%s\n",
+           (unsigned long long)total_produced, (unsigned long long)total_exported,
+           (unsigned long long)dropped, reasons);
+    return exit_status;
+}
