@@ -56,7 +56,7 @@ typedef struct arena {
 
 #define CHUNK_DEFAULT (64 * 1024)
 
-static void *arena_alloc(arena_t *a, size_t n)
+static inline void *arena_alloc(arena_t *a, size_t n)
 {
     chunk_t *c = a->head;
     size_t at;
@@ -103,12 +103,11 @@ static void arena_free(arena_t *a)
     }
 }
 
-static char *arena_str(arena_t *a, const void *s, size_t len)
+static inline char *arena_str(arena_t *a, const void *s, size_t len)
 {
     char *d = arena_alloc(a, len + 1);
     if (d != NULL) {
-        if (len)
-            memcpy(d, s, len);
+        otelc__copy(d, s, len);
         d[len] = 0;
     }
     return d;
@@ -157,11 +156,29 @@ typedef struct op_rec {
     unsigned char data[]; /* copy of a SPAN_ATTRS/EVENT/LINK/STATUS record */
 } op_rec_t;
 
+/* Bytes of a start record kept inside an open span; larger ones go to the
+ * heap. */
+#define OPEN_INLINE 256
+
+/*
+ * A span whose start was read and whose end was not, yet. During the drain
+ * that read its start, `start` points into the ring (most spans end within
+ * one drain and are assembled from there, with no copy); at the end of that
+ * drain, the spans still open are copied into `own` or `heap`, before the
+ * ring's space is released. Headers come from a free list.
+ */
 typedef struct open_span {
     uint64_t key;
     op_rec_t *ops, **ops_tail;
     uint32_t n_ops;
-    alignas(8) unsigned char start[]; /* copy of the SPAN_START record */
+    uint32_t size;              /* bytes of the start record */
+    bool borrowed;              /* `start` points into a ring */
+    bool dead;                  /* could not be kept: released with the drain */
+    uint32_t borrow_idx;        /* its place in P.borrowed while borrowed */
+    const unsigned char *start; /* the SPAN_START record */
+    unsigned char *heap;
+    struct open_span *next_free;
+    alignas(8) unsigned char own[OPEN_INLINE];
 } open_span_t;
 
 typedef struct span_table {
@@ -262,6 +279,29 @@ static void table_remove(span_table_t *t, open_span_t **slot)
     }
 }
 
+static open_span_t *span_pool;
+static size_t span_pool_n;
+
+static open_span_t *open_span_get(void)
+{
+    open_span_t *s = span_pool;
+    if (s != NULL) {
+        span_pool = s->next_free;
+        span_pool_n--;
+    } else if ((s = malloc(sizeof(*s))) == NULL) {
+        return NULL;
+    }
+    s->ops = NULL;
+    s->ops_tail = &s->ops;
+    s->n_ops = 0;
+    s->heap = NULL;
+    s->borrowed = false;
+    s->dead = false;
+    return s;
+}
+
+/* Releases what the span holds; its header goes back to the pool (kept
+ * up to a bound, so that a burst of open spans does not stay allocated). */
 static void open_span_free(open_span_t *s)
 {
     while (s->ops != NULL) {
@@ -269,7 +309,25 @@ static void open_span_free(open_span_t *s)
         s->ops = o->next;
         free(o);
     }
-    free(s);
+    free(s->heap);
+    s->heap = NULL;
+    if (span_pool_n < 4096) {
+        s->next_free = span_pool;
+        span_pool = s;
+        span_pool_n++;
+    } else {
+        free(s);
+    }
+}
+
+static void span_pool_clear(void)
+{
+    while (span_pool != NULL) {
+        open_span_t *s = span_pool;
+        span_pool = s->next_free;
+        free(s);
+    }
+    span_pool_n = 0;
 }
 
 static void table_clear(span_table_t *t)
@@ -306,6 +364,8 @@ static struct pipeline {
     batch_t *pool;
     _Atomic uint64_t in_flight[2];
     span_table_t open;
+    open_span_t **borrowed; /* spans whose start points into the ring being drained */
+    size_t n_borrowed, borrowed_cap;
     otelc__ring_t **snapshot;
     size_t snapshot_cap;
     deferred_t *deferred, *deferred_last; /* in the order they were read */
@@ -320,8 +380,10 @@ static struct pipeline {
      * counters. */
     _Atomic uint64_t run;
     _Atomic int throttled;  /* a drain stopped at the queue bound */
+    bool blocked;           /* queue_full() as of the last dispatch or drain start */
     uint64_t stop_deadline; /* monotonic ns; the pipeline gives up draining then */
     char **masks;           /* lower-cased mask keys */
+    uint64_t mask_len_bits; /* bit n set: some mask key is n bytes long (n < 64) */
     size_t *mask_lens;
     size_t n_masks;
 } P = {
@@ -421,10 +483,13 @@ static const char masked[] = "***MASKED***";
 
 static bool key_masked(const char *key, size_t len)
 {
+    /* Most keys have a length no mask key has: one test rejects them. */
+    if (len < 64 && (P.mask_len_bits & (1ull << len)) == 0)
+        return false;
     for (size_t i = 0; i < P.n_masks; i++) {
         const char *m = P.masks[i];
         size_t j;
-        if (P.mask_lens[i] != len)
+        if (P.mask_lens[i] != len || (m[0] != key[0] && m[0] != (key[0] | 0x20)))
             continue;
         for (j = 0; j < len; j++) {
             char c = key[j];
@@ -469,6 +534,7 @@ static otelc_status_t masks_build(const char *csv)
                 m[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i];
             m[len] = 0;
             P.mask_lens[P.n_masks] = len;
+            P.mask_len_bits |= len < 64 ? 1ull << len : 0;
             P.masks[P.n_masks++] = m;
         }
         if (e == NULL)
@@ -486,6 +552,7 @@ static void masks_free(void)
     free(P.mask_lens);
     P.masks = NULL;
     P.mask_lens = NULL;
+    P.mask_len_bits = 0;
     P.n_masks = 0;
 }
 
@@ -750,7 +817,14 @@ static void assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
         goto nomem;
     d->attrs = attrs;
     d->dropped_attrs = r->dropped_attrs;
-    merge_attrs(a, d, attrs, attr_cap, p, r->attrs_len, r->n_attrs, lim->attribute_value_length);
+    /* Start attributes go in as they are (no key was set before them);
+     * only the ones set later are merged. */
+    {
+        size_t n0 = r->n_attrs < attr_cap ? r->n_attrs : attr_cap;
+        d->n_attrs = (uint32_t)decode_attrs(a, p, r->attrs_len, n0, attrs,
+                                            lim->attribute_value_length);
+        d->dropped_attrs += (uint32_t)(r->n_attrs - n0);
+    }
     p += r->attrs_len;
     /* The correlation id is also an attribute, so that every backend shows
      * it and can search by it. */
@@ -882,6 +956,8 @@ static void slot_done(otelc__exporter_slot_t *s, batch_t *b, bool ok)
     batch_done(b, ok);
 }
 
+static bool queue_full(void);
+
 static void dispatch(int sig)
 {
     batch_t *b = P.building[sig];
@@ -924,6 +1000,7 @@ static void dispatch(int sig)
             batch_done(b, false);
         }
     }
+    P.blocked = queue_full();
 }
 
 static batch_t *room_for(int sig)
@@ -950,6 +1027,65 @@ static void maybe_dispatch_full(int sig)
 }
 
 static void process(const otelc__rec_t *h, bool may_defer);
+
+/* Points an open span at its start record in the ring being drained. */
+static bool borrow(open_span_t *s, const otelc__rec_t *h)
+{
+    if (P.n_borrowed == P.borrowed_cap) {
+        size_t ncap = P.borrowed_cap ? P.borrowed_cap * 2 : 256;
+        open_span_t **nb = realloc(P.borrowed, ncap * sizeof(*nb));
+        if (nb == NULL)
+            return false;
+        P.borrowed = nb;
+        P.borrowed_cap = ncap;
+    }
+    s->start = (const unsigned char *)h;
+    s->borrowed = true;
+    s->borrow_idx = (uint32_t)P.n_borrowed;
+    P.borrowed[P.n_borrowed++] = s;
+    return true;
+}
+
+/* A borrowed span ended within its drain: off the list (swap with the
+ * last) and back to the pool at once, so a long drain reuses headers. */
+static void unborrow_free(open_span_t *s)
+{
+    open_span_t *last = P.borrowed[--P.n_borrowed];
+    P.borrowed[s->borrow_idx] = last;
+    last->borrow_idx = s->borrow_idx;
+    s->borrowed = false;
+    open_span_free(s);
+}
+
+/* Before a ring's space is released: spans that ended go back to the pool;
+ * spans still open get their own copy of the start record. */
+static void settle_borrowed(void)
+{
+    for (size_t i = 0; i < P.n_borrowed; i++) {
+        open_span_t *s = P.borrowed[i];
+        s->borrowed = false;
+        if (s->dead) {
+            open_span_free(s);
+            continue;
+        }
+        if (s->size <= OPEN_INLINE) {
+            memcpy(s->own, s->start, s->size);
+            s->start = s->own;
+        } else if ((s->heap = malloc(s->size)) != NULL) {
+            memcpy(s->heap, s->start, s->size);
+            s->start = s->heap;
+        } else {
+            /* No memory for it: the span is lost; count it now rather
+             * than leave a pointer into released ring space. */
+            open_span_t **slot = table_find(&P.open, s->key);
+            if (slot != NULL)
+                table_remove(&P.open, slot);
+            count_drop(0, OTELC_DROP_INVALID, 1);
+            open_span_free(s);
+        }
+    }
+    P.n_borrowed = 0;
+}
 
 static void defer_record(const otelc__rec_t *h, uint64_t key)
 {
@@ -1029,19 +1165,21 @@ static void process(const otelc__rec_t *h, bool may_defer)
     case OTELC__REC_SPAN_START: {
         const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
         open_span_t *s;
-        if (P.open.n >= MAX_OPEN_SPANS || (s = malloc(sizeof(*s) + h->size)) == NULL) {
+        if (P.open.n >= MAX_OPEN_SPANS || (s = open_span_get()) == NULL) {
             count_drop(0, OTELC_DROP_INVALID, 1);
             otelc__diag(OTELC_DIAG_WARN, "spans.open",
                         "too many spans open at once (%zu): a span was dropped", P.open.n);
             break;
         }
         memcpy(&s->key, r->span_id, 8);
-        s->ops = NULL;
-        s->ops_tail = &s->ops;
-        s->n_ops = 0;
-        memcpy(s->start, h, h->size);
+        s->size = h->size;
+        if (!borrow(s, h)) {
+            open_span_free(s);
+            count_drop(0, OTELC_DROP_INVALID, 1);
+            break;
+        }
         if (!table_insert(&P.open, s)) {
-            free(s);
+            s->dead = true; /* released with the drain's borrowed spans */
             count_drop(0, OTELC_DROP_INVALID, 1);
             break;
         }
@@ -1065,7 +1203,10 @@ static void process(const otelc__rec_t *h, bool may_defer)
         s = *slot;
         table_remove(&P.open, slot);
         assemble_span(s, r);
-        open_span_free(s);
+        if (s->borrowed)
+            unborrow_free(s);
+        else
+            open_span_free(s);
         maybe_dispatch_full(0);
         break;
     }
@@ -1131,7 +1272,9 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
     size_t n = 0;
 
     while (tail < end) {
-        if (queue_full()) {
+        /* The bound changes only when a batch is dispatched (here) or an
+         * exporter finishes one (which only makes room): checked then. */
+        if (OTELC_UNLIKELY(P.blocked)) {
             *left = true;
             break;
         }
@@ -1153,6 +1296,7 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
         }
         tail += h->size;
     }
+    settle_borrowed();
     otelc__ring_release(ring, tail);
     return n;
 }
@@ -1160,6 +1304,8 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
 static size_t drain_all(bool *left)
 {
     size_t n = 0, k = 0, i;
+
+    P.blocked = queue_full();
     otelc__thread_t *t;
     otelc__orphan_t *orphans;
 
@@ -1654,6 +1800,7 @@ bool otelc__pipeline_stop(uint64_t deadline_mono)
         }
     }
     table_clear(&P.open);
+    span_pool_clear();
     deferred_clear();
     pthread_mutex_lock(&P.pool_mu);
     while (P.pool != NULL) {
@@ -1784,6 +1931,7 @@ void otelc__pipeline_fork_child(void)
         }
     }
     table_clear(&P.open);
+    span_pool_clear();
     deferred_clear();
     otelc__pipeline_reset_stats();
     P.flush_req = P.flush_ack = 0;
