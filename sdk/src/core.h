@@ -202,11 +202,22 @@ typedef struct otelc__hot {
 
 extern otelc__hot_t otelc__hot;
 
+/* Values of otelc__hot.running. */
+#define OTELC__STOPPED 0
+#define OTELC__RUNNING 1
+#define OTELC__RESTART 2 /* a child after fork(): threads start on first use */
+
+/* Starts the child's pipeline and exporter threads (first call after fork). */
+bool otelc__restart_after_fork(void);
+
 OTELC__INLINE bool otelc__running(void)
 {
     /* Acquire pairs with the release in otelc_init(), so a thread that sees
      * "running" also sees the configuration; on x86 it is a plain load. */
-    return atomic_load_explicit(&otelc__hot.running, memory_order_acquire) != 0;
+    int r = atomic_load_explicit(&otelc__hot.running, memory_order_acquire);
+    if (OTELC_LIKELY(r == OTELC__RUNNING))
+        return true;
+    return r == OTELC__RESTART && otelc__restart_after_fork();
 }
 
 /* Writes a record into the thread's ring honouring the overflow policy.
@@ -252,6 +263,8 @@ void otelc__pipeline_reset_stats(void);
 void otelc__pipeline_fork_prepare(void);
 void otelc__pipeline_fork_parent(void);
 void otelc__pipeline_fork_child(void);
+/* Starts the pipeline's threads in a child process (not in the fork handler). */
+bool otelc__pipeline_restart(void);
 /* Makes the pipeline thread run a drain now (block policy). */
 void otelc__pipeline_wake(void);
 /* Resource of the running SDK (for the pipeline). */

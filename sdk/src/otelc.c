@@ -123,9 +123,30 @@ static void fork_child(void)
     otelc__diag_fork_child();
     otelc__diag_reset();
     otelc__pipeline_fork_child();
+    /* The child's threads start on its first use of otelc. */
+    if (atomic_load(&otelc__hot.running) == OTELC__RUNNING)
+        atomic_store(&otelc__hot.running, OTELC__RESTART);
     pthread_mutex_unlock(&otelc__registry_lock);
     otelc__scopes_unlock();
     pthread_mutex_unlock(&lifecycle_lock);
+}
+
+bool otelc__restart_after_fork(void)
+{
+    bool ok;
+
+    pthread_mutex_lock(&lifecycle_lock);
+    if (atomic_load(&otelc__hot.running) == OTELC__RESTART) {
+        if (otelc__pipeline_restart()) {
+            atomic_store_explicit(&otelc__hot.running, OTELC__RUNNING, memory_order_release);
+        } else {
+            atomic_store(&otelc__hot.running, OTELC__STOPPED);
+            otelc__loggers_apply_levels(false);
+        }
+    }
+    ok = atomic_load(&otelc__hot.running) == OTELC__RUNNING;
+    pthread_mutex_unlock(&lifecycle_lock);
+    return ok;
 }
 
 /* A process that exits without otelc_shutdown() still exports what it
@@ -237,7 +258,9 @@ otelc_status_t otelc_shutdown(uint32_t timeout_ms)
     if (!started)
         goto out;
     started = false;
-    was_running = otelc__running();
+    /* A child that never used otelc after fork has nothing to export: its
+     * threads are not started just to stop them. */
+    was_running = atomic_load(&otelc__hot.running) == OTELC__RUNNING;
     /* From here every call is a no-op; what was recorded is flushed. */
     atomic_store_explicit(&otelc__hot.running, 0, memory_order_release);
     otelc__loggers_apply_levels(false);

@@ -1919,6 +1919,8 @@ void otelc__pipeline_fork_child(void)
         /* Batches are shared with the parent's copy: forget, do not free. */
         s->qlen = 0;
         s->qhead = 0;
+        atomic_store(&s->held[0], 0);
+        atomic_store(&s->held[1], 0);
         s->busy = false;
         s->flush_req = s->flush_done = 0;
         s->thread_started = false;
@@ -1936,11 +1938,26 @@ void otelc__pipeline_fork_child(void)
     otelc__pipeline_reset_stats();
     P.flush_req = P.flush_ack = 0;
     P.wake_pending = false;
+    /* Exporters reset what the parent's threads may have left half done
+     * (their locks, connections); they run again once the child uses otelc. */
+    for (unsigned i = 0; i < P.n_slots; i++) {
+        otelc_exporter_t *e = P.slots[i]->exp;
+        if (e->ops->fork_child != NULL)
+            e->ops->fork_child(e);
+    }
     pthread_mutex_unlock(&P.pool_mu);
     pthread_mutex_unlock(&P.mu);
     pthread_mutex_unlock(&P.work);
+}
+
+/* POSIX allows only async-signal-safe calls in a fork handler, so the
+ * child's threads start here, on its first use of otelc. */
+bool otelc__pipeline_restart(void)
+{
+    bool ok = true;
+
     if (!P.started)
-        return;
+        return false;
     for (unsigned i = 0; i < P.n_slots; i++) {
         otelc__exporter_slot_t *s = P.slots[i];
         if (start_thread(&s->thread, worker_main, s) == 0)
@@ -1951,9 +1968,11 @@ void otelc__pipeline_fork_child(void)
     }
     if (start_thread(&P.thread, pipeline_main, NULL) != 0) {
         P.started = false;
+        ok = false;
         otelc__diag(OTELC_DIAG_ERROR, "fork.pipeline",
                     "child process: cannot start the pipeline thread; records are not exported");
     }
+    return ok;
 }
 
 /* ---- factories --------------------------------------------------------------------------------- */

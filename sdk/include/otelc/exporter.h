@@ -123,6 +123,12 @@ typedef struct otelc_exporter_ops {
     void (*shutdown)(otelc_exporter_t *self, uint32_t timeout_ms);
     /* Frees the instance. Required. */
     void (*destroy)(otelc_exporter_t *self);
+    /* Called in a child process right after fork(), on the forking thread,
+     * before any other call: the parent's threads do not exist there, so
+     * reset locks they may have held and forget connections shared with
+     * the parent. Only async-signal-safe calls are allowed (POSIX fork
+     * handler rules). Optional. */
+    void (*fork_child)(otelc_exporter_t *self);
 } otelc_exporter_ops_t;
 
 struct otelc_exporter {
