@@ -88,7 +88,7 @@ typedef struct otelc_signal_stats {
 typedef struct otelc_stats {
     otelc_signal_stats_t spans;
     otelc_signal_stats_t logs;
-    uint64_t threads; /* application threads that have recorded */
+    uint64_t threads; /* live application threads that have recorded */
     uint64_t batches_exported, batches_failed;
 } otelc_stats_t;
 

@@ -113,8 +113,12 @@ OTELC_API otelc_span_t otelc_span_start_ex(const otelc_span_options_t *opts);
 /*
  * Ends a span. If it is active on this thread it stops being active (with any
  * spans and scopes started above it that are still open, which is reported).
- * A span may end on another thread than the one that started it. Ending twice,
- * or ending the no-op span, does nothing. `span` NULL is ignored.
+ * A span may end on another thread than the one that started it; if it was
+ * the active span of the starting thread, it stays that thread's active
+ * span (the parent of new spans there) until that thread ends its own copy
+ * of the handle or leaves the macro's scope. For hand-offs prefer
+ * `no_activate` (otelc_span_start_ex). Ending twice, or ending the no-op
+ * span, does nothing. `span` NULL is ignored.
  */
 OTELC_API void otelc_span_end(otelc_span_t *span);
 
