@@ -147,11 +147,15 @@ static diag_slot_t *slot_for(const char *key, uint64_t now)
  */
 static bool may_print(const char *key, unsigned long *suppressed)
 {
-    uint64_t now = monotonic_ns();
+    uint64_t now;
     bool print = false;
     diag_slot_t *slot;
 
     pthread_mutex_lock(&diag_lock);
+    /* Read under the lock: a time read before it could be older than the
+     * one another thread stored meanwhile, and the difference would wrap
+     * around to "long ago" and print the key twice. */
+    now = monotonic_ns();
     slot = slot_for(key, now);
     if (slot->last_ns == 0 || now - slot->last_ns >= diag_interval_ns) {
         *suppressed = slot->suppressed;

@@ -20,22 +20,13 @@
 #include <cmocka.h>
 
 #include "capture_exporter.h"
+#include "sanitizers.h"
 #include "core.h"
 
 /* ThreadSanitizer cannot follow a child that starts threads after a
  * multi-threaded fork (it dies, or reports "dup thread with used id"),
  * and otelc's child starts its own pipeline: under TSan these tests skip;
  * the plain and ASan builds run them. */
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
 
 #define SKIP_UNDER_TSAN()                                                                          \
     do {                                                                                           \
@@ -53,16 +44,6 @@
  * ASan for the same libasan bug, gh-89363; LLVM fixed it by installing
  * pthread_atfork handlers in 2023). The tests that fork while other threads
  * are busy therefore skip under ASan; the plain build runs them. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
 
 #define SKIP_UNDER_ASAN()                                                                          \
     do {                                                                                           \

@@ -10,45 +10,8 @@
 
 #include <cmocka.h>
 
-#include "capture_exporter.h"
-#include "core.h"
+#include "capture_session.h"
 #include "pipeline.h"
-
-static cap_exporter_t cap;
-
-/* Options with the capture exporter as the only exporter. */
-static void opts(otelc_options_t *o)
-{
-    cap_init(&cap, true);
-    cap_options(o, &cap);
-}
-
-static void start(const otelc_options_t *o)
-{
-    otelc_options_t d;
-    if (o == NULL) {
-        opts(&d);
-        o = &d;
-    }
-    assert_int_equal(otelc_init(o), OTELC_OK);
-}
-
-static void sync_export(void)
-{
-    assert_int_equal(otelc_flush(5000), OTELC_OK);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    (void)otelc_shutdown(5000);
-    /* A test that failed half-way may have left scopes open on this
-     * thread; they must not become the parents of the next test's spans. */
-    if (otelc__tls != NULL)
-        otelc__frames_pop_to(otelc__tls, 1);
-    cap_free(&cap);
-    return 0;
-}
 
 static const cap_record_t *span(const char *name)
 {

@@ -1,0 +1,52 @@
+/*
+ * capture_session.h: the setup most SDK tests share. One capture exporter
+ * (`cap`, deep copies kept) is the only exporter; start() initialises the
+ * SDK with it (or with the given options), sync_export() flushes, and
+ * teardown() shuts down and clears what a failed test may have left open on
+ * the thread. Include after <cmocka.h>.
+ */
+#ifndef OTELC_TEST_CAPTURE_SESSION_H
+#define OTELC_TEST_CAPTURE_SESSION_H
+
+#include "capture_exporter.h"
+#include "core.h"
+
+static cap_exporter_t cap;
+
+/* Options with the capture exporter as the only exporter. */
+CAP_FN void opts(otelc_options_t *o)
+{
+    cap_init(&cap, true);
+    cap_options(o, &cap);
+}
+
+/* Starts the SDK with `o`, or with opts() when NULL. */
+CAP_FN void start(const otelc_options_t *o)
+{
+    otelc_options_t d;
+    if (o == NULL) {
+        opts(&d);
+        o = &d;
+    }
+    assert_int_equal(otelc_init(o), OTELC_OK);
+}
+
+/* Returns once everything recorded so far reached the exporter. */
+CAP_FN void sync_export(void)
+{
+    assert_int_equal(otelc_flush(5000), OTELC_OK);
+}
+
+CAP_FN int teardown(void **state)
+{
+    (void)state;
+    (void)otelc_shutdown(5000);
+    /* A test that failed half-way may have left scopes open on this
+     * thread; they must not become the parents of the next test's spans. */
+    if (otelc__tls != NULL)
+        otelc__frames_pop_to(otelc__tls, 1);
+    cap_free(&cap);
+    return 0;
+}
+
+#endif /* OTELC_TEST_CAPTURE_SESSION_H */
