@@ -19,6 +19,7 @@
  * processors: past it, records are dropped (reason queue_full).
  */
 #include "pipeline.h"
+#include "spantable.h"
 
 #include "../../exporters/console/console.h"
 #include "config_int.h"
@@ -151,42 +152,6 @@ struct otelc__exporter_slot {
 
 /* ---- open spans ------------------------------------------------------------------ */
 
-typedef struct op_rec {
-    struct op_rec *next;
-    unsigned char data[]; /* copy of a SPAN_ATTRS/EVENT/LINK/STATUS record */
-} op_rec_t;
-
-/* Bytes of a start record kept inside an open span; larger ones go to the
- * heap. */
-#define OPEN_INLINE 256
-
-/*
- * A span whose start was read and whose end was not, yet. During the drain
- * that read its start, `start` points into the ring (most spans end within
- * one drain and are assembled from there, with no copy); at the end of that
- * drain, the spans still open are copied into `own` or `heap`, before the
- * ring's space is released. Headers come from a free list.
- */
-typedef struct open_span {
-    uint64_t key;
-    op_rec_t *ops, **ops_tail;
-    uint32_t n_ops;
-    uint32_t size;              /* bytes of the start record */
-    bool borrowed;              /* `start` points into a ring */
-    bool dead;                  /* could not be kept: released with the drain */
-    uint32_t borrow_idx;        /* its place in P.borrowed while borrowed */
-    const unsigned char *start; /* the SPAN_START record */
-    unsigned char *heap;
-    struct open_span *next_free;
-    alignas(8) unsigned char own[OPEN_INLINE];
-} open_span_t;
-
-typedef struct span_table {
-    open_span_t **slots;
-    size_t cap, n;
-} span_table_t;
-
-#define MAX_OPEN_SPANS (1u << 20)
 
 /*
  * Span records that came before their start. A span may end (or get
@@ -207,138 +172,6 @@ typedef struct deferred {
 
 #define DEFER_DRAINS 3
 #define MAX_DEFERRED 65536u
-
-static uint64_t mix64(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    return k;
-}
-
-static open_span_t **table_find(span_table_t *t, uint64_t key)
-{
-    size_t i;
-    if (t->cap == 0)
-        return NULL;
-    for (i = mix64(key) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-        if (t->slots[i] == NULL)
-            return NULL;
-        if (t->slots[i]->key == key)
-            return &t->slots[i];
-    }
-}
-
-static bool table_insert(span_table_t *t, open_span_t *s)
-{
-    size_t i;
-    if (t->n + 1 > t->cap / 2) {
-        size_t ncap = t->cap ? t->cap * 2 : 1024, j;
-        open_span_t **ns = calloc(ncap, sizeof(*ns));
-        if (ns == NULL)
-            return false;
-        for (j = 0; j < t->cap; j++) {
-            if (t->slots[j] != NULL) {
-                for (i = mix64(t->slots[j]->key) & (ncap - 1); ns[i] != NULL;
-                     i = (i + 1) & (ncap - 1))
-                    ;
-                ns[i] = t->slots[j];
-            }
-        }
-        free(t->slots);
-        t->slots = ns;
-        t->cap = ncap;
-    }
-    for (i = mix64(s->key) & (t->cap - 1); t->slots[i] != NULL; i = (i + 1) & (t->cap - 1))
-        if (t->slots[i]->key == s->key)
-            return false; /* a duplicate id: keep the first */
-    t->slots[i] = s;
-    t->n++;
-    return true;
-}
-
-/* Removes a slot with backward-shift deletion (no tombstones). */
-static void table_remove(span_table_t *t, open_span_t **slot)
-{
-    size_t i = (size_t)(slot - t->slots), j = i, k;
-    for (;;) {
-        t->slots[i] = NULL;
-        for (;;) {
-            j = (j + 1) & (t->cap - 1);
-            if (t->slots[j] == NULL) {
-                t->n--;
-                return;
-            }
-            k = mix64(t->slots[j]->key) & (t->cap - 1);
-            /* Move j back to i unless its home k lies cyclically in (i, j]. */
-            if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j)))
-                break;
-        }
-        t->slots[i] = t->slots[j];
-        i = j;
-    }
-}
-
-static open_span_t *span_pool;
-static size_t span_pool_n;
-
-static open_span_t *open_span_get(void)
-{
-    open_span_t *s = span_pool;
-    if (s != NULL) {
-        span_pool = s->next_free;
-        span_pool_n--;
-    } else if ((s = malloc(sizeof(*s))) == NULL) {
-        return NULL;
-    }
-    s->ops = NULL;
-    s->ops_tail = &s->ops;
-    s->n_ops = 0;
-    s->heap = NULL;
-    s->borrowed = false;
-    s->dead = false;
-    return s;
-}
-
-/* Releases what the span holds; its header goes back to the pool (kept
- * up to a bound, so that a burst of open spans does not stay allocated). */
-static void open_span_free(open_span_t *s)
-{
-    while (s->ops != NULL) {
-        op_rec_t *o = s->ops;
-        s->ops = o->next;
-        free(o);
-    }
-    free(s->heap);
-    s->heap = NULL;
-    if (span_pool_n < 4096) {
-        s->next_free = span_pool;
-        span_pool = s;
-        span_pool_n++;
-    } else {
-        free(s);
-    }
-}
-
-static void span_pool_clear(void)
-{
-    while (span_pool != NULL) {
-        open_span_t *s = span_pool;
-        span_pool = s->next_free;
-        free(s);
-    }
-    span_pool_n = 0;
-}
-
-static void table_clear(span_table_t *t)
-{
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->slots[i] != NULL)
-            open_span_free(t->slots[i]);
-    free(t->slots);
-    t->slots = NULL;
-    t->cap = t->n = 0;
-}
 
 /* ---- the pipeline's state ---------------------------------------------------------- */
 
@@ -1054,7 +887,7 @@ static void unborrow_free(open_span_t *s)
     P.borrowed[s->borrow_idx] = last;
     last->borrow_idx = s->borrow_idx;
     s->borrowed = false;
-    open_span_free(s);
+    otelc__open_span_free(s);
 }
 
 /* Before a ring's space is released: spans that ended go back to the pool;
@@ -1065,7 +898,7 @@ static void settle_borrowed(void)
         open_span_t *s = P.borrowed[i];
         s->borrowed = false;
         if (s->dead) {
-            open_span_free(s);
+            otelc__open_span_free(s);
             continue;
         }
         if (s->size <= OPEN_INLINE) {
@@ -1077,11 +910,11 @@ static void settle_borrowed(void)
         } else {
             /* No memory for it: the span is lost; count it now rather
              * than leave a pointer into released ring space. */
-            open_span_t **slot = table_find(&P.open, s->key);
+            open_span_t **slot = otelc__table_find(&P.open, s->key);
             if (slot != NULL)
-                table_remove(&P.open, slot);
+                otelc__table_remove(&P.open, slot);
             count_drop(0, OTELC_DROP_INVALID, 1);
-            open_span_free(s);
+            otelc__open_span_free(s);
         }
     }
     P.n_borrowed = 0;
@@ -1165,7 +998,7 @@ static void process(const otelc__rec_t *h, bool may_defer)
     case OTELC__REC_SPAN_START: {
         const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
         open_span_t *s;
-        if (P.open.n >= MAX_OPEN_SPANS || (s = open_span_get()) == NULL) {
+        if (P.open.n >= MAX_OPEN_SPANS || (s = otelc__open_span_get()) == NULL) {
             count_drop(0, OTELC_DROP_INVALID, 1);
             otelc__diag(OTELC_DIAG_WARN, "spans.open",
                         "too many spans open at once (%zu): a span was dropped", P.open.n);
@@ -1174,11 +1007,11 @@ static void process(const otelc__rec_t *h, bool may_defer)
         memcpy(&s->key, r->span_id, 8);
         s->size = h->size;
         if (!borrow(s, h)) {
-            open_span_free(s);
+            otelc__open_span_free(s);
             count_drop(0, OTELC_DROP_INVALID, 1);
             break;
         }
-        if (!table_insert(&P.open, s)) {
+        if (!otelc__table_insert(&P.open, s)) {
             s->dead = true; /* released with the drain's borrowed spans */
             count_drop(0, OTELC_DROP_INVALID, 1);
             break;
@@ -1192,7 +1025,7 @@ static void process(const otelc__rec_t *h, bool may_defer)
         uint64_t key;
         open_span_t **slot, *s;
         memcpy(&key, r->span_id, 8);
-        slot = table_find(&P.open, key);
+        slot = otelc__table_find(&P.open, key);
         if (slot == NULL) {
             /* Its start is in a ring not read yet, or was dropped (and
              * counted). */
@@ -1201,12 +1034,12 @@ static void process(const otelc__rec_t *h, bool may_defer)
             break;
         }
         s = *slot;
-        table_remove(&P.open, slot);
+        otelc__table_remove(&P.open, slot);
         assemble_span(s, r);
         if (s->borrowed)
             unborrow_free(s);
         else
-            open_span_free(s);
+            otelc__open_span_free(s);
         maybe_dispatch_full(0);
         break;
     }
@@ -1219,7 +1052,7 @@ static void process(const otelc__rec_t *h, bool may_defer)
         open_span_t **slot;
         op_rec_t *o;
         memcpy(&key, r->span_id, 8);
-        slot = table_find(&P.open, key);
+        slot = otelc__table_find(&P.open, key);
         if (slot == NULL) {
             if (may_defer)
                 defer_record(h, key);
@@ -1799,8 +1632,8 @@ bool otelc__pipeline_stop(uint64_t deadline_mono)
             batch_put(b);
         }
     }
-    table_clear(&P.open);
-    span_pool_clear();
+    otelc__table_clear(&P.open);
+    otelc__span_pool_clear();
     deferred_clear();
     pthread_mutex_lock(&P.pool_mu);
     while (P.pool != NULL) {
@@ -1932,8 +1765,8 @@ void otelc__pipeline_fork_child(void)
             P.building[sig]->pub.n = 0;
         }
     }
-    table_clear(&P.open);
-    span_pool_clear();
+    otelc__table_clear(&P.open);
+    otelc__span_pool_clear();
     deferred_clear();
     otelc__pipeline_reset_stats();
     P.flush_req = P.flush_ack = 0;
