@@ -296,6 +296,16 @@ OTELC__INLINE void span_start(otelc_span_t *out, otelc__thread_t *t, uint32_t sc
 
 static const otelc_span_t noop_span = { { { 0 }, { 0 }, 0, false }, 0, 0 };
 
+void otelc__span_site_begin(otelc_span_t *out, const otelc_span_site_t *site,
+                            const otelc_attr_t *attrs, size_t n_attrs)
+{
+    otelc__thread_t *t;
+
+    if (OTELC_LIKELY(otelc__running()) && OTELC_LIKELY((t = otelc__thread_get()) != NULL))
+        span_start(out, t, otelc__hot.default_tracer_scope, site->name, site->name_len,
+                   (int)site->kind, NULL, false, true, 0, 0, attrs, n_attrs, NULL, 0);
+}
+
 otelc_span_t otelc__span_site_start(const otelc_span_site_t *site, const otelc_attr_t *attrs,
                                     size_t n_attrs)
 {

@@ -157,9 +157,14 @@ static inline bool otelc_span_is_recording(const otelc_span_t *span)
     return span != NULL && (span->flags & 1u) != 0;
 }
 
-/* Internal entry points of the macros. */
+/* Internal entry points of the macros. The span is written in place into
+ * the macro's variable (returning it by value made the compiler copy it
+ * through a temporary, which stalls on store forwarding). */
 OTELC_API otelc_span_t otelc__span_site_start(const otelc_span_site_t *site,
                                               const otelc_attr_t *attrs, size_t n_attrs);
+OTELC_API void otelc__span_site_begin(otelc_span_t *out, const otelc_span_site_t *site,
+                                      const otelc_attr_t *attrs, size_t n_attrs);
+#define OTELC__SPAN_NONE { { { 0 }, { 0 }, 0, 0 }, 0, 0 }
 OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 
 /* ---- macros ------------------------------------------------------------ */
@@ -188,8 +193,9 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
  */
 #define OTELC_SPAN_KIND_VAR(var, kind, ...)                                                        \
     OTELC__SITE(OTELC__CAT(var, _site), kind, "" OTELC__FIRST(__VA_ARGS__) "");                    \
-    otelc_span_t var __attribute__((cleanup(otelc__span_cleanup), unused)) =                       \
-        otelc__span_site_start(&OTELC__CAT(var, _site), OTELC__ATTR_ARGS(OTELC__REST(__VA_ARGS__)))
+    otelc_span_t var __attribute__((cleanup(otelc__span_cleanup), unused)) = OTELC__SPAN_NONE;     \
+    otelc__span_site_begin(&var, &OTELC__CAT(var, _site),                                          \
+                           OTELC__ATTR_ARGS(OTELC__REST(__VA_ARGS__)))
 #define OTELC_SPAN_VAR(var, ...) OTELC_SPAN_KIND_VAR(var, OTELC_SPAN_KIND_INTERNAL, __VA_ARGS__)
 
 /* OTELC_SPAN("name", attrs...): a span for the rest of the enclosing block. */
@@ -204,8 +210,8 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
         __func__, (uint32_t)(sizeof(__func__) - 1u), OTELC_SPAN_KIND_INTERNAL, __func__, __FILE__, \
         __LINE__                                                                                   \
     };                                                                                             \
-    otelc_span_t var __attribute__((cleanup(otelc__span_cleanup), unused)) =                       \
-        otelc__span_site_start(&OTELC__CAT(var, _site), OTELC__ATTR_ARGS(__VA_ARGS__))
+    otelc_span_t var __attribute__((cleanup(otelc__span_cleanup), unused)) = OTELC__SPAN_NONE;     \
+    otelc__span_site_begin(&var, &OTELC__CAT(var, _site), OTELC__ATTR_ARGS(__VA_ARGS__))
 
 /* OTELC_SPAN_ATTRS(&span, attrs...): adds attributes to a span. */
 #define OTELC_SPAN_ATTRS(span, ...) otelc_span_set_attrs((span), OTELC__ATTR_ARGS(__VA_ARGS__))
