@@ -112,7 +112,8 @@ OTELC_API const char *otelc_severity_text(int severity);
         const int otelc__sev = (severity);                                                         \
         if (OTELC_UNLIKELY(otelc_logger_enabled(otelc__lg, otelc__sev)))                           \
             otelc_log(otelc__lg, otelc__sev, NULL, OTELC__FIRST(__VA_ARGS__),                      \
-                      OTELC_NUL_TERMINATED, OTELC__LOG_ATTR_ARGS(OTELC__REST(__VA_ARGS__)));       \
+                      OTELC__CONST_LEN(OTELC__FIRST(__VA_ARGS__), OTELC_NUL_TERMINATED),           \
+                      OTELC__LOG_ATTR_ARGS(OTELC__REST(__VA_ARGS__)));                             \
     } while (0)
 
 /* OTELC_EVENT(logger, severity, "order_filled", "message", attrs...): an audit event. */
@@ -122,7 +123,8 @@ OTELC_API const char *otelc_severity_text(int severity);
         const int otelc__sev = (severity);                                                         \
         if (OTELC_UNLIKELY(otelc_logger_enabled(otelc__lg, otelc__sev)))                           \
             otelc_log(otelc__lg, otelc__sev, (event), OTELC__FIRST(__VA_ARGS__),                   \
-                      OTELC_NUL_TERMINATED, OTELC__LOG_ATTR_ARGS(OTELC__REST(__VA_ARGS__)));       \
+                      OTELC__CONST_LEN(OTELC__FIRST(__VA_ARGS__), OTELC_NUL_TERMINATED),           \
+                      OTELC__LOG_ATTR_ARGS(OTELC__REST(__VA_ARGS__)));                             \
     } while (0)
 #endif
 
