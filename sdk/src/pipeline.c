@@ -594,6 +594,20 @@ static void merge_attrs(arena_t *a, otelc_span_data_t *d, otelc_attr_t *attrs, s
     }
 }
 
+/* Decodes the attributes of an event or link record (at `p`) into a new
+ * array in the arena; returns how many (0 when memory is short). */
+static uint32_t decode_list(arena_t *a, const unsigned char *p, const otelc__rec_span_op_t *op,
+                            const otelc_limits_t *lim, const otelc_attr_t **out)
+{
+    otelc_attr_t *list = arena_alloc(a, (op->n_attrs ? op->n_attrs : 1) * sizeof(*list));
+
+    *out = list;
+    if (list == NULL)
+        return 0;
+    return (uint32_t)decode_attrs(a, p, op->attrs_len, op->n_attrs, list,
+                                  lim->attribute_value_length);
+}
+
 static void assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
 {
     const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)os->start;
@@ -702,7 +716,6 @@ static void assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
             break;
         case OTELC__REC_SPAN_EVENT: {
             otelc_event_data_t *e;
-            otelc_attr_t *ea;
             if (d->n_events >= ev_cap) {
                 d->dropped_events++;
                 break;
@@ -710,18 +723,12 @@ static void assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
             e = &events[d->n_events++];
             e->time_ns = time_ns(op->time, op->h.flags);
             e->name = str_of(a, q, op->name_len);
-            ea = arena_alloc(a, (op->n_attrs ? op->n_attrs : 1) * sizeof(*ea));
-            e->attrs = ea;
-            e->n_attrs = ea ? (uint32_t)decode_attrs(a, q + op->name_len, op->attrs_len,
-                                                     op->n_attrs, ea,
-                                                     lim->attribute_value_length)
-                            : 0;
+            e->n_attrs = decode_list(a, q + op->name_len, op, lim, &e->attrs);
             e->dropped_attrs = op->dropped_attrs;
             break;
         }
         case OTELC__REC_SPAN_LINK: {
             otelc_link_data_t *ld;
-            otelc_attr_t *la;
             if (d->n_links >= ln_cap) {
                 d->dropped_links++;
                 break;
@@ -731,11 +738,7 @@ static void assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
             memcpy(ld->ctx.span_id, op->link_span_id, 8);
             ld->ctx.trace_flags = op->link_flags;
             ld->ctx.is_remote = false;
-            la = arena_alloc(a, (op->n_attrs ? op->n_attrs : 1) * sizeof(*la));
-            ld->attrs = la;
-            ld->n_attrs = la ? (uint32_t)decode_attrs(a, q, op->attrs_len, op->n_attrs, la,
-                                                      lim->attribute_value_length)
-                             : 0;
+            ld->n_attrs = decode_list(a, q, op, lim, &ld->attrs);
             ld->dropped_attrs = op->dropped_attrs;
             break;
         }

@@ -593,6 +593,34 @@ typedef struct bag_entry {
     size_t key_len;
 } bag_entry_t;
 
+/*
+ * Reads the next non-empty member of s[0..len) starting at *i and writes it,
+ * validated and normalised, at out + pos + sep (sep: 1 when a comma goes
+ * before it), in at most *room bytes. Returns its length (more than *room
+ * when it did not fit), BAD_MEMBER for a member to skip, or 0 at the end.
+ * *key points at its key in the output.
+ */
+static size_t next_member(const char *s, size_t len, size_t *i, char *out, size_t pos,
+                          size_t limit, size_t *sep, size_t *room, const char **key,
+                          size_t *key_len)
+{
+    while (*i < len) {
+        size_t end = member_end(s, len, *i), raw_len = end - *i;
+        const char *m = s + *i;
+
+        *i = end + 1;
+        trim_ows(&m, &raw_len);
+        if (raw_len == 0)
+            continue;
+        *sep = pos > 0 ? 1 : 0;
+        *room = limit > pos + *sep ? limit - pos - *sep : 0;
+        *key = NULL;
+        *key_len = 0;
+        return baggage_member(m, raw_len, out + pos + *sep, *room, key, key_len);
+    }
+    return 0;
+}
+
 otelc_status_t otelc_baggage_parse(const char *s, size_t len, char *out, size_t size,
                                    size_t *out_len)
 {
@@ -605,17 +633,13 @@ otelc_status_t otelc_baggage_parse(const char *s, size_t len, char *out, size_t 
         goto fail;
     limit = size - 1 < OTELC_BAGGAGE_MAX ? size - 1 : OTELC_BAGGAGE_MAX;
 
-    while (i < len) {
-        size_t end = member_end(s, len, i), sep = pos > 0 ? 1 : 0, room, m_len, key_len = 0;
-        const char *m = s + i, *key = NULL;
-        size_t raw_len = end - i;
+    for (;;) {
+        size_t sep, room, key_len;
+        const char *key;
+        size_t m_len = next_member(s, len, &i, out, pos, limit, &sep, &room, &key, &key_len);
 
-        i = end + 1;
-        trim_ows(&m, &raw_len);
-        if (raw_len == 0)
-            continue;
-        room = limit > pos + sep ? limit - pos - sep : 0;
-        m_len = baggage_member(m, raw_len, out + pos + sep, room, &key, &key_len);
+        if (m_len == 0)
+            break;
         /* The spec lets a receiver drop what it cannot parse; one bad member
          * must not cost the others. */
         if (m_len == BAD_MEMBER)
@@ -785,17 +809,14 @@ otelc_status_t otelc_baggage_put(const char *header, size_t len, const char *nam
     /* The existing members are copied through the same validation as
      * otelc_baggage_parse(); the entry named `name` is replaced where it
      * stands, so that the order of the header is kept. */
-    while (i < len) {
-        size_t end = member_end(header, len, i), sep = pos > 0 ? 1 : 0, room, m_len, key_len = 0;
-        const char *m = header + i, *key = NULL;
-        size_t raw_len = end - i;
+    for (;;) {
+        size_t sep, room, key_len;
+        const char *key;
+        size_t m_len =
+            next_member(header, len, &i, out, pos, limit, &sep, &room, &key, &key_len);
 
-        i = end + 1;
-        trim_ows(&m, &raw_len);
-        if (raw_len == 0)
-            continue;
-        room = limit > pos + sep ? limit - pos - sep : 0;
-        m_len = baggage_member(m, raw_len, out + pos + sep, room, &key, &key_len);
+        if (m_len == 0)
+            break;
         if (m_len == BAD_MEMBER)
             continue;
         if (key_len == name_len && memcmp(key, name, name_len) == 0) {
