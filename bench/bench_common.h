@@ -57,7 +57,7 @@ static void bench_exporter_destroy(otelc_exporter_t *self)
 }
 
 static const otelc_exporter_ops_t bench_exporter_ops = {
-    "bench-counter", OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, bench_export, NULL, NULL,
+    "bench-counter",       OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, bench_export, NULL, NULL,
     bench_exporter_destroy
 };
 

@@ -55,14 +55,14 @@ extern char **environ;
 static struct {
     bool quick;
     const char *only;
-    size_t ops;            /* operations per timed repetition (per thread) */
-    size_t chunk;          /* operations between two flushes */
-    uint32_t ring_size;    /* ring of the microbenchmarks */
-    int reps;              /* timed repetitions; the median is printed */
-    int warmups;           /* untimed repetitions first */
-    double pipeline_secs;  /* pipeline_1m duration */
-    double flat_secs;      /* flat_out_2threads duration */
-    bool spin;             /* paced producers wait without yielding */
+    size_t ops;           /* operations per timed repetition (per thread) */
+    size_t chunk;         /* operations between two flushes */
+    uint32_t ring_size;   /* ring of the microbenchmarks */
+    int reps;             /* timed repetitions; the median is printed */
+    int warmups;          /* untimed repetitions first */
+    double pipeline_secs; /* pipeline_1m duration */
+    double flat_secs;     /* flat_out_2threads duration */
+    bool spin;            /* paced producers wait without yielding */
 } cfg = { false, NULL, 200000, 20000, 1u << 24, 11, 3, 2.0, 1.0, false };
 
 /*
@@ -357,9 +357,9 @@ static const workload_t workloads[] = {
 
 typedef struct runner {
     const workload_t *w;
-    size_t chunk;          /* operations per chunk and thread */
-    size_t total;          /* chunks in all, warm-up included */
-    size_t warm;           /* chunks of warm-up */
+    size_t chunk; /* operations per chunk and thread */
+    size_t total; /* chunks in all, warm-up included */
+    size_t warm;  /* chunks of warm-up */
     pthread_barrier_t start, done;
     uint64_t t0[2], t1[2]; /* per thread: the current chunk's start and end */
     uint64_t cpu_ns[2];    /* per thread: CPU time in the timed chunks */
@@ -405,8 +405,8 @@ static void run_workload(const workload_t *w)
     per_rep = (ops + r.chunk - 1) / r.chunk;
     warm = (size_t)cfg.warmups * per_rep;
     if (w->sdk) {
-        size_t touch = (cfg.ring_size + r.chunk * MIN_BYTES_PER_OP - 1) /
-                       (r.chunk * MIN_BYTES_PER_OP);
+        size_t touch =
+            (cfg.ring_size + r.chunk * MIN_BYTES_PER_OP - 1) / (r.chunk * MIN_BYTES_PER_OP);
         warm = touch > warm ? touch : warm;
     }
     r.total = warm + (size_t)reps * per_rep;
@@ -549,7 +549,7 @@ typedef struct producer {
     pthread_barrier_t *go;
     double records_per_sec; /* 0: as fast as possible */
     double secs;
-    uint64_t records;       /* what this thread recorded */
+    uint64_t records; /* what this thread recorded */
     uint64_t elapsed_ns;
 } producer_t;
 
@@ -760,8 +760,8 @@ int main(int argc, char **argv)
     for (int r = 0; r < OTELC_DROP_REASONS; r++) {
         dropped += total_dropped[r];
         if (total_dropped[r] != 0 && n < sizeof(reasons))
-            n += (size_t)snprintf(reasons + n, sizeof(reasons) - n, "%s%s=%llu",
-                                  n ? " " : " (", otelc_drop_reason_str((otelc_drop_reason_t)r),
+            n += (size_t)snprintf(reasons + n, sizeof(reasons) - n, "%s%s=%llu", n ? " " : " (",
+                                  otelc_drop_reason_str((otelc_drop_reason_t)r),
                                   (unsigned long long)total_dropped[r]);
     }
     if (n != 0 && n < sizeof(reasons) - 1)

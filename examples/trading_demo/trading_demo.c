@@ -317,9 +317,11 @@ static void run_trade(demo_t *d, const quote_t *q)
 
     /* No span is active on this thread, so the correlation scope starts the
      * trade's root span ("correlation"); everything below is in its trace. */
-    OTELC_CORRELATION(trade_id) {
+    OTELC_CORRELATION(trade_id)
+    {
         /* Binds nest: logs inside carry symbol as well as account and strategy. */
-        OTELC_BIND(OTELC_STR("symbol", q->inst->symbol)) {
+        OTELC_BIND(OTELC_STR("symbol", q->inst->symbol))
+        {
             const signal_t s = compute_signal(q);
             order_t o = { .seq = q->seq,
                           .inst = q->inst,
@@ -343,7 +345,8 @@ static void *worker_main(void *arg)
 
     /* Every log this worker writes carries account and strategy, as with
      * structlog's bound contextvars or loguru's contextualize(). */
-    OTELC_BIND(OTELC_STR("account", "ACC-7"), OTELC_STR("strategy", "momentum")) {
+    OTELC_BIND(OTELC_STR("account", "ACC-7"), OTELC_STR("strategy", "momentum"))
+    {
         while (queue_pop(&d->quotes, &q))
             run_trade(d, &q);
     }
@@ -359,7 +362,8 @@ static void *exchange_main(void *arg)
 
     while (queue_pop(&d->fills, &m)) {
         const order_t *o = &m.order;
-        OTELC_ATTACHED(m.ctx) {
+        OTELC_ATTACHED(m.ctx)
+        {
             /* A CONSUMER span whose parent is the worker's place_order span. */
             OTELC_SPAN_KIND(OTELC_SPAN_KIND_CONSUMER, "handle_fill",
                             OTELC_STR("order_id", o->order_id), OTELC_STR("venue", VENUE));

@@ -60,7 +60,7 @@ typedef struct console_exporter {
     otelc_status_t status;
     uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 means "do not wait" */
     bool got_epipe;
-    bool need_space; /* the next field of the line is preceded by a space */
+    bool need_space;   /* the next field of the line is preceded by a space */
     size_t len;        /* bytes in buf */
     size_t line_start; /* offset in buf where the line being built starts */
 

@@ -373,8 +373,8 @@ static otelc_token_t baggage_push(otelc__thread_t *t, otelc__frame_t *f, const c
                     "baggage scopes nested too deeply: an entry was not set");
         return token_of(t);
     }
-    st = otelc_baggage_put(t->bag ? t->bag : "", t->bag_len, name, value,
-                           t->bag_buf + t->bag_top, room, &out_len);
+    st = otelc_baggage_put(t->bag ? t->bag : "", t->bag_len, name, value, t->bag_buf + t->bag_top,
+                           room, &out_len);
     if (st != OTELC_OK) {
         otelc__diag(OTELC_DIAG_WARN, "baggage.put", "baggage entry '%s' not set: %s", name,
                     otelc_status_str(st));

@@ -130,8 +130,8 @@ typedef struct otelc__frame {
     uint8_t kind;
     uint8_t owns_span; /* a correlation frame that started its own span */
     uint32_t serial;
-    otelc_span_t owned;        /* that span */
-    otelc_context_t *ctx;      /* an attached context, released on pop */
+    otelc_span_t owned;   /* that span */
+    otelc_context_t *ctx; /* an attached context, released on pop */
     otelc__saved_views_t saved;
 } otelc__frame_t;
 
@@ -184,13 +184,13 @@ uint64_t otelc__seed(void);
 /* ---- global state read on the hot path ------------------------------------- */
 
 typedef struct otelc__hot {
-    _Atomic int running;   /* 1 between init and shutdown */
-    bool traces_on;        /* some exporter takes spans */
-    bool logs_on;          /* some exporter takes logs */
+    _Atomic int running; /* 1 between init and shutdown */
+    bool traces_on;      /* some exporter takes spans */
+    bool logs_on;        /* some exporter takes logs */
     otelc_overflow_t overflow;
     uint32_t block_timeout_ms;
     uint64_t ring_size;
-    uint64_t end_reserve;  /* bytes kept free in a ring for span ends */
+    uint64_t end_reserve; /* bytes kept free in a ring for span ends */
     otelc__sampler_t sampler;
     otelc_limits_t span_limits;
     otelc_limits_t log_limits;

@@ -19,7 +19,7 @@
 
 typedef struct scope_entry {
     otelc_scope_info_t info;
-    char *name, *version; /* owned; info points at them */
+    char *name, *version;        /* owned; info points at them */
     struct otelc_logger *logger; /* when the scope is a logger's */
     struct otelc_tracer *tracer;
 } scope_entry_t;
@@ -35,8 +35,9 @@ static bool levels_running;
 
 /* The logger handed out when memory is short: records nothing. */
 static char null_name[] = "otelc.null";
-static struct otelc_logger null_logger = { { OTELC_SEV_OFF }, UINT32_MAX, OTELC_SEV_OFF,
-                                           null_name };
+static struct otelc_logger null_logger = {
+    { OTELC_SEV_OFF }, UINT32_MAX, OTELC_SEV_OFF, null_name
+};
 
 static char *dup_str(const char *s)
 {

@@ -14,9 +14,8 @@
 
 otelc__hot_t otelc__hot = { .overflow = OTELC_OVERFLOW_DROP, .ring_size = 1u << 19 };
 
-
 static pthread_mutex_t lifecycle_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool started;      /* between init and shutdown (also when disabled) */
+static bool started; /* between init and shutdown (also when disabled) */
 static bool print_stats;
 static bool hooks_installed;
 
@@ -303,8 +302,7 @@ const char *otelc_drop_reason_str(otelc_drop_reason_t reason)
     return (unsigned)reason < OTELC_DROP_REASONS ? names[reason] : "unknown";
 }
 
-static size_t format_signal(char *buf, size_t size, const char *name,
-                            const otelc_signal_stats_t *s)
+static size_t format_signal(char *buf, size_t size, const char *name, const otelc_signal_stats_t *s)
 {
     size_t n = (size_t)snprintf(buf, size, "%s produced=%llu exported=%llu dropped=%llu", name,
                                 (unsigned long long)s->produced, (unsigned long long)s->exported,
@@ -332,8 +330,10 @@ size_t otelc_stats_format(const otelc_stats_t *s, char *buf, size_t size)
     if (buf == NULL)
         size = 0;
     n = (size_t)snprintf(buf, size, "otelc: ");
-    n += format_signal(buf ? buf + (n < size ? n : size) : NULL, n < size ? size - n : 0, "spans", &s->spans);
+    n += format_signal(buf ? buf + (n < size ? n : size) : NULL, n < size ? size - n : 0, "spans",
+                       &s->spans);
     n += (size_t)snprintf(buf ? buf + (n < size ? n : size) : NULL, n < size ? size - n : 0, " ");
-    n += format_signal(buf ? buf + (n < size ? n : size) : NULL, n < size ? size - n : 0, "logs", &s->logs);
+    n += format_signal(buf ? buf + (n < size ? n : size) : NULL, n < size ? size - n : 0, "logs",
+                       &s->logs);
     return n;
 }

@@ -152,7 +152,6 @@ struct otelc__exporter_slot {
 
 /* ---- open spans ------------------------------------------------------------------ */
 
-
 /*
  * Span records that came before their start. A span may end (or get
  * attributes, events, a status) on another thread than the one that started
@@ -668,8 +667,8 @@ static void assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
      * only the ones set later are merged. */
     {
         size_t n0 = r->n_attrs < attr_cap ? r->n_attrs : attr_cap;
-        d->n_attrs = (uint32_t)decode_attrs(a, p, r->attrs_len, n0, attrs,
-                                            lim->attribute_value_length);
+        d->n_attrs =
+            (uint32_t)decode_attrs(a, p, r->attrs_len, n0, attrs, lim->attribute_value_length);
         d->dropped_attrs += (uint32_t)(r->n_attrs - n0);
     }
     p += r->attrs_len;
@@ -680,8 +679,8 @@ static void assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
         for (j = 0; j < d->n_attrs && strcmp(attrs[j].key, "correlation.id") != 0; j++)
             ;
         if (j == d->n_attrs && d->n_attrs < attr_cap) {
-            attrs[d->n_attrs++] = OTELC_STRN("correlation.id", d->correlation_id.ptr,
-                                             d->correlation_id.len);
+            attrs[d->n_attrs++] =
+                OTELC_STRN("correlation.id", d->correlation_id.ptr, d->correlation_id.len);
         }
     }
 
@@ -748,9 +747,8 @@ static void assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
             if (d->status_code == OTELC_STATUS_OK || op->status == OTELC_STATUS_UNSET)
                 break;
             d->status_code = op->status;
-            d->status_message = op->status == OTELC_STATUS_ERROR
-                                    ? str_of(a, q, op->name_len)
-                                    : str_of(a, "", 0);
+            d->status_message =
+                op->status == OTELC_STATUS_ERROR ? str_of(a, q, op->name_len) : str_of(a, "", 0);
             break;
         default:
             break;
@@ -1274,8 +1272,7 @@ static otelc__exporter_slot_t *slot_create(otelc_exporter_t *e, unsigned signals
     s->signals = signals;
     s->timeout_ms[0] = o->spans_batch.export_timeout_ms;
     s->timeout_ms[1] = o->logs_batch.export_timeout_ms;
-    s->flush_timeout_ms = s->timeout_ms[0] > s->timeout_ms[1] ? s->timeout_ms[0]
-                                                              : s->timeout_ms[1];
+    s->flush_timeout_ms = s->timeout_ms[0] > s->timeout_ms[1] ? s->timeout_ms[0] : s->timeout_ms[1];
     pthread_mutex_init(&s->mu, NULL);
     cond_init_mono(&s->cond);
     return s;
@@ -1492,7 +1489,8 @@ static void add_named(const char *list, otelc_signal_t sig, const otelc_options_
             if (f == NULL) {
                 otelc__diag(OTELC_DIAG_WARN, "exporter.unknown",
                             "%s: exporter '%.*s' is not built into this otelc; left out",
-                            sig == OTELC_SIGNAL_TRACES ? "OTEL_TRACES_EXPORTER" : "OTEL_LOGS_EXPORTER",
+                            sig == OTELC_SIGNAL_TRACES ? "OTEL_TRACES_EXPORTER"
+                                                       : "OTEL_LOGS_EXPORTER",
                             (int)len, q);
             } else if ((st = f(o, sig, &x)) != OTELC_OK || x == NULL) {
                 otelc__diag(OTELC_DIAG_WARN, "exporter.create", "exporter '%.*s' not started: %s",
@@ -1721,7 +1719,8 @@ void otelc__pipeline_settle(void)
     atomic_store(&P.frozen, 1);
 }
 
-/* ---- fork ------------------------------------------------------------------------------------- */
+/* ---- fork -------------------------------------------------------------------------------------
+ */
 
 void otelc__pipeline_fork_prepare(void)
 {
@@ -1811,7 +1810,8 @@ bool otelc__pipeline_restart(void)
     return ok;
 }
 
-/* ---- factories --------------------------------------------------------------------------------- */
+/* ---- factories ---------------------------------------------------------------------------------
+ */
 
 #define MAX_FACTORIES 32
 

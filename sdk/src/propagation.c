@@ -600,9 +600,8 @@ typedef struct bag_entry {
  * when it did not fit), BAD_MEMBER for a member to skip, or 0 at the end.
  * *key points at its key in the output.
  */
-static size_t next_member(const char *s, size_t len, size_t *i, char *out, size_t pos,
-                          size_t limit, size_t *sep, size_t *room, const char **key,
-                          size_t *key_len)
+static size_t next_member(const char *s, size_t len, size_t *i, char *out, size_t pos, size_t limit,
+                          size_t *sep, size_t *room, const char **key, size_t *key_len)
 {
     while (*i < len) {
         size_t end = member_end(s, len, *i), raw_len = end - *i;
@@ -812,8 +811,7 @@ otelc_status_t otelc_baggage_put(const char *header, size_t len, const char *nam
     for (;;) {
         size_t sep, room, key_len;
         const char *key;
-        size_t m_len =
-            next_member(header, len, &i, out, pos, limit, &sep, &room, &key, &key_len);
+        size_t m_len = next_member(header, len, &i, out, pos, limit, &sep, &room, &key, &key_len);
 
         if (m_len == 0)
             break;

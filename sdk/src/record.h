@@ -57,7 +57,7 @@ typedef struct otelc__rec_span_end {
 /* SPAN_ATTRS, SPAN_EVENT, SPAN_LINK and SPAN_STATUS share one header. */
 typedef struct otelc__rec_span_op {
     otelc__rec_t h;
-    uint64_t time;        /* event time */
+    uint64_t time; /* event time */
     uint8_t span_id[8];
     uint8_t link_trace_id[16]; /* SPAN_LINK */
     uint8_t link_span_id[8];   /* SPAN_LINK */

@@ -207,10 +207,9 @@ OTELC__INLINE uint32_t push_span(otelc__thread_t *t, uint64_t th, uint64_t tl, u
  * word by word into the record, the frame and the handle. */
 OTELC__INLINE void span_start(otelc_span_t *out, otelc__thread_t *t, uint32_t scope,
                               const char *name, size_t name_len, int kind,
-                              const otelc_span_context_t *explicit_parent, bool root,
-                              bool activate, uint64_t time, uint16_t rflags,
-                              const otelc_attr_t *attrs, size_t n_attrs,
-                              const otelc_span_context_t *links, size_t n_links)
+                              const otelc_span_context_t *explicit_parent, bool root, bool activate,
+                              uint64_t time, uint16_t rflags, const otelc_attr_t *attrs,
+                              size_t n_attrs, const otelc_span_context_t *links, size_t n_links)
 {
     const otelc_span_context_t *parent = NULL;
     const char *ts = NULL;
@@ -260,8 +259,8 @@ OTELC__INLINE void span_start(otelc_span_t *out, otelc__thread_t *t, uint32_t sc
     memcpy(out->ctx.span_id, &sid, 8);
     out->ctx.is_remote = false;
     sampled = otelc__hot.traces_on &&
-              otelc__sampler_decide(&otelc__hot.sampler, parent, out->ctx.trace_id, name,
-                                    name_len, kind, attrs, n_attrs);
+              otelc__sampler_decide(&otelc__hot.sampler, parent, out->ctx.trace_id, name, name_len,
+                                    kind, attrs, n_attrs);
     if (sampled) {
         start_args_t a;
         flags = OTELC_TRACE_FLAG_SAMPLED;

@@ -134,7 +134,8 @@ static void id_destroy(otelc_exporter_t *self)
 }
 
 static const otelc_exporter_ops_t id_ops = { "stress-ids", OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
-                                             id_export, NULL, NULL, id_destroy };
+                                             id_export,    NULL,
+                                             NULL,         id_destroy };
 
 static void id_init(id_exporter_t *e, unsigned delay_us)
 {

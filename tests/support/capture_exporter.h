@@ -32,9 +32,9 @@ typedef struct cap_attr {
 } cap_attr_t;
 
 typedef struct cap_record {
-    int signal; /* OTELC_SIGNAL_TRACES or OTELC_SIGNAL_LOGS */
-    char name[256];      /* span name, or log body */
-    char event[128];     /* log event name, or "" */
+    int signal;      /* OTELC_SIGNAL_TRACES or OTELC_SIGNAL_LOGS */
+    char name[256];  /* span name, or log body */
+    char event[128]; /* log event name, or "" */
     char scope[128];
     char correlation[160];
     char status_message[256];
@@ -61,23 +61,24 @@ typedef struct cap_exporter {
     pthread_cond_t cond;
     cap_record_t *recs;
     size_t n, cap;
-    bool keep;        /* false: count only */
+    bool keep; /* false: count only */
     size_t counted[3];
     size_t batches;
     size_t max_batch;
-    otelc_status_t fail;  /* status export returns (OTELC_OK normally) */
-    bool hang;            /* export blocks until hang is cleared */
-    unsigned delay_ms;    /* sleep per batch */
+    otelc_status_t fail; /* status export returns (OTELC_OK normally) */
+    bool hang;           /* export blocks until hang is cleared */
+    unsigned delay_ms;   /* sleep per batch */
     bool shut_down;
     bool destroyed_flag;
-    bool *destroyed;      /* set when destroyed, if non-NULL */
+    bool *destroyed; /* set when destroyed, if non-NULL */
     size_t flushes;
 } cap_exporter_t;
 
 CAP_FN void cap_render_value(const otelc_attr_t *a, char *out, size_t size)
 {
     size_t n = 0, i;
-#define CAP_PUT(...) n += (size_t)snprintf(out + (n < size ? n : size), n < size ? size - n : 0, __VA_ARGS__)
+#define CAP_PUT(...)                                                                               \
+    n += (size_t)snprintf(out + (n < size ? n : size), n < size ? size - n : 0, __VA_ARGS__)
     out[0] = 0;
     switch (a->type) {
     case OTELC_ATTR_STRING:
@@ -138,7 +139,8 @@ CAP_FN void cap_copy_attrs(cap_attr_t *dst, unsigned *n, unsigned max, const ote
     }
 }
 
-CAP_FN otelc_status_t cap_export(otelc_exporter_t *self, const otelc_batch_t *b, uint32_t timeout_ms)
+CAP_FN otelc_status_t cap_export(otelc_exporter_t *self, const otelc_batch_t *b,
+                                 uint32_t timeout_ms)
 {
     cap_exporter_t *c = (cap_exporter_t *)self;
     (void)timeout_ms;
@@ -178,7 +180,8 @@ CAP_FN otelc_status_t cap_export(otelc_exporter_t *self, const otelc_batch_t *b,
                     snprintf(r->name, sizeof(r->name), "%s", s->name.ptr);
                     snprintf(r->scope, sizeof(r->scope), "%s", s->scope->name.ptr);
                     snprintf(r->correlation, sizeof(r->correlation), "%s", s->correlation_id.ptr);
-                    snprintf(r->status_message, sizeof(r->status_message), "%s", s->status_message.ptr);
+                    snprintf(r->status_message, sizeof(r->status_message), "%s",
+                             s->status_message.ptr);
                     snprintf(r->trace_state, sizeof(r->trace_state), "%s", s->trace_state.ptr);
                     r->ctx = s->ctx;
                     memcpy(r->parent_span_id, s->parent_span_id, 8);
@@ -192,8 +195,8 @@ CAP_FN otelc_status_t cap_export(otelc_exporter_t *self, const otelc_batch_t *b,
                     for (uint32_t e = 0; e < s->n_events && e < CAP_MAX_EVENTS; e++) {
                         snprintf(r->events[e], sizeof(r->events[e]), "%s", s->events[e].name.ptr);
                         r->event_times[e] = s->events[e].time_ns;
-                        cap_copy_attrs(r->event_attrs[e], &r->n_event_attrs[e], 4, s->events[e].attrs,
-                                       s->events[e].n_attrs);
+                        cap_copy_attrs(r->event_attrs[e], &r->n_event_attrs[e], 4,
+                                       s->events[e].attrs, s->events[e].n_attrs);
                     }
                     r->n_events = s->n_events;
                     r->dropped_events = s->dropped_events;
@@ -250,8 +253,9 @@ CAP_FN void cap_destroy(otelc_exporter_t *self)
     pthread_mutex_unlock(&c->mu);
 }
 
-static const otelc_exporter_ops_t cap_ops = { "capture", OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
-                                              cap_export, cap_flush, cap_shutdown, cap_destroy };
+static const otelc_exporter_ops_t cap_ops = { "capture",    OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
+                                              cap_export,   cap_flush,
+                                              cap_shutdown, cap_destroy };
 
 /* Initialises a capture exporter (static or heap storage owned by the test). */
 CAP_FN void cap_init(cap_exporter_t *c, bool keep)

@@ -88,7 +88,8 @@ static inline const char *otelc__nonnull_str(const char *s)
 #define OTELC_STRN(k, ptr, n)                                                                      \
     ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_STRING, .len = (n), .v = { .s = (ptr) } })
 #define OTELC_INT(k, val)                                                                          \
-    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_INT, .len = 0, .v = { .i = (int64_t)(val) } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_INT, .len = 0,                              \
+                     .v = { .i = (int64_t)(val) } })
 #define OTELC_DBL(k, val)                                                                          \
     ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_DOUBLE, .len = 0,                           \
                      .v = { .d = (double)(val) } })
@@ -100,9 +101,11 @@ static inline const char *otelc__nonnull_str(const char *s)
     ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_STRING_ARRAY, .len = (n),                   \
                      .v = { .sa = (arr) } })
 #define OTELC_BOOL_ARRAY(k, arr, n)                                                                \
-    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_BOOL_ARRAY, .len = (n), .v = { .ba = (arr) } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_BOOL_ARRAY, .len = (n),                     \
+                     .v = { .ba = (arr) } })
 #define OTELC_INT_ARRAY(k, arr, n)                                                                 \
-    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_INT_ARRAY, .len = (n), .v = { .ia = (arr) } })
+    ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_INT_ARRAY, .len = (n),                      \
+                     .v = { .ia = (arr) } })
 #define OTELC_DBL_ARRAY(k, arr, n)                                                                 \
     ((otelc_attr_t){ OTELC__KEY(k), .type = OTELC_ATTR_DOUBLE_ARRAY, .len = (n),                   \
                      .v = { .da = (arr) } })

@@ -69,7 +69,7 @@ typedef struct otelc_span_data {
     bool parent_is_remote;
     otelc_str_t trace_state;
     otelc_str_t name;
-    uint32_t kind; /* otelc_span_kind_t */
+    uint32_t kind;             /* otelc_span_kind_t */
     uint64_t start_ns, end_ns; /* ns since the Unix epoch */
     uint32_t status_code;      /* otelc_status_code_t */
     otelc_str_t status_message;
@@ -85,14 +85,14 @@ typedef struct otelc_span_data {
 
 /* One log record. */
 typedef struct otelc_log_data {
-    uint64_t time_ns;          /* when it was emitted */
-    uint64_t observed_time_ns; /* the same: otelc observes at emit time */
-    int severity;              /* otelc_severity_t number, 1..24 */
-    otelc_str_t severity_text; /* "INFO", "WARN", ... */
-    otelc_str_t body;          /* the message */
-    otelc_str_t event_name;    /* empty when none */
+    uint64_t time_ns;                /* when it was emitted */
+    uint64_t observed_time_ns;       /* the same: otelc observes at emit time */
+    int severity;                    /* otelc_severity_t number, 1..24 */
+    otelc_str_t severity_text;       /* "INFO", "WARN", ... */
+    otelc_str_t body;                /* the message */
+    otelc_str_t event_name;          /* empty when none */
     const otelc_scope_info_t *scope; /* the logger: name = logger name */
-    otelc_span_context_t ctx;  /* trace and span of the thread's context; zero when none */
+    otelc_span_context_t ctx;        /* trace and span of the thread's context; zero when none */
     otelc_str_t correlation_id;
     const otelc_attr_t *attrs; /* the record's own, then the bound fields */
     uint32_t n_attrs, dropped_attrs;
@@ -110,8 +110,8 @@ typedef struct otelc_batch {
 typedef struct otelc_exporter otelc_exporter_t;
 
 typedef struct otelc_exporter_ops {
-    const char *name;     /* for diagnostics and statistics */
-    unsigned signals;     /* OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS */
+    const char *name; /* for diagnostics and statistics */
+    unsigned signals; /* OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS */
     /* Delivers a batch. OTELC_OK: every record is exported. Any other status:
      * the whole batch counts as dropped by this exporter. `timeout_ms` is the
      * export timeout of the signal; honour it. Required. */
@@ -150,9 +150,8 @@ typedef otelc_status_t (*otelc_exporter_factory_fn)(const struct otelc_options *
  * Call before otelc_init(). Replaces a factory of the same name. Returns
  * OTELC_ERR_FULL past 32 factories. Thread-safe.
  */
-OTELC_API otelc_status_t otelc_exporter_factory_register(const char *name,
-                                                        otelc_exporter_factory_fn factory)
-    OTELC_WARN_UNUSED;
+OTELC_API otelc_status_t otelc_exporter_factory_register(
+    const char *name, otelc_exporter_factory_fn factory) OTELC_WARN_UNUSED;
 
 /* The console exporter (human text on stderr or stdout), for direct use. */
 typedef struct otelc_console_options {
@@ -162,7 +161,7 @@ typedef struct otelc_console_options {
 } otelc_console_options_t;
 
 OTELC_API otelc_status_t otelc_console_exporter_create(const otelc_console_options_t *opts,
-                                                      otelc_exporter_t **out) OTELC_WARN_UNUSED;
+                                                       otelc_exporter_t **out) OTELC_WARN_UNUSED;
 
 #ifdef __cplusplus
 }

@@ -78,8 +78,8 @@ OTELC_API int otelc_logger_level(const otelc_logger_t *logger);
 /* True when a record of `severity` would be recorded. */
 static inline bool otelc_logger_enabled(const otelc_logger_t *logger, int severity)
 {
-    return severity >= OTELC__LOAD_RELAXED(
-                           ((const otelc__logger_head_t *)(const void *)logger)->min_severity);
+    return severity >=
+           OTELC__LOAD_RELAXED(((const otelc__logger_head_t *)(const void *)logger)->min_severity);
 }
 
 /*

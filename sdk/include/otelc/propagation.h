@@ -26,12 +26,12 @@
 extern "C" {
 #endif
 
-#define OTELC_TRACEPARENT_LEN 55   /* "00-<32 hex>-<16 hex>-<2 hex>" */
-#define OTELC_TRACESTATE_MAX 512   /* bytes kept of tracestate (W3C: at least 512) */
+#define OTELC_TRACEPARENT_LEN 55 /* "00-<32 hex>-<16 hex>-<2 hex>" */
+#define OTELC_TRACESTATE_MAX 512 /* bytes kept of tracestate (W3C: at least 512) */
 #define OTELC_TRACESTATE_MEMBERS 32
-#define OTELC_BAGGAGE_MAX 8192     /* bytes of a baggage header (W3C limit) */
-#define OTELC_BAGGAGE_MEMBERS 180  /* list members of a baggage header (W3C limit) */
-#define OTELC_B3_MAX 68            /* longest single b3 header otelc writes, without NUL */
+#define OTELC_BAGGAGE_MAX 8192    /* bytes of a baggage header (W3C limit) */
+#define OTELC_BAGGAGE_MEMBERS 180 /* list members of a baggage header (W3C limit) */
+#define OTELC_B3_MAX 68           /* longest single b3 header otelc writes, without NUL */
 
 /*
  * Parses a traceparent header. Versions other than 00 are accepted when the

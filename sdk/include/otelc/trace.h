@@ -59,8 +59,8 @@ typedef struct otelc_tracer otelc_tracer_t;
  */
 typedef struct otelc_span {
     otelc_span_context_t ctx;
-    uint32_t depth;  /* position on the thread's context stack + 1; 0 if not active */
-    uint32_t flags;  /* internal: recording, ended */
+    uint32_t depth; /* position on the thread's context stack + 1; 0 if not active */
+    uint32_t flags; /* internal: recording, ended */
 } otelc_span_t;
 
 /*
@@ -85,14 +85,14 @@ OTELC_API otelc_tracer_t *otelc_tracer(const char *scope_name, const char *versi
 
 /* Options of otelc_span_start_ex(). Zero-initialise, then set what you need. */
 typedef struct otelc_span_options {
-    otelc_tracer_t *tracer;    /* NULL: the default tracer ("otelc") */
-    const char *name;          /* NULL gives "unnamed" */
-    size_t name_len;           /* or OTELC_NUL_TERMINATED */
-    otelc_span_kind_t kind;    /* 0 is read as INTERNAL */
+    otelc_tracer_t *tracer;             /* NULL: the default tracer ("otelc") */
+    const char *name;                   /* NULL gives "unnamed" */
+    size_t name_len;                    /* or OTELC_NUL_TERMINATED */
+    otelc_span_kind_t kind;             /* 0 is read as INTERNAL */
     const otelc_span_context_t *parent; /* NULL: the thread's active span */
-    bool root;                 /* start a new trace even when a span is active */
-    bool no_activate;          /* do not make it the thread's active span */
-    uint64_t start_time_ns;    /* 0: now */
+    bool root;                          /* start a new trace even when a span is active */
+    bool no_activate;                   /* do not make it the thread's active span */
+    uint64_t start_time_ns;             /* 0: now */
     const otelc_attr_t *attrs;
     size_t n_attrs;
     const otelc_span_context_t *links; /* links to other spans (no attributes) */
@@ -105,7 +105,8 @@ typedef struct otelc_span_options {
  * span when the SDK is off, the sampler drops the span, or the thread's buffer
  * is full (counted in otelc_stats()).
  */
-OTELC_API otelc_span_t otelc_span_start(const char *name, const otelc_attr_t *attrs, size_t n_attrs);
+OTELC_API otelc_span_t otelc_span_start(const char *name, const otelc_attr_t *attrs,
+                                        size_t n_attrs);
 
 /* Starts a span with every option. `opts` NULL is read as all zero. */
 OTELC_API otelc_span_t otelc_span_start_ex(const otelc_span_options_t *opts);
@@ -126,7 +127,8 @@ OTELC_API void otelc_span_end(otelc_span_t *span);
 OTELC_API void otelc_span_end_at(otelc_span_t *span, uint64_t end_time_ns);
 
 /* Adds or replaces attributes. Copied. */
-OTELC_API void otelc_span_set_attrs(const otelc_span_t *span, const otelc_attr_t *attrs, size_t n_attrs);
+OTELC_API void otelc_span_set_attrs(const otelc_span_t *span, const otelc_attr_t *attrs,
+                                    size_t n_attrs);
 
 /* Adds a timed event with attributes. */
 OTELC_API void otelc_span_add_event(const otelc_span_t *span, const char *name,
@@ -164,7 +166,10 @@ OTELC_API otelc_span_t otelc__span_site_start(const otelc_span_site_t *site,
                                               const otelc_attr_t *attrs, size_t n_attrs);
 OTELC_API void otelc__span_site_begin(otelc_span_t *out, const otelc_span_site_t *site,
                                       const otelc_attr_t *attrs, size_t n_attrs);
-#define OTELC__SPAN_NONE { { { 0 }, { 0 }, 0, 0 }, 0, 0 }
+#define OTELC__SPAN_NONE                                                                           \
+    {                                                                                              \
+        { { 0 }, { 0 }, 0, 0 }, 0, 0                                                               \
+    }
 OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 
 /* ---- macros ------------------------------------------------------------ */
@@ -173,7 +178,9 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 
 #define OTELC_SPAN(...) OTELC_SPAN_VAR(OTELC__UNIQUE(otelc__span_), 0)
 #define OTELC_SPAN_KIND(kind, ...) OTELC_SPAN(__VA_ARGS__)
-#define OTELC_SPAN_VAR(var, ...) otelc_span_t var = { { { 0 }, { 0 }, 0, 0 }, 0, 0 }; (void)var
+#define OTELC_SPAN_VAR(var, ...)                                                                   \
+    otelc_span_t var = { { { 0 }, { 0 }, 0, 0 }, 0, 0 };                                           \
+    (void)var
 #define OTELC_FUNC(...) OTELC_SPAN(0)
 #define OTELC_SPAN_ATTRS(span, ...) ((void)0)
 #define OTELC_SPAN_EVENT(span, ...) ((void)0)
@@ -181,8 +188,9 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 #else
 
 #define OTELC__SITE(var, kind_, name_)                                                             \
-    static const otelc_span_site_t var = { name_, (uint32_t)(sizeof(name_) - 1u), (kind_),         \
-                                           __func__, __FILE__, __LINE__ }
+    static const otelc_span_site_t var = { name_,    (uint32_t)(sizeof(name_) - 1u),               \
+                                           (kind_),  __func__,                                     \
+                                           __FILE__, __LINE__ }
 #define OTELC__ATTR_ARGS(...)                                                                      \
     ((const otelc_attr_t[]){ { 0 }, __VA_ARGS__ }) + 1,                                            \
         sizeof((const otelc_attr_t[]){ { 0 }, __VA_ARGS__ }) / sizeof(otelc_attr_t) - 1u
@@ -201,7 +209,8 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 /* OTELC_SPAN("name", attrs...): a span for the rest of the enclosing block. */
 #define OTELC_SPAN(...) OTELC_SPAN_VAR(OTELC__UNIQUE(otelc__span_), __VA_ARGS__)
 /* OTELC_SPAN_KIND(OTELC_SPAN_KIND_CLIENT, "name", attrs...) */
-#define OTELC_SPAN_KIND(kind, ...) OTELC_SPAN_KIND_VAR(OTELC__UNIQUE(otelc__span_), kind, __VA_ARGS__)
+#define OTELC_SPAN_KIND(kind, ...)                                                                 \
+    OTELC_SPAN_KIND_VAR(OTELC__UNIQUE(otelc__span_), kind, __VA_ARGS__)
 
 /* OTELC_FUNC(attrs...): a span named after the enclosing function. */
 #define OTELC_FUNC(...) OTELC__FUNC(OTELC__UNIQUE(otelc__span_), __VA_ARGS__)

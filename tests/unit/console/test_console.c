@@ -185,8 +185,8 @@ static void test_log_line(void **state)
     r.n_attrs = 2;
     text = export_logs(&r, 1, NULL);
     assert_string_equal(text, TIME_TEXT " | INFO     | trading.signals | LONG signal generated "
-                              "symbol=BTCUSDT qty=100 trace_id=" TRACE_HEX " span_id=" SPAN_HEX
-                              " correlation_id=trade-1\n");
+                                        "symbol=BTCUSDT qty=100 trace_id=" TRACE_HEX
+                                        " span_id=" SPAN_HEX " correlation_id=trade-1\n");
     free(text);
 }
 
@@ -234,15 +234,16 @@ static void test_log_every_attr_type(void **state)
     r.attrs = attrs;
     r.n_attrs = (uint32_t)(sizeof(attrs) / sizeof(attrs[0]));
     text = export_logs(&r, 1, NULL);
-    assert_string_equal(text, TIME_TEXT " | WARNING  | trading.signals | order filled "
-                              "event=order_filled s=plain sp=\"two words\" empty=\"\" nul=\"\" "
-                              "cut=abc "
-                              "t=true f=false i=-42 min=-9223372036854775808 "
-                              "max=9223372036854775807 d=0.1 price=150.25 big=1e+300 "
-                              "third=0.3333333333333333 neg0=-0 b=deadbeef nob=\"\" "
-                              "sa=[a,\"b c\",\"\",\"x,y\"] ba=[true,false] ia=[1,-2,3] "
-                              "da=[1.5,0.1] "
-                              "ea=[] api_key=***MASKED*** \"key with space\"=v x=?\n");
+    assert_string_equal(text,
+                        TIME_TEXT " | WARNING  | trading.signals | order filled "
+                                  "event=order_filled s=plain sp=\"two words\" empty=\"\" nul=\"\" "
+                                  "cut=abc "
+                                  "t=true f=false i=-42 min=-9223372036854775808 "
+                                  "max=9223372036854775807 d=0.1 price=150.25 big=1e+300 "
+                                  "third=0.3333333333333333 neg0=-0 b=deadbeef nob=\"\" "
+                                  "sa=[a,\"b c\",\"\",\"x,y\"] ba=[true,false] ia=[1,-2,3] "
+                                  "da=[1.5,0.1] "
+                                  "ea=[] api_key=***MASKED*** \"key with space\"=v x=?\n");
     free(text);
 }
 
@@ -277,14 +278,15 @@ static void test_escapes(void **state)
     r.n_attrs = (uint32_t)(sizeof(attrs) / sizeof(attrs[0]));
     r.correlation_id = S("trade 1");
     text = export_logs(&r, 1, NULL);
-    assert_string_equal(text, TIME_TEXT " | ERROR    | bad\\nname | "
-                              "line1\\nline2\\ttab\\x1b[31mred caf\xc3\xa9 \\ \\xfe! "
-                              "q=\"say \\\"hi\\\"\" bs=C:\\dir bsq=\"a b\\\\c\" eq=\"a=b\" "
-                              "inv=\"ab\\xffcd\" over=\"\\xc0\\xaf\" sur=\"\\xed\\xa0\\x80\" "
-                              "trunc=\"x\\xe2\\x82\" c1=\"\\xc2\\x9b2J\" "
-                              "utf=\"caf\xc3\xa9 \xe6\x97\xa5\" word=\xe6\x97\xa5\xf0\x9f\x98\x80 "
-                              "del=\"\\x7f\" cr=\"a\\rb\" \"k\\x01\"=1 "
-                              "correlation_id=\"trade 1\"\n");
+    assert_string_equal(text, TIME_TEXT
+                        " | ERROR    | bad\\nname | "
+                        "line1\\nline2\\ttab\\x1b[31mred caf\xc3\xa9 \\ \\xfe! "
+                        "q=\"say \\\"hi\\\"\" bs=C:\\dir bsq=\"a b\\\\c\" eq=\"a=b\" "
+                        "inv=\"ab\\xffcd\" over=\"\\xc0\\xaf\" sur=\"\\xed\\xa0\\x80\" "
+                        "trunc=\"x\\xe2\\x82\" c1=\"\\xc2\\x9b2J\" "
+                        "utf=\"caf\xc3\xa9 \xe6\x97\xa5\" word=\xe6\x97\xa5\xf0\x9f\x98\x80 "
+                        "del=\"\\x7f\" cr=\"a\\rb\" \"k\\x01\"=1 "
+                        "correlation_id=\"trade 1\"\n");
     /* Whatever the input, one record is one line and no raw ESC is written. */
     assert_null(strchr(text, '\x1b'));
     assert_ptr_equal(strchr(text, '\n'), text + strlen(text) - 1);
@@ -304,7 +306,7 @@ static void test_severity_names(void **state)
 #define L(level) TIME_TEXT " | " level " | trading.signals | m\n"
     assert_string_equal(text, L("TRACE   ") L("TRACE   ") L("DEBUG   ") L("DEBUG   ") L("INFO    ")
                                   L("INFO    ") L("WARNING ") L("WARNING ") L("ERROR   ")
-                                  L("ERROR   ") L("CRITICAL") L("CRITICAL"));
+                                      L("ERROR   ") L("CRITICAL") L("CRITICAL"));
 #undef L
     free(text);
 }
@@ -353,11 +355,11 @@ static void test_span_line(void **state)
     s.n_events = 2;
     text = export_spans(&s, 1, NULL);
     assert_string_equal(text, TIME_TEXT " | SPAN     | trading.engine | place_order 1.234 ms "
-                              "status=ERROR \"insufficient \\\"margin\\\"\" kind=client "
-                              "symbol=AAPL "
-                              "qty=100 correlation.id=trade-1 event=order_sent "
-                              "event=\"risk check\" trace_id=" TRACE_HEX " span_id=" SPAN_HEX
-                              " parent_span_id=" PARENT_HEX "\n");
+                                        "status=ERROR \"insufficient \\\"margin\\\"\" kind=client "
+                                        "symbol=AAPL "
+                                        "qty=100 correlation.id=trade-1 event=order_sent "
+                                        "event=\"risk check\" trace_id=" TRACE_HEX
+                                        " span_id=" SPAN_HEX " parent_span_id=" PARENT_HEX "\n");
     free(text);
 }
 
@@ -387,11 +389,11 @@ static void test_span_variants(void **state)
     text = export_spans(s, 5, NULL);
 #define P(scope) TIME_TEXT " | SPAN     | " scope " | "
 #define IDS "trace_id=" TRACE_HEX " span_id=" SPAN_HEX "\n"
-    assert_string_equal(text, P("trading.engine") "tick 0.000 ms " IDS
-                              P("trading.engine") "handle 2000.999 ms status=OK kind=server " IDS
-                              P("trading.engine") "skew 0.000 ms kind=producer " IDS
-                              P("trading.engine") "zero 0.001 ms " IDS
-                              P("-") "consume 0.000 ms kind=consumer " IDS);
+    assert_string_equal(text, P("trading.engine") "tick 0.000 ms " IDS P(
+                                  "trading.engine") "handle 2000.999 ms status=OK kind=server " IDS
+                                  P("trading.engine") "skew 0.000 ms kind=producer " IDS
+                                      P("trading.engine") "zero 0.001 ms " IDS P(
+                                          "-") "consume 0.000 ms kind=consumer " IDS);
 #undef P
 #undef IDS
     free(text);
@@ -432,12 +434,14 @@ static void test_color_always(void **state)
     logs[0] = make_log(OTELC_SEV_INFO, "m");
     logs[1] = make_log(OTELC_SEV_FATAL, "m");
     text = export_logs(logs, 2, &opts);
-    assert_string_equal(text, TIME_TEXT " | \x1b[32mINFO    \x1b[0m | trading.signals | m\n"
-                              TIME_TEXT " | \x1b[1;31mCRITICAL\x1b[0m | trading.signals | m\n");
+    assert_string_equal(text,
+                        TIME_TEXT " | \x1b[32mINFO    \x1b[0m | trading.signals | m\n" TIME_TEXT
+                                  " | \x1b[1;31mCRITICAL\x1b[0m | trading.signals | m\n");
     free(text);
     text = export_spans(&s, 1, &opts);
-    assert_string_equal(text, TIME_TEXT " | \x1b[35mSPAN    \x1b[0m | trading.engine | "
-                              "tick 0.000 ms trace_id=" TRACE_HEX " span_id=" SPAN_HEX "\n");
+    assert_string_equal(text,
+                        TIME_TEXT " | \x1b[35mSPAN    \x1b[0m | trading.engine | "
+                                  "tick 0.000 ms trace_id=" TRACE_HEX " span_id=" SPAN_HEX "\n");
     free(text);
 }
 
@@ -814,7 +818,7 @@ static void test_large_batch_few_line_aligned_writes(void **state)
     otelc_console_options_t opts = { .min_severity = 1, .color = 0 };
     otelc_exporter_t *e = NULL;
     otelc_log_data_t *logs = calloc(N, sizeof(*logs));
-    char (*bodies)[32] = calloc(N, sizeof(*bodies));
+    char(*bodies)[32] = calloc(N, sizeof(*bodies));
     otelc_attr_t attr = OTELC_STR("pad", "0123456789012345678901234567890123456789");
     otelc_batch_t b = { .signal = OTELC_SIGNAL_LOGS, .logs = logs, .n = N };
     packet_reader_t pr = { 0 };
@@ -845,8 +849,8 @@ static void test_large_batch_few_line_aligned_writes(void **state)
 
     /* Every line is whole and in order. */
     line_len = strlen(TIME_TEXT " | INFO     | trading.signals | record 00000 "
-                               "pad=0123456789012345678901234567890123456789 "
-                               "trace_id=" TRACE_HEX " span_id=" SPAN_HEX "\n");
+                                "pad=0123456789012345678901234567890123456789 "
+                                "trace_id=" TRACE_HEX " span_id=" SPAN_HEX "\n");
     assert_int_equal(pr.len, line_len * N);
     for (const char *p = pr.data; *p != '\0'; p = strchr(p, '\n') + 1) {
         char want[32];
