@@ -331,7 +331,8 @@ otelc_token_t otelc_bind_begin(const otelc_attr_t *attrs, size_t n_attrs)
     if (t->bound_len > t->bound_top || t->bound != t->bound_buf + (t->bound_top - t->bound_len)) {
         if (t->bound_top + t->bound_len > OTELC__BOUND_BUF)
             goto full;
-        memmove(t->bound_buf + t->bound_top, t->bound, t->bound_len);
+        if (t->bound_len > 0) /* an extracted context has no bound fields (NULL) */
+            memmove(t->bound_buf + t->bound_top, t->bound, t->bound_len);
         t->bound = t->bound_buf + t->bound_top;
         t->bound_top += t->bound_len;
     }

@@ -538,6 +538,34 @@ static void b3_propagators(void **state)
     assert_memory_equal(SPAN("b3_server")->ctx.trace_id, sent.trace_id, 16);
 }
 
+/* A service handling a request: extract, attach, bind request fields, log.
+ * The log is a child of the remote span and carries the bound field. */
+static void bind_inside_an_extracted_context(void **state)
+{
+    (void)state;
+    start(NULL);
+    memset(&carrier_a, 0, sizeof(carrier_a));
+    carrier_put(&carrier_a, "traceparent",
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    otelc_context_t *ctx = otelc_extract(carrier_get, &carrier_a);
+    assert_non_null(ctx);
+    OTELC_ATTACHED(ctx)
+    {
+        OTELC_BIND(OTELC_STR("request_id", "R-1"))
+        {
+            OTELC_INFO(otelc_logger("server"), "handled");
+        }
+    }
+    otelc_context_release(ctx);
+    sync_export();
+    const cap_record_t *r = cap_find(&cap, OTELC_SIGNAL_LOGS, "handled");
+    assert_non_null(r);
+    assert_string_equal(cap_attr(r, "request_id"), "R-1");
+    char tp[64];
+    traceparent_of(&r->ctx, tp, sizeof(tp));
+    assert_string_equal(tp, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+}
+
 static void extract_rejects_invalid_input(void **state)
 {
     (void)state;
@@ -603,6 +631,7 @@ int main(void)
         cmocka_unit_test_teardown(tracestate_travels, teardown),
         cmocka_unit_test_teardown(b3_propagators, teardown),
         cmocka_unit_test_teardown(extract_rejects_invalid_input, teardown),
+        cmocka_unit_test_teardown(bind_inside_an_extracted_context, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
