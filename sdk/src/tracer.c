@@ -305,20 +305,6 @@ void otelc__span_site_begin(otelc_span_t *out, const otelc_span_site_t *site,
                    (int)site->kind, NULL, false, true, 0, 0, attrs, n_attrs, NULL, 0);
 }
 
-otelc_span_t otelc__span_site_start(const otelc_span_site_t *site, const otelc_attr_t *attrs,
-                                    size_t n_attrs)
-{
-    otelc__thread_t *t;
-    otelc_span_t s;
-
-    if (OTELC_LIKELY(otelc__running()) && OTELC_LIKELY((t = otelc__thread_get()) != NULL))
-        span_start(&s, t, otelc__hot.default_tracer_scope, site->name, site->name_len,
-                   (int)site->kind, NULL, false, true, 0, 0, attrs, n_attrs, NULL, 0);
-    else
-        s = noop_span;
-    return s;
-}
-
 otelc_span_t otelc_span_start(const char *name, const otelc_attr_t *attrs, size_t n_attrs)
 {
     otelc__thread_t *t;

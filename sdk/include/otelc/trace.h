@@ -162,8 +162,6 @@ static inline bool otelc_span_is_recording(const otelc_span_t *span)
 /* Internal entry points of the macros. The span is written in place into
  * the macro's variable (returning it by value made the compiler copy it
  * through a temporary, which stalls on store forwarding). */
-OTELC_API otelc_span_t otelc__span_site_start(const otelc_span_site_t *site,
-                                              const otelc_attr_t *attrs, size_t n_attrs);
 OTELC_API void otelc__span_site_begin(otelc_span_t *out, const otelc_span_site_t *site,
                                       const otelc_attr_t *attrs, size_t n_attrs);
 #define OTELC__SPAN_NONE                                                                           \
