@@ -212,7 +212,7 @@ static struct pipeline {
      * counters. */
     _Atomic uint64_t run;
     _Atomic int throttled;  /* a drain stopped at the queue bound */
-    bool blocked;           /* queue_full() as of the last dispatch or drain start */
+    bool blocked;           /* a full batch could not be dispatched: stop draining */
     uint64_t stop_deadline; /* monotonic ns; the pipeline gives up draining then */
     char **masks;           /* lower-cased mask keys */
     uint64_t mask_len_bits; /* bit n set: some mask key is n bytes long (n < 64) */
@@ -790,15 +790,33 @@ static void slot_done(otelc__exporter_slot_t *s, batch_t *b, bool ok)
     batch_done(b, ok);
 }
 
-static bool queue_full(void);
+/* True when some exporter of `sig` can take `n` more records now. */
+static bool anyone_takes(int sig, uint64_t n)
+{
+    unsigned bit = sig == 0 ? OTELC_SIGNAL_TRACES : OTELC_SIGNAL_LOGS;
+    for (unsigned i = 0; i < P.n_slots; i++)
+        if ((P.slots[i]->signals & bit) != 0 && can_take(P.slots[i], sig, n))
+            return true;
+    return false;
+}
 
-static void dispatch(int sig)
+/*
+ * Sends the batch being built to the exporters. When none of them can take
+ * it (all hold their queue's worth), the batch stays here and false is
+ * returned: the records wait, in the batch and then in the rings, rather
+ * than being dropped. When some can, an exporter that cannot loses the
+ * batch (reason exporter) and the others carry on.
+ */
+static bool dispatch(int sig)
 {
     batch_t *b = P.building[sig];
     unsigned bit = sig == 0 ? OTELC_SIGNAL_TRACES : OTELC_SIGNAL_LOGS, k;
 
     if (b == NULL || b->pub.n == 0)
-        return;
+        return true;
+    k = slots_for(sig);
+    if (k > 0 && !anyone_takes(sig, b->pub.n))
+        return false;
     P.building[sig] = NULL;
     /* The run whose counters it settles (a batch being built survives a
      * fork; its records are then the child's). */
@@ -809,7 +827,7 @@ static void dispatch(int sig)
          * it, but stay exact). */
         atomic_store(&b->refs, 1);
         batch_done(b, false);
-        return;
+        return true;
     }
     atomic_store(&b->refs, (int)k);
     for (unsigned i = 0; i < P.n_slots; i++) {
@@ -834,7 +852,7 @@ static void dispatch(int sig)
             batch_done(b, false);
         }
     }
-    P.blocked = queue_full();
+    return true;
 }
 
 static batch_t *room_for(int sig)
@@ -856,8 +874,8 @@ static batch_t *room_for(int sig)
 static void maybe_dispatch_full(int sig)
 {
     batch_t *b = P.building[sig];
-    if (b != NULL && b->pub.n >= b->cap)
-        dispatch(sig);
+    if (b != NULL && b->pub.n >= b->cap && !dispatch(sig))
+        P.blocked = true; /* full and nowhere to go: stop draining */
 }
 
 static void process(const otelc__rec_t *h, bool may_defer);
@@ -1073,31 +1091,6 @@ static void process(const otelc__rec_t *h, bool may_defer)
     }
 }
 
-/* True when no exporter of `sig` could take another full batch: the
- * pipeline then leaves records in the rings (which hold them) instead of
- * dropping them, until an exporter makes room. One exporter that is slow or
- * dead does not hold the others back: it loses batches, they go on. */
-static bool signal_blocked(int sig)
-{
-    unsigned bit = sig == 0 ? OTELC_SIGNAL_TRACES : OTELC_SIGNAL_LOGS;
-    bool any = false;
-
-    for (unsigned i = 0; i < P.n_slots; i++) {
-        otelc__exporter_slot_t *s = P.slots[i];
-        if ((s->signals & bit) == 0)
-            continue;
-        any = true;
-        if (can_take(s, sig, P.bopt[sig].max_export_batch_size))
-            return false;
-    }
-    return any;
-}
-
-static bool queue_full(void)
-{
-    return signal_blocked(0) || signal_blocked(1);
-}
-
 /* Drains one ring; *left is set when records stay behind (queue bound). */
 static size_t drain_ring(otelc__ring_t *ring, bool *left)
 {
@@ -1138,10 +1131,15 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
 static size_t drain_all(bool *left)
 {
     size_t n = 0, k = 0, i;
-
-    P.blocked = queue_full();
     otelc__thread_t *t;
     otelc__orphan_t *orphans;
+
+    /* Full batches that found no room last time go first; while one still
+     * cannot go, the records stay in the rings. */
+    for (int sig = 0; sig < 2; sig++)
+        maybe_dispatch_full(sig);
+    P.blocked = (P.building[0] != NULL && P.building[0]->pub.n >= P.building[0]->cap) ||
+                (P.building[1] != NULL && P.building[1]->pub.n >= P.building[1]->cap);
 
     /* Snapshot the rings under the lock; drain them without it. A live
      * thread's ring is freed only by this thread (as an orphan), so the
@@ -1328,24 +1326,24 @@ static void *pipeline_main(void *arg)
         pthread_mutex_lock(&P.work);
         n = drain_all(&left);
         now = otelc__mono_ns();
+        /* A partial batch goes when its oldest record has waited the
+         * schedule delay, if an exporter has room for it (else later). */
         for (int sig = 0; sig < 2; sig++) {
             batch_t *b = P.building[sig];
             if (b != NULL && b->pub.n > 0 &&
-                now - b->opened_mono >= (uint64_t)P.bopt[sig].schedule_delay_ms * 1000000u)
-                dispatch(sig);
-        }
-        atomic_store(&P.throttled, left);
-        /* Waiting for room: the partial batches must go out to make it. */
-        if (left) {
-            dispatch(0);
-            dispatch(1);
+                now - b->opened_mono >= (uint64_t)P.bopt[sig].schedule_delay_ms * 1000000u &&
+                !dispatch(sig))
+                left = true;
         }
         /* A flush (or the stop) is complete once everything recorded before
-         * it has left the rings: dispatch, then ask exporters to flush. */
+         * it has left the rings and the pipeline: dispatch, then ask the
+         * exporters to flush. */
         flushing = req != P.flush_ack || stop;
+        if (flushing && !left && !(dispatch(0) && dispatch(1)))
+            left = true;
+        /* Waiting for room: exporters finishing a batch wake us. */
+        atomic_store(&P.throttled, left);
         if (flushing && !left) {
-            dispatch(0);
-            dispatch(1);
             for (unsigned i = 0; i < P.n_slots; i++) {
                 otelc__exporter_slot_t *s = P.slots[i];
                 pthread_mutex_lock(&s->mu);

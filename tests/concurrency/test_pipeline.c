@@ -272,6 +272,30 @@ static void slow_exporter_with_both_queues_full(void **state)
     assert_int_equal(st.batches_failed, 0);
 }
 
+/* One slow exporter with small queues and a short schedule delay: the
+ * pipeline waits for it (the records wait in the batch and the ring)
+ * instead of sending batches it cannot take; nothing is dropped. */
+static void slow_single_exporter_gets_back_pressure(void **state)
+{
+    (void)state;
+    otelc_options_t o;
+    opts(&o);
+    cap.delay_ms = 20;
+    o.logs_batch.max_queue_size = 64;
+    o.logs_batch.max_export_batch_size = 16;
+    o.logs_batch.schedule_delay_ms = 1;
+    start(&o);
+    emit_logs(1000);
+    assert_int_equal(otelc_flush(30000), OTELC_OK);
+    otelc_stats_t st;
+    otelc_stats(&st);
+    assert_int_equal(st.logs.produced, 1000);
+    assert_int_equal(st.logs.exported, 1000);
+    assert_int_equal(otelc_signal_stats_dropped(&st.logs), 0);
+    assert_int_equal(cap.counted[OTELC_SIGNAL_LOGS], 1000);
+    assert_true(cap.max_batch <= 16);
+}
+
 /* One exporter hangs, another is healthy: the healthy one receives every
  * record, far more than one export queue holds, while the hung one holds
  * at most its queue's worth; what it could not take is counted as dropped
@@ -446,7 +470,8 @@ static void queue_bound_drops_are_counted_exactly(void **state)
     o.ring_size = 4096;
     o.logs_batch.max_queue_size = 50;
     o.logs_batch.max_export_batch_size = 10;
-    /* Only full batches: the queue holds exactly five. */
+    /* Only full batches: the exporter's queue holds exactly five, and the
+     * pipeline assembles one more while it waits for room. */
     o.logs_batch.schedule_delay_ms = 60000;
     cap_set_hang(&cap, true);
     start(&o);
@@ -455,9 +480,11 @@ static void queue_bound_drops_are_counted_exactly(void **state)
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, bounded_producer, &b), 0);
     pthread_join(th, NULL);
-    /* The pipeline took 50 records (the queue bound) and then left the
+    /* The pipeline took 60 records (the exporter's queue bound of 50, and
+     * the batch waiting for room, as the OpenTelemetry batch processor
+     * holds its queue plus the batch being exported) and then left the
      * rest in the ring. */
-    assert_int_equal(b.drained_chunks, 5);
+    assert_int_equal(b.drained_chunks, 6);
     otelc_stats_t st;
     otelc_stats(&st);
     uint64_t produced = 10 * (uint64_t)(b.drained_chunks + 1) + 2000;
@@ -645,6 +672,7 @@ int main(void)
         cmocka_unit_test_teardown(slow_exporter_does_not_delay_a_fast_one, teardown),
         cmocka_unit_test_teardown(slow_exporter_with_both_queues_full, teardown),
         cmocka_unit_test_teardown(hung_exporter_does_not_starve_a_healthy_one, teardown),
+        cmocka_unit_test_teardown(slow_single_exporter_gets_back_pressure, teardown),
         cmocka_unit_test_teardown(failing_exporter_counts_drops, teardown),
         cmocka_unit_test_teardown(batches_respect_the_size_limit, teardown),
         cmocka_unit_test_teardown(schedule_delay_sends_a_partial_batch, teardown),
