@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "capture_exporter.h"
+#include "session.h"
 #include "sanitizers.h"
 #include "core.h"
 
@@ -68,10 +69,7 @@ static void start(bool keep)
 static int teardown(void **state)
 {
     (void)state;
-    (void)otelc_shutdown(5000);
-    if (otelc__tls != NULL)
-        otelc__frames_pop_to(otelc__tls, 1);
-    cap_free(&cap);
+    session_end(&cap);
     return 0;
 }
 

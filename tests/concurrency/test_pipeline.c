@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "capture_exporter.h"
+#include "session.h"
 #include "core.h"
 
 /* Sanitizers slow everything down; deadlines get this much slack. */
@@ -39,10 +40,7 @@ static void start(const otelc_options_t *o)
 static int teardown(void **state)
 {
     (void)state;
-    (void)otelc_shutdown(5000);
-    if (otelc__tls != NULL)
-        otelc__frames_pop_to(otelc__tls, 1);
-    cap_free(&cap);
+    session_end(&cap);
     return 0;
 }
 

@@ -8,8 +8,7 @@
 #ifndef OTELC_TEST_CAPTURE_SESSION_H
 #define OTELC_TEST_CAPTURE_SESSION_H
 
-#include "capture_exporter.h"
-#include "core.h"
+#include "session.h"
 
 static cap_exporter_t cap;
 
@@ -40,12 +39,7 @@ CAP_FN void sync_export(void)
 CAP_FN int teardown(void **state)
 {
     (void)state;
-    (void)otelc_shutdown(5000);
-    /* A test that failed half-way may have left scopes open on this
-     * thread; they must not become the parents of the next test's spans. */
-    if (otelc__tls != NULL)
-        otelc__frames_pop_to(otelc__tls, 1);
-    cap_free(&cap);
+    session_end(&cap);
     return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "capture_exporter.h"
+#include "session.h"
 #include "core.h"
 
 static cap_exporter_t cap;
@@ -37,10 +38,7 @@ static void start(const otelc_options_t *o)
 static int teardown(void **state)
 {
     (void)state;
-    (void)otelc_shutdown(5000);
-    if (otelc__tls != NULL)
-        otelc__frames_pop_to(otelc__tls, 1);
-    cap_free(&cap);
+    session_end(&cap);
     return 0;
 }
 
