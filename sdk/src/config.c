@@ -345,6 +345,15 @@ void otelc_options_default(otelc_options_t *opts)
     opts->mask_keys = NULL;
     opts->print_stats = false;
     opts->diag_level = OTELC_DIAG_WARN;
+    opts->file = (otelc_file_options_t){ .directory = "logs",
+                                         .format = OTELC_FILE_FORMAT_FLAT,
+                                         .level = OTELC_SEV_TRACE,
+                                         .max_bytes = 10u * 1024u * 1024u,
+                                         .max_files = 5,
+                                         .rotate_daily = true,
+                                         .retention_days = 30,
+                                         .compress = false };
+    opts->config_file = NULL;
 }
 
 /* ---- the environment reader ---------------------------------------------- */
@@ -703,6 +712,71 @@ static void env_ring_size(otelc_status_t *status, otelc_options_t *opts)
            "a power of two from 4096 to 1073741824 bytes (suffixes k and m allowed) or 0", kept);
 }
 
+bool otelc__parse_size(const char *s, uint64_t *out)
+{
+    text_t t = trim(text_of(s));
+    uint64_t n, unit = 1;
+    char c;
+
+    if (s == NULL)
+        return false;
+    /* "10MB", "10 MiB", "10m", "512k", "1g": binary multiples, as a log
+     * size always meant in the seeds' configurations. */
+    if (t.n > 0 && (t.p[t.n - 1] == 'b' || t.p[t.n - 1] == 'B')) {
+        t.n--;
+        if (t.n > 0 && t.p[t.n - 1] == 'i')
+            t.n--;
+    }
+    c = t.n > 0 ? ascii_lower(t.p[t.n - 1]) : '\0';
+    if (c == 'k' || c == 'm' || c == 'g') {
+        unit = c == 'k' ? 1024u : c == 'm' ? 1024u * 1024u : 1024u * 1024u * 1024u;
+        t.n--;
+        t = trim(t);
+    }
+    if (!parse_uint(t, UINT64_MAX / unit, &n))
+        return false;
+    *out = n * unit;
+    return true;
+}
+
+static void env_size(otelc_status_t *status, const char *var, uint64_t *field)
+{
+    const char *v = env_get(var);
+    char kept[32];
+
+    if (v == NULL || otelc__parse_size(v, field))
+        return;
+    snprintf(kept, sizeof(kept), "%llu", (unsigned long long)*field);
+    reject(status, var, v, "a size in bytes (suffixes k, m, g; 0 for no limit)", kept);
+}
+
+/* The file exporter's settings. The channel lists are checked item by item
+ * when the exporter starts, which reports them with the variable's name. */
+static void env_file(otelc_status_t *status, otelc_file_options_t *f)
+{
+    static const char *const words[] = { "flat", "otlp" };
+    static const int values[] = { OTELC_FILE_FORMAT_FLAT, OTELC_FILE_FORMAT_OTLP };
+    const char *v;
+    int format = (int)f->format;
+
+    if ((v = env_get("OTELC_FILE_DIR")) != NULL)
+        f->directory = v;
+    env_enum(status, "OTELC_FILE_FORMAT", words, values, 2, "flat or otlp", &format);
+    f->format = (otelc_file_format_t)format;
+    env_level(status, "OTELC_FILE_LEVEL", &f->level);
+    env_size(status, "OTELC_FILE_MAX_SIZE", &f->max_bytes);
+    env_u32(status, "OTELC_FILE_MAX_FILES", 1, "files", &f->max_files);
+    env_bool(status, "OTELC_FILE_ROTATE_DAILY", true, &f->rotate_daily);
+    env_u32(status, "OTELC_FILE_RETENTION_DAYS", 0, "days", &f->retention_days);
+    env_bool(status, "OTELC_FILE_COMPRESS", true, &f->compress);
+    if ((v = env_get("OTELC_FILE_CHANNELS")) != NULL)
+        f->channel_routes = v;
+    if ((v = env_get("OTELC_FILE_CHANNEL_LEVELS")) != NULL)
+        f->channel_levels = v;
+    if ((v = env_get("OTELC_FILE_CHANNEL_RETENTION")) != NULL)
+        f->channel_retention = v;
+}
+
 /* Validates OTELC_LOGGER_LEVELS; the items that parse apply, the others are
  * reported together in one line and skipped at run time. */
 static void env_logger_levels(otelc_status_t *status, otelc_options_t *opts)
@@ -807,6 +881,8 @@ otelc_status_t otelc_options_from_env(otelc_options_t *opts)
      * "mask nothing"; the word "none" does. */
     if ((v = env_get("OTELC_MASK_KEYS")) != NULL)
         opts->mask_keys = text_is(trim(text_of(v)), "none") ? "" : v;
+
+    env_file(&status, &opts->file);
 
     env_bool(&status, "OTELC_STATS", true, &opts->print_stats);
     return status;

@@ -40,6 +40,14 @@ int otelc__logger_level_for(const char *rules, const char *logger_name, int defa
  */
 bool otelc__mask_key_match(const char *keys_csv, const char *key, size_t key_len);
 
+/*
+ * Parses a size as OTELC_FILE_MAX_SIZE and the config file give it: decimal
+ * digits with an optional suffix k, m or g (binary multiples; "KB", "MiB"
+ * and the like are read the same), blanks around it ignored. On success
+ * stores the bytes in *out and returns true; otherwise false.
+ */
+bool otelc__parse_size(const char *s, uint64_t *out);
+
 /* The list a NULL mask_keys stands for. */
 #define OTELC__DEFAULT_MASK_KEYS                                                                   \
     "api_key,api_secret,password,token,secret,credentials,private_key,encryption_key"

@@ -100,6 +100,59 @@ typedef struct otelc_limits {
     uint32_t attributes_per_link;    /* spans only, default 128 */
 } otelc_limits_t;
 
+/* Formats of the file exporter (OTELC_FILE_FORMAT). */
+typedef enum otelc_file_format {
+    OTELC_FILE_FORMAT_FLAT = 0, /* one record per line, attributes as top-level keys (jq) */
+    OTELC_FILE_FORMAT_OTLP = 1, /* one ExportXServiceRequest in OTLP/JSON per line */
+} otelc_file_format_t;
+
+/*
+ * A channel of the file exporter: one file, <directory>/<name>.log, that takes
+ * the log records of the loggers whose names start with one of its prefixes.
+ * A channel named like a built-in one (application, trading, market_data,
+ * database, audit, performance, errors, monitoring, api, traces) changes it;
+ * another name adds a channel. Strings are borrowed, as everywhere in
+ * otelc_options_t.
+ */
+typedef struct otelc_file_channel {
+    const char *name;        /* [A-Za-z0-9_.-], 1 to 63 bytes */
+    const char *loggers;     /* comma-separated logger-name prefixes; NULL keeps the built-in ones */
+    int level;               /* lowest severity written; 0: the file exporter's level */
+    uint32_t retention_days; /* rotated files older than this are deleted; 0: the exporter's */
+} otelc_file_channel_t;
+
+/*
+ * The file exporter (OTEL_TRACES_EXPORTER / OTEL_LOGS_EXPORTER = file): JSON
+ * lines under a directory, one file per channel, spans in traces.log. Every
+ * record of severity ERROR or above is also copied to errors.log. See README
+ * "File exporter" for the file names and the rotation rules.
+ */
+typedef struct otelc_file_options {
+    const char *directory;      /* OTELC_FILE_DIR, default "logs" (created 0750 when missing) */
+    otelc_file_format_t format; /* OTELC_FILE_FORMAT=flat|otlp, default flat */
+    int level;                  /* OTELC_FILE_LEVEL: the files' lowest severity, default TRACE
+                                   (all that the loggers pass) */
+    uint64_t max_bytes;         /* OTELC_FILE_MAX_SIZE: rotate a file that would grow past it;
+                                   default 10 MiB (10485760), 0 never; suffixes k, m, g */
+    uint32_t max_files;         /* OTELC_FILE_MAX_FILES: size-rotated files kept per channel
+                                   and day, default 5 */
+    bool rotate_daily;          /* OTELC_FILE_ROTATE_DAILY: at local midnight, default true */
+    uint32_t retention_days;    /* OTELC_FILE_RETENTION_DAYS: rotated files older than this
+                                   many days are deleted, default 30; 0 keeps them forever */
+    bool compress;              /* OTELC_FILE_COMPRESS=1: gzip files once rotated (.gz) */
+    /* Channels given by the program or the config file, applied over the
+     * built-in table in order. */
+    const otelc_file_channel_t *channels;
+    size_t n_channels;
+    /* The environment's word, applied after `channels`; each a comma list:
+     *   OTELC_FILE_CHANNELS          name=prefix|prefix|...   (routing)
+     *   OTELC_FILE_CHANNEL_LEVELS    name=LEVEL
+     *   OTELC_FILE_CHANNEL_RETENTION name=DAYS                               */
+    const char *channel_routes;
+    const char *channel_levels;
+    const char *channel_retention;
+} otelc_file_options_t;
+
 typedef struct otelc_options {
     /* OTEL_SDK_DISABLED: every call becomes a no-op; nothing is exported. */
     bool disabled;
@@ -165,6 +218,14 @@ typedef struct otelc_options {
      * masks nothing; in the environment (where empty means unset) write
      * OTELC_MASK_KEYS=none. */
     const char *mask_keys;
+
+    /* The file exporter's settings (used when "file" is among the exporters). */
+    otelc_file_options_t file;
+
+    /* OTEL_CONFIG_FILE: the YAML configuration file that otelc_options_init()
+     * read, or NULL (see README "Config file"). For information only:
+     * otelc_init() does not read it again. */
+    const char *config_file;
 
     /* OTELC_STATS=1: print a one-line summary on stderr at shutdown. */
     bool print_stats;
