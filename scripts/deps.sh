@@ -14,10 +14,8 @@ set -euo pipefail
 # issues land:
 #   libprotobuf-c-dev protobuf-c-compiler nanopb   OTLP encoding (proto/)
 #   libgrpc-dev                                    OTLP/gRPC transport
-#   libcurl4-openssl-dev zlib1g-dev                OTLP/HTTP transport, gzip
+#   libcurl4-openssl-dev                           OTLP/HTTP transport
 #   libpq-dev postgresql                           PostgreSQL exporter and its tests
-#   libyaml-dev                                    the config file
-#   jq                                             file-exporter integration tests
 #   nodejs npm                                     (reserved by the roadmap)
 # ---------------------------------------------------------------------------
 PACKAGES=(
@@ -27,6 +25,14 @@ PACKAGES=(
     pkg-config
     libcmocka-dev   # unit tests
     clang           # a second compiler for warnings and fuzzing
+    zlib1g-dev      # the file exporter: gzip of rotated files; the otelc tool reads them
+    libyaml-dev     # the config file (OTEL_CONFIG_FILE, otelc.yaml)
+    # Tests only: independent readers of what otelc writes.
+    jq                # the flat files, as users query them
+    libjson-c-dev     # a JSON parser that is not ours, in the unit and fuzz tests
+    python3           # Debian's, for the two below
+    python3-protobuf  # OTLP/JSON files decoded by protobuf's own json_format
+    protobuf-compiler # protoc: Python classes from proto/
 )
 
 if [[ "${OTELC_SKIP_DEPS:-0}" == "1" ]]; then
