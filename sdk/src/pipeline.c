@@ -1563,8 +1563,13 @@ otelc_status_t otelc__pipeline_start(const otelc_options_t *o)
 static bool join_until(pthread_t th, uint64_t deadline_mono)
 {
     struct timespec ts;
-    uint64_t wall = otelc__wall_ns(), now = otelc__mono_ns();
-    uint64_t at = wall + (deadline_mono > now ? deadline_mono - now : 0);
+    uint64_t wall, now = otelc__mono_ns(), at;
+
+    /* The machine's real-time clock, not otelc__wall_ns(): that one is the
+     * user's clock when options.clock_fn is set, and may be anywhere. */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    wall = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    at = wall + (deadline_mono > now ? deadline_mono - now : 0);
     ts.tv_sec = (time_t)(at / 1000000000u);
     ts.tv_nsec = (long)(at % 1000000000u);
     /* pthread_timedjoin_np measures against CLOCK_REALTIME. */
