@@ -22,6 +22,9 @@
 #include "spantable.h"
 
 #include "../../exporters/console/console.h"
+#ifdef OTELC_HAVE_FILE
+#include "../../exporters/file/file.h"
+#endif
 #include "config_int.h"
 #include "diag.h"
 #include "resource.h"
@@ -1867,4 +1870,21 @@ void otelc__factories_init(void)
     if (otelc__factory_find("console", 7) == NULL &&
         otelc_exporter_factory_register("console", otelc__console_factory) != OTELC_OK)
         otelc__diag(OTELC_DIAG_ERROR, "exporter.console", "cannot register the console exporter");
+#ifdef OTELC_HAVE_FILE
+    if (otelc__factory_find("file", 4) == NULL &&
+        otelc_exporter_factory_register("file", otelc__file_factory) != OTELC_OK)
+        otelc__diag(OTELC_DIAG_ERROR, "exporter.file", "cannot register the file exporter");
+#endif
 }
+
+#ifndef OTELC_HAVE_FILE
+otelc_status_t otelc_file_exporter_create(const otelc_file_options_t *opts, unsigned signals,
+                                          otelc_exporter_t **out)
+{
+    (void)opts;
+    (void)signals;
+    if (out != NULL)
+        *out = NULL;
+    return OTELC_ERR_UNSUPPORTED;
+}
+#endif

@@ -23,6 +23,7 @@
 
 #include <otelc/attr.h>
 #include <otelc/common.h>
+#include <otelc/config.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -162,6 +163,17 @@ typedef struct otelc_console_options {
 
 OTELC_API otelc_status_t otelc_console_exporter_create(const otelc_console_options_t *opts,
                                                        otelc_exporter_t **out) OTELC_WARN_UNUSED;
+
+/*
+ * The file exporter (JSON lines per channel, see README "File exporter"),
+ * for direct use: `signals` is OTELC_SIGNAL_TRACES, OTELC_SIGNAL_LOGS or
+ * both. `opts` is copied (NULL: the defaults of otelc_options_default()).
+ * Returns OTELC_ERR_UNSUPPORTED when otelc was built without it
+ * (OTELC_WITH_FILE=OFF).
+ */
+OTELC_API otelc_status_t otelc_file_exporter_create(const otelc_file_options_t *opts,
+                                                    unsigned signals,
+                                                    otelc_exporter_t **out) OTELC_WARN_UNUSED;
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,1127 @@
+/*
+ * file.c: the file exporter. JSON lines, one file per channel, rotation by
+ * size and by local day, retention in days, gzip of rotated files.
+ *
+ * The exporter runs on its own worker thread (pipeline.c), so nothing here
+ * is shared with another thread and nothing needs a lock. Each export call
+ * formats the whole batch into one buffer per channel and ends with one
+ * write(2) per channel that received records: a crash can lose the batch
+ * being written, and leave at most one partial line, which the readers skip.
+ *
+ * Rotation renames the current file to <name>.log.<YYYY-MM-DD>[.N]; N counts
+ * the pieces of a day from 1, so that names sort in time order with no
+ * renaming of older pieces. Both the day and the size decide per record,
+ * from the record's own timestamp: a record of the next day starts the next
+ * file, whatever the clock of the machine says when it is written. The
+ * exporter's clock serves only retention ("today").
+ *
+ * Failure to open or write a file fails the batch (it counts as dropped by
+ * this exporter) and is reported once, with the path and the cause. A write
+ * that fails part way is cut back with ftruncate(), so that a disk that
+ * fills up leaves whole lines only.
+ */
+#include "file.h"
+
+#include "config_int.h"
+#include "diag.h"
+#include "format.h"
+#include "json.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define MAX_CHANNELS 48
+#define MAX_ROUTES 256
+#define ROUTE_CACHE 256 /* a power of two */
+#define NAME_MAX_LEN 63
+
+/* One channel: one current file and its rotated pieces. */
+typedef struct channel {
+    char name[NAME_MAX_LEN + 1];
+    char *path; /* <dir>/<name>.log */
+    int fd;     /* -1 until the first record */
+    uint64_t size;
+    /* The local day of the current file, as yyyymmdd (0: not known yet),
+     * and the Unix seconds where that day begins and ends. */
+    int32_t day;
+    int64_t day_begin, day_end;
+    int level;
+    uint32_t retention_days;
+    otelc__fbuf_t buf;
+    /* otlp format: the records of this batch that go to this channel. */
+    const void **picks;
+    size_t n_picks, cap_picks;
+    bool failed;
+} channel_t;
+
+typedef struct route {
+    char *prefix;
+    size_t len;
+    uint16_t channel;
+} route_t;
+
+/* Logger scope → channel, so that routing costs one probe per record. */
+typedef struct route_cache {
+    const otelc_scope_info_t *scope;
+    const char *name;
+    uint16_t channel;
+} route_cache_t;
+
+typedef struct file_exporter {
+    otelc_exporter_t base;
+    char *dir;
+    otelc_file_format_t format;
+    int level;
+    uint64_t max_bytes;
+    uint32_t max_files;
+    bool daily, compress;
+    uint32_t default_retention;
+    uint64_t (*clock_fn)(void *);
+    void *clock_arg;
+    channel_t ch[MAX_CHANNELS];
+    size_t n_ch;
+    size_t app_ch, errors_ch, traces_ch;
+    route_t routes[MAX_ROUTES];
+    size_t n_routes;
+    route_cache_t cache[ROUTE_CACHE];
+    int32_t retention_done_day; /* the day retention last ran */
+    bool mask_set;
+} file_exporter_t;
+
+/* ---- the built-in channels (after the users' seed 003) -------------------- */
+
+static const struct {
+    const char *name;
+    const char *loggers;
+    uint32_t retention_days; /* 0: the exporter's default */
+} builtin_channels[] = {
+    { "application", "app,application,main,startup,shutdown", 14 },
+    { "trading",
+      "trading,trade,trades,strategy,strategies,order,orders,execution,position,positions,risk,"
+      "portfolio",
+      60 },
+    { "market_data", "market_data,marketdata,market,feed,feeds,ticks,quotes,data_quality", 7 },
+    { "database", "database,db,sql,postgres,postgresql,clickhouse,redis,storage", 7 },
+    { "audit", "audit,compliance", 365 },
+    { "performance", "performance,perf,metrics,profiling,latency", 30 },
+    { "errors", "errors", 90 },
+    { "monitoring", "monitoring,monitor,health,alerts,alerting", 30 },
+    { "api", "api,server,middleware,router,routers,http,rest", 30 },
+    { "traces", "", 0 },
+};
+
+/* ---- small helpers --------------------------------------------------------- */
+
+static uint64_t now_ns(const file_exporter_t *fe)
+{
+    struct timespec ts;
+
+    if (fe->clock_fn != NULL)
+        return fe->clock_fn(fe->clock_arg);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool valid_channel_name(const char *s, size_t n)
+{
+    if (n == 0 || n > NAME_MAX_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    /* "." and ".." would name the directory itself or its parent. */
+    return !(s[0] == '.' && (n == 1 || (n == 2 && s[1] == '.')));
+}
+
+/* The local day of Unix time `t` as yyyymmdd, with the day's bounds. */
+static int32_t local_day(int64_t t, int64_t *begin, int64_t *end)
+{
+    time_t tt = (time_t)t;
+    struct tm tm, b;
+
+    if (localtime_r(&tt, &tm) == NULL) {
+        *begin = t;
+        *end = t + 1;
+        return 19700101;
+    }
+    b = (struct tm){
+        .tm_year = tm.tm_year, .tm_mon = tm.tm_mon, .tm_mday = tm.tm_mday, .tm_isdst = -1
+    };
+    *begin = (int64_t)mktime(&b);
+    b = (struct tm){
+        .tm_year = tm.tm_year, .tm_mon = tm.tm_mon, .tm_mday = tm.tm_mday + 1, .tm_isdst = -1
+    };
+    *end = (int64_t)mktime(&b);
+    if (*end <= t)
+        *end = t + 1;
+    return (int32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+}
+
+/* yyyymmdd of the day `days` before the local day of `t`. */
+static int32_t day_minus(int64_t t, uint32_t days)
+{
+    time_t tt = (time_t)t;
+    struct tm tm, b;
+
+    if (localtime_r(&tt, &tm) == NULL)
+        return 0;
+    b = (struct tm){ .tm_year = tm.tm_year,
+                     .tm_mon = tm.tm_mon,
+                     .tm_mday = tm.tm_mday - (int)(days > 100000 ? 100000 : days),
+                     .tm_hour = 12,
+                     .tm_isdst = -1 };
+    tt = mktime(&b);
+    if (localtime_r(&tt, &tm) == NULL)
+        return 0;
+    return (int32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+}
+
+/* Parses "YYYY-MM-DD" (exactly 10 characters) into yyyymmdd. */
+static int32_t parse_day(const char *s)
+{
+    int32_t v = 0;
+
+    for (int i = 0; i < 10; i++) {
+        if (i == 4 || i == 7) {
+            if (s[i] != '-')
+                return 0;
+        } else if (s[i] >= '0' && s[i] <= '9') {
+            v = v * 10 + (s[i] - '0');
+        } else {
+            return 0;
+        }
+    }
+    return v;
+}
+
+/*
+ * Recognises a rotated piece of channel `name`: "<name>.log.<date>[.N][.gz]".
+ * Stores the day and N (0 for the first piece) and returns true.
+ */
+static bool parse_piece(const char *file, const char *name, int32_t *day, uint32_t *piece)
+{
+    size_t n = strlen(name);
+    const char *p;
+    uint64_t num = 0;
+
+    if (strncmp(file, name, n) != 0 || strncmp(file + n, ".log.", 5) != 0)
+        return false;
+    p = file + n + 5;
+    if (strlen(p) < 10 || (*day = parse_day(p)) == 0)
+        return false;
+    p += 10;
+    *piece = 0;
+    if (p[0] == '.' && p[1] >= '1' && p[1] <= '9') {
+        p++;
+        while (*p >= '0' && *p <= '9' && num < 1000000)
+            num = num * 10 + (uint64_t)(*p++ - '0');
+        *piece = (uint32_t)num;
+    }
+    return p[0] == '\0' || strcmp(p, ".gz") == 0;
+}
+
+static char *join_path(const char *dir, const char *name, const char *suffix)
+{
+    size_t n = strlen(dir) + strlen(name) + strlen(suffix) + 2;
+    char *p = malloc(n);
+
+    if (p != NULL)
+        snprintf(p, n, "%s/%s%s", dir, name, suffix);
+    return p;
+}
+
+/* mkdir -p with mode 0750 for what it creates. */
+static bool make_dirs(const char *dir)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof(path))
+        return false;
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] == '/' || path[i] == '\0') {
+            char c = path[i];
+            path[i] = '\0';
+            if (mkdir(path, 0750) != 0 && errno != EEXIST)
+                return false;
+            path[i] = c;
+        }
+    }
+    return true;
+}
+
+static void report_errno(const char *what, const char *path, int err)
+{
+    char key[96];
+
+    snprintf(key, sizeof(key), "exporter.file.%s", what);
+    otelc__diag(OTELC_DIAG_ERROR, key, "file exporter: cannot %s %s: %s; records dropped", what,
+                path, strerror(err));
+}
+
+/* ---- channel setup ---------------------------------------------------------- */
+
+static size_t channel_find(file_exporter_t *fe, const char *name, size_t n)
+{
+    for (size_t i = 0; i < fe->n_ch; i++) {
+        if (strlen(fe->ch[i].name) == n && memcmp(fe->ch[i].name, name, n) == 0)
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* The channel `name`, added when new; SIZE_MAX when the name is not valid
+ * or the table is full. */
+static size_t channel_get(file_exporter_t *fe, const char *name, size_t n)
+{
+    size_t i = channel_find(fe, name, n);
+    channel_t *c;
+
+    if (i != SIZE_MAX)
+        return i;
+    if (!valid_channel_name(name, n) || fe->n_ch == MAX_CHANNELS)
+        return SIZE_MAX;
+    c = &fe->ch[fe->n_ch];
+    memset(c, 0, sizeof(*c));
+    memcpy(c->name, name, n);
+    c->name[n] = '\0';
+    c->fd = -1;
+    c->level = 0;
+    c->retention_days = fe->default_retention;
+    return fe->n_ch++;
+}
+
+static void routes_clear(file_exporter_t *fe, size_t channel)
+{
+    size_t j = 0;
+
+    for (size_t i = 0; i < fe->n_routes; i++) {
+        if (fe->routes[i].channel == channel)
+            free(fe->routes[i].prefix);
+        else
+            fe->routes[j++] = fe->routes[i];
+    }
+    fe->n_routes = j;
+}
+
+/* Adds the prefixes of a list separated by any of `seps` to `channel`. */
+static bool routes_add(file_exporter_t *fe, size_t channel, const char *list, size_t len,
+                       const char *seps)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t b, e;
+
+        while (i < len && (strchr(seps, list[i]) != NULL || list[i] == ' '))
+            i++;
+        b = i;
+        while (i < len && strchr(seps, list[i]) == NULL)
+            i++;
+        e = i;
+        while (e > b && list[e - 1] == ' ')
+            e--;
+        if (e == b)
+            continue;
+        if (fe->n_routes == MAX_ROUTES)
+            return false;
+        fe->routes[fe->n_routes].prefix = strndup(list + b, e - b);
+        if (fe->routes[fe->n_routes].prefix == NULL)
+            return false;
+        fe->routes[fe->n_routes].len = e - b;
+        fe->routes[fe->n_routes].channel = (uint16_t)channel;
+        fe->n_routes++;
+    }
+    return true;
+}
+
+static void report_item(const char *var, const char *item, size_t n, const char *expected)
+{
+    char key[96];
+
+    /* One key per item, so that each bad item is reported (once). */
+    snprintf(key, sizeof(key), "config.%s.%.*s", var, (int)(n > 48 ? 48 : n), item);
+    otelc__diag(OTELC_DIAG_WARN, key, "invalid item '%.*s' in %s: expected %s; item ignored",
+                (int)(n > 80 ? 80 : n), item, var, expected);
+}
+
+/*
+ * Applies one of the OTELC_FILE_CHANNEL* lists: comma-separated
+ * "name=value" items. `kind` 0: routes (prefixes separated by '|'),
+ * 1: levels, 2: retention days.
+ */
+static void apply_env_list(file_exporter_t *fe, const char *var, const char *list, int kind)
+{
+    const char *p = list;
+
+    while (p != NULL && *p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        const char *b = p, *v;
+        size_t nl, vl, ch;
+        char value[64];
+
+        p = end != NULL ? end + 1 : NULL;
+        while (n > 0 && (*b == ' ' || *b == '\t')) {
+            b++;
+            n--;
+        }
+        while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t'))
+            n--;
+        if (n == 0)
+            continue;
+        eq = memchr(b, '=', n);
+        if (eq == NULL) {
+            report_item(var, b, n, "name=value");
+            continue;
+        }
+        nl = (size_t)(eq - b);
+        while (nl > 0 && b[nl - 1] == ' ')
+            nl--;
+        v = eq + 1;
+        vl = n - (size_t)(v - b);
+        while (vl > 0 && *v == ' ') {
+            v++;
+            vl--;
+        }
+        ch = channel_get(fe, b, nl);
+        if (ch == SIZE_MAX) {
+            report_item(var, b, n, "a channel name of letters, digits, '_', '-' and '.'");
+            continue;
+        }
+        if (kind == 0) {
+            routes_clear(fe, ch);
+            if (!routes_add(fe, ch, v, vl, "|"))
+                report_item(var, b, n, "fewer prefixes (at most 256 in all)");
+            continue;
+        }
+        if (vl >= sizeof(value)) {
+            report_item(var, b, n, kind == 1 ? "name=LEVEL" : "name=DAYS");
+            continue;
+        }
+        memcpy(value, v, vl);
+        value[vl] = '\0';
+        if (kind == 1) {
+            int level;
+            if (otelc__parse_level(value, &level))
+                fe->ch[ch].level = level;
+            else
+                report_item(var, b, n, "name=LEVEL (TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF)");
+        } else {
+            uint64_t days;
+            char *e2 = NULL;
+            days = strtoull(value, &e2, 10);
+            if (vl > 0 && value[0] >= '0' && value[0] <= '9' && e2 != NULL && *e2 == '\0' &&
+                days <= UINT32_MAX)
+                fe->ch[ch].retention_days = (uint32_t)days;
+            else
+                report_item(var, b, n, "name=DAYS (0 keeps forever)");
+        }
+    }
+}
+
+static otelc_status_t channels_setup(file_exporter_t *fe, const otelc_file_options_t *o)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(builtin_channels) / sizeof(builtin_channels[0]); i++) {
+        size_t c = channel_get(fe, builtin_channels[i].name, strlen(builtin_channels[i].name));
+        if (c == SIZE_MAX)
+            return OTELC_ERR_NOMEM;
+        if (builtin_channels[i].retention_days != 0 && fe->default_retention != 0)
+            fe->ch[c].retention_days = builtin_channels[i].retention_days;
+        if (!routes_add(fe, c, builtin_channels[i].loggers, strlen(builtin_channels[i].loggers),
+                        ","))
+            return OTELC_ERR_NOMEM;
+    }
+    for (i = 0; i < o->n_channels && o->channels != NULL; i++) {
+        const otelc_file_channel_t *u = &o->channels[i];
+        size_t c = u->name != NULL ? channel_get(fe, u->name, strlen(u->name)) : SIZE_MAX;
+
+        if (c == SIZE_MAX) {
+            char key[64];
+
+            snprintf(key, sizeof(key), "config.file.channel.%zu", i);
+            otelc__diag(OTELC_DIAG_WARN, key,
+                        "file exporter: channel %zu: name '%s' is not valid (letters, digits, "
+                        "'_', '-', '.'; at most %d channels); ignored",
+                        i, u->name != NULL ? u->name : "(null)", MAX_CHANNELS);
+            continue;
+        }
+        if (u->loggers != NULL) {
+            routes_clear(fe, c);
+            if (!routes_add(fe, c, u->loggers, strlen(u->loggers), ","))
+                return OTELC_ERR_NOMEM;
+        }
+        if (u->level > 0)
+            fe->ch[c].level = u->level;
+        if (u->retention_days > 0)
+            fe->ch[c].retention_days = u->retention_days;
+    }
+    if (o->channel_routes != NULL)
+        apply_env_list(fe, "OTELC_FILE_CHANNELS", o->channel_routes, 0);
+    if (o->channel_levels != NULL)
+        apply_env_list(fe, "OTELC_FILE_CHANNEL_LEVELS", o->channel_levels, 1);
+    if (o->channel_retention != NULL)
+        apply_env_list(fe, "OTELC_FILE_CHANNEL_RETENTION", o->channel_retention, 2);
+
+    for (i = 0; i < fe->n_ch; i++) {
+        if (fe->ch[i].level <= 0)
+            fe->ch[i].level = fe->level;
+        fe->ch[i].path = join_path(fe->dir, fe->ch[i].name, ".log");
+        if (fe->ch[i].path == NULL)
+            return OTELC_ERR_NOMEM;
+    }
+    fe->app_ch = channel_find(fe, "application", 11);
+    fe->errors_ch = channel_find(fe, "errors", 6);
+    fe->traces_ch = channel_find(fe, "traces", 6);
+    return OTELC_OK;
+}
+
+/* The channel of a logger: the longest prefix that matches the name up to a
+ * separator ('.', '_', '-', ':', '/') or its end; the application channel
+ * when none does. */
+static size_t route_name(const file_exporter_t *fe, const char *name, size_t n)
+{
+    size_t best = fe->app_ch, best_len = 0;
+
+    for (size_t i = 0; i < fe->n_routes; i++) {
+        const route_t *r = &fe->routes[i];
+        char next;
+
+        if (r->len > n || r->len < best_len || memcmp(r->prefix, name, r->len) != 0)
+            continue;
+        next = r->len == n ? '\0' : name[r->len];
+        if (next == '\0' || next == '.' || next == '_' || next == '-' || next == ':' ||
+            next == '/') {
+            /* Among equal prefixes, the later rule (given later) wins. */
+            best = r->channel;
+            best_len = r->len;
+        }
+    }
+    return best;
+}
+
+static size_t route(file_exporter_t *fe, const otelc_scope_info_t *scope)
+{
+    size_t h = ((uintptr_t)scope >> 4) & (ROUTE_CACHE - 1);
+    route_cache_t *e = &fe->cache[h];
+
+    if (scope == NULL || scope->name.ptr == NULL)
+        return fe->app_ch;
+    if (e->scope == scope && e->name == scope->name.ptr)
+        return e->channel;
+    e->scope = scope;
+    e->name = scope->name.ptr;
+    e->channel = (uint16_t)route_name(fe, scope->name.ptr, scope->name.len);
+    return e->channel;
+}
+
+/* ---- files ----------------------------------------------------------------- */
+
+static void channel_set_day(channel_t *c, int64_t t)
+{
+    c->day = local_day(t, &c->day_begin, &c->day_end);
+}
+
+static bool channel_open(file_exporter_t *fe, channel_t *c)
+{
+    struct stat st;
+    int fd;
+
+    if (c->fd >= 0)
+        return true;
+    if (!make_dirs(fe->dir)) {
+        report_errno("create", fe->dir, errno);
+        return false;
+    }
+    fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        report_errno("open", c->path, errno);
+        return false;
+    }
+    if (fstat(fd, &st) != 0) {
+        report_errno("stat", c->path, errno);
+        close(fd);
+        return false;
+    }
+    c->fd = fd;
+    c->size = (uint64_t)st.st_size;
+    /* A file left by an earlier run belongs to the day it was last written. */
+    if (st.st_size > 0)
+        channel_set_day(c, (int64_t)st.st_mtime);
+    else
+        c->day = 0;
+    return true;
+}
+
+static void channel_close(channel_t *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+/* Writes all of p[0..n) or nothing: a failed write is cut back. */
+static bool channel_write(channel_t *c, const char *p, size_t n)
+{
+    size_t done = 0;
+
+    while (done < n) {
+        ssize_t w = write(c->fd, p + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int err = w < 0 ? errno : ENOSPC;
+            if (done > 0 && ftruncate(c->fd, (off_t)c->size) != 0) {
+                /* Nothing more can be done: the partial line stays, and
+                 * the readers skip it. */
+            }
+            report_errno("write", c->path, err);
+            return false;
+        }
+        done += (size_t)w;
+    }
+    c->size += n;
+    return true;
+}
+
+/* gzip `src` into `src`.gz, then removes `src`. */
+static bool gzip_file(const char *src)
+{
+    char *dst = NULL, *tmp = NULL;
+    char buf[65536];
+    int in = -1, out = -1;
+    gzFile gz = NULL;
+    bool ok = false;
+    ssize_t r;
+
+    dst = join_path("", src, ".gz");
+    tmp = join_path("", src, ".gz.tmp");
+    if (dst == NULL || tmp == NULL)
+        goto done;
+    /* join_path put a '/' in front. */
+    memmove(dst, dst + 1, strlen(dst));
+    memmove(tmp, tmp + 1, strlen(tmp));
+    in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        report_errno("read", src, errno);
+        goto done;
+    }
+    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (out < 0) {
+        report_errno("create", tmp, errno);
+        goto done;
+    }
+    gz = gzdopen(out, "wb6");
+    if (gz == NULL)
+        goto done;
+    out = -1; /* gzclose closes it */
+    while ((r = read(in, buf, sizeof(buf))) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 || gzwrite(gz, buf, (unsigned)r) != (int)r) {
+            report_errno("compress", src, r < 0 ? errno : EIO);
+            goto done;
+        }
+    }
+    if (gzclose(gz) != Z_OK) {
+        gz = NULL;
+        report_errno("compress", src, EIO);
+        goto done;
+    }
+    gz = NULL;
+    if (rename(tmp, dst) != 0) {
+        report_errno("rename", tmp, errno);
+        goto done;
+    }
+    (void)unlink(src);
+    ok = true;
+done:
+    if (gz != NULL)
+        (void)gzclose(gz);
+    if (out >= 0)
+        close(out);
+    if (in >= 0)
+        close(in);
+    if (!ok && tmp != NULL)
+        (void)unlink(tmp);
+    free(dst);
+    free(tmp);
+    return ok;
+}
+
+typedef struct piece {
+    uint32_t n;
+    char *file;
+} piece_t;
+
+static int piece_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const piece_t *)a)->n, y = ((const piece_t *)b)->n;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Deletes what retention and the per-day count say must go: rotated pieces
+ * of `c` dated before `cutoff` (0: none), and the oldest pieces of `day`
+ * beyond max_files (0: no count check). Returns the highest piece number
+ * seen for `day`, or -1 when there is none.
+ */
+static long sweep(file_exporter_t *fe, channel_t *c, int32_t cutoff, int32_t day,
+                  uint32_t max_files)
+{
+    DIR *d = opendir(fe->dir);
+    struct dirent *de;
+    piece_t *list = NULL;
+    size_t n = 0, cap = 0;
+    long highest = -1;
+
+    if (d == NULL)
+        return -1;
+    while ((de = readdir(d)) != NULL) {
+        int32_t pd;
+        uint32_t pn;
+
+        if (!parse_piece(de->d_name, c->name, &pd, &pn))
+            continue;
+        if (cutoff != 0 && pd < cutoff) {
+            char *p = join_path(fe->dir, de->d_name, "");
+            if (p != NULL && unlink(p) != 0 && errno != ENOENT)
+                report_errno("delete", p, errno);
+            free(p);
+            continue;
+        }
+        if (pd != day)
+            continue;
+        if ((long)pn > highest)
+            highest = (long)pn;
+        if (max_files == 0)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            piece_t *nl = realloc(list, nc * sizeof(*nl));
+            if (nl == NULL)
+                break;
+            list = nl;
+            cap = nc;
+        }
+        list[n].n = pn;
+        list[n].file = strdup(de->d_name);
+        if (list[n].file == NULL)
+            break;
+        n++;
+    }
+    closedir(d);
+    if (max_files != 0 && n > max_files) {
+        qsort(list, n, sizeof(*list), piece_cmp);
+        for (size_t i = 0; i + max_files < n; i++) {
+            char *p = join_path(fe->dir, list[i].file, "");
+            if (p != NULL && unlink(p) != 0 && errno != ENOENT)
+                report_errno("delete", p, errno);
+            free(p);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(list[i].file);
+    free(list);
+    return highest;
+}
+
+static int32_t retention_cutoff(const file_exporter_t *fe, const channel_t *c)
+{
+    if (c->retention_days == 0)
+        return 0;
+    return day_minus((int64_t)(now_ns(fe) / 1000000000u), c->retention_days);
+}
+
+/* Runs retention for every channel once per day of the exporter's clock. */
+static void retention_daily(file_exporter_t *fe)
+{
+    int64_t b, e;
+    int32_t today = local_day((int64_t)(now_ns(fe) / 1000000000u), &b, &e);
+
+    if (today == fe->retention_done_day)
+        return;
+    fe->retention_done_day = today;
+    for (size_t i = 0; i < fe->n_ch; i++) {
+        if (fe->ch[i].retention_days != 0)
+            (void)sweep(fe, &fe->ch[i], retention_cutoff(fe, &fe->ch[i]), 0, 0);
+    }
+}
+
+/*
+ * Closes the current file of `c` and renames it to its rotated name, then
+ * compresses it and applies the count and retention rules. The next write
+ * opens a new file. A rename that fails leaves the file growing: records
+ * are not lost for it.
+ */
+static void channel_rotate(file_exporter_t *fe, channel_t *c)
+{
+    char suffix[64];
+    char *target;
+    long highest;
+    int32_t day = c->day;
+
+    if (c->fd < 0 || c->size == 0)
+        return;
+    if (day == 0) {
+        int64_t b, e;
+        day = local_day((int64_t)(now_ns(fe) / 1000000000u), &b, &e);
+    }
+    channel_close(c);
+    highest = sweep(fe, c, 0, day, 0);
+    if (highest < 0)
+        snprintf(suffix, sizeof(suffix), ".log.%04d-%02d-%02d", (int)(day / 10000),
+                 (int)(day / 100 % 100), (int)(day % 100));
+    else
+        snprintf(suffix, sizeof(suffix), ".log.%04d-%02d-%02d.%ld", (int)(day / 10000),
+                 (int)(day / 100 % 100), (int)(day % 100), highest + 1);
+    target = join_path(fe->dir, c->name, suffix);
+    if (target == NULL || rename(c->path, target) != 0) {
+        report_errno("rotate", c->path, target == NULL ? ENOMEM : errno);
+        free(target);
+        return;
+    }
+    if (fe->compress)
+        (void)gzip_file(target);
+    free(target);
+    (void)sweep(fe, c, retention_cutoff(fe, c), day, fe->max_files);
+}
+
+/* Writes the first `to` buffered bytes of `c` (whole lines) and drops them
+ * from the buffer. After a failure the channel's lines of this batch are
+ * dropped: the batch is reported as failed. */
+static void channel_flush_part(file_exporter_t *fe, channel_t *c, size_t to)
+{
+    if (to == 0)
+        return;
+    if (!c->failed && (c->fd >= 0 || channel_open(fe, c)))
+        c->failed = !channel_write(c, c->buf.data, to);
+    else
+        c->failed = true;
+    memmove(c->buf.data, c->buf.data + to, c->buf.len - to);
+    c->buf.len -= to;
+}
+
+static void put_otlp_line(file_exporter_t *fe, channel_t *c, const otelc_batch_t *batch);
+
+/*
+ * Before a record of time `t_ns` goes to `c`: a new local day rotates the
+ * file. What the batch holds for the old day is written first: the buffered
+ * lines, and in the otlp format a request line of the records picked so far.
+ */
+static void channel_day_check(file_exporter_t *fe, channel_t *c, const otelc_batch_t *batch,
+                              uint64_t t_ns)
+{
+    int64_t t = (int64_t)(t_ns / 1000000000u);
+
+    if (c->fd < 0 && !c->failed && !channel_open(fe, c))
+        c->failed = true;
+    if (c->day == 0) {
+        channel_set_day(c, t);
+        return;
+    }
+    if (!fe->daily || t < c->day_end)
+        return;
+    if (fe->format == OTELC_FILE_FORMAT_OTLP)
+        put_otlp_line(fe, c, batch);
+    channel_flush_part(fe, c, c->buf.len);
+    channel_rotate(fe, c);
+    channel_set_day(c, t);
+}
+
+/* After a line [mark, len) was appended: past max_bytes, the lines before it
+ * are written and the file rotated, so that the line starts the next one. */
+static void channel_size_check(file_exporter_t *fe, channel_t *c, size_t mark)
+{
+    if (fe->max_bytes == 0 || c->size + c->buf.len <= fe->max_bytes || c->size + mark == 0)
+        return;
+    channel_flush_part(fe, c, mark);
+    if (c->size > 0 && !c->failed && c->fd >= 0) {
+        int32_t day = c->day;
+        int64_t b = c->day_begin, e = c->day_end;
+        channel_rotate(fe, c);
+        c->day = day;
+        c->day_begin = b;
+        c->day_end = e;
+    }
+}
+
+/* ---- export ---------------------------------------------------------------- */
+
+static bool pick(channel_t *c, const void *r)
+{
+    if (c->n_picks == c->cap_picks) {
+        size_t nc = c->cap_picks ? c->cap_picks * 2 : 64;
+        const void **np = realloc(c->picks, nc * sizeof(*np));
+        if (np == NULL)
+            return false;
+        c->picks = np;
+        c->cap_picks = nc;
+    }
+    c->picks[c->n_picks++] = r;
+    return true;
+}
+
+static void put_log(file_exporter_t *fe, channel_t *c, const otelc_batch_t *batch,
+                    const otelc_log_data_t *r)
+{
+    size_t mark;
+
+    channel_day_check(fe, c, batch, r->time_ns);
+    if (fe->format == OTELC_FILE_FORMAT_OTLP) {
+        if (!pick(c, r))
+            c->failed = true;
+        return;
+    }
+    mark = c->buf.len;
+    otelc__flat_log(&c->buf, r);
+    channel_size_check(fe, c, mark);
+}
+
+static void put_span(file_exporter_t *fe, channel_t *c, const otelc_batch_t *batch,
+                     const otelc_span_data_t *s)
+{
+    size_t mark;
+
+    channel_day_check(fe, c, batch, s->start_ns);
+    if (fe->format == OTELC_FILE_FORMAT_OTLP) {
+        if (!pick(c, s))
+            c->failed = true;
+        return;
+    }
+    mark = c->buf.len;
+    otelc__flat_span(&c->buf, s);
+    channel_size_check(fe, c, mark);
+}
+
+/* The otlp format writes one request line per channel and batch. */
+static void put_otlp_line(file_exporter_t *fe, channel_t *c, const otelc_batch_t *batch)
+{
+    size_t mark = c->buf.len;
+
+    if (c->n_picks == 0)
+        return;
+    if (batch->signal == OTELC_SIGNAL_TRACES)
+        otelc__otlp_spans(&c->buf, batch->resource, (const otelc_span_data_t *const *)c->picks,
+                          c->n_picks);
+    else
+        otelc__otlp_logs(&c->buf, batch->resource, (const otelc_log_data_t *const *)c->picks,
+                         c->n_picks);
+    c->n_picks = 0;
+    channel_size_check(fe, c, mark);
+}
+
+static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *batch,
+                                  uint32_t timeout_ms)
+{
+    file_exporter_t *fe = (file_exporter_t *)self;
+    otelc_status_t status = OTELC_OK;
+    size_t i;
+
+    (void)timeout_ms;
+    /* A file-size limit (RLIMIT_FSIZE) raises SIGXFSZ, whose default
+     * action ends the process. Blocked on this thread, the write fails
+     * with EFBIG instead, which is reported and counted. */
+    if (!fe->mask_set) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGXFSZ);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        fe->mask_set = true;
+    }
+    retention_daily(fe);
+    for (i = 0; i < fe->n_ch; i++)
+        fe->ch[i].failed = false;
+
+    if (batch->signal == OTELC_SIGNAL_TRACES) {
+        channel_t *c = &fe->ch[fe->traces_ch];
+        for (i = 0; i < batch->n; i++)
+            put_span(fe, c, batch, &batch->spans[i]);
+    } else if (batch->signal == OTELC_SIGNAL_LOGS) {
+        for (i = 0; i < batch->n; i++) {
+            const otelc_log_data_t *r = &batch->logs[i];
+            size_t ci = route(fe, r->scope);
+            channel_t *c = &fe->ch[ci];
+
+            if (r->severity >= c->level && r->severity >= fe->level)
+                put_log(fe, c, batch, r);
+            if (r->severity >= OTELC_SEV_ERROR && ci != fe->errors_ch &&
+                r->severity >= fe->ch[fe->errors_ch].level && r->severity >= fe->level)
+                put_log(fe, &fe->ch[fe->errors_ch], batch, r);
+        }
+    }
+    for (i = 0; i < fe->n_ch; i++) {
+        channel_t *c = &fe->ch[i];
+
+        if (fe->format == OTELC_FILE_FORMAT_OTLP)
+            put_otlp_line(fe, c, batch);
+        if (c->buf.failed) {
+            otelc__diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
+                        "file exporter: out of memory formatting %s; records dropped", c->path);
+            c->failed = true;
+            c->buf.failed = false;
+        }
+        channel_flush_part(fe, c, c->buf.len);
+        if (c->failed)
+            status = OTELC_ERR_IO;
+    }
+    return status;
+}
+
+static otelc_status_t file_flush(otelc_exporter_t *self, uint32_t timeout_ms)
+{
+    (void)self;
+    (void)timeout_ms;
+    /* Every export ends with its lines written: nothing waits here. */
+    return OTELC_OK;
+}
+
+static void file_shutdown(otelc_exporter_t *self, uint32_t timeout_ms)
+{
+    file_exporter_t *fe = (file_exporter_t *)self;
+
+    (void)timeout_ms;
+    for (size_t i = 0; i < fe->n_ch; i++)
+        channel_close(&fe->ch[i]);
+}
+
+static void file_destroy(otelc_exporter_t *self)
+{
+    file_exporter_t *fe = (file_exporter_t *)self;
+    size_t i;
+
+    if (fe == NULL)
+        return;
+    for (i = 0; i < fe->n_ch; i++) {
+        channel_close(&fe->ch[i]);
+        free(fe->ch[i].path);
+        free(fe->ch[i].picks);
+        otelc__fbuf_free(&fe->ch[i].buf);
+    }
+    for (i = 0; i < fe->n_routes; i++)
+        free(fe->routes[i].prefix);
+    free(fe->dir);
+    free(fe);
+}
+
+/* In a child process the descriptors are shared with the parent; the sizes
+ * are read again at the next write, so that rotation sees what both wrote. */
+static void file_fork_child(otelc_exporter_t *self)
+{
+    file_exporter_t *fe = (file_exporter_t *)self;
+
+    for (size_t i = 0; i < fe->n_ch; i++) {
+        if (fe->ch[i].fd >= 0) {
+            struct stat st;
+            if (fstat(fe->ch[i].fd, &st) == 0)
+                fe->ch[i].size = (uint64_t)st.st_size;
+        }
+    }
+    fe->mask_set = false;
+}
+
+#define FILE_OPS(var, sig)                                                                         \
+    static const otelc_exporter_ops_t var = {                                                      \
+        .name = "file",                                                                            \
+        .signals = (sig),                                                                          \
+        .export_batch = file_export,                                                               \
+        .force_flush = file_flush,                                                                 \
+        .shutdown = file_shutdown,                                                                 \
+        .destroy = file_destroy,                                                                   \
+        .fork_child = file_fork_child,                                                             \
+    }
+FILE_OPS(file_ops_traces, OTELC_SIGNAL_TRACES);
+FILE_OPS(file_ops_logs, OTELC_SIGNAL_LOGS);
+FILE_OPS(file_ops_both, OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS);
+
+otelc_status_t otelc__file_exporter_create(const otelc_file_options_t *opts, unsigned signals,
+                                           uint64_t (*clock_fn)(void *arg), void *clock_arg,
+                                           otelc_exporter_t **out)
+{
+    otelc_file_options_t o;
+    file_exporter_t *fe = NULL;
+    otelc_status_t status = OTELC_OK;
+
+    if (out == NULL || signals == 0 || (signals & ~3u) != 0) {
+        status = OTELC_ERR_INVALID;
+        goto fail;
+    }
+    *out = NULL;
+    if (opts != NULL) {
+        o = *opts;
+    } else {
+        otelc_options_t d;
+        otelc_options_default(&d);
+        o = d.file;
+    }
+    fe = calloc(1, sizeof(*fe));
+    if (fe == NULL) {
+        status = OTELC_ERR_NOMEM;
+        goto fail;
+    }
+    fe->base.ops = signals == OTELC_SIGNAL_TRACES ? &file_ops_traces
+                   : signals == OTELC_SIGNAL_LOGS ? &file_ops_logs
+                                                  : &file_ops_both;
+    fe->dir = strdup(o.directory != NULL && o.directory[0] != '\0' ? o.directory : "logs");
+    if (fe->dir == NULL) {
+        status = OTELC_ERR_NOMEM;
+        goto fail;
+    }
+    /* A trailing slash would double in the paths. */
+    for (size_t n = strlen(fe->dir); n > 1 && fe->dir[n - 1] == '/'; n--)
+        fe->dir[n - 1] = '\0';
+    fe->format =
+        o.format == OTELC_FILE_FORMAT_OTLP ? OTELC_FILE_FORMAT_OTLP : OTELC_FILE_FORMAT_FLAT;
+    fe->level = o.level > 0 ? o.level : OTELC_SEV_TRACE;
+    fe->max_bytes = o.max_bytes;
+    fe->max_files = o.max_files > 0 ? o.max_files : 1;
+    fe->daily = o.rotate_daily;
+    fe->compress = o.compress;
+    fe->default_retention = o.retention_days;
+    fe->clock_fn = clock_fn;
+    fe->clock_arg = clock_arg;
+    if ((status = channels_setup(fe, &o)) != OTELC_OK)
+        goto fail;
+    if (!make_dirs(fe->dir)) {
+        /* Reported now, and again (rate-limited) when a batch fails. */
+        report_errno("create", fe->dir, errno);
+    }
+    *out = &fe->base;
+    return OTELC_OK;
+
+fail:
+    file_destroy(fe ? &fe->base : NULL);
+    return status;
+}
+
+otelc_status_t otelc__file_factory(const struct otelc_options *options, otelc_signal_t signal,
+                                   otelc_exporter_t **out)
+{
+    if (options == NULL)
+        return otelc__file_exporter_create(NULL, (unsigned)signal, NULL, NULL, out);
+    return otelc__file_exporter_create(&options->file, (unsigned)signal, options->clock_fn,
+                                       options->clock_arg, out);
+}
+
+otelc_status_t otelc_file_exporter_create(const otelc_file_options_t *opts, unsigned signals,
+                                          otelc_exporter_t **out)
+{
+    return otelc__file_exporter_create(opts, signals, NULL, NULL, out);
+}
