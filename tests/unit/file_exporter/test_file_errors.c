@@ -1,0 +1,272 @@
+/*
+ * test_file_errors.c: the file exporter when the files cannot be written: a
+ * file-size limit reached (the disk-full case, RLIMIT_FSIZE in a child
+ * process so that this process keeps its own limit), a directory that
+ * cannot be made, a channel whose path is taken by a directory. In every
+ * case the application goes on, the records are counted as dropped by the
+ * exporter, one diagnostic names the file and the cause, and what is in
+ * the files is whole lines only.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "file_test.h"
+
+#define PAD "padding-padding-padding-padding-padding-padding-padding-padding"
+
+static void log_seq(const char *logger, int from, int to)
+{
+    otelc_logger_t *lg = otelc_logger(logger);
+
+    for (int i = from; i < to; i++)
+        OTELC_INFO(lg, "sequenced record", OTELC_INT("seq", i), OTELC_STR("pad", PAD));
+}
+
+/* Asserts that ft_dir/file holds records seq 0..n-1, whole lines. */
+static void expect_seq_file(const char *file, size_t n)
+{
+    ft_doc_t d = ft_doc(file);
+
+    if (d.n != n)
+        fail_msg("%s: %zu lines, want %zu", file, d.n, n);
+    for (size_t i = 0; i < d.n; i++)
+        assert_int_equal(ft_int(d.line[i], "seq"), (int64_t)i);
+    ft_doc_free(&d);
+}
+
+/* ---- a file-size limit (disk full) ---------------------------------------- */
+
+#define FSIZE_LIMIT 8192
+#define CHILD_BATCHES 25
+#define CHILD_BATCH 8
+
+/* What the child reports through a pipe. */
+typedef struct child_result {
+    int failed_step; /* 0: every step done */
+    uint64_t produced, exported, dropped_exporter, dropped_other;
+} child_result_t;
+
+/* The child: stderr to a file, a small RLIMIT_FSIZE, then logging well past
+ * it in batches of CHILD_BATCH records. Never returns. */
+static void disk_full_child(int out, const char *logdir, const char *errpath)
+{
+    child_result_t r;
+    otelc_options_t o;
+    otelc_stats_t s;
+    struct rlimit rl;
+    int fd;
+
+    memset(&r, 0, sizeof(r));
+    fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
+        r.failed_step = 1;
+        goto done;
+    }
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0) {
+        r.failed_step = 2;
+        goto done;
+    }
+    rl.rlim_cur = FSIZE_LIMIT;
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0) {
+        r.failed_step = 3;
+        goto done;
+    }
+    ft_options(&o);
+    o.traces_exporter = "none";
+    o.file.directory = logdir;
+    o.file.max_bytes = 0;
+    o.logs_batch.max_export_batch_size = CHILD_BATCH;
+    o.logs_batch.schedule_delay_ms = 60000;
+    if (otelc_init(&o) != OTELC_OK) {
+        r.failed_step = 4;
+        goto done;
+    }
+    for (int b = 0; b < CHILD_BATCHES; b++) {
+        log_seq("trading.orders", b * CHILD_BATCH, (b + 1) * CHILD_BATCH);
+        if (otelc_flush(10000) != OTELC_OK) {
+            r.failed_step = 5;
+            goto done;
+        }
+    }
+    otelc_stats(&s);
+    r.produced = s.logs.produced;
+    r.exported = s.logs.exported;
+    r.dropped_exporter = s.logs.dropped[OTELC_DROP_EXPORTER];
+    r.dropped_other = otelc_signal_stats_dropped(&s.logs) - r.dropped_exporter + s.logs.pending;
+done:
+    if (write(out, &r, sizeof(r)) != (ssize_t)sizeof(r))
+        _exit(3);
+    _exit(0);
+}
+
+static void test_disk_full_keeps_whole_lines(void **state)
+{
+    char logdir[FT_PATH], errpath[FT_PATH], p[FT_PATH];
+    child_result_t r;
+    int fds[2], status;
+    pid_t pid;
+    char *err;
+    size_t len;
+    struct stat st;
+
+    (void)state;
+    ft_path(logdir, "logs");
+    ft_path(errpath, "stderr.txt");
+    assert_int_equal(pipe(fds), 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        disk_full_child(fds[1], logdir, errpath);
+    }
+    close(fds[1]);
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(read(fds[0], &r, sizeof(r)), (ssize_t)sizeof(r));
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+
+    /* The application went on: no death by SIGXFSZ. */
+    if (WIFSIGNALED(status))
+        fail_msg("the child died of signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(r.failed_step, 0);
+
+    /* Some batches fit, the others were dropped by the exporter. */
+    assert_int_equal(r.produced, CHILD_BATCHES * CHILD_BATCH);
+    assert_int_equal(r.dropped_other, 0);
+    assert_int_equal(r.exported + r.dropped_exporter, r.produced);
+    assert_true(r.exported >= CHILD_BATCH);
+    assert_true(r.dropped_exporter >= CHILD_BATCH);
+
+    /* Whole lines only: exactly the exported records, in order, none cut. */
+    assert_int_equal(stat(ft_path(p, "logs/trading.log"), &st), 0);
+    assert_true(st.st_size <= FSIZE_LIMIT);
+    expect_seq_file("logs/trading.log", (size_t)r.exported);
+
+    /* One diagnostic naming the file and the cause. */
+    err = ft_slurp(errpath, &len);
+    assert_non_null(err);
+    if (ft_count_lines_with(err, "trading.log", NULL, NULL) != 1 ||
+        ft_count_lines_with(err, "trading.log", strerror(EFBIG), NULL) != 1)
+        fail_msg("want one line naming trading.log and '%s' on stderr, got:\n%s", strerror(EFBIG),
+                 err);
+    free(err);
+}
+
+/* ---- a directory that cannot be made ---------------------------------------- */
+
+static void test_directory_cannot_be_made(void **state)
+{
+    otelc_options_t o;
+    otelc_stats_t s;
+    char dir[FT_PATH], p[FT_PATH];
+    char *err, *text;
+    size_t len;
+    struct stat st;
+
+    (void)state;
+    /* A regular file where a directory should be: ENOTDIR, which stops
+     * root too (file permissions would not). */
+    ft_put_file("afile", "not a directory\n", FT_T0_S);
+    ft_path(dir, "afile/logs");
+    ft_stderr_begin();
+    ft_options(&o);
+    o.file.directory = dir;
+    ft_start(&o);
+    log_seq("trading.orders", 0, 10);
+    {
+        OTELC_SPAN("work");
+    }
+    ft_flush();
+    ft_stats(&s);
+    assert_int_equal(s.logs.produced, 10);
+    assert_int_equal(s.logs.exported, 0);
+    assert_int_equal(s.logs.dropped[OTELC_DROP_EXPORTER], 10);
+    assert_int_equal(s.spans.dropped[OTELC_DROP_EXPORTER], 1);
+
+    /* The application goes on, and so does the counting. */
+    log_seq("trading.orders", 10, 15);
+    ft_flush();
+    ft_stats(&s);
+    assert_int_equal(s.logs.dropped[OTELC_DROP_EXPORTER], 15);
+    assert_int_equal(s.logs.pending, 0);
+    ft_end();
+    err = ft_stderr_end();
+
+    if (ft_count_lines_with(err, "afile/logs", strerror(ENOTDIR), NULL) != 1)
+        fail_msg("want one line naming afile/logs and '%s' on stderr", strerror(ENOTDIR));
+    free(err);
+    assert_int_equal(stat(ft_path(p, "afile"), &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    text = ft_slurp(p, &len);
+    assert_non_null(text);
+    assert_string_equal(text, "not a directory\n");
+    free(text);
+}
+
+/* ---- one channel that cannot be opened --------------------------------------- */
+
+static void test_one_channel_unopenable_others_written(void **state)
+{
+    otelc_options_t o;
+    otelc_stats_t s;
+    char p[FT_PATH];
+    char *err;
+    struct stat st;
+
+    (void)state;
+    /* trading.log is a directory. */
+    assert_int_equal(mkdir(ft_path(p, "trading.log"), 0700), 0);
+    ft_stderr_begin();
+    ft_options(&o);
+    o.logs_batch.schedule_delay_ms = 60000;
+    ft_start(&o);
+    log_seq("trading.orders", 0, 3);
+    log_seq("db", 0, 2);
+    ft_flush();
+    ft_stats(&s);
+    assert_int_equal(s.logs.produced, 5);
+    assert_true(s.logs.dropped[OTELC_DROP_EXPORTER] >= 3);
+    assert_int_equal(s.logs.exported + s.logs.dropped[OTELC_DROP_EXPORTER], 5);
+    /* The other channel of the same batch is written. */
+    expect_seq_file("database.log", 2);
+
+    /* A later batch without the broken channel goes through. */
+    log_seq("db", 2, 4);
+    ft_flush();
+    ft_stats(&s);
+    assert_int_equal(s.logs.exported + s.logs.dropped[OTELC_DROP_EXPORTER], 7);
+    assert_true(s.logs.exported >= 2);
+    ft_end();
+    err = ft_stderr_end();
+
+    expect_seq_file("database.log", 4);
+    assert_int_equal(stat(p, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    if (ft_count_lines_with(err, "trading.log", strerror(EISDIR), NULL) != 1)
+        fail_msg("want one line naming trading.log and '%s' on stderr", strerror(EISDIR));
+    free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_disk_full_keeps_whole_lines, ft_setup, ft_teardown),
+        cmocka_unit_test_setup_teardown(test_directory_cannot_be_made, ft_setup, ft_teardown),
+        cmocka_unit_test_setup_teardown(test_one_channel_unopenable_others_written, ft_setup,
+                                        ft_teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
