@@ -56,6 +56,18 @@ static const char *const all_vars[] = {
     "OTELC_MASK_KEYS",
     "OTELC_STATS",
     "OTEL_LOG_LEVEL",
+    "OTEL_CONFIG_FILE",
+    "OTELC_FILE_DIR",
+    "OTELC_FILE_FORMAT",
+    "OTELC_FILE_LEVEL",
+    "OTELC_FILE_MAX_SIZE",
+    "OTELC_FILE_MAX_FILES",
+    "OTELC_FILE_ROTATE_DAILY",
+    "OTELC_FILE_RETENTION_DAYS",
+    "OTELC_FILE_COMPRESS",
+    "OTELC_FILE_CHANNELS",
+    "OTELC_FILE_CHANNEL_LEVELS",
+    "OTELC_FILE_CHANNEL_RETENTION",
 };
 
 static int clean_env(void **state)
@@ -850,6 +862,86 @@ static void test_overlay_keeps_program_values(void **state)
     assert_string_equal(o.service_name, "from-program");
 }
 
+/* ---- the file exporter's variables --------------------------------------- */
+
+static void test_file_defaults_and_env(void **state)
+{
+    otelc_options_t o;
+
+    (void)state;
+    load(&o, OTELC_OK, 0);
+    assert_string_equal(o.file.directory, "logs");
+    assert_int_equal(o.file.format, OTELC_FILE_FORMAT_FLAT);
+    assert_int_equal(o.file.level, OTELC_SEV_TRACE);
+    assert_int_equal(o.file.max_bytes, 10u * 1024 * 1024);
+    assert_int_equal(o.file.max_files, 5);
+    assert_true(o.file.rotate_daily);
+    assert_int_equal(o.file.retention_days, 30);
+    assert_false(o.file.compress);
+    assert_null(o.file.channels);
+    assert_null(o.file.channel_routes);
+
+    setenv("OTELC_FILE_DIR", "/var/log/gateway", 1);
+    setenv("OTELC_FILE_FORMAT", " OTLP ", 1);
+    setenv("OTELC_FILE_LEVEL", "warning", 1);
+    setenv("OTELC_FILE_MAX_SIZE", "64 MiB", 1);
+    setenv("OTELC_FILE_MAX_FILES", "9", 1);
+    setenv("OTELC_FILE_ROTATE_DAILY", "false", 1);
+    setenv("OTELC_FILE_RETENTION_DAYS", "0", 1);
+    setenv("OTELC_FILE_COMPRESS", "1", 1);
+    setenv("OTELC_FILE_CHANNELS", "fills=fills|exchange", 1);
+    setenv("OTELC_FILE_CHANNEL_LEVELS", "database=WARNING", 1);
+    setenv("OTELC_FILE_CHANNEL_RETENTION", "audit=3650", 1);
+    load(&o, OTELC_OK, 0);
+    assert_string_equal(o.file.directory, "/var/log/gateway");
+    assert_int_equal(o.file.format, OTELC_FILE_FORMAT_OTLP);
+    assert_int_equal(o.file.level, OTELC_SEV_WARN);
+    assert_int_equal(o.file.max_bytes, 64u * 1024 * 1024);
+    assert_int_equal(o.file.max_files, 9);
+    assert_false(o.file.rotate_daily);
+    assert_int_equal(o.file.retention_days, 0);
+    assert_true(o.file.compress);
+    assert_string_equal(o.file.channel_routes, "fills=fills|exchange");
+    assert_string_equal(o.file.channel_levels, "database=WARNING");
+    assert_string_equal(o.file.channel_retention, "audit=3650");
+}
+
+static void test_file_sizes(void **state)
+{
+    static const struct {
+        const char *text;
+        uint64_t bytes;
+    } good[] = { { "0", 0 },           { "4096", 4096 },    { "512k", 512u * 1024 },
+                 { "512KB", 524288 },  { "10m", 10485760 }, { "10 MiB", 10485760 },
+                 { "1g", 1073741824 }, { " 2G ", 2147483648u } };
+    static const char *const bad[] = { "", "m", "-1", "1.5m", "10mb2", "10t", "0x10",
+                                       "99999999999999999999" };
+    uint64_t v;
+    otelc_options_t o;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        v = 12345;
+        assert_true(otelc__parse_size(good[i].text, &v));
+        assert_int_equal(v, good[i].bytes);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        v = 12345;
+        assert_false(otelc__parse_size(bad[i], &v));
+        assert_int_equal(v, 12345);
+    }
+    assert_false(otelc__parse_size(NULL, &v));
+    /* A rejected variable keeps the default, in one reported line. */
+    load_rejected(&o, "OTELC_FILE_MAX_SIZE", "ten megabytes");
+    assert_int_equal(o.file.max_bytes, 10u * 1024 * 1024);
+    load_rejected(&o, "OTELC_FILE_FORMAT", "xml");
+    assert_int_equal(o.file.format, OTELC_FILE_FORMAT_FLAT);
+    load_rejected(&o, "OTELC_FILE_MAX_FILES", "0");
+    assert_int_equal(o.file.max_files, 5);
+    load_rejected(&o, "OTELC_FILE_COMPRESS", "yes please");
+    assert_false(o.file.compress);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, clean_env, clean_env)
 
 int main(void)
@@ -887,6 +979,8 @@ int main(void)
         T(test_log_level_none_silences_reports),
         T(test_one_line_per_bad_variable),
         T(test_overlay_keeps_program_values),
+        T(test_file_defaults_and_env),
+        T(test_file_sizes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
