@@ -16,6 +16,7 @@
  * the locale (a German locale reads "0,5" and rejects "0.5"), none of which
  * an environment variable should be subject to.
  */
+#include "config_file.h"
 #include "config_int.h"
 #include "diag.h"
 #include "resource.h"
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A piece of a larger string; not NUL-terminated. */
 typedef struct text {
@@ -888,10 +890,67 @@ otelc_status_t otelc_options_from_env(otelc_options_t *opts)
     return status;
 }
 
+#ifndef OTELC_HAVE_YAML
+/* A build without libyaml (OTELC_WITH_YAML=OFF) cannot read the file; it
+ * says so once, and the options come from the defaults and the environment. */
+otelc_status_t otelc__config_file_load(const char *path, bool env_ignored, otelc_options_t *opts,
+                                       bool *applied)
+{
+    char shown[160];
+
+    (void)env_ignored;
+    if (applied != NULL)
+        *applied = false;
+    if (path == NULL || opts == NULL || applied == NULL)
+        return OTELC_ERR_INVALID;
+    otelc__diag(OTELC_DIAG_WARN, "config.file.unsupported",
+                "cannot read the configuration file '%s': this otelc was built without YAML "
+                "support (OTELC_WITH_YAML=OFF); using the defaults and the environment instead",
+                printable(path, shown, sizeof(shown)));
+    return OTELC_ERR_UNSUPPORTED;
+}
+
+otelc_status_t otelc__config_file_load_buffer(const char *name, const void *data, size_t size,
+                                              bool env_ignored, otelc_options_t *opts,
+                                              bool *applied)
+{
+    (void)data;
+    (void)size;
+    return otelc__config_file_load(name, env_ignored, opts, applied);
+}
+
+void otelc__config_file_release(void)
+{
+}
+#endif
+
+/*
+ * The configuration file comes between the defaults and the environment
+ * (DESIGN.md "Configuration"). With OTEL_CONFIG_FILE set, the specification
+ * has the file replace the environment: no other OTEL_* or OTELC_* variable
+ * is read then, except through ${VAR} references in the file. The implicit
+ * ./otelc.yaml is a convenience of otelc, not of the specification, and the
+ * environment still overrides it. A file that cannot be used is reported by
+ * the loader, and the options come from the defaults and the environment as
+ * if there were no file.
+ */
 otelc_status_t otelc_options_init(otelc_options_t *opts)
 {
+    otelc_status_t file_status = OTELC_OK, env_status;
+    const char *path;
+    bool applied = false;
+
     if (opts == NULL)
         return OTELC_ERR_INVALID;
     otelc_options_default(opts);
-    return otelc_options_from_env(opts);
+    path = env_get("OTEL_CONFIG_FILE");
+    if (path != NULL) {
+        file_status = otelc__config_file_load(path, true, opts, &applied);
+        if (applied)
+            return file_status;
+    } else if (access(OTELC__CONFIG_FILE_IMPLICIT, F_OK) == 0) {
+        file_status = otelc__config_file_load(OTELC__CONFIG_FILE_IMPLICIT, false, opts, &applied);
+    }
+    env_status = otelc_options_from_env(opts);
+    return file_status != OTELC_OK ? file_status : env_status;
 }

@@ -2,16 +2,18 @@
  * otelc/config.h: options for otelc_init().
  *
  * Precedence, highest first: what the program sets in the struct, the
- * environment (OTEL_* and OTELC_* variables), the defaults. The usual pattern:
+ * environment (OTEL_* and OTELC_* variables), the YAML configuration file
+ * (see config_file below), the defaults. The usual pattern:
  *
  *     otelc_options_t o;
- *     otelc_options_init(&o);            // defaults, then the environment
+ *     otelc_options_init(&o);            // defaults, the file, the environment
  *     o.service_name = "order-gateway";  // the program's word is final
  *     if (otelc_init(&o) != OTELC_OK) ...
  *
  * otelc_init(NULL) does the first two steps itself. A bad environment value is
- * reported once on stderr with the variable's name, and the default is kept:
- * an application never fails to start because of a typo.
+ * reported once on stderr with the variable's name, a bad value in the file
+ * with the file's name and line, and the default is kept: an application
+ * never fails to start because of a typo.
  *
  * Values in the environment may be surrounded by blanks (ignored); empty
  * variables count as unset, as the OpenTelemetry specification says.
@@ -19,7 +21,8 @@
  * Strings in the struct are borrowed: otelc_init() copies all it keeps, so they
  * need to live only until it returns. Strings that otelc_options_from_env()
  * stores point into the environment (getenv) and are valid as long as the
- * environment is not changed.
+ * environment is not changed. Strings that come from the config file live in
+ * memory otelc keeps until the process exits.
  */
 #ifndef OTELC_CONFIG_H
 #define OTELC_CONFIG_H
@@ -222,9 +225,23 @@ typedef struct otelc_options {
     /* The file exporter's settings (used when "file" is among the exporters). */
     otelc_file_options_t file;
 
-    /* OTEL_CONFIG_FILE: the YAML configuration file that otelc_options_init()
-     * read, or NULL (see README "Config file"). For information only:
-     * otelc_init() does not read it again. */
+    /* The YAML configuration file that otelc_options_init() applied, or NULL
+     * when it applied none: the path in OTEL_CONFIG_FILE, else "otelc.yaml"
+     * when that file exists in the working directory. The file follows the
+     * OpenTelemetry declarative configuration schema, with otelc's own
+     * settings under the key `otelc`; docs/config-file.md lists every key.
+     * With OTEL_CONFIG_FILE set, no other OTEL_* or OTELC_* variable is read
+     * (the specification's rule) except through ${VAR} references in the
+     * file; the implicit otelc.yaml is overridden by the environment. A file
+     * that cannot be read or is not valid YAML is reported and the defaults
+     * and the environment are used instead.
+     *
+     * The strings the file sets in this struct, and this path, are copies in
+     * memory that otelc allocates per file read and never frees (a few KiB
+     * each; it stays reachable, so leak checkers do not flag it): they are
+     * valid for the life of the process, whatever becomes of the struct or
+     * the environment. For information only: otelc_init() does not read the
+     * file again. */
     const char *config_file;
 
     /* OTELC_STATS=1: print a one-line summary on stderr at shutdown. */
@@ -261,7 +278,17 @@ OTELC_API void otelc_options_default(otelc_options_t *opts);
  */
 OTELC_API otelc_status_t otelc_options_from_env(otelc_options_t *opts);
 
-/* otelc_options_default() then otelc_options_from_env(); the status of the latter. */
+/*
+ * otelc_options_default(), then the configuration file, then
+ * otelc_options_from_env() -- unless OTEL_CONFIG_FILE names the file, in
+ * which case the environment is not read (see config_file above). Returns
+ * OTELC_OK; OTELC_ERR_INVALID when a value of the file or the environment
+ * was rejected or the file is not valid YAML; OTELC_ERR_IO when the file
+ * could not be read; OTELC_ERR_UNSUPPORTED when OTEL_CONFIG_FILE is set in a
+ * build without YAML support; OTELC_ERR_NOMEM. Whatever the status, `opts`
+ * is usable: every problem was reported and what it concerned kept its
+ * default. Not thread-safe with respect to changes of the environment.
+ */
 OTELC_API otelc_status_t otelc_options_init(otelc_options_t *opts);
 
 #ifdef __cplusplus

@@ -1,0 +1,1328 @@
+/*
+ * config_file.c: the YAML configuration file, read with libyaml -- the
+ * loader's entry point, reading and checking the file, ${VAR} substitution,
+ * the typed getters every section uses, and the top level. The sections
+ * themselves are in config_schema.c (OpenTelemetry's) and config_otelc.c
+ * (otelc's own); config_yaml.h says what the three share.
+ *
+ * The file is loaded whole with libyaml's document API (a tree of nodes,
+ * each with its line and column), then walked along the keys otelc knows.
+ * Nothing is applied until the whole file has parsed and every ${...}
+ * reference in it has been checked, so that a file that cannot be used as a
+ * whole changes nothing. Then every section is applied to a working copy of
+ * the options, which replaces the caller's only at the end.
+ *
+ * The walk follows the OpenTelemetry declarative configuration schema
+ * (open-telemetry/opentelemetry-configuration, file format 0.x and 1.x) for
+ * the parts otelc implements, and reads otelc's own settings under the
+ * top-level key `otelc` (the schema allows additional top-level properties
+ * for an implementation's own settings). A key the walk does not know is
+ * reported with its line and ignored; a value that does not fit is reported
+ * with the expected form and the field keeps what it had. docs/config-file.md
+ * is the user's reference of every key.
+ *
+ * Sections are read in a fixed order whatever their order in the file:
+ * log_level first (it decides which reports are shown), the general
+ * attribute_limits before the per-provider limits that override them.
+ *
+ * Memory: the strings stored in the options are copied into chunks that are
+ * linked into a static list and never freed, because the options (and the
+ * strings otelc_init() copies from them) may be used at any later time. The
+ * list keeps them reachable for LeakSanitizer.
+ */
+#include "config_yaml.h"
+
+#include "config_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Larger files are refused: a configuration is a few KiB. */
+#define MAX_FILE_BYTES (4u * 1024u * 1024u)
+
+/* Reports printed for one file; the rest are counted in one last line, so
+ * that a broken file cannot fill the diagnostics' rate-limit table. */
+#define MAX_REPORTS 32
+
+/* Nodes the walk may look at (see otelc__cfg_visit()); a real configuration
+ * has a few hundred. */
+#define MAX_VISITS (1ul << 20)
+
+/* ---- memory kept for the life of the process ----------------------------- */
+
+typedef struct otelc__cfg_chunk {
+    struct otelc__cfg_chunk *next;
+    size_t size, used;
+    unsigned char data[];
+} chunk_t;
+
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static chunk_t *kept_chunks;
+
+void *otelc__cfg_alloc(otelc__cfg_t *ld, size_t n, size_t align)
+{
+    chunk_t *c = ld->chunks;
+    size_t pad;
+
+    if (n == 0)
+        n = 1;
+    if (c != NULL) {
+        pad = (align - ((uintptr_t)(c->data + c->used) & (align - 1))) & (align - 1);
+        if (c->used + pad <= c->size && n <= c->size - c->used - pad) {
+            void *p = c->data + c->used + pad;
+
+            c->used += pad + n;
+            return p;
+        }
+    }
+    {
+        size_t size = n + align > 4096 ? n + align : 4096;
+
+        c = malloc(sizeof(*c) + size);
+        if (c == NULL) {
+            ld->nomem = true;
+            return NULL;
+        }
+        c->next = ld->chunks;
+        c->size = size;
+        c->used = 0;
+        ld->chunks = c;
+    }
+    pad = (align - ((uintptr_t)c->data & (align - 1))) & (align - 1);
+    c->used = pad + n;
+    return c->data + pad;
+}
+
+const char *otelc__cfg_strdup(otelc__cfg_t *ld, const char *s, size_t n)
+{
+    char *p = otelc__cfg_alloc(ld, n + 1, 1);
+
+    if (p == NULL)
+        return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+static void chunks_free(chunk_t *c)
+{
+    while (c != NULL) {
+        chunk_t *next = c->next;
+
+        free(c);
+        c = next;
+    }
+}
+
+/* Moves this load's chunks to the static list. */
+static void chunks_keep(otelc__cfg_t *ld)
+{
+    chunk_t *last = ld->chunks;
+
+    if (last == NULL)
+        return;
+    while (last->next != NULL)
+        last = last->next;
+    pthread_mutex_lock(&kept_lock);
+    last->next = kept_chunks;
+    kept_chunks = ld->chunks;
+    pthread_mutex_unlock(&kept_lock);
+    ld->chunks = NULL;
+}
+
+void otelc__cfg_sb_put(otelc__cfg_sb_t *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap > 0 ? b->cap : 64;
+        char *p;
+
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        p = realloc(b->p, cap);
+        if (p == NULL) {
+            b->failed = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void otelc__cfg_sb_puts(otelc__cfg_sb_t *b, const char *s)
+{
+    otelc__cfg_sb_put(b, s, strlen(s));
+}
+
+void otelc__cfg_sb_clear(otelc__cfg_sb_t *b)
+{
+    b->len = 0;
+    if (b->p != NULL)
+        b->p[0] = '\0';
+}
+
+void otelc__cfg_sb_free(otelc__cfg_sb_t *b)
+{
+    free(b->p);
+    *b = (otelc__cfg_sb_t){ 0 };
+}
+
+/* The built string copied into kept memory ("" when empty). */
+const char *otelc__cfg_sb_keep(otelc__cfg_t *ld, otelc__cfg_sb_t *b)
+{
+    if (b->failed) {
+        ld->nomem = true;
+        return NULL;
+    }
+    return otelc__cfg_strdup(ld, b->p != NULL ? b->p : "", b->len);
+}
+
+/* ---- reports ------------------------------------------------------------- */
+
+/* Copies `s` (n bytes) for a report: at most size-1 bytes, control
+ * characters replaced, so that a value cannot forge or break the line. */
+const char *otelc__cfg_printable(const char *s, size_t n, char *buf, size_t size)
+{
+    size_t i;
+
+    for (i = 0; i < n && i + 1 < size; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[i] = '\0';
+    if (i < n && size > 4)
+        memcpy(buf + size - 4, "...", 4);
+    return buf;
+}
+
+static unsigned line_of(const yaml_node_t *n)
+{
+    return n != NULL ? (unsigned)n->start_mark.line + 1 : 0;
+}
+
+/*
+ * Reports a problem at node `at`: "<file>:<line>: <key path>: <message>".
+ * Each place in each file has its own rate-limit key, so that every problem
+ * is printed once even when the same message recurs on other lines.
+ */
+void otelc__cfg_report(otelc__cfg_t *ld, const yaml_node_t *at, const char *fmt, ...)
+{
+    char msg[640], key[64 + sizeof(ld->shown_path)];
+    va_list ap;
+
+    if (ld->too_complex)
+        return;
+    ld->rejected = true;
+    if (ld->reports >= MAX_REPORTS) {
+        ld->unreported++;
+        return;
+    }
+    ld->reports++;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(key, sizeof(key), "config:%u:%u:%s", line_of(at),
+             at != NULL ? (unsigned)at->start_mark.column : 0u, ld->shown_path);
+    if (ld->keypath_len > 0)
+        otelc__diag(OTELC_DIAG_WARN, key, "%s:%u: %s: %s", ld->shown_path, line_of(at), ld->keypath,
+                    msg);
+    else
+        otelc__diag(OTELC_DIAG_WARN, key, "%s:%u: %s", ld->shown_path, line_of(at), msg);
+}
+
+/* ---- key paths ----------------------------------------------------------- */
+
+/* Appends ".key" (or "key" at the top) to the path shown in reports; returns
+ * the length to go back to with otelc__cfg_path_pop(). A path too long is cut. */
+size_t otelc__cfg_path_push(otelc__cfg_t *ld, const char *key)
+{
+    size_t mark = ld->keypath_len;
+    int n =
+        snprintf(ld->keypath + mark, sizeof(ld->keypath) - mark, "%s%s", mark > 0 ? "." : "", key);
+
+    if (n > 0)
+        ld->keypath_len =
+            mark + (size_t)n < sizeof(ld->keypath) ? mark + (size_t)n : sizeof(ld->keypath) - 1;
+    return mark;
+}
+
+size_t otelc__cfg_path_push_index(otelc__cfg_t *ld, size_t i)
+{
+    size_t mark = ld->keypath_len;
+    int n = snprintf(ld->keypath + mark, sizeof(ld->keypath) - mark, "[%zu]", i);
+
+    if (n > 0)
+        ld->keypath_len =
+            mark + (size_t)n < sizeof(ld->keypath) ? mark + (size_t)n : sizeof(ld->keypath) - 1;
+    return mark;
+}
+
+void otelc__cfg_path_pop(otelc__cfg_t *ld, size_t mark)
+{
+    ld->keypath_len = mark;
+    ld->keypath[mark] = '\0';
+}
+
+/* ---- nodes --------------------------------------------------------------- */
+
+yaml_node_t *otelc__cfg_node(otelc__cfg_t *ld, int id)
+{
+    return yaml_document_get_node(&ld->doc, id);
+}
+
+const char *otelc__cfg_kind_name(const yaml_node_t *n)
+{
+    switch (n->type) {
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    case YAML_SEQUENCE_NODE:
+        return "a list";
+    default:
+        return "a scalar";
+    }
+}
+
+/* True for a plain scalar that YAML's core schema reads as null. */
+static bool is_null_text(const char *s, size_t n)
+{
+    return n == 0 || (n == 1 && s[0] == '~') ||
+           (n == 4 &&
+            (memcmp(s, "null", 4) == 0 || memcmp(s, "Null", 4) == 0 || memcmp(s, "NULL", 4) == 0));
+}
+
+/* ---- ${VAR} substitution ------------------------------------------------- */
+
+static bool is_name_start(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+bool otelc__cfg_is_name_char(char c)
+{
+    return is_name_start(c) || (c >= '0' && c <= '9');
+}
+
+/*
+ * Parses the inside of "${...}": an optional "env:", a variable name, and
+ * optionally ":-" and a default value of printable characters and blanks.
+ * False when it is not a valid reference.
+ */
+static bool parse_reference(const char *p, size_t n, const char **name, size_t *name_len,
+                            const char **def, size_t *def_len)
+{
+    size_t i = 0;
+
+    if (n >= 4 && memcmp(p, "env:", 4) == 0)
+        i = 4;
+    if (i >= n || !is_name_start(p[i]))
+        return false;
+    *name = p + i;
+    while (i < n && otelc__cfg_is_name_char(p[i]))
+        i++;
+    *name_len = (size_t)(p + i - *name);
+    *def = NULL;
+    *def_len = 0;
+    if (i == n)
+        return true;
+    if (n - i < 2 || p[i] != ':' || p[i + 1] != '-')
+        return false;
+    i += 2;
+    *def = p + i;
+    *def_len = n - i;
+    for (; i < n; i++) {
+        if (((unsigned char)p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Writes `in` (n bytes) to `out` with the references resolved, as the
+ * OpenTelemetry configuration data model says: "$$" is a literal "$" that
+ * takes no further part in matching; "${NAME}" and "${env:NAME}" become the
+ * variable's value, empty when it is unset; "${NAME:-default}" gives the
+ * default when the variable is unset or empty. Values are inserted as they
+ * are, never substituted again. A "${" with no "}" before the end or the next
+ * "$$" is literal text. Returns false at a "${...}" that is not a valid
+ * reference, with *bad and *bad_len showing it.
+ */
+static bool substitute(const char *in, size_t n, otelc__cfg_sb_t *out, const char **bad,
+                       size_t *bad_len)
+{
+    size_t i = 0, start = 0;
+
+    otelc__cfg_sb_clear(out);
+    while (i < n) {
+        const char *name, *def;
+        size_t j, name_len, def_len;
+        char var[256];
+        const char *value;
+
+        if (in[i] != '$' || i + 1 >= n || (in[i + 1] != '$' && in[i + 1] != '{')) {
+            i++;
+            continue;
+        }
+        otelc__cfg_sb_put(out, in + start, i - start);
+        if (in[i + 1] == '$') {
+            otelc__cfg_sb_put(out, "$", 1);
+            i += 2;
+            start = i;
+            continue;
+        }
+        for (j = i + 2; j < n && in[j] != '}'; j++) {
+            if (in[j] == '$' && j + 1 < n && in[j + 1] == '$')
+                break;
+        }
+        if (j >= n || in[j] != '}') {
+            /* Not closed within this stretch: literal. */
+            start = i;
+            i++;
+            continue;
+        }
+        if (!parse_reference(in + i + 2, j - i - 2, &name, &name_len, &def, &def_len) ||
+            name_len >= sizeof(var)) {
+            *bad = in + i;
+            *bad_len = j + 1 - i;
+            return false;
+        }
+        memcpy(var, name, name_len);
+        var[name_len] = '\0';
+        value = getenv(var);
+        if (value != NULL && value[0] != '\0')
+            otelc__cfg_sb_puts(out, value);
+        else if (def != NULL)
+            otelc__cfg_sb_put(out, def, def_len);
+        i = j + 1;
+        start = i;
+    }
+    otelc__cfg_sb_put(out, in + start, n - start);
+    if (out->p == NULL && !out->failed)
+        otelc__cfg_sb_put(out, "", 0);
+    return true;
+}
+
+/*
+ * The text of scalar `n` after substitution, in ld->scratch (valid until the
+ * next call). Returns 1 with *out set; 0 when the value is null (a plain
+ * "null", "~", nothing, or a plain value that substitution left empty); -1
+ * when `n` is not a scalar. Every reference was checked before the walk, so
+ * substitution cannot fail here.
+ */
+bool otelc__cfg_visit(otelc__cfg_t *ld, const yaml_node_t *at)
+{
+    if (++ld->visits <= MAX_VISITS)
+        return true;
+    if (!ld->too_complex) {
+        otelc__cfg_report(ld, at,
+                          "the file refers to its nodes more than %lu times (YAML aliases); "
+                          "ignoring the whole file",
+                          MAX_VISITS);
+        /* Whatever the walk meets from now on is not worth a report. */
+        ld->too_complex = true;
+    }
+    return false;
+}
+
+int otelc__cfg_scalar(otelc__cfg_t *ld, const yaml_node_t *n, const char **out)
+{
+    const char *bad;
+    size_t bad_len;
+
+    if (n != NULL && !otelc__cfg_visit(ld, n))
+        return 0;
+    if (n == NULL || n->type != YAML_SCALAR_NODE)
+        return -1;
+    if (!substitute((const char *)n->data.scalar.value, n->data.scalar.length, &ld->scratch, &bad,
+                    &bad_len) ||
+        ld->scratch.failed) {
+        ld->nomem = ld->scratch.failed;
+        return 0;
+    }
+    if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+        is_null_text(ld->scratch.p, ld->scratch.len))
+        return 0;
+    *out = ld->scratch.p;
+    return 1;
+}
+
+/* Reports a value that does not fit; `kept` names what the field keeps. */
+void otelc__cfg_reject(otelc__cfg_t *ld, const yaml_node_t *n, const char *expected,
+                       const char *kept)
+{
+    char shown[128];
+
+    if (n->type != YAML_SCALAR_NODE)
+        otelc__cfg_report(ld, n, "expected %s, found %s; keeping %s", expected,
+                          otelc__cfg_kind_name(n), kept);
+    else
+        otelc__cfg_report(ld, n, "invalid value '%s': expected %s; keeping %s",
+                          otelc__cfg_printable(ld->scratch.p != NULL ? ld->scratch.p : "",
+                                               ld->scratch.len, shown, sizeof(shown)),
+                          expected, kept);
+}
+
+void otelc__cfg_unknown(otelc__cfg_t *ld, const yaml_node_t *key)
+{
+    otelc__cfg_report(ld, key, "unknown key; ignored");
+}
+
+void otelc__cfg_unsupported(otelc__cfg_t *ld, const yaml_node_t *key, const char *why)
+{
+    otelc__cfg_report(ld, key, "not supported by otelc%s%s; ignored", why != NULL ? ": " : "",
+                      why != NULL ? why : "");
+}
+
+/* ---- value parsers ------------------------------------------------------- */
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The text without blanks around it, as a pointer and a length. */
+const char *otelc__cfg_trim(const char *s, size_t *n)
+{
+    size_t len = strlen(s);
+
+    while (len > 0 && is_blank(*s)) {
+        s++;
+        len--;
+    }
+    while (len > 0 && is_blank(s[len - 1]))
+        len--;
+    *n = len;
+    return s;
+}
+
+bool otelc__cfg_word_is(const char *s, size_t n, const char *word)
+{
+    return strlen(word) == n && memcmp(s, word, n) == 0;
+}
+
+bool otelc__cfg_word_is_nocase(const char *s, size_t n, const char *word)
+{
+    if (strlen(word) != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char a = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+
+        if (a != word[i])
+            return false;
+    }
+    return true;
+}
+
+/* An integer as YAML's core schema writes one: decimal with an optional '+',
+ * 0x hexadecimal or 0o octal. Negative numbers are out of every range here. */
+bool otelc__cfg_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    size_t n, i = 0;
+    unsigned base = 10;
+    uint64_t v = 0;
+
+    s = otelc__cfg_trim(s, &n);
+    if (n > 0 && s[0] == '+')
+        i = 1;
+    if (n - i > 2 && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'o')) {
+        base = s[i + 1] == 'x' ? 16 : 8;
+        i += 2;
+    }
+    if (i >= n)
+        return false;
+    for (; i < n; i++) {
+        unsigned d;
+        char c = s[i];
+
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (base == 16 && c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (base == 16 && c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            return false;
+        if (d >= base || v > (max - d) / base)
+            return false;
+        v = v * base + d;
+    }
+    *out = v;
+    return true;
+}
+
+/*
+ * A non-negative decimal number: digits with an optional fraction and
+ * exponent ("1", "0.25", ".5", "1e-3"). Parsed by hand rather than with
+ * strtod(), which follows the locale's decimal separator. Up to 18
+ * significant digits are kept, far more than a ratio needs.
+ */
+bool otelc__cfg_parse_number(const char *s, double *out)
+{
+    size_t n;
+    const char *p, *end;
+    uint64_t mantissa = 0;
+    int significant = 0, digits = 0;
+    long exponent = 0;
+    double v;
+
+    s = otelc__cfg_trim(s, &n);
+    p = s;
+    end = s + n;
+    if (p < end && *p == '+')
+        p++;
+    for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+        if (significant < 18) {
+            mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+            significant += mantissa != 0;
+        } else {
+            exponent++;
+        }
+    }
+    if (p < end && *p == '.') {
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+            if (significant < 18) {
+                mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+                significant += mantissa != 0;
+                exponent--;
+            }
+        }
+    }
+    if (digits == 0)
+        return false;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        bool negative = false;
+        long e = 0;
+
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            negative = *p++ == '-';
+        if (p == end || *p < '0' || *p > '9')
+            return false;
+        for (; p < end && *p >= '0' && *p <= '9'; p++) {
+            if (e < 1000)
+                e = e * 10 + (*p - '0');
+        }
+        exponent += negative ? -e : e;
+    }
+    if (p != end)
+        return false;
+    v = (double)mantissa;
+    for (; exponent > 0 && v < 1e300; exponent--)
+        v *= 10.0;
+    for (; exponent < 0 && v > 0.0; exponent++)
+        v /= 10.0;
+    *out = v;
+    return true;
+}
+
+static const char *level_text(int level, char *buf, size_t size)
+{
+    if (level == OTELC_SEV_OFF)
+        return "OFF";
+    if (level == 0)
+        return "0 (the exporter's)";
+    snprintf(buf, size, "%s", otelc_severity_text(level));
+    return buf;
+}
+
+/* ---- typed getters -------------------------------------------------------
+ *
+ * Each reads node `n` into `*field` and returns true when it did. A null
+ * value leaves the field alone, silently: the schema reads null as "use the
+ * default", and an unset ${VAR} gives null. A value that does not fit is
+ * reported and leaves the field alone.
+ */
+
+bool otelc__cfg_u32(otelc__cfg_t *ld, const yaml_node_t *n, uint32_t min, const char *unit,
+                    uint32_t *field)
+{
+    const char *s;
+    uint64_t v;
+    char expected[96], kept[48];
+    int r = otelc__cfg_scalar(ld, n, &s);
+
+    if (r == 0)
+        return false;
+    if (r > 0 && otelc__cfg_parse_uint(s, UINT32_MAX, &v) && v >= min) {
+        *field = (uint32_t)v;
+        return true;
+    }
+    snprintf(expected, sizeof(expected), "%s from %u to %u", unit, (unsigned)min,
+             (unsigned)UINT32_MAX);
+    snprintf(kept, sizeof(kept), "%u%s", (unsigned)*field,
+             *field == UINT32_MAX ? " (no limit)" : "");
+    otelc__cfg_reject(ld, n, expected, kept);
+    return false;
+}
+
+bool otelc__cfg_bool(otelc__cfg_t *ld, const yaml_node_t *n, bool *field)
+{
+    const char *s;
+    size_t len;
+    int r = otelc__cfg_scalar(ld, n, &s);
+
+    if (r == 0)
+        return false;
+    if (r > 0) {
+        s = otelc__cfg_trim(s, &len);
+        if (otelc__cfg_word_is(s, len, "true") || otelc__cfg_word_is(s, len, "True") ||
+            otelc__cfg_word_is(s, len, "TRUE")) {
+            *field = true;
+            return true;
+        }
+        if (otelc__cfg_word_is(s, len, "false") || otelc__cfg_word_is(s, len, "False") ||
+            otelc__cfg_word_is(s, len, "FALSE")) {
+            *field = false;
+            return true;
+        }
+    }
+    otelc__cfg_reject(ld, n, "true or false", *field ? "true" : "false");
+    return false;
+}
+
+/* One of `n_words` words (case-insensitive) into an int. */
+bool otelc__cfg_enum(otelc__cfg_t *ld, const yaml_node_t *n, const char *const *words,
+                     const int *values, size_t n_words, const char *expected, int *field)
+{
+    const char *s, *kept = "(unknown)";
+    size_t len;
+    int r = otelc__cfg_scalar(ld, n, &s);
+
+    if (r == 0)
+        return false;
+    if (r > 0) {
+        s = otelc__cfg_trim(s, &len);
+        for (size_t i = 0; i < n_words; i++) {
+            if (otelc__cfg_word_is_nocase(s, len, words[i])) {
+                *field = values[i];
+                return true;
+            }
+        }
+    }
+    for (size_t i = 0; i < n_words; i++) {
+        if (values[i] == *field) {
+            kept = words[i];
+            break;
+        }
+    }
+    otelc__cfg_reject(ld, n, expected, kept);
+    return false;
+}
+
+bool otelc__cfg_level(otelc__cfg_t *ld, const yaml_node_t *n, int *field)
+{
+    const char *s;
+    char kept[32];
+    int r = otelc__cfg_scalar(ld, n, &s);
+
+    if (r == 0)
+        return false;
+    if (r > 0 && otelc__parse_level(s, field))
+        return true;
+    otelc__cfg_reject(
+        ld, n, "TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF or a severity number from 1 to 24",
+        level_text(*field, kept, sizeof(kept)));
+    return false;
+}
+
+bool otelc__cfg_size(otelc__cfg_t *ld, const yaml_node_t *n, uint64_t *field)
+{
+    const char *s;
+    char kept[32];
+    int r = otelc__cfg_scalar(ld, n, &s);
+
+    if (r == 0)
+        return false;
+    if (r > 0 && otelc__parse_size(s, field))
+        return true;
+    snprintf(kept, sizeof(kept), "%llu", (unsigned long long)*field);
+    otelc__cfg_reject(ld, n, "a size in bytes (suffixes k, m, g, as in 10MB; 0 for no limit)",
+                      kept);
+    return false;
+}
+
+/* A string, copied into kept memory. An empty string counts as not given,
+ * as an empty environment variable does. */
+bool otelc__cfg_string(otelc__cfg_t *ld, const yaml_node_t *n, const char **field)
+{
+    const char *s, *copy;
+    int r = otelc__cfg_scalar(ld, n, &s);
+
+    if (r == 0 || (r > 0 && s[0] == '\0'))
+        return false;
+    if (r < 0 || strlen(s) != ld->scratch.len) {
+        otelc__cfg_reject(ld, n, "a string without NUL characters",
+                          *field != NULL ? *field : "none");
+        return false;
+    }
+    copy = otelc__cfg_strdup(ld, s, ld->scratch.len);
+    if (copy == NULL)
+        return false;
+    *field = copy;
+    return true;
+}
+
+/* Checks that a setting otelc parses but does not use yet is a scalar. */
+void otelc__cfg_check_scalar(otelc__cfg_t *ld, const yaml_node_t *n, const char *expected)
+{
+    const char *s;
+
+    if (otelc__cfg_scalar(ld, n, &s) < 0)
+        otelc__cfg_reject(ld, n, expected, "nothing");
+}
+
+/* ---- walking mappings and lists ------------------------------------------ */
+
+/* 1: `n` is a mapping; 0: null (nothing to read); -1: something else
+ * (reported). */
+int otelc__cfg_mapping(otelc__cfg_t *ld, const yaml_node_t *n, const char *expected)
+{
+    const char *s;
+
+    if (n->type == YAML_MAPPING_NODE)
+        return 1;
+    if (n->type == YAML_SCALAR_NODE && otelc__cfg_scalar(ld, n, &s) == 0)
+        return 0;
+    otelc__cfg_reject(ld, n, expected, "the defaults");
+    return -1;
+}
+
+/*
+ * The key of `pair` as a string, with the path pushed (pop with *mark), and
+ * its value node. False for a key that is not a plain string (reported).
+ * Keys are never substituted: the specification allows ${...} in values only.
+ */
+bool otelc__cfg_member(otelc__cfg_t *ld, const yaml_node_pair_t *pair, const char **key,
+                       yaml_node_t **key_node, yaml_node_t **value, size_t *mark)
+{
+    yaml_node_t *k = otelc__cfg_node(ld, pair->key);
+
+    *value = otelc__cfg_node(ld, pair->value);
+    if (k == NULL || *value == NULL || !otelc__cfg_visit(ld, k))
+        return false;
+    if (k->type != YAML_SCALAR_NODE ||
+        strlen((const char *)k->data.scalar.value) != k->data.scalar.length) {
+        otelc__cfg_report(ld, k, "a key must be a string; ignored");
+        return false;
+    }
+    if (strcmp((const char *)k->data.scalar.value, "<<") == 0) {
+        /* A merge key of YAML 1.1; the OpenTelemetry configuration is YAML
+         * 1.2, where anchors and aliases remain (`otlp_http: *common`). */
+        otelc__cfg_report(ld, k,
+                          "YAML merge keys (<<) are not part of YAML 1.2, which the "
+                          "configuration file follows; ignored (alias a whole mapping instead)");
+        return false;
+    }
+    *key = (const char *)k->data.scalar.value;
+    *key_node = k;
+    *mark = otelc__cfg_path_push(ld, *key);
+    return true;
+}
+
+size_t otelc__cfg_pairs_count(const yaml_node_t *map)
+{
+    return (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+}
+
+/* ---- the top level ------------------------------------------------------- */
+
+/* log_level: otelc's own diagnostics (OTEL_LOG_LEVEL). The schema's levels
+ * are those of the SDK's logger; trace reads as debug and fatal as error. */
+static void read_log_level(otelc__cfg_t *ld, yaml_node_t *v)
+{
+    static const char *const words[] = { "none",    "error", "fatal", "warn",
+                                         "warning", "info",  "debug", "trace" };
+    static const int values[] = { OTELC_DIAG_NONE,  OTELC_DIAG_ERROR, OTELC_DIAG_ERROR,
+                                  OTELC_DIAG_WARN,  OTELC_DIAG_WARN,  OTELC_DIAG_INFO,
+                                  OTELC_DIAG_DEBUG, OTELC_DIAG_DEBUG };
+    size_t mark = otelc__cfg_path_push(ld, "log_level");
+
+    if (otelc__cfg_enum(ld, v, words, values, 8, "none, error, warn, info or debug",
+                        &ld->o.diag_level)) {
+        /* At once, so that log_level: none also silences the reports about
+         * the rest of the file -- unless OTEL_LOG_LEVEL, which beats the
+         * implicit file, already decided. */
+        const char *env = getenv("OTEL_LOG_LEVEL");
+
+        if (ld->env_ignored || env == NULL || env[0] == '\0')
+            otelc__diag_set_level(ld->o.diag_level);
+    }
+    otelc__cfg_path_pop(ld, mark);
+}
+
+static void read_file_format(otelc__cfg_t *ld, yaml_node_t *v)
+{
+    size_t mark = otelc__cfg_path_push(ld, "file_format");
+    const char *s;
+    int r = otelc__cfg_scalar(ld, v, &s);
+
+    if (r > 0 && (s[0] == '0' || s[0] == '1') && (s[1] == '\0' || s[1] == '.')) {
+        otelc__cfg_path_pop(ld, mark);
+        return;
+    }
+    if (r > 0 && s[0] >= '2' && s[0] <= '9') {
+        char shown[32];
+
+        otelc__cfg_report(
+            ld, v, "file format '%s' is newer than otelc knows (0.x and 1.x); reading it as 1.x",
+            otelc__cfg_printable(s, strlen(s), shown, sizeof(shown)));
+    } else {
+        otelc__cfg_reject(ld, v, "a version such as \"1.0\"", "reading the file as format 1.x");
+    }
+    otelc__cfg_path_pop(ld, mark);
+}
+
+/* The top-level keys, read in this order whatever their order in the file. */
+enum {
+    TOP_LOG_LEVEL,
+    TOP_FILE_FORMAT,
+    TOP_DISABLED,
+    TOP_RESOURCE,
+    TOP_ATTRIBUTE_LIMITS,
+    TOP_PROPAGATOR,
+    TOP_TRACER_PROVIDER,
+    TOP_LOGGER_PROVIDER,
+    TOP_OTELC,
+    TOP_COUNT
+};
+
+static const char *const top_keys[TOP_COUNT] = {
+    [TOP_LOG_LEVEL] = "log_level",
+    [TOP_FILE_FORMAT] = "file_format",
+    [TOP_DISABLED] = "disabled",
+    [TOP_RESOURCE] = "resource",
+    [TOP_ATTRIBUTE_LIMITS] = "attribute_limits",
+    [TOP_PROPAGATOR] = "propagator",
+    [TOP_TRACER_PROVIDER] = "tracer_provider",
+    [TOP_LOGGER_PROVIDER] = "logger_provider",
+    [TOP_OTELC] = "otelc",
+};
+
+static void read_top(otelc__cfg_t *ld, yaml_node_t *root)
+{
+    yaml_node_t *top[TOP_COUNT] = { NULL };
+    size_t mark;
+
+    /* log_level before anything is reported, so that log_level: none
+     * silences the reports about the file too. */
+    OTELC__CFG_FOR_EACH_PAIR(ld, root, pair)
+    {
+        yaml_node_t *k = otelc__cfg_node(ld, pair->key), *v = otelc__cfg_node(ld, pair->value);
+
+        if (k != NULL && v != NULL && k->type == YAML_SCALAR_NODE &&
+            strcmp((const char *)k->data.scalar.value, top_keys[TOP_LOG_LEVEL]) == 0)
+            read_log_level(ld, v);
+    }
+    OTELC__CFG_FOR_EACH_PAIR(ld, root, pair)
+    {
+        const char *k;
+        yaml_node_t *kn, *v;
+        size_t i;
+
+        if (!otelc__cfg_member(ld, pair, &k, &kn, &v, &mark))
+            continue;
+        for (i = 0; i < TOP_COUNT; i++) {
+            if (strcmp(k, top_keys[i]) == 0) {
+                top[i] = v;
+                break;
+            }
+        }
+        if (i == TOP_COUNT) {
+            if (strcmp(k, "meter_provider") == 0)
+                otelc__cfg_unsupported(ld, kn, "otelc has no metrics yet");
+            else if (strcmp(k, "instrumentation/development") == 0 ||
+                     strcmp(k, "instrumentation") == 0)
+                otelc__cfg_unsupported(ld, kn, NULL);
+            else
+                otelc__cfg_unknown(ld, kn);
+        }
+        otelc__cfg_path_pop(ld, mark);
+    }
+
+    if (top[TOP_FILE_FORMAT] != NULL) {
+        read_file_format(ld, top[TOP_FILE_FORMAT]);
+    } else {
+        otelc__cfg_report(ld, root,
+                          "file_format is missing (the OpenTelemetry schema requires it, e.g. "
+                          "file_format: \"1.0\"); reading the file as format 1.x");
+    }
+    for (int i = TOP_DISABLED; i < TOP_COUNT; i++) {
+        if (top[i] == NULL)
+            continue;
+        mark = otelc__cfg_path_push(ld, top_keys[i]);
+        switch (i) {
+        case TOP_DISABLED:
+            otelc__cfg_bool(ld, top[i], &ld->o.disabled);
+            break;
+        case TOP_RESOURCE:
+            otelc__cfg_read_resource(ld, top[i]);
+            break;
+        case TOP_ATTRIBUTE_LIMITS:
+            otelc__cfg_read_attribute_limits(ld, top[i]);
+            break;
+        case TOP_PROPAGATOR:
+            otelc__cfg_read_propagator(ld, top[i]);
+            break;
+        case TOP_TRACER_PROVIDER:
+            otelc__cfg_read_provider(ld, top[i], OTELC__CFG_TRACES);
+            break;
+        case TOP_LOGGER_PROVIDER:
+            otelc__cfg_read_provider(ld, top[i], OTELC__CFG_LOGS);
+            break;
+        case TOP_OTELC:
+            otelc__cfg_read_otelc(ld, top[i]);
+            break;
+        default:
+            break;
+        }
+        otelc__cfg_path_pop(ld, mark);
+    }
+}
+
+/* ---- reading the file ---------------------------------------------------- */
+
+/* Reads the whole file into a new buffer. On failure returns NULL with
+ * errno set (EFBIG for a file over the size limit). */
+static unsigned char *read_all(const char *path, size_t *size)
+{
+    struct stat st;
+    unsigned char *buf = NULL;
+    size_t used = 0, cap;
+    int fd, saved;
+
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) != 0)
+        goto fail;
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        goto fail;
+    }
+    /* A pipe or a /proc file reports no size: read what comes, within the
+     * limit. */
+    cap = st.st_size > 0 && (uint64_t)st.st_size <= MAX_FILE_BYTES ? (size_t)st.st_size + 1 : 4096;
+    buf = malloc(cap);
+    if (buf == NULL)
+        goto fail;
+    for (;;) {
+        ssize_t n;
+
+        if (used == cap) {
+            unsigned char *bigger;
+
+            if (cap > MAX_FILE_BYTES) {
+                errno = EFBIG;
+                goto fail;
+            }
+            bigger = realloc(buf, cap * 2);
+            if (bigger == NULL)
+                goto fail;
+            buf = bigger;
+            cap *= 2;
+        }
+        n = read(fd, buf + used, cap - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto fail;
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    if (used > MAX_FILE_BYTES) {
+        errno = EFBIG;
+        goto fail;
+    }
+    close(fd);
+    *size = used;
+    return buf;
+
+fail:
+    saved = errno;
+    free(buf);
+    close(fd);
+    errno = saved;
+    return NULL;
+}
+
+/*
+ * The checks of the file as a whole, before anything is applied: a mapping
+ * at the top, and every ${...} reference in a value well-formed. Mapping keys
+ * are not candidates for substitution, so they are marked and skipped.
+ * Returns false (reported) when the file cannot be used.
+ */
+static bool check_whole(otelc__cfg_t *ld, yaml_node_t *root)
+{
+    size_t count = (size_t)(ld->doc.nodes.top - ld->doc.nodes.start);
+    unsigned char *is_key = calloc(count + 1, 1);
+    bool ok = true;
+
+    if (root->type != YAML_MAPPING_NODE) {
+        otelc__cfg_report(ld, root,
+                          "the file must hold a mapping (file_format: ..., resource: ...), not %s; "
+                          "ignoring the whole file",
+                          otelc__cfg_kind_name(root));
+        free(is_key);
+        return false;
+    }
+    if (is_key == NULL) {
+        ld->nomem = true;
+        return false;
+    }
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_t *n = ld->doc.nodes.start + i;
+
+        if (n->type != YAML_MAPPING_NODE)
+            continue;
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+            if (p->key >= 1 && (size_t)p->key <= count)
+                is_key[p->key] = 1;
+        }
+    }
+    for (size_t i = 0; i < count && ok; i++) {
+        yaml_node_t *n = ld->doc.nodes.start + i;
+        const char *bad;
+        size_t bad_len;
+
+        if (n->type != YAML_SCALAR_NODE || is_key[i + 1])
+            continue;
+        if (!substitute((const char *)n->data.scalar.value, n->data.scalar.length, &ld->scratch,
+                        &bad, &bad_len)) {
+            char shown[96];
+
+            otelc__cfg_report(
+                ld, n,
+                "invalid substitution reference '%s' (expected ${NAME}, ${env:NAME} or "
+                "${NAME:-default}, NAME of letters, digits and '_'); ignoring the whole file",
+                otelc__cfg_printable(bad, bad_len, shown, sizeof(shown)));
+            ok = false;
+        }
+    }
+    free(is_key);
+    return ok;
+}
+
+/* Parses `buf` into ld->doc. False (reported) on a YAML error. */
+static bool parse_yaml(otelc__cfg_t *ld, const unsigned char *buf, size_t size)
+{
+    yaml_parser_t parser;
+    yaml_document_t extra;
+    bool ok;
+
+    if (!yaml_parser_initialize(&parser)) {
+        ld->nomem = true;
+        return false;
+    }
+    yaml_parser_set_input_string(&parser, buf, size);
+    ok = yaml_parser_load(&parser, &ld->doc) != 0;
+    if (!ok) {
+        char key[64 + sizeof(ld->shown_path)];
+        const yaml_mark_t *at = parser.error == YAML_READER_ERROR ? NULL : &parser.problem_mark;
+
+        if (parser.error == YAML_MEMORY_ERROR) {
+            ld->nomem = true;
+        } else {
+            snprintf(key, sizeof(key), "config:yaml:%s", ld->shown_path);
+            if (at != NULL)
+                otelc__diag(OTELC_DIAG_WARN, key,
+                            "%s:%u:%u: not valid YAML: %s%s%s; ignoring the whole file",
+                            ld->shown_path, (unsigned)at->line + 1, (unsigned)at->column + 1,
+                            parser.problem != NULL ? parser.problem : "syntax error",
+                            parser.context != NULL ? " " : "",
+                            parser.context != NULL ? parser.context : "");
+            else
+                otelc__diag(OTELC_DIAG_WARN, key,
+                            "%s: not valid YAML at byte %zu: %s; ignoring the whole file",
+                            ld->shown_path, parser.problem_offset,
+                            parser.problem != NULL ? parser.problem : "bad encoding");
+            ld->rejected = true;
+        }
+        yaml_parser_delete(&parser);
+        return false;
+    }
+    /* Only the first document is read; say so when there are more. */
+    if (yaml_parser_load(&parser, &extra)) {
+        yaml_node_t *more = yaml_document_get_root_node(&extra);
+
+        if (more != NULL)
+            otelc__cfg_report(ld, more,
+                              "only the first YAML document of the file is read; this one is "
+                              "ignored");
+        yaml_document_delete(&extra);
+    }
+    yaml_parser_delete(&parser);
+    return true;
+}
+
+static void loader_free(otelc__cfg_t *ld)
+{
+    if (ld == NULL)
+        return;
+    chunks_free(ld->chunks);
+    otelc__cfg_sb_free(&ld->scratch);
+    otelc__cfg_sb_free(&ld->exporters[OTELC__CFG_TRACES]);
+    otelc__cfg_sb_free(&ld->exporters[OTELC__CFG_LOGS]);
+    free(ld);
+}
+
+static otelc__cfg_t *loader_new(const char *path, bool env_ignored, const otelc_options_t *opts)
+{
+    otelc__cfg_t *ld = calloc(1, sizeof(*ld));
+
+    if (ld == NULL)
+        return NULL;
+    ld->path = path;
+    ld->env_ignored = env_ignored;
+    ld->o = *opts;
+    otelc__cfg_printable(path, strlen(path), ld->shown_path, sizeof(ld->shown_path));
+
+    /* OTEL_LOG_LEVEL beats the implicit ./otelc.yaml; it takes effect now
+     * so that it also governs the reports about the file. The environment
+     * reader that runs next reports a value that does not parse. */
+    if (!env_ignored) {
+        static const char *const words[] = { "none", "error", "warn", "warning", "info", "debug" };
+        static const int values[] = { OTELC_DIAG_NONE, OTELC_DIAG_ERROR, OTELC_DIAG_WARN,
+                                      OTELC_DIAG_WARN, OTELC_DIAG_INFO,  OTELC_DIAG_DEBUG };
+        const char *env = getenv("OTEL_LOG_LEVEL");
+        size_t len;
+
+        for (size_t i = 0; env != NULL && i < 6; i++) {
+            const char *t = otelc__cfg_trim(env, &len);
+
+            if (otelc__cfg_word_is_nocase(t, len, words[i]))
+                otelc__diag_set_level(values[i]);
+        }
+    }
+    return ld;
+}
+
+/* Parses, checks and applies the file's content; see config_file.h. */
+static otelc_status_t loader_run(otelc__cfg_t *ld, const unsigned char *buf, size_t size,
+                                 otelc_options_t *opts, bool *applied)
+{
+    otelc_status_t st = OTELC_OK;
+    bool have_doc = false;
+    yaml_node_t *root;
+
+    if (!parse_yaml(ld, buf, size)) {
+        st = ld->nomem ? OTELC_ERR_NOMEM : OTELC_ERR_INVALID;
+        goto out;
+    }
+    have_doc = true;
+    root = yaml_document_get_root_node(&ld->doc);
+    /* An empty file sets nothing, which is not an error. */
+    if (root != NULL) {
+        if (!check_whole(ld, root)) {
+            st = ld->nomem ? OTELC_ERR_NOMEM : OTELC_ERR_INVALID;
+            goto out;
+        }
+        read_top(ld, root);
+    }
+    if (ld->too_complex) {
+        st = OTELC_ERR_INVALID;
+        goto out;
+    }
+    ld->o.config_file = otelc__cfg_strdup(ld, ld->path, strlen(ld->path));
+    if (ld->nomem) {
+        otelc__diag(OTELC_DIAG_ERROR, "config:nomem",
+                    "out of memory reading the configuration file '%s'; using the defaults "
+                    "and the environment instead",
+                    ld->shown_path);
+        st = OTELC_ERR_NOMEM;
+        goto out;
+    }
+    if (ld->unreported > 0) {
+        char key[64 + sizeof(ld->shown_path)];
+
+        snprintf(key, sizeof(key), "config:more:%s", ld->shown_path);
+        otelc__diag(OTELC_DIAG_WARN, key, "%s: %u more problems not shown", ld->shown_path,
+                    ld->unreported);
+    }
+    *opts = ld->o;
+    chunks_keep(ld);
+    *applied = true;
+    st = ld->rejected ? OTELC_ERR_INVALID : OTELC_OK;
+
+out:
+    if (have_doc)
+        yaml_document_delete(&ld->doc);
+    return st;
+}
+
+otelc_status_t otelc__config_file_load(const char *path, bool env_ignored, otelc_options_t *opts,
+                                       bool *applied)
+{
+    otelc__cfg_t *ld;
+    unsigned char *buf;
+    size_t size = 0;
+    otelc_status_t st;
+
+    if (applied != NULL)
+        *applied = false;
+    if (path == NULL || opts == NULL || applied == NULL)
+        return OTELC_ERR_INVALID;
+    ld = loader_new(path, env_ignored, opts);
+    if (ld == NULL)
+        return OTELC_ERR_NOMEM;
+    buf = read_all(path, &size);
+    if (buf == NULL) {
+        char key[64 + sizeof(ld->shown_path)];
+        int err = errno;
+
+        snprintf(key, sizeof(key), "config:open:%s", ld->shown_path);
+        otelc__diag(OTELC_DIAG_WARN, key,
+                    "cannot read the configuration file '%s': %s; using the defaults and the "
+                    "environment instead",
+                    ld->shown_path, err == EFBIG ? "larger than 4 MiB" : strerror(err));
+        loader_free(ld);
+        return err == ENOMEM ? OTELC_ERR_NOMEM : OTELC_ERR_IO;
+    }
+    st = loader_run(ld, buf, size, opts, applied);
+    free(buf);
+    loader_free(ld);
+    return st;
+}
+
+otelc_status_t otelc__config_file_load_buffer(const char *name, const void *data, size_t size,
+                                              bool env_ignored, otelc_options_t *opts,
+                                              bool *applied)
+{
+    otelc__cfg_t *ld;
+    otelc_status_t st;
+
+    if (applied != NULL)
+        *applied = false;
+    if (name == NULL || (data == NULL && size > 0) || opts == NULL || applied == NULL)
+        return OTELC_ERR_INVALID;
+    if (size > MAX_FILE_BYTES)
+        return OTELC_ERR_IO;
+    ld = loader_new(name, env_ignored, opts);
+    if (ld == NULL)
+        return OTELC_ERR_NOMEM;
+    st = loader_run(ld, data != NULL ? data : (const void *)"", size, opts, applied);
+    loader_free(ld);
+    return st;
+}
+
+void otelc__config_file_release(void)
+{
+    chunk_t *c;
+
+    pthread_mutex_lock(&kept_lock);
+    c = kept_chunks;
+    kept_chunks = NULL;
+    pthread_mutex_unlock(&kept_lock);
+    chunks_free(c);
+}
