@@ -973,10 +973,18 @@ static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *b
         if (fe->format == OTELC_FILE_FORMAT_OTLP)
             put_otlp_line(fe, c, batch);
         if (c->buf.failed) {
+            /* The buffer ends in the line that did not fit: the whole
+             * lines before it are written, the rest is dropped. */
+            const char *nl = c->buf.len ? memrchr(c->buf.data, '\n', c->buf.len) : NULL;
+            size_t whole = nl != NULL ? (size_t)(nl - c->buf.data) + 1 : 0;
+
             otelc__diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
                         "file exporter: out of memory formatting %s; records dropped", c->path);
-            c->failed = true;
             c->buf.failed = false;
+            c->buf.len = whole;
+            channel_flush_part(fe, c, c->buf.len);
+            otelc__fbuf_reset(&c->buf);
+            c->failed = true;
         }
         channel_flush_part(fe, c, c->buf.len);
         if (c->failed)
