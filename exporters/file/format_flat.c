@@ -33,6 +33,13 @@ size_t otelc__attr_string_len(const otelc_attr_t *a)
     return a->len == OTELC_NUL_TERMINATED ? strlen(a->v.s) : a->len;
 }
 
+/* The key's length: the pipeline fills key_len; a batch built by hand may
+ * leave it 0 (attr.h: "measure it"). */
+static size_t attr_key_len(const otelc_attr_t *a)
+{
+    return a->key_len != 0 ? a->key_len : strlen(a->key);
+}
+
 /* Comparing the first bytes before strcmp() keeps this cheap for the few
  * attributes a record has. */
 bool otelc__attr_dup(const otelc_attr_t *attrs, size_t i)
@@ -188,7 +195,7 @@ static size_t top_attrs(otelc__fbuf_t *b, const otelc_attr_t *attrs, size_t n,
 
         if (otelc__attr_skip(attrs, i))
             continue;
-        key_len = strlen(attrs[i].key);
+        key_len = attr_key_len(&attrs[i]);
         if (is_fixed_key(attrs[i].key, key_len))
             colliding++;
         else if (!repeats_correlation(&attrs[i], key_len, corr))
@@ -208,7 +215,7 @@ static void colliding_attrs(otelc__fbuf_t *b, const otelc_attr_t *attrs, size_t 
 
         if (otelc__attr_skip(attrs, i))
             continue;
-        key_len = strlen(attrs[i].key);
+        key_len = attr_key_len(&attrs[i]);
         if (is_fixed_key(attrs[i].key, key_len))
             member(b, &attrs[i], key_len, written++ > 0);
     }
@@ -225,7 +232,7 @@ static void nested_attrs(otelc__fbuf_t *b, const otelc_attr_t *attrs, size_t n)
     OTELC__FBUF_LITERAL(b, ",\"attributes\":{");
     for (size_t i = 0; i < n; i++) {
         if (!otelc__attr_skip(attrs, i))
-            member(b, &attrs[i], strlen(attrs[i].key), written++ > 0);
+            member(b, &attrs[i], attr_key_len(&attrs[i]), written++ > 0);
     }
     otelc__fbuf_putc(b, '}');
 }

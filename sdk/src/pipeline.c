@@ -411,6 +411,7 @@ static size_t decode_attrs(arena_t *a, const unsigned char *p, size_t len, size_
         if (o->key == NULL)
             break;
         o->type = v.type;
+        o->key_len = (uint32_t)kl;
         o->len = v.len;
         o->v = v.v;
         if (key_masked(v.key, kl)) {
