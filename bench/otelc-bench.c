@@ -14,7 +14,9 @@
  *
  * For experiments: --ops N (operations per repetition and thread), --chunk N
  * (operations between flushes), --ring BYTES (ring of the microbenchmarks),
- * --spin (paced producers never yield while they wait).
+ * --spin (paced producers never yield while they wait), --file (the file
+ * exporter writes every record too, into a temporary directory: the hot
+ * path measured while it runs).
  *
  * The program links the shared library, as an application would, so the
  * numbers include what a user pays for it (PLT calls, the TLS model). The
@@ -130,9 +132,23 @@ typedef struct session {
     bool expect_no_drops;                 /* drops other than by the sampler are noted */
 } session_t;
 
+/* --file: the file exporter runs beside the counting one, into a temporary
+ * directory, so that the hot path is measured while it writes. */
+static char file_dir[64];
+
+static void with_file_exporter(otelc_options_t *o)
+{
+    if (file_dir[0] == '\0')
+        return;
+    o->traces_exporter = "file";
+    o->logs_exporter = "file";
+    o->file.directory = file_dir;
+}
+
 static void micro_options(otelc_options_t *o)
 {
     bench_options(o);
+    with_file_exporter(o);
     o->ring_size = cfg.ring_size;
     o->spans_batch.max_queue_size = MICRO_QUEUE_SIZE;
     o->logs_batch.max_queue_size = MICRO_QUEUE_SIZE;
@@ -605,6 +621,7 @@ static bool run_producers(const char *name, double total_rate, double secs, otel
     uint64_t records = 0, elapsed = 0;
 
     bench_options(&o);
+    with_file_exporter(&o);
     if (!session_begin(&s, name, &o, false))
         return false;
     pthread_barrier_init(&go, NULL, 2);
@@ -671,15 +688,135 @@ static void run_flat_out(void)
     fflush(stdout);
 }
 
+/* ---- the file exporter ------------------------------------------------------------ */
+
+/*
+ * file_flat_lines and file_otlp_lines: lines per second that the file
+ * exporter writes on one core. Batches of 512 records shaped like the
+ * pipeline makes them for span_3attrs and log_3attrs are handed to the
+ * exporter's export() on this thread, for spans and logs in turn, into a
+ * temporary directory (default rotation, so rotation is part of the cost);
+ * the rate is over this thread's CPU time, the wall-clock rate follows.
+ */
+#define FILE_BATCH 512
+
+static const otelc_scope_info_t file_scope = { { "bench", 5 }, { "", 0 } };
+
+static void file_batches(otelc_span_data_t *spans, otelc_log_data_t *logs, otelc_attr_t *attrs,
+                         const otelc_attr_t *resource_attrs, otelc_resource_t *resource)
+{
+    uint64_t t0 = 1763720000000000000ull; /* 2025-11-21, a fixed day: no daily rotation */
+
+    resource->attrs = resource_attrs;
+    resource->n_attrs = 1;
+    for (size_t i = 0; i < FILE_BATCH; i++) {
+        otelc_attr_t *a = &attrs[3 * i];
+        otelc_span_context_t ctx;
+
+        memset(&ctx, 0, sizeof(ctx));
+        for (int k = 0; k < 16; k++)
+            ctx.trace_id[k] = (uint8_t)(0x10 + k + i);
+        for (int k = 0; k < 8; k++)
+            ctx.span_id[k] = (uint8_t)(0xa0 + k + i);
+        ctx.trace_flags = 1;
+        a[0] = (otelc_attr_t){ .key = "symbol", .type = OTELC_ATTR_STRING, .key_len = 6, .len = 4,
+                               .v.s = "AAPL" };
+        a[1] = (otelc_attr_t){ .key = "qty", .type = OTELC_ATTR_INT, .key_len = 3,
+                               .v.i = (int64_t)i };
+        a[2] = (otelc_attr_t){ .key = "price", .type = OTELC_ATTR_DOUBLE, .key_len = 5,
+                               .v.d = 150.25 };
+        memset(&spans[i], 0, sizeof(spans[i]));
+        spans[i].ctx = ctx;
+        spans[i].name = (otelc_str_t){ "bench.span", 10 };
+        spans[i].kind = 1;
+        spans[i].start_ns = t0 + i * 1000u;
+        spans[i].end_ns = spans[i].start_ns + 740u;
+        spans[i].scope = &file_scope;
+        spans[i].attrs = a;
+        spans[i].n_attrs = 3;
+        spans[i].trace_state = spans[i].status_message = spans[i].correlation_id =
+            (otelc_str_t){ "", 0 };
+        memset(&logs[i], 0, sizeof(logs[i]));
+        logs[i].time_ns = logs[i].observed_time_ns = t0 + i * 1000u + 500u;
+        logs[i].severity = 9;
+        logs[i].severity_text = (otelc_str_t){ "INFO", 4 };
+        logs[i].body = (otelc_str_t){ "order sent", 10 };
+        logs[i].event_name = logs[i].correlation_id = (otelc_str_t){ "", 0 };
+        logs[i].scope = &file_scope;
+        logs[i].ctx = ctx;
+        logs[i].attrs = a;
+        logs[i].n_attrs = 3;
+    }
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "otelc-bench: could not remove %s\n", dir);
+}
+
+static void run_file_lines(const char *name, otelc_file_format_t format)
+{
+    static otelc_span_data_t spans[FILE_BATCH];
+    static otelc_log_data_t logs[FILE_BATCH];
+    static otelc_attr_t attrs[3 * FILE_BATCH];
+    const otelc_attr_t resource_attrs[] = { OTELC_STR("service.name", "otelc-bench") };
+    otelc_resource_t resource;
+    otelc_options_t d;
+    otelc_exporter_t *e = NULL;
+    char dir[] = "/tmp/otelc-bench-XXXXXX";
+    uint64_t lines = 0, cpu0, wall0, cpu, wall, batches = 0, failed = 0;
+    double secs = cfg.quick ? 0.3 : 2.0;
+
+    file_batches(spans, logs, attrs, resource_attrs, &resource);
+    if (mkdtemp(dir) == NULL) {
+        printf("# %s: cannot make a temporary directory\n", name);
+        return;
+    }
+    otelc_options_default(&d);
+    d.file.directory = dir;
+    d.file.format = format;
+    if (otelc_file_exporter_create(&d.file, OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, &e) !=
+        OTELC_OK) {
+        printf("# %s: the file exporter is not built in\n", name);
+        remove_dir(dir);
+        return;
+    }
+    cpu0 = thread_cpu_ns();
+    wall0 = now_ns();
+    do {
+        otelc_batch_t b = { .signal = OTELC_SIGNAL_TRACES, .resource = &resource,
+                            .spans = spans, .n = FILE_BATCH };
+        failed += e->ops->export_batch(e, &b, 30000) != OTELC_OK;
+        b = (otelc_batch_t){ .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs,
+                             .n = FILE_BATCH };
+        failed += e->ops->export_batch(e, &b, 30000) != OTELC_OK;
+        lines += 2 * FILE_BATCH;
+        batches += 2;
+    } while (now_ns() - wall0 < (uint64_t)(secs * 1e9));
+    cpu = thread_cpu_ns() - cpu0;
+    wall = now_ns() - wall0;
+    e->ops->shutdown(e, 1000);
+    e->ops->destroy(e);
+    remove_dir(dir);
+    printf("%s %.0f lines/s (%.0f ns/line; wall %.0f lines/s) records=%llu%s\n", name,
+           (double)lines * 1e9 / (double)cpu, (double)cpu / (double)lines,
+           (double)lines * 1e9 / (double)wall, (unsigned long long)lines,
+           failed ? " (some batches failed)" : "");
+    fflush(stdout);
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
-static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m",
-                                           "flat_out_2threads" };
+static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m", "flat_out_2threads",
+                                           "file_flat_lines", "file_otlp_lines" };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: otelc-bench [--quick] [--only NAME] [--ops N] [--chunk N] [--ring BYTES] "
-               "[--spin]\n  NAME:");
+               "[--spin] [--file]\n  NAME:");
     for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
         fprintf(f, " %s", workloads[i].name);
     for (size_t i = 0; i < sizeof(extra_names) / sizeof(extra_names[0]); i++)
@@ -717,6 +854,12 @@ int main(int argc, char **argv)
             cfg.only = argv[++i];
         } else if (strcmp(argv[i], "--spin") == 0) {
             cfg.spin = true;
+        } else if (strcmp(argv[i], "--file") == 0) {
+            strcpy(file_dir, "/tmp/otelc-bench-files-XXXXXX");
+            if (mkdtemp(file_dir) == NULL) {
+                fprintf(stderr, "otelc-bench: cannot make a temporary directory\n");
+                return 2;
+            }
         } else if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc) {
             cfg.ops = (size_t)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) {
@@ -756,6 +899,10 @@ int main(int argc, char **argv)
         run_pipeline_1m();
     if (selected("flat_out_2threads"))
         run_flat_out();
+    if (selected("file_flat_lines"))
+        run_file_lines("file_flat_lines", OTELC_FILE_FORMAT_FLAT);
+    if (selected("file_otlp_lines"))
+        run_file_lines("file_otlp_lines", OTELC_FILE_FORMAT_OTLP);
 
     for (int r = 0; r < OTELC_DROP_REASONS; r++) {
         dropped += total_dropped[r];
@@ -766,6 +913,8 @@ int main(int argc, char **argv)
     }
     if (n != 0 && n < sizeof(reasons) - 1)
         strcat(reasons, ")");
+    if (file_dir[0] != '\0')
+        remove_dir(file_dir);
     printf("records produced=%llu exported=%llu dropped=%llu%s\n",
            (unsigned long long)total_produced, (unsigned long long)total_exported,
            (unsigned long long)dropped, reasons);
