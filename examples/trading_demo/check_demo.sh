@@ -18,12 +18,15 @@ demo=$1
 shift
 cmd="$demo $*"
 
-err=$(mktemp) || exit 2
-trap 'rm -f "$err"' EXIT
+demo=$(cd "$(dirname "$demo")" && pwd)/$(basename "$demo")
+work=$(mktemp -d) || exit 2
+err=$work/stderr
+trap 'rm -rf "$work"' EXIT
 
+# The demo runs in an empty directory, so that its ./logs is its own.
 # stdout carries the console exporter's lines; only stderr is inspected. The
 # summary line is what is checked, so OTELC_STATS is forced on.
-OTELC_STATS=1 "$demo" "$@" >/dev/null 2>"$err"
+(cd "$work" && OTELC_STATS=1 "$demo" "$@" >/dev/null 2>"$err")
 status=$?
 
 fail() {
@@ -53,6 +56,37 @@ lp=${BASH_REMATCH[1]} le=${BASH_REMATCH[2]} ld=${BASH_REMATCH[3]}
 [ "$le" -eq "$lp" ] || fail "logs exported ($le) != produced ($lp): $line"
 [ "$sd" -eq 0 ] || fail "spans dropped: $line"
 [ "$ld" -eq 0 ] || fail "logs dropped: $line"
+
+# With no exporter chosen, the demo writes files: every exported span is a
+# line of logs/traces.log, every exported log record a line of its channel
+# (ERROR and above once more in errors.log), and every line is JSON.
+if [ -z "${OTEL_TRACES_EXPORTER:-}" ] && [ -z "${OTEL_LOGS_EXPORTER:-}" ] &&
+   [ -z "${OTEL_CONFIG_FILE:-}" ]; then
+    logs=$work/logs
+    [ -f "$logs/traces.log" ] || fail "no logs/traces.log"
+    n=$(wc -l <"$logs/traces.log")
+    [ "$n" -eq "$sp" ] || fail "traces.log has $n lines, $sp spans were exported"
+    for ch in trading market_data audit; do
+        [ -s "$logs/$ch.log" ] || fail "no logs/$ch.log"
+    done
+    total=0
+    for f in "$logs"/*.log; do
+        case $(basename "$f") in traces.log | errors.log) continue ;; esac
+        total=$((total + $(wc -l <"$f")))
+    done
+    [ "$total" -eq "$lp" ] || fail "the channel files hold $total lines, $lp records were exported"
+    if command -v jq >/dev/null 2>&1; then
+        jq -e . "$logs"/*.log >/dev/null || fail "a line of logs/*.log is not JSON"
+        bad=$(jq -r 'select(.level == null or .logger == null or .message == null) | .message' \
+              "$logs"/trading.log | head -n 1)
+        [ -z "$bad" ] || fail "a record of trading.log lacks level, logger or message"
+        errs=$(cat "$logs"/*.log | jq -r 'select(.level == "ERROR" or .level == "FATAL") | .message' |
+               grep -c . || true)
+        copies=$(wc -l <"$logs/errors.log" 2>/dev/null || echo 0)
+        # Each ERROR+ record appears in its channel and in errors.log.
+        [ "$errs" -eq $((2 * copies)) ] || fail "errors.log has $copies lines for $errs ERROR+ lines"
+    fi
+fi
 
 echo "check_demo: ok: $line"
 exit 0

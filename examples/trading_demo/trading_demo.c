@@ -12,8 +12,8 @@
  * Every log record carries the trace id, span id and correlation id of the
  * place it was written from, plus the fields bound with OTELC_BIND.
  *
- *   ./build/examples/trading_demo --orders 50 --threads 4
- *   OTELC_STATS=1 OTELC_CONSOLE_LEVEL=WARNING ./build/examples/trading_demo
+ *   ./build/examples/trading_demo --orders 50 --threads 4   # files in ./logs
+ *   OTEL_TRACES_EXPORTER=console OTEL_LOGS_EXPORTER=console ./build/examples/trading_demo
  *
  * Prices, quantities and risk decisions come from one seeded generator on
  * the market-data thread, so two runs produce the same trades (only ids,
@@ -34,6 +34,13 @@
 #define WARN_NOTIONAL 16000.0 /* 80 % of the limit: accepted, with a warning */
 #define PRICE_BAND_PCT 2.0    /* a quote that moved more than this is suspect */
 #define VENUE "PAPER-X"
+
+/* Unset or empty: the OpenTelemetry rule for configuration variables. */
+static int is_unset(const char *name)
+{
+    const char *v = getenv(name);
+    return v == NULL || v[0] == '\0';
+}
 
 /* ---- the instruments, and the records that travel between threads ------ */
 
@@ -442,9 +449,22 @@ int main(int argc, char **argv)
         }
     }
 
-    /* NULL: configure from the OTEL_* / OTELC_* variables (console exporter by
-     * default). Should init fail, every otelc call is a no-op and the demo runs on. */
-    const otelc_status_t st = otelc_init(NULL);
+    /* The options come from the config file (OTEL_CONFIG_FILE or ./otelc.yaml)
+     * and the OTEL_* / OTELC_* variables. When neither names an exporter,
+     * the demo writes JSON-lines files under ./logs (one per channel, spans
+     * in traces.log) and shows WARNING and above on the console: a developer
+     * sees everything with no server running. Should init fail, every otelc
+     * call is a no-op and the demo runs on. */
+    otelc_options_t opts;
+    (void)otelc_options_init(&opts);
+    if (opts.config_file == NULL && is_unset("OTEL_TRACES_EXPORTER") &&
+        is_unset("OTEL_LOGS_EXPORTER")) {
+        opts.traces_exporter = "file";
+        opts.logs_exporter = "file,console";
+        if (is_unset("OTELC_CONSOLE_LEVEL"))
+            opts.console_level = OTELC_SEV_WARN;
+    }
+    const otelc_status_t st = otelc_init(&opts);
     if (st != OTELC_OK)
         fprintf(stderr, "trading_demo: otelc_init: %s\n", otelc_status_str(st));
 
