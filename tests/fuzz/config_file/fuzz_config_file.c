@@ -1,0 +1,50 @@
+/*
+ * fuzz_config_file.c: the YAML config file loader on arbitrary content.
+ *
+ * Whatever the bytes, the load must return one of its documented statuses,
+ * never crash, and leave options that otelc_init() could take: every string
+ * it set is NUL-terminated and every channel array is as long as it says.
+ * The environment is ignored (env_ignored), so `${VAR}` references read
+ * variables that are unset here and resolve to their defaults or nothing.
+ * Diagnostics are silenced: a fuzzer makes thousands of them.
+ */
+#include "fuzz_check.h"
+#include "config_file.h"
+#include "diag.h"
+
+#include <string.h>
+
+static void check_string(const char *s)
+{
+    if (s != NULL)
+        FUZZ_CHECK(strlen(s) < (1u << 24));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    otelc_options_t o;
+    otelc_status_t st;
+    bool applied = false;
+
+    otelc__diag_set_level(OTELC_DIAG_NONE);
+    otelc_options_default(&o);
+    st = otelc__config_file_load_buffer("fuzz.yaml", data, size, true, &o, &applied);
+    FUZZ_CHECK(st == OTELC_OK || st == OTELC_ERR_INVALID || st == OTELC_ERR_IO ||
+               st == OTELC_ERR_NOMEM || st == OTELC_ERR_UNSUPPORTED);
+    check_string(o.service_name);
+    check_string(o.service_version);
+    check_string(o.resource_attributes);
+    check_string(o.traces_exporter);
+    check_string(o.logs_exporter);
+    check_string(o.logger_levels);
+    check_string(o.mask_keys);
+    check_string(o.file.directory);
+    FUZZ_CHECK(o.file.n_channels == 0 || o.file.channels != NULL);
+    for (size_t i = 0; i < o.file.n_channels; i++) {
+        check_string(o.file.channels[i].name);
+        check_string(o.file.channels[i].loggers);
+    }
+    FUZZ_CHECK(o.sampler_ratio >= 0.0 && o.sampler_ratio <= 1.0);
+    otelc__config_file_release();
+    return 0;
+}
