@@ -136,7 +136,7 @@ static const char usage_text[] =
     "Filters (tail, query, export, stats):\n"
     "  --trace-id ID  --correlation-id ID  --event NAME\n"
     "  --level L        DEBUG, INFO, WARN, ERROR, FATAL (WARNING, CRITICAL): at least L\n"
-    "  --logger PREFIX  loggers whose name starts with PREFIX\n"
+    "  --logger PREFIX  loggers named PREFIX or PREFIX followed by . _ - : /\n"
     "  --since T, --until T\n"
     "                   2026-11-21T10:00:00Z, 2026-11-21 (local midnight; as --until the\n"
     "                   end of that day), or before now: 90s, 30m, 1h, 2d, 1w\n"

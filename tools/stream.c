@@ -58,7 +58,12 @@ bool filter_match(filter_t *f, const tool_record_t *r, tstr_t line)
     if (f->logger != NULL) {
         size_t k = strlen(f->logger);
 
+        /* A prefix up to a separator, as the file exporter routes loggers
+         * to channels: "trading" is "trading.orders", not "tradingview". */
         if (k > 0 && (r->logger.n < k || memcmp(r->logger.p, f->logger, k) != 0))
+            return false;
+        if (k > 0 && r->logger.n > k && strchr("._-:/", r->logger.p[k]) == NULL &&
+            strchr("._-:/", f->logger[k - 1]) == NULL)
             return false;
     }
     if (f->grep != NULL) {

@@ -483,10 +483,17 @@ expect_out query-correlation-event <<'EOF'
 2026-11-21 11:05:00.011 | INFO     | trading.orders | order filled event=order_filled order_id=ORD1 qty=100 trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=1111111111111111 correlation_id=trade-1
 EOF
 
-# --logger is a prefix of the logger's name.
-run --dir flat query --logger trading.o --since 2026-11-20
+# --logger is a prefix of the logger's name up to a separator, as the file
+# exporter routes: "trading" takes trading.orders and trading.risk, not
+# tradingview.feed.
+run --dir flat query --logger trading --since 2026-11-20
 expect_out query-logger <<'EOF'
 2026-11-21 11:05:00.000 | INFO     | trading.orders | order sent event=order_submitted order_id=ORD1 qty=100 price=150.25 trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=1111111111111111 correlation_id=trade-1
+2026-11-21 11:05:00.011 | INFO     | trading.orders | order filled event=order_filled order_id=ORD1 qty=100 trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=1111111111111111 correlation_id=trade-1
+2026-11-21 11:15:00.000 | ERROR    | trading.risk | limit breached, order rejected event=order_rejected order_id=ORD2 correlation_id=trade-2
+EOF
+run --dir flat query --logger trading.orders --event order_filled
+expect_out query-logger-full-name <<'EOF'
 2026-11-21 11:05:00.011 | INFO     | trading.orders | order filled event=order_filled order_id=ORD1 qty=100 trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=1111111111111111 correlation_id=trade-1
 EOF
 
