@@ -22,6 +22,7 @@
  */
 #include "file.h"
 
+#include "compress.h"
 #include "config_int.h"
 #include "diag.h"
 #include "format.h"
@@ -38,7 +39,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define MAX_CHANNELS 48
 #define MAX_ROUTES 256
@@ -96,6 +96,7 @@ typedef struct file_exporter {
     route_cache_t cache[ROUTE_CACHE];
     int32_t retention_done_day; /* the day retention last ran */
     bool mask_set;
+    otelc__compressor_t compressor; /* gzip of rotated pieces, its own thread */
 } file_exporter_t;
 
 /* ---- the built-in channels (after the users' seed 003) -------------------- */
@@ -601,71 +602,6 @@ static bool channel_write(channel_t *c, const char *p, size_t n)
     return true;
 }
 
-/* gzip `src` into `src`.gz, then removes `src`. */
-static bool gzip_file(const char *src)
-{
-    char *dst = NULL, *tmp = NULL;
-    char buf[65536];
-    int in = -1, out = -1;
-    gzFile gz = NULL;
-    bool ok = false;
-    ssize_t r;
-
-    dst = join_path("", src, ".gz");
-    tmp = join_path("", src, ".gz.tmp");
-    if (dst == NULL || tmp == NULL)
-        goto done;
-    /* join_path put a '/' in front. */
-    memmove(dst, dst + 1, strlen(dst));
-    memmove(tmp, tmp + 1, strlen(tmp));
-    in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0) {
-        report_errno("read", src, errno);
-        goto done;
-    }
-    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (out < 0) {
-        report_errno("create", tmp, errno);
-        goto done;
-    }
-    gz = gzdopen(out, "wb6");
-    if (gz == NULL)
-        goto done;
-    out = -1; /* gzclose closes it */
-    while ((r = read(in, buf, sizeof(buf))) != 0) {
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 || gzwrite(gz, buf, (unsigned)r) != (int)r) {
-            report_errno("compress", src, r < 0 ? errno : EIO);
-            goto done;
-        }
-    }
-    if (gzclose(gz) != Z_OK) {
-        gz = NULL;
-        report_errno("compress", src, EIO);
-        goto done;
-    }
-    gz = NULL;
-    if (rename(tmp, dst) != 0) {
-        report_errno("rename", tmp, errno);
-        goto done;
-    }
-    (void)unlink(src);
-    ok = true;
-done:
-    if (gz != NULL)
-        (void)gzclose(gz);
-    if (out >= 0)
-        close(out);
-    if (in >= 0)
-        close(in);
-    if (!ok && tmp != NULL)
-        (void)unlink(tmp);
-    free(dst);
-    free(tmp);
-    return ok;
-}
-
 typedef struct piece {
     uint32_t n;
     char *file;
@@ -729,9 +665,27 @@ static long sweep(file_exporter_t *fe, channel_t *c, int32_t cutoff, int32_t day
     }
     closedir(d);
     if (max_files != 0 && n > max_files) {
+        size_t distinct = 0, drop;
+        uint32_t last = 0;
+
+        /* While a piece is being compressed, both <piece> and <piece>.gz
+         * exist: count pieces by number, not files. */
         qsort(list, n, sizeof(*list), piece_cmp);
-        for (size_t i = 0; i + max_files < n; i++) {
-            char *p = join_path(fe->dir, list[i].file, "");
+        for (size_t i = 0; i < n; i++) {
+            if (i == 0 || list[i].n != last)
+                distinct++;
+            last = list[i].n;
+        }
+        drop = distinct > max_files ? distinct - max_files : 0;
+        for (size_t i = 0, seen = 0; i < n && drop > 0; i++) {
+            char *p;
+
+            if (i == 0 || list[i].n != last)
+                seen++;
+            last = list[i].n;
+            if (seen > drop)
+                break;
+            p = join_path(fe->dir, list[i].file, "");
             if (p != NULL && unlink(p) != 0 && errno != ENOENT)
                 report_errno("delete", p, errno);
             free(p);
@@ -799,8 +753,9 @@ static void channel_rotate(file_exporter_t *fe, channel_t *c)
         return;
     }
     if (fe->compress)
-        (void)gzip_file(target);
-    free(target);
+        otelc__compressor_add(&fe->compressor, target); /* takes `target` */
+    else
+        free(target);
     (void)sweep(fe, c, retention_cutoff(fe, c), day, fe->max_files);
 }
 
@@ -993,19 +948,23 @@ static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *b
     return status;
 }
 
+/* Every export ends with its lines written; a flush waits for the rotated
+ * pieces being compressed, so that what it returns to finds them done. */
 static otelc_status_t file_flush(otelc_exporter_t *self, uint32_t timeout_ms)
 {
-    (void)self;
-    (void)timeout_ms;
-    /* Every export ends with its lines written: nothing waits here. */
-    return OTELC_OK;
+    file_exporter_t *fe = (file_exporter_t *)self;
+
+    return otelc__compressor_wait(&fe->compressor, timeout_ms) ? OTELC_OK : OTELC_ERR_TIMEOUT;
 }
 
+/* Compression still running past the deadline is stopped after its file;
+ * the pieces left stay uncompressed (otelc compress does them later). */
 static void file_shutdown(otelc_exporter_t *self, uint32_t timeout_ms)
 {
     file_exporter_t *fe = (file_exporter_t *)self;
 
-    (void)timeout_ms;
+    (void)otelc__compressor_wait(&fe->compressor, timeout_ms);
+    otelc__compressor_stop(&fe->compressor);
     for (size_t i = 0; i < fe->n_ch; i++)
         channel_close(&fe->ch[i]);
 }
@@ -1017,6 +976,10 @@ static void file_destroy(otelc_exporter_t *self)
 
     if (fe == NULL)
         return;
+    otelc__compressor_stop(&fe->compressor);
+    pthread_mutex_destroy(&fe->compressor.mu);
+    pthread_cond_destroy(&fe->compressor.wake);
+    pthread_cond_destroy(&fe->compressor.idle);
     for (i = 0; i < fe->n_ch; i++) {
         channel_close(&fe->ch[i]);
         free(fe->ch[i].path);
@@ -1043,6 +1006,7 @@ static void file_fork_child(otelc_exporter_t *self)
         }
     }
     fe->mask_set = false;
+    otelc__compressor_fork_child(&fe->compressor);
 }
 
 #define FILE_OPS(var, sig)                                                                         \
@@ -1084,6 +1048,7 @@ otelc_status_t otelc__file_exporter_create(const otelc_file_options_t *opts, uns
         status = OTELC_ERR_NOMEM;
         goto fail;
     }
+    otelc__compressor_init(&fe->compressor);
     fe->base.ops = signals == OTELC_SIGNAL_TRACES ? &file_ops_traces
                    : signals == OTELC_SIGNAL_LOGS ? &file_ops_logs
                                                   : &file_ops_both;
