@@ -1866,6 +1866,14 @@ otelc_exporter_factory_fn otelc__factory_find(const char *name, size_t len)
     return fn;
 }
 
+bool otelc_exporter_factory_exists(const char *name)
+{
+    if (name == NULL)
+        return false;
+    otelc__factories_init();
+    return otelc__factory_find(name, strlen(name)) != NULL;
+}
+
 void otelc__factories_init(void)
 {
     if (otelc__factory_find("console", 7) == NULL &&

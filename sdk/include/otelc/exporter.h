@@ -154,6 +154,13 @@ typedef otelc_status_t (*otelc_exporter_factory_fn)(const struct otelc_options *
 OTELC_API otelc_status_t otelc_exporter_factory_register(
     const char *name, otelc_exporter_factory_fn factory) OTELC_WARN_UNUSED;
 
+/*
+ * True when an exporter of that name can be made: a built-in one (console,
+ * and file unless otelc was built without it) or a registered factory.
+ * For programs that choose a default, as the trading demo does. Thread-safe.
+ */
+OTELC_API bool otelc_exporter_factory_exists(const char *name);
+
 /* The console exporter (human text on stderr or stdout), for direct use. */
 typedef struct otelc_console_options {
     int min_severity; /* records below it are not printed */

@@ -419,6 +419,28 @@ static void unknown_exporter_name_is_left_out(void **state)
     assert_counts(1, 1);
 }
 
+static otelc_status_t never_made(const struct otelc_options *o, otelc_signal_t sig,
+                                 otelc_exporter_t **out)
+{
+    (void)o;
+    (void)sig;
+    *out = NULL;
+    return OTELC_ERR_UNSUPPORTED;
+}
+
+/* What a program asks before it picks a default exporter. */
+static void exporter_factory_exists(void **state)
+{
+    (void)state;
+    assert_true(otelc_exporter_factory_exists("console"));
+    assert_false(otelc_exporter_factory_exists("nosuchexporter"));
+    assert_false(otelc_exporter_factory_exists(""));
+    assert_false(otelc_exporter_factory_exists(NULL));
+    assert_false(otelc_exporter_factory_exists("lifecycle-test"));
+    assert_int_equal(otelc_exporter_factory_register("lifecycle-test", never_made), OTELC_OK);
+    assert_true(otelc_exporter_factory_exists("lifecycle-test"));
+}
+
 /* ---- statistics -------------------------------------------------------------------- */
 
 static void stats_invariant_with_sampler_drops(void **state)
@@ -567,6 +589,7 @@ int main(void)
         cmocka_unit_test_teardown(disabled_sdk, teardown),
         cmocka_unit_test_teardown(init_from_the_environment, teardown),
         cmocka_unit_test_teardown(unknown_exporter_name_is_left_out, teardown),
+        cmocka_unit_test(exporter_factory_exists),
         cmocka_unit_test_teardown(stats_invariant_with_sampler_drops, teardown),
         cmocka_unit_test_teardown(stats_summary_line_on_stderr, teardown),
         cmocka_unit_test(stats_format_shows_reasons),
