@@ -458,7 +458,7 @@ int main(int argc, char **argv)
     otelc_options_t opts;
     (void)otelc_options_init(&opts);
     if (opts.config_file == NULL && is_unset("OTEL_TRACES_EXPORTER") &&
-        is_unset("OTEL_LOGS_EXPORTER")) {
+        is_unset("OTEL_LOGS_EXPORTER") && otelc_exporter_factory_exists("file")) {
         opts.traces_exporter = "file";
         opts.logs_exporter = "file,console";
         if (is_unset("OTELC_CONSOLE_LEVEL"))
