@@ -184,6 +184,14 @@ static otelc_attr_t string_attr(const char *key, const char *value, size_t len)
     return (otelc_attr_t){ .key = key, .type = OTELC_ATTR_STRING, .len = len, .v = { .s = value } };
 }
 
+/* The length of a typed attribute's string value. */
+static size_t typed_len(const otelc_attr_t *a)
+{
+    if (a->v.s == NULL)
+        return 0;
+    return a->len == OTELC_NUL_TERMINATED ? strlen(a->v.s) : a->len;
+}
+
 /* Index of `key` among attrs[from, to), or `to` when absent. */
 static size_t find(const otelc_attr_t *attrs, size_t from, size_t to, const char *key)
 {
@@ -235,6 +243,8 @@ otelc_status_t otelc__resource_build(const otelc_options_t *opts, otelc__resourc
     char exe_buf[PATH_MAX];
     const char *exe, *list = NULL, *service_name = NULL, *service_version = NULL;
     const char *cursor, *why;
+    const otelc_attr_t *typed = NULL;
+    size_t n_typed = 0;
     detected_t detected[6];
     size_t n_detected = 0, n_entries = 0, attrs_size, bytes, end;
     builder_t b;
@@ -247,6 +257,10 @@ otelc_status_t otelc__resource_build(const otelc_options_t *opts, otelc__resourc
 
     if (opts != NULL) {
         list = opts->resource_attributes;
+        if (opts->resource_attrs != NULL) {
+            typed = opts->resource_attrs;
+            n_typed = opts->n_resource_attrs;
+        }
         if (opts->service_name != NULL && opts->service_name[0] != '\0')
             service_name = opts->service_name;
         if (opts->service_version != NULL && opts->service_version[0] != '\0')
@@ -292,6 +306,12 @@ otelc_status_t otelc__resource_build(const otelc_options_t *opts, otelc__resourc
             bytes += 2;
         }
     }
+    for (size_t i = 0; i < n_typed; i++) {
+        bytes += strlen(typed[i].key) + 1;
+        if (typed[i].type == OTELC_ATTR_STRING)
+            bytes += typed_len(&typed[i]) + 1;
+    }
+    n_entries += n_typed;
     for (size_t i = 0; i < n_detected; i++) {
         bytes += strlen(detected[i].key) + 1;
         if (detected[i].value != NULL)
@@ -325,6 +345,35 @@ otelc_status_t otelc__resource_build(const otelc_options_t *opts, otelc__resourc
         b.attrs[at] = string_attr(key, value, value_len);
     }
 
+    /* The typed attributes, over the list's entries of the same key. */
+    for (size_t i = 0; i < n_typed; i++) {
+        const otelc_attr_t *t = &typed[i];
+        otelc_attr_t a;
+        size_t at;
+
+        if (t->key == NULL || t->key[0] == '\0' ||
+            (t->type != OTELC_ATTR_STRING && t->type != OTELC_ATTR_BOOL &&
+             t->type != OTELC_ATTR_INT && t->type != OTELC_ATTR_DOUBLE)) {
+            char dkey[48];
+
+            snprintf(dkey, sizeof(dkey), "config.resource_attrs.%zu", i);
+            otelc__diag(OTELC_DIAG_WARN, dkey, "resource attribute %zu: %s; ignored", i,
+                        t->key == NULL || t->key[0] == '\0'
+                            ? "no key"
+                            : "only string, bool, int and double values are kept");
+            continue;
+        }
+        a = *t;
+        a.key = put(&b, t->key, strlen(t->key), false, NULL);
+        a.key_len = 0;
+        if (t->type == OTELC_ATTR_STRING)
+            a.v.s = put(&b, t->v.s != NULL ? t->v.s : "", typed_len(t), false, &a.len);
+        at = find(b.attrs, 2, end, a.key);
+        if (at == end)
+            end++;
+        b.attrs[at] = a;
+    }
+
     {
         size_t at = find(b.attrs, 2, end, "service.name");
         otelc_attr_t from_list = { 0 };
@@ -336,7 +385,7 @@ otelc_status_t otelc__resource_build(const otelc_options_t *opts, otelc__resourc
             from_list = take(b.attrs, at, &end);
         if (service_name != NULL) {
             value = put(&b, service_name, strlen(service_name), false, &len);
-        } else if (from_list.key != NULL) {
+        } else if (from_list.key != NULL && from_list.type == OTELC_ATTR_STRING) {
             value = from_list.v.s;
             len = from_list.len;
         } else {
@@ -359,7 +408,7 @@ otelc_status_t otelc__resource_build(const otelc_options_t *opts, otelc__resourc
             from_list = take(b.attrs, at, &end);
         if (service_version != NULL) {
             value = put(&b, service_version, strlen(service_version), false, &len);
-        } else if (from_list.key != NULL) {
+        } else if (from_list.key != NULL && from_list.type == OTELC_ATTR_STRING) {
             value = from_list.v.s;
             len = from_list.len;
         }

@@ -25,7 +25,9 @@ typedef struct otelc__resource {
  *   service.version  opts->service_version, else service.version from the
  *                    list; absent when neither is given;
  *   the other entries of opts->resource_attributes, in their order (a later
- *                    duplicate key replaces the earlier value in place);
+ *                    duplicate key replaces the earlier value in place),
+ *                    then opts->resource_attrs (typed: string, bool, int,
+ *                    double; a key already there takes the typed value);
  *   host.name, process.pid (an integer), process.executable.name,
  *   telemetry.sdk.name "otelc", telemetry.sdk.language "c",
  *   telemetry.sdk.version OTELC_VERSION_STRING -- each unless the list

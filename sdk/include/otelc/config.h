@@ -166,6 +166,11 @@ typedef struct otelc_options {
     const char *service_name;
     const char *service_version; /* OTELC_SERVICE_VERSION, or service.version in the list */
     const char *resource_attributes;
+    /* Typed resource attributes (string, bool, int or double; the config
+     * file's `type:`), added after those of resource_attributes; a key in
+     * both takes the value given here. Keys and strings NUL-terminated. */
+    const otelc_attr_t *resource_attrs;
+    size_t n_resource_attrs;
 
     /* Exporters by name, comma-separated: console, none, and any name given to
      * otelc_exporter_factory_register(). OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER.

@@ -41,8 +41,42 @@ static void put_encoded(otelc__cfg_sb_t *b, const char *s, size_t n)
     }
 }
 
+/* The typed resource attributes read so far (bool, int, double). */
+typedef struct typed_attrs {
+    otelc_attr_t *attrs;
+    size_t n, cap;
+} typed_attrs_t;
+
+/* Keeps a bool, int or double attribute with its type; the value `t` (n
+ * bytes) has been checked to read as that type. */
+static void keep_typed(otelc__cfg_t *ld, typed_attrs_t *typed, const char *name, size_t name_len,
+                       int type, const char *t, size_t n)
+{
+    otelc_attr_t a = { .key = otelc__cfg_strdup(ld, name, name_len) };
+    bool neg = n > 0 && t[0] == '-';
+    uint64_t u = 0;
+    double d = 0;
+
+    if (a.key == NULL || typed->n == typed->cap)
+        return;
+    if (type == 1) {
+        a.type = OTELC_ATTR_BOOL;
+        a.v.b = otelc__cfg_word_is_nocase(t, n, "true");
+    } else if (type == 2) {
+        a.type = OTELC_ATTR_INT;
+        (void)otelc__cfg_parse_uint(neg ? t + 1 : t, UINT64_MAX, &u);
+        a.v.i = neg ? (int64_t)(0 - u) : (int64_t)u;
+    } else {
+        a.type = OTELC_ATTR_DOUBLE;
+        (void)otelc__cfg_parse_number(neg ? t + 1 : t, &d);
+        a.v.d = neg ? -d : d;
+    }
+    typed->attrs[typed->n++] = a;
+}
+
 /* One entry of resource.attributes: {name, value, type}. */
-static void read_resource_attribute(otelc__cfg_t *ld, yaml_node_t *item, otelc__cfg_sb_t *list)
+static void read_resource_attribute(otelc__cfg_t *ld, yaml_node_t *item, otelc__cfg_sb_t *list,
+                                    typed_attrs_t *typed)
 {
     static const char *const types[] = {
         "string", "bool", "int", "double", "string_array", "bool_array", "int_array", "double_array"
@@ -121,14 +155,21 @@ static void read_resource_attribute(otelc__cfg_t *ld, yaml_node_t *item, otelc__
         double d;
         uint64_t u;
 
-        /* The value must read as its type; otelc keeps its text. */
+        /* The value must read as its type: an int within 64 bits. */
         if (type == 1)
             ok =
                 otelc__cfg_word_is_nocase(t, n, "true") || otelc__cfg_word_is_nocase(t, n, "false");
         else if (type == 2)
-            ok = otelc__cfg_parse_uint(t[0] == '-' ? t + 1 : t, UINT64_MAX, &u);
+            ok = otelc__cfg_parse_uint(t[0] == '-' ? t + 1 : t,
+                                       t[0] == '-' ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX,
+                                       &u);
         else if (type == 3)
             ok = otelc__cfg_parse_number(t[0] == '-' ? t + 1 : t, &d);
+        if (ok && type >= 1 && type <= 3 && !otelc__cfg_word_is(name, name_len, "service.name") &&
+            !otelc__cfg_word_is(name, name_len, "service.version")) {
+            keep_typed(ld, typed, name, name_len, type, t, n);
+            goto out;
+        }
     }
     if (r <= 0 || !ok) {
         otelc__cfg_reject(ld, value_node, types[type], "nothing (the attribute is ignored)");
@@ -152,6 +193,7 @@ out:
 
 void otelc__cfg_read_resource(otelc__cfg_t *ld, yaml_node_t *map)
 {
+    typed_attrs_t typed = { NULL, 0, 0 };
     otelc__cfg_sb_t list = { 0 };
     yaml_node_t *attributes = NULL, *attributes_list = NULL;
     bool any = false;
@@ -210,16 +252,27 @@ void otelc__cfg_read_resource(otelc__cfg_t *ld, yaml_node_t *map)
         if (attributes->type == YAML_SEQUENCE_NODE) {
             size_t i = 0;
 
+            typed.cap = (size_t)(attributes->data.sequence.items.top -
+                                 attributes->data.sequence.items.start);
+            typed.attrs = typed.cap > 0 ? otelc__cfg_alloc(ld, typed.cap * sizeof(otelc_attr_t),
+                                                           _Alignof(otelc_attr_t))
+                                        : NULL;
+            if (typed.attrs == NULL)
+                typed.cap = 0;
             OTELC__CFG_FOR_EACH_ITEM(ld, attributes, item)
             {
                 size_t m = otelc__cfg_path_push_index(ld, i++);
                 yaml_node_t *it = otelc__cfg_node(ld, *item);
 
                 if (it != NULL)
-                    read_resource_attribute(ld, it, &list);
+                    read_resource_attribute(ld, it, &list, &typed);
                 otelc__cfg_path_pop(ld, m);
             }
             any = true;
+            if (typed.n > 0) {
+                ld->o.resource_attrs = typed.attrs;
+                ld->o.n_resource_attrs = typed.n;
+            }
         } else {
             const char *s;
 

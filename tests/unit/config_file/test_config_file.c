@@ -285,11 +285,19 @@ static void every_key_lands(void **state)
     assert_int_equal(o.diag_level, OTELC_DIAG_WARN);
     assert_string_equal(o.service_name, "order-gateway");
     assert_string_equal(o.service_version, "1.2.3");
-    /* attributes_list first, then the attributes, encoded for the
-     * OTEL_RESOURCE_ATTRIBUTES format the resource builder reads. */
+    /* attributes_list first, then the string attributes, encoded for the
+     * OTEL_RESOURCE_ATTRIBUTES format the resource builder reads; typed
+     * values keep their type. */
     assert_string_equal(o.resource_attributes, "team=core,service.namespace=trading,"
-                                               "region=eu%2Cwest%3D1%25,replicas=3,canary=true");
+                                               "region=eu%2Cwest%3D1%25");
     assert_null(otelc__resource_attributes_error(o.resource_attributes));
+    assert_int_equal(o.n_resource_attrs, 2);
+    assert_string_equal(o.resource_attrs[0].key, "replicas");
+    assert_int_equal(o.resource_attrs[0].type, OTELC_ATTR_INT);
+    assert_int_equal(o.resource_attrs[0].v.i, 3);
+    assert_string_equal(o.resource_attrs[1].key, "canary");
+    assert_int_equal(o.resource_attrs[1].type, OTELC_ATTR_BOOL);
+    assert_true(o.resource_attrs[1].v.b);
 
     /* tracer_provider.limits override attribute_limits; logs take the
      * general ones unless logger_provider.limits says otherwise. */
@@ -1001,6 +1009,44 @@ static void missing_file(void **state)
 
 /* The strings the file set stay valid after the file and the environment
  * change (ASan would see a use after free). */
+/* Typed resource values keep their type, to the edges of 64 bits. */
+static void typed_resource_values(void **state)
+{
+    otelc_options_t o;
+    const char *out;
+
+    (void)state;
+    load_clean("file_format: \"1.0\"\n"
+               "resource:\n"
+               "  attributes:\n"
+               "    - {name: lowest, value: -9223372036854775808, type: int}\n"
+               "    - {name: highest, value: 9223372036854775807, type: int}\n"
+               "    - {name: ratio, value: -0.5, type: double}\n"
+               "    - {name: on, value: False, type: bool}\n"
+               "    - {name: plain, value: text}\n",
+               &o);
+    assert_string_equal(o.resource_attributes, "plain=text");
+    assert_int_equal(o.n_resource_attrs, 4);
+    assert_int_equal(o.resource_attrs[0].type, OTELC_ATTR_INT);
+    assert_true(o.resource_attrs[0].v.i == INT64_MIN);
+    assert_true(o.resource_attrs[1].v.i == INT64_MAX);
+    assert_int_equal(o.resource_attrs[2].type, OTELC_ATTR_DOUBLE);
+    assert_true(o.resource_attrs[2].v.d == -0.5);
+    assert_int_equal(o.resource_attrs[3].type, OTELC_ATTR_BOOL);
+    assert_false(o.resource_attrs[3].v.b);
+
+    /* One past either edge is not an int: reported, left out. */
+    assert_int_equal(load_text("file_format: \"1.0\"\n"
+                               "resource:\n"
+                               "  attributes:\n"
+                               "    - {name: over, value: 9223372036854775808, type: int}\n"
+                               "    - {name: under, value: -9223372036854775809, type: int}\n",
+                               &o, &out),
+                     OTELC_ERR_INVALID);
+    assert_int_equal(count_lines(out), 2);
+    assert_int_equal(o.n_resource_attrs, 0);
+}
+
 static void strings_outlive_the_load(void **state)
 {
     otelc_options_t o;
@@ -1160,6 +1206,7 @@ int main(void)
         cmocka_unit_test_setup(alias_bomb, setup),
         cmocka_unit_test_setup(syntax_error, setup),
         cmocka_unit_test_setup(missing_file, setup),
+        cmocka_unit_test_setup(typed_resource_values, setup),
         cmocka_unit_test_setup(strings_outlive_the_load, setup),
         cmocka_unit_test_setup(example_loads_cleanly, setup),
         cmocka_unit_test_setup(mutations_do_not_crash, setup),

@@ -342,6 +342,55 @@ static void test_free_is_safe(void **state)
     otelc__resource_free(&r);
 }
 
+/* Typed attributes keep their type, come after the list, take the place and
+ * value of a list entry with their key, and beat what is detected; other
+ * types are reported and left out. */
+static void test_typed_attributes(void **state)
+{
+    char key[] = "replicas", value[] = "eu-west";
+    const otelc_attr_t typed[] = {
+        { .key = key, .type = OTELC_ATTR_INT, .v.i = -3 },
+        { .key = "canary", .type = OTELC_ATTR_BOOL, .v.b = true },
+        { .key = "a", .type = OTELC_ATTR_DOUBLE, .v.d = 0.25 },
+        { .key = "region", .type = OTELC_ATTR_STRING, .len = OTELC_NUL_TERMINATED, .v.s = value },
+        { .key = "process.pid", .type = OTELC_ATTR_INT, .v.i = 1 },
+        { .key = "tags", .type = OTELC_ATTR_STRING_ARRAY, .len = 0 },
+        { .key = "", .type = OTELC_ATTR_INT, .v.i = 1 },
+    };
+    otelc_options_t o;
+    otelc__resource_t r;
+    const otelc_attr_t *a;
+
+    (void)state;
+    options(&o, "svc", NULL, "a=text,z=1");
+    o.resource_attrs = typed;
+    o.n_resource_attrs = sizeof(typed) / sizeof(typed[0]);
+    otelc__diag_reset();
+    build(&o, &r);
+    assert_int_equal(otelc__diag_count(), 2); /* the array and the empty key */
+    /* The buffers the options pointed to may change: the resource copied. */
+    key[0] = 'X';
+    value[0] = 'X';
+    assert_string_equal(r.pub.attrs[1].key, "a");
+    assert_int_equal(r.pub.attrs[1].type, OTELC_ATTR_DOUBLE);
+    assert_true(r.pub.attrs[1].v.d == 0.25);
+    assert_string_equal(r.pub.attrs[2].key, "z");
+    a = find(&r, "replicas");
+    assert_non_null(a);
+    assert_int_equal(a->type, OTELC_ATTR_INT);
+    assert_int_equal(a->v.i, -3);
+    a = find(&r, "canary");
+    assert_non_null(a);
+    assert_int_equal(a->type, OTELC_ATTR_BOOL);
+    assert_true(a->v.b);
+    assert_str_attr(&r, "region", "eu-west");
+    a = find(&r, "process.pid");
+    assert_int_equal(a->v.i, 1);
+    assert_null(find(&r, "tags"));
+    assert_null(find(&r, ""));
+    otelc__resource_free(&r);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, reset_diag, reset_diag)
 
 int main(void)
@@ -358,6 +407,7 @@ int main(void)
         T(test_copies_its_strings),
         T(test_many_entries),
         T(test_free_is_safe),
+        T(test_typed_attributes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
