@@ -372,7 +372,7 @@ static void apply_env_list(file_exporter_t *fe, const char *var, const char *lis
     while (p != NULL && *p != '\0') {
         const char *end = strchr(p, ',');
         size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-        const char *eq = memchr(p, '=', n);
+        const char *eq;
         const char *b = p, *v;
         size_t nl, vl, ch;
         char value[64];
@@ -704,17 +704,23 @@ static int32_t retention_cutoff(const file_exporter_t *fe, const channel_t *c)
     return day_minus((int64_t)(now_ns(fe) / 1000000000u), c->retention_days);
 }
 
-/* Runs retention for every channel once per day of the exporter's clock. */
+/* Runs retention once per day of the exporter's clock for the channels
+ * this instance writes: with one instance per signal, the traces instance
+ * keeps traces.log and the logs instance the log channels, so no directory
+ * is swept twice. */
 static void retention_daily(file_exporter_t *fe)
 {
     int64_t b, e;
     int32_t today = local_day((int64_t)(now_ns(fe) / 1000000000u), &b, &e);
+    unsigned signals = fe->base.ops->signals;
 
     if (today == fe->retention_done_day)
         return;
     fe->retention_done_day = today;
     for (size_t i = 0; i < fe->n_ch; i++) {
-        if (fe->ch[i].retention_days != 0)
+        unsigned writes = i == fe->traces_ch ? OTELC_SIGNAL_TRACES : OTELC_SIGNAL_LOGS;
+
+        if (fe->ch[i].retention_days != 0 && (signals & writes) != 0)
             (void)sweep(fe, &fe->ch[i], retention_cutoff(fe, &fe->ch[i]), 0, 0);
     }
 }
