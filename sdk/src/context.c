@@ -116,14 +116,17 @@ static void end_token(otelc_token_t tok)
 {
     otelc__thread_t *t = otelc__tls;
 
-    if (tok.depth == 0 || t == NULL || tok.depth > t->depth ||
-        t->frames[tok.depth - 1].serial != tok.serial)
-        return; /* already ended (or ended with an enclosing span) */
+    if (tok.depth == 0 || t == NULL || (t = otelc__thread_enter(-1)) == NULL)
+        return;
+    if (tok.depth > t->depth || t->frames[tok.depth - 1].serial != tok.serial)
+        goto out; /* already ended (or ended with an enclosing span) */
     if (tok.depth != t->depth)
         otelc__diag(OTELC_DIAG_WARN, "context.order",
                     "a scope ended while scopes started inside it were still open; "
                     "they were closed with it");
     otelc__frames_pop_to(t, tok.depth);
+out:
+    otelc__thread_leave(t);
 }
 
 /* ---- current context ------------------------------------------------------------ */
@@ -147,16 +150,27 @@ const char *otelc_current_correlation_id(void)
 
 /* ---- capture and attach ------------------------------------------------------------ */
 
+static otelc_context_t *capture(const otelc__thread_t *t);
+
 otelc_context_t *otelc_context_capture(void)
 {
     otelc__thread_t *t;
+    otelc_context_t *c;
+
+    if (!otelc__running() || (t = otelc__thread_enter(-1)) == NULL)
+        return NULL;
+    c = capture(t);
+    otelc__thread_leave(t);
+    return c;
+}
+
+static otelc_context_t *capture(const otelc__thread_t *t)
+{
     otelc_context_t *c;
     const otelc__frame_t *top;
     size_t ts_len, size;
     char *p;
 
-    if (!otelc__running() || (t = otelc__thread_get()) == NULL)
-        return NULL;
     top = t->depth > 0 ? &t->frames[t->depth - 1] : NULL;
     ts_len = top ? top->tracestate_len : 0;
     size = sizeof(*c) + ts_len + 1 + t->corr_len + 1 + t->bag_len + 1 + t->bound_len;
@@ -222,11 +236,13 @@ otelc_token_t otelc_context_attach(otelc_context_t *ctx)
     otelc__thread_t *t;
     otelc__frame_t *f;
 
-    if (ctx == NULL || !otelc__running() || (t = otelc__thread_get()) == NULL)
+    if (ctx == NULL || !otelc__running() || (t = otelc__thread_enter(-1)) == NULL)
         return no_token;
     f = push_frame(t, OTELC__FRAME_ATTACH);
-    if (f == NULL)
+    if (f == NULL) {
+        otelc__thread_leave(t);
         return no_token;
+    }
     f->ctx = otelc_context_retain(ctx);
     f->span = ctx->span;
     f->tracestate = ctx->tracestate;
@@ -238,6 +254,7 @@ otelc_token_t otelc_context_attach(otelc_context_t *ctx)
     t->bound_n = ctx->bound_n;
     t->bag = ctx->bag;
     t->bag_len = ctx->bag_len;
+    otelc__thread_leave(t);
     return token_of(t);
 }
 
@@ -251,14 +268,25 @@ void otelc_context_detach(otelc_token_t token)
 static otelc_token_t baggage_push(otelc__thread_t *t, otelc__frame_t *f, const char *name,
                                   const char *value);
 
+static otelc_token_t correlation_begin(otelc__thread_t *t, const char *id, size_t len);
+
 otelc_token_t otelc_correlation_begin(const char *id, size_t len)
 {
     otelc__thread_t *t;
+    otelc_token_t tok;
+
+    if (id == NULL || !otelc__running() || (t = otelc__thread_enter(-1)) == NULL)
+        return no_token;
+    tok = correlation_begin(t, id, len);
+    otelc__thread_leave(t);
+    return tok;
+}
+
+static otelc_token_t correlation_begin(otelc__thread_t *t, const char *id, size_t len)
+{
     otelc__frame_t *f;
     size_t room;
 
-    if (id == NULL || !otelc__running() || (t = otelc__thread_get()) == NULL)
-        return no_token;
     if (len == OTELC_NUL_TERMINATED)
         len = strlen(id);
     if (len > OTELC_CORRELATION_ID_MAX) {
@@ -297,7 +325,7 @@ otelc_token_t otelc_correlation_begin(const char *id, size_t len)
         otelc_attr_t a = OTELC_STRN("correlation.id", t->corr, len);
         o.attrs = &a;
         o.n_attrs = 1;
-        f->owned = otelc_span_start_ex(&o);
+        f->owned = otelc__span_start_in(t, &o);
         f->owns_span = 1;
         f->span = f->owned.ctx;
         f->tracestate = NULL;
@@ -320,12 +348,15 @@ otelc_token_t otelc_bind_begin(const otelc_attr_t *attrs, size_t n_attrs)
     uint16_t kept;
     size_t len;
 
-    if (!otelc__running() || (t = otelc__thread_get()) == NULL)
+    n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "otelc_bind_begin", "attributes");
+    if (!otelc__running() || (t = otelc__thread_enter(-1)) == NULL)
         return no_token;
     len = otelc__attrs_measure(attrs, n_attrs, 1024, 1024, &kept);
     f = push_frame(t, OTELC__FRAME_BIND);
-    if (f == NULL)
+    if (f == NULL) {
+        otelc__thread_leave(t);
         return no_token;
+    }
     /* The view must be contiguous: when it is not at the top of our own
      * buffer (it points into an attached context), copy it there first. */
     if (t->bound_len > t->bound_top || t->bound != t->bound_buf + (t->bound_top - t->bound_len)) {
@@ -342,11 +373,13 @@ otelc_token_t otelc_bind_begin(const otelc_attr_t *attrs, size_t n_attrs)
     t->bound_top += (uint32_t)len;
     t->bound_len += (uint32_t)len;
     t->bound_n += kept;
+    otelc__thread_leave(t);
     return token_of(t);
 full:
     otelc__diag(OTELC_DIAG_WARN, "bind.full",
                 "more than %d bytes of bound fields on one thread: a bind was ignored",
                 OTELC__BOUND_BUF);
+    otelc__thread_leave(t);
     return token_of(t); /* the frame restores the views when it ends */
 }
 
@@ -393,12 +426,15 @@ otelc_token_t otelc_baggage_begin(const char *name, const char *value)
     otelc__thread_t *t;
     otelc__frame_t *f;
 
-    if (name == NULL || !otelc__running() || (t = otelc__thread_get()) == NULL)
+    otelc_token_t tok = no_token;
+
+    if (name == NULL || !otelc__running() || (t = otelc__thread_enter(-1)) == NULL)
         return no_token;
     f = push_frame(t, OTELC__FRAME_BAGGAGE);
-    if (f == NULL)
-        return no_token;
-    return baggage_push(t, f, name, value ? value : "");
+    if (f != NULL)
+        tok = baggage_push(t, f, name, value ? value : "");
+    otelc__thread_leave(t);
+    return tok;
 }
 
 void otelc_baggage_end(otelc_token_t token)
@@ -422,6 +458,8 @@ void otelc_inject(otelc_setter_fn set, void *carrier)
     otelc__thread_t *t = otelc__tls;
     const otelc__frame_t *top;
 
+    /* Only reads the thread's state, and calls the user's setter, which
+     * may itself log: not entered. */
     if (set == NULL || t == NULL || !otelc__running())
         return;
     top = t->depth > 0 ? &t->frames[t->depth - 1] : NULL;

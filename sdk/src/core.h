@@ -137,6 +137,10 @@ typedef struct otelc__frame {
 
 typedef struct otelc__thread {
     otelc__ring_t *ring;
+    /* Non-zero while the thread is inside a call that writes its state
+     * (ring, context stack): a signal handler calling otelc then must not
+     * write into the half-written record or frame it interrupted. */
+    _Atomic uint32_t busy;
     uint64_t rng;
     uint32_t depth;
     uint32_t serial;
@@ -167,6 +171,39 @@ OTELC__INLINE otelc__thread_t *otelc__thread_get(void)
     if (OTELC_LIKELY(t != NULL))
         return t;
     return otelc__thread_create();
+}
+
+/*
+ * Enters a call that writes the thread's state; returns the thread, or NULL
+ * when no state can be made or the thread is already inside otelc: a signal
+ * handler interrupted it. The record of such a call is dropped, and counted
+ * (reason reentrant) for signal `sig` (0 spans, 1 logs; -1: not a record
+ * that is counted). No lock, no allocation and no diagnostic on that path, so
+ * that it is safe in a handler; the pipeline reports the count. Every
+ * successful enter is paired with otelc__thread_leave().
+ */
+OTELC__INLINE otelc__thread_t *otelc__thread_enter(int sig)
+{
+    otelc__thread_t *t = otelc__tls;
+
+    if (OTELC_UNLIKELY(t == NULL) && (t = otelc__thread_create()) == NULL)
+        return NULL;
+    if (OTELC_UNLIKELY(atomic_load_explicit(&t->busy, memory_order_relaxed) != 0)) {
+        if (sig >= 0)
+            atomic_fetch_add_explicit(&t->ring->counters.dropped_reentrant[sig], 1,
+                                      memory_order_relaxed);
+        return NULL;
+    }
+    atomic_store_explicit(&t->busy, 1, memory_order_relaxed);
+    /* A compiler barrier only: the handler runs on this thread. */
+    atomic_signal_fence(memory_order_seq_cst);
+    return t;
+}
+
+OTELC__INLINE void otelc__thread_leave(otelc__thread_t *t)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+    atomic_store_explicit(&t->busy, 0, memory_order_relaxed);
 }
 
 /* Pops frames down to (and including) `depth`. */
@@ -242,9 +279,23 @@ typedef struct otelc__orphan {
     struct otelc__orphan *next;
 } otelc__orphan_t;
 extern otelc__orphan_t *otelc__orphans;
+/* The producer counters of rings, summed: plain values, indexed by signal
+ * (0 spans, 1 logs). */
+typedef struct otelc__counts {
+    uint64_t produced[2];
+    uint64_t dropped_full[2];
+    uint64_t dropped_invalid[2];
+    uint64_t dropped_reentrant[2];
+    uint64_t dropped_sampler;
+} otelc__counts_t;
 /* Counters of rings already freed (under the lock). */
-extern uint64_t otelc__retired[7];
-void otelc__ring_counters_sum(const otelc__ring_counters_t *c, uint64_t out[7]);
+extern otelc__counts_t otelc__retired;
+/* Adds a ring's counters to *out. */
+void otelc__ring_counters_sum(const otelc__ring_counters_t *c, otelc__counts_t *out);
+
+/* otelc_span_start_ex() on a thread already entered (otelc__thread_enter):
+ * for scopes that start a span of their own. */
+otelc_span_t otelc__span_start_in(otelc__thread_t *t, const otelc_span_options_t *o);
 
 /* Ends a span owned by a frame (correlation scope). */
 void otelc__span_end_raw(otelc__thread_t *t, const otelc_span_t *span, uint64_t raw_time,

@@ -230,6 +230,13 @@ out:
     errno = saved_errno;
 }
 
+size_t otelc__misuse_null_list(const char *function, const char *what, size_t n)
+{
+    otelc__diag(OTELC_DIAG_WARN, function,
+                "%s: %s given as NULL with a count of %zu; read as none", function, what, n);
+    return 0;
+}
+
 /* Forgets every key and also zeroes the line count, so that a test can
  * count the lines of one step from zero. */
 void otelc__diag_reset(void)

@@ -29,6 +29,18 @@ int otelc__diag_level(void);
  */
 void otelc__diag(int level, const char *key, const char *fmt, ...) OTELC__PRINTF(3, 4);
 
+/*
+ * Misuse: a list passed as NULL with a non-zero count. Reports it (once per
+ * `function`, rate-limited) and returns 0, so that the list is read as
+ * empty rather than dereferenced. `function` is a static string.
+ */
+size_t otelc__misuse_null_list(const char *function, const char *what, size_t n);
+
+/* The length to use for a list `p` of `n` elements: `n`, or 0 (reported)
+ * when `p` is NULL. One predictable branch on the hot path. */
+#define OTELC__LIST_LEN(p, n, function, what)                                                     \
+    (OTELC_LIKELY((p) != NULL) ? (n) : (n) ? otelc__misuse_null_list(function, what, n) : 0)
+
 /* For tests: forget the rate-limit state, and count of lines printed so far. */
 void otelc__diag_reset(void);
 unsigned long otelc__diag_count(void);

@@ -277,12 +277,18 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
     unsigned char *base, *q = NULL;
 
     if (logger == NULL || !otelc_logger_enabled(logger, severity) || !otelc__running() ||
-        (t = otelc__thread_get()) == NULL)
+        (t = otelc__thread_enter(1)) == NULL)
         return;
     if (OTELC_UNLIKELY(severity > 24))
         severity = 24;
-    if (OTELC_UNLIKELY(message == NULL))
+    if (OTELC_UNLIKELY(message == NULL)) {
+        /* NULL with a length is an empty message, never bytes read from
+         * beside the NULL. */
         message = "";
+        message_len = 0;
+    }
+    if (OTELC_UNLIKELY(attrs == NULL))
+        n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "otelc_log", "attributes");
     msg_len = message_len == OTELC_NUL_TERMINATED ? strlen(message) : message_len;
     if (event_name != NULL) {
         ev_len = strlen(event_name);
@@ -315,13 +321,13 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
             size = OTELC__ALIGN8(head_len + alen + t->bound_len);
             if (size > max) {
                 otelc__counter_inc(&t->ring->counters.dropped_invalid[1]);
-                return;
+                goto out;
             }
         }
         base = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve, &at);
         if (OTELC_UNLIKELY(base == NULL)) {
             otelc__counter_inc(&t->ring->counters.dropped_full[1]);
-            return;
+            goto out;
         }
         q = base + head_len;
         q += otelc__attrs_encode(q, attrs, n_attrs, lim->attribute_count, vlimit);
@@ -366,4 +372,6 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
     size = OTELC__ALIGN8((size_t)(q - (unsigned char *)r));
     r->h.size = (uint32_t)size;
     otelc__ring_commit(t->ring, at + size);
+out:
+    otelc__thread_leave(t);
 }

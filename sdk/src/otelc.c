@@ -50,7 +50,7 @@ static uint64_t reset_rings(void)
         otelc__ring_destroy(o->ring);
         free(o);
     }
-    memset(otelc__retired, 0, sizeof(otelc__retired));
+    memset(&otelc__retired, 0, sizeof(otelc__retired));
     pthread_mutex_unlock(&otelc__registry_lock);
     return smallest;
 }
@@ -118,7 +118,7 @@ static void fork_child(void)
         /* Parent and child must not draw the same ids. */
         self->rng = otelc__seed() ^ (uint64_t)(uintptr_t)self;
     }
-    memset(otelc__retired, 0, sizeof(otelc__retired));
+    memset(&otelc__retired, 0, sizeof(otelc__retired));
     otelc__diag_fork_child();
     otelc__diag_reset();
     otelc__pipeline_fork_child();
@@ -301,7 +301,8 @@ uint64_t otelc_signal_stats_dropped(const otelc_signal_stats_t *s)
 const char *otelc_drop_reason_str(otelc_drop_reason_t reason)
 {
     static const char *const names[OTELC_DROP_REASONS] = { "queue_full", "sampler", "exporter",
-                                                           "shutdown", "invalid" };
+                                                           "shutdown", "invalid",
+                                                           "reentrant" };
     return (unsigned)reason < OTELC_DROP_REASONS ? names[reason] : "unknown";
 }
 

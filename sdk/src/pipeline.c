@@ -1011,8 +1011,33 @@ static void deferred_clear(void)
     P.n_deferred = 0;
 }
 
+/* A record whose lengths do not fit in it: never read, counted when it is
+ * a record that counts (a log or a span's start). */
+static void reject(const otelc__rec_t *h)
+{
+    const char *what = "a span operation";
+
+    if (h->type == OTELC__REC_LOG) {
+        count_drop(1, OTELC_DROP_INVALID, 1);
+        what = "a log record";
+    } else if (h->type == OTELC__REC_SPAN_START) {
+        count_drop(0, OTELC_DROP_INVALID, 1);
+        what = "a span";
+    } else if (h->type == OTELC__REC_SPAN_END) {
+        what = "a span end";
+    }
+    otelc__diag(OTELC_DIAG_ERROR, "ring.malformed",
+                "a thread's buffer holds a malformed record (type %u, %u bytes): %s was "
+                "dropped (reason invalid)",
+                (unsigned)h->type, (unsigned)h->size, what);
+}
+
 static void process(const otelc__rec_t *h, bool may_defer)
 {
+    if (OTELC_UNLIKELY(!otelc__rec_check(h))) {
+        reject(h);
+        return;
+    }
     switch (h->type) {
     case OTELC__REC_LOG:
         assemble_log((const otelc__rec_log_t *)(const void *)h);
@@ -1095,6 +1120,23 @@ static void process(const otelc__rec_t *h, bool may_defer)
     }
 }
 
+/* Reports records that signal handlers could not write (the handler itself
+ * must not print: it may have interrupted a thread holding stdio's lock). */
+static void report_reentrant(otelc__ring_t *ring)
+{
+    uint64_t n = atomic_load_explicit(&ring->counters.dropped_reentrant[0], memory_order_relaxed) +
+                 atomic_load_explicit(&ring->counters.dropped_reentrant[1], memory_order_relaxed);
+
+    if (OTELC_LIKELY(n == ring->reentrant_seen))
+        return;
+    otelc__diag(OTELC_DIAG_WARN, "signal.reentrant",
+                "%llu records were written from a signal handler while their thread was "
+                "inside otelc, and dropped (reason reentrant; see \"Signal handlers\" in "
+                "otelc.h)",
+                (unsigned long long)(n - ring->reentrant_seen));
+    ring->reentrant_seen = n;
+}
+
 /* Drains one ring; *left is set when records stay behind (queue bound). */
 static size_t drain_ring(otelc__ring_t *ring, bool *left)
 {
@@ -1129,6 +1171,7 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
     }
     settle_borrowed();
     otelc__ring_release(ring, tail);
+    report_reentrant(ring);
     return n;
 }
 
@@ -1184,7 +1227,7 @@ static size_t drain_all(bool *left)
         }
         orphans = o->next;
         pthread_mutex_lock(&otelc__registry_lock);
-        otelc__ring_counters_sum(&o->ring->counters, otelc__retired);
+        otelc__ring_counters_sum(&o->ring->counters, &otelc__retired);
         pthread_mutex_unlock(&otelc__registry_lock);
         otelc__ring_destroy(o->ring);
         free(o);
@@ -1682,32 +1725,34 @@ void otelc__pipeline_reset_stats(void)
 
 void otelc__pipeline_stats(otelc_stats_t *out)
 {
-    uint64_t c[7];
+    otelc__counts_t c;
     otelc__thread_t *t;
     otelc__orphan_t *o;
 
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&otelc__registry_lock);
-    memcpy(c, otelc__retired, sizeof(c));
+    c = otelc__retired;
     for (t = otelc__threads; t != NULL; t = t->next) {
-        otelc__ring_counters_sum(&t->ring->counters, c);
+        otelc__ring_counters_sum(&t->ring->counters, &c);
         out->threads++;
     }
     for (o = otelc__orphans; o != NULL; o = o->next)
-        otelc__ring_counters_sum(&o->ring->counters, c);
+        otelc__ring_counters_sum(&o->ring->counters, &c);
     pthread_mutex_unlock(&otelc__registry_lock);
 
     otelc_signal_stats_t *ss[2] = { &out->spans, &out->logs };
     for (int s = 0; s < 2; s++) {
         otelc_signal_stats_t *x = ss[s];
-        x->produced = c[s];
+        /* A record a signal handler could not write is produced too. */
+        x->produced = c.produced[s] + c.dropped_reentrant[s];
         x->exported = atomic_load(&P.exported[s]);
         for (int r = 0; r < OTELC_DROP_REASONS; r++)
             x->dropped[r] = atomic_load(&P.dropped[s][r]);
-        x->dropped[OTELC_DROP_QUEUE_FULL] += c[2 + s];
-        x->dropped[OTELC_DROP_INVALID] += c[4 + s];
+        x->dropped[OTELC_DROP_QUEUE_FULL] += c.dropped_full[s];
+        x->dropped[OTELC_DROP_INVALID] += c.dropped_invalid[s];
+        x->dropped[OTELC_DROP_REENTRANT] += c.dropped_reentrant[s];
         if (s == 0)
-            x->dropped[OTELC_DROP_SAMPLER] += c[6];
+            x->dropped[OTELC_DROP_SAMPLER] += c.dropped_sampler;
         uint64_t settled = x->exported + otelc_signal_stats_dropped(x);
         x->pending = x->produced > settled ? x->produced - settled : 0;
     }

@@ -173,6 +173,17 @@ static inline void otelc__copy(void *dst, const void *src, size_t n)
     }
 }
 
+/*
+ * Checks that a record read from a ring is whole: its header's size covers
+ * the fixed part of its type, and the lengths inside it (names, messages,
+ * attribute areas, links) add up to no more than `h->size`. The pipeline
+ * reads only records that pass, and decodes each attribute area bounded by
+ * its length (otelc__attr_decode), so no length a producer wrote can make it
+ * read outside the record. Returns true for a usable record (padding
+ * included).
+ */
+bool otelc__rec_check(const otelc__rec_t *h);
+
 /* Length of the longest prefix of s[0..len) that does not split a UTF-8
  * sequence, at most `limit`. */
 size_t otelc__utf8_cut(const char *s, size_t len, size_t limit);

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #define OTELC__RING_MAGIC 0x676e6972636c746fULL /* "otlcring" little-endian */
-#define OTELC__RING_VERSION 1u
+#define OTELC__RING_VERSION 2u
 
 /* Record header. `size` includes the header and is a multiple of 8. */
 typedef struct otelc__rec {
@@ -49,12 +49,18 @@ enum {
 /* Record flag: its times are ns since the epoch, not raw clock ticks. */
 #define OTELC__REC_F_TIME_NS 0x1u
 
-/* Producer counters, indexed by signal: 0 spans, 1 logs. */
+/* Producer counters, indexed by signal: 0 spans, 1 logs. The owning thread
+ * is their only writer, except `dropped_reentrant`: it counts records that
+ * a signal handler wrote while its thread was already inside otelc, which
+ * nested handlers may do at once, so it is incremented atomically and is
+ * not part of `produced` (the interrupted thread may be in the middle of
+ * incrementing that one). */
 typedef struct otelc__ring_counters {
     _Atomic uint64_t produced[2];
     _Atomic uint64_t dropped_full[2];
     _Atomic uint64_t dropped_invalid[2];
     _Atomic uint64_t dropped_sampler;
+    _Atomic uint64_t dropped_reentrant[2];
 } otelc__ring_counters_t;
 
 typedef struct otelc__ring {
@@ -74,6 +80,7 @@ typedef struct otelc__ring {
     /* Consumer's cache line. */
     alignas(64) _Atomic uint64_t tail; /* bytes consumed */
     _Atomic uint32_t abandoned;        /* the owning thread has exited */
+    uint64_t reentrant_seen;           /* dropped_reentrant already reported */
 
     alignas(64) unsigned char data[];
 } otelc__ring_t;

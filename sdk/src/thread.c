@@ -24,7 +24,7 @@ __thread otelc__thread_t *otelc__tls OTELC__TLS_IE;
 pthread_mutex_t otelc__registry_lock = PTHREAD_MUTEX_INITIALIZER;
 otelc__thread_t *otelc__threads;
 otelc__orphan_t *otelc__orphans;
-uint64_t otelc__retired[7];
+otelc__counts_t otelc__retired;
 
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
@@ -50,15 +50,17 @@ void otelc__ring_destroy(otelc__ring_t *ring)
     free(ring);
 }
 
-void otelc__ring_counters_sum(const otelc__ring_counters_t *c, uint64_t out[7])
+void otelc__ring_counters_sum(const otelc__ring_counters_t *c, otelc__counts_t *out)
 {
-    out[0] += atomic_load_explicit(&c->produced[0], memory_order_relaxed);
-    out[1] += atomic_load_explicit(&c->produced[1], memory_order_relaxed);
-    out[2] += atomic_load_explicit(&c->dropped_full[0], memory_order_relaxed);
-    out[3] += atomic_load_explicit(&c->dropped_full[1], memory_order_relaxed);
-    out[4] += atomic_load_explicit(&c->dropped_invalid[0], memory_order_relaxed);
-    out[5] += atomic_load_explicit(&c->dropped_invalid[1], memory_order_relaxed);
-    out[6] += atomic_load_explicit(&c->dropped_sampler, memory_order_relaxed);
+    for (int s = 0; s < 2; s++) {
+        out->produced[s] += atomic_load_explicit(&c->produced[s], memory_order_relaxed);
+        out->dropped_full[s] += atomic_load_explicit(&c->dropped_full[s], memory_order_relaxed);
+        out->dropped_invalid[s] +=
+            atomic_load_explicit(&c->dropped_invalid[s], memory_order_relaxed);
+        out->dropped_reentrant[s] +=
+            atomic_load_explicit(&c->dropped_reentrant[s], memory_order_relaxed);
+    }
+    out->dropped_sampler += atomic_load_explicit(&c->dropped_sampler, memory_order_relaxed);
 }
 
 uint64_t otelc__seed(void)
@@ -95,7 +97,7 @@ static void thread_exit(void *arg)
     } else {
         /* Cannot queue it: count what it held as lost, rather than leak
          * silently. */
-        otelc__ring_counters_sum(&t->ring->counters, otelc__retired);
+        otelc__ring_counters_sum(&t->ring->counters, &otelc__retired);
         otelc__ring_destroy(t->ring);
     }
     pthread_mutex_unlock(&otelc__registry_lock);
@@ -111,7 +113,27 @@ static void make_key(void)
                     "cannot create the thread-exit key: records of exiting threads may be lost");
 }
 
+/* Set while this thread makes its state: a signal handler that interrupts
+ * that (inside malloc, say) gets no state rather than a second one. */
+static __thread _Atomic int creating OTELC__TLS_IE;
+
+static otelc__thread_t *thread_create(void);
+
 otelc__thread_t *otelc__thread_create(void)
+{
+    otelc__thread_t *t;
+
+    if (atomic_load_explicit(&creating, memory_order_relaxed))
+        return NULL;
+    atomic_store_explicit(&creating, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    t = thread_create();
+    atomic_signal_fence(memory_order_seq_cst);
+    atomic_store_explicit(&creating, 0, memory_order_relaxed);
+    return t;
+}
+
+static otelc__thread_t *thread_create(void)
 {
     otelc__thread_t *t;
 

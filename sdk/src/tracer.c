@@ -295,14 +295,25 @@ OTELC__INLINE void span_start(otelc_span_t *out, otelc__thread_t *t, uint32_t sc
 
 static const otelc_span_t noop_span = { { { 0 }, { 0 }, 0, false }, 0, 0 };
 
+/* The thread for a span start, or NULL (see otelc__thread_enter). A span
+ * is counted only when some exporter takes spans. */
+OTELC__INLINE otelc__thread_t *enter_span(void)
+{
+    return otelc__thread_enter(otelc__hot.traces_on ? 0 : -1);
+}
+
 void otelc__span_site_begin(otelc_span_t *out, const otelc_span_site_t *site,
                             const otelc_attr_t *attrs, size_t n_attrs)
 {
     otelc__thread_t *t;
 
-    if (OTELC_LIKELY(otelc__running()) && OTELC_LIKELY((t = otelc__thread_get()) != NULL))
+    if (OTELC_UNLIKELY(attrs == NULL))
+        n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "OTELC_SPAN", "attributes");
+    if (OTELC_LIKELY(otelc__running()) && OTELC_LIKELY((t = enter_span()) != NULL)) {
         span_start(out, t, otelc__hot.default_tracer_scope, site->name, site->name_len,
                    (int)site->kind, NULL, false, true, 0, 0, attrs, n_attrs, NULL, 0);
+        otelc__thread_leave(t);
+    }
 }
 
 otelc_span_t otelc_span_start(const char *name, const otelc_attr_t *attrs, size_t n_attrs)
@@ -312,32 +323,55 @@ otelc_span_t otelc_span_start(const char *name, const otelc_attr_t *attrs, size_
 
     if (name == NULL)
         name = unnamed;
-    if (otelc__running() && (t = otelc__thread_get()) != NULL)
+    n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "otelc_span_start", "attributes");
+    if (otelc__running() && (t = enter_span()) != NULL) {
         span_start(&s, t, otelc__hot.default_tracer_scope, name, strlen(name),
                    OTELC_SPAN_KIND_INTERNAL, NULL, false, true, 0, 0, attrs, n_attrs, NULL, 0);
-    else
+        otelc__thread_leave(t);
+    } else {
         s = noop_span;
+    }
+    return s;
+}
+
+otelc_span_t otelc__span_start_in(otelc__thread_t *t, const otelc_span_options_t *o)
+{
+    static const otelc_span_options_t zero;
+    const char *name;
+    size_t name_len, n_attrs, n_links;
+    int kind;
+    otelc_span_t s;
+
+    if (o == NULL)
+        o = &zero;
+    name = o->name ? o->name : unnamed;
+    name_len = o->name && o->name_len != OTELC_NUL_TERMINATED ? o->name_len : strlen(name);
+    kind = o->kind ? (int)o->kind : OTELC_SPAN_KIND_INTERNAL;
+    if (OTELC_UNLIKELY((unsigned)kind > OTELC_SPAN_KIND_CONSUMER)) {
+        otelc__diag(OTELC_DIAG_WARN, "span.kind",
+                    "otelc_span_start_ex: span kind %d is not one of otelc_span_kind_t; "
+                    "INTERNAL used",
+                    kind);
+        kind = OTELC_SPAN_KIND_INTERNAL;
+    }
+    n_attrs = OTELC__LIST_LEN(o->attrs, o->n_attrs, "otelc_span_start_ex", "attributes");
+    n_links = OTELC__LIST_LEN(o->links, o->n_links, "otelc_span_start_ex", "links");
+    span_start(&s, t, o->tracer ? o->tracer->scope : otelc__hot.default_tracer_scope, name,
+               name_len, kind, o->parent, o->root,
+               !o->no_activate, o->start_time_ns, o->start_time_ns ? OTELC__REC_F_TIME_NS : 0,
+               o->attrs, n_attrs, o->links, n_links);
     return s;
 }
 
 otelc_span_t otelc_span_start_ex(const otelc_span_options_t *o)
 {
-    static const otelc_span_options_t zero;
     otelc__thread_t *t;
-    const char *name;
-    size_t name_len;
     otelc_span_t s;
 
-    if (!otelc__running() || (t = otelc__thread_get()) == NULL)
+    if (!otelc__running() || (t = enter_span()) == NULL)
         return noop_span;
-    if (o == NULL)
-        o = &zero;
-    name = o->name ? o->name : unnamed;
-    name_len = o->name && o->name_len != OTELC_NUL_TERMINATED ? o->name_len : strlen(name);
-    span_start(&s, t, o->tracer ? o->tracer->scope : otelc__hot.default_tracer_scope, name,
-               name_len, o->kind ? (int)o->kind : OTELC_SPAN_KIND_INTERNAL, o->parent, o->root,
-               !o->no_activate, o->start_time_ns, o->start_time_ns ? OTELC__REC_F_TIME_NS : 0,
-               o->attrs, o->n_attrs, o->links, o->n_links);
+    s = otelc__span_start_in(t, o);
+    otelc__thread_leave(t);
     return s;
 }
 
@@ -376,27 +410,41 @@ OTELC__INLINE void span_end(otelc_span_t *span, uint64_t time, uint16_t rflags)
 
     if (span == NULL || (span->flags & SPAN_ENDED) != 0)
         return;
-    span->flags |= SPAN_ENDED;
     t = otelc__tls;
-    if ((span->flags & SPAN_RECORDING) != 0 && OTELC_LIKELY(otelc__running())) {
-        if (OTELC_UNLIKELY(t == NULL) && (t = otelc__thread_get()) == NULL)
-            return;
-        write_end(t, span, time ? time : otelc__now_raw(), rflags);
+    if (t == NULL) {
+        /* A thread that never recorded ends a span started elsewhere: it
+         * needs a ring for the end, and has no context stack to leave. */
+        span->flags |= SPAN_ENDED;
+        if ((span->flags & SPAN_RECORDING) != 0 && otelc__running() &&
+            (t = otelc__thread_enter(-1)) != NULL) {
+            write_end(t, span, time ? time : otelc__now_raw(), rflags);
+            otelc__thread_leave(t);
+        }
+        return;
     }
+    /* A signal handler ending a span while its thread is inside otelc:
+     * the span stays as it is (still open), since neither the ring nor the
+     * context stack may be touched now. */
+    if (OTELC_UNLIKELY((t = otelc__thread_enter(-1)) == NULL))
+        return;
+    span->flags |= SPAN_ENDED;
+    if ((span->flags & SPAN_RECORDING) != 0 && OTELC_LIKELY(otelc__running()))
+        write_end(t, span, time ? time : otelc__now_raw(), rflags);
     /* Leave the context stack if the span is active on this thread. */
-    if (span->depth != 0 && t != NULL && span->depth <= t->depth) {
+    if (span->depth != 0 && span->depth <= t->depth) {
         otelc__frame_t *f = &t->frames[span->depth - 1];
         if (f->kind == OTELC__FRAME_SPAN && memcmp(f->span.span_id, span->ctx.span_id, 8) == 0) {
             if (OTELC_LIKELY(span->depth == t->depth)) {
                 t->depth--; /* the usual case: the innermost scope ends */
-                return;
+            } else {
+                otelc__diag(OTELC_DIAG_WARN, "span.order",
+                            "a span ended while scopes started inside it were still open; "
+                            "they were closed with it");
+                otelc__frames_pop_to(t, span->depth);
             }
-            otelc__diag(OTELC_DIAG_WARN, "span.order",
-                        "a span ended while scopes started inside it were still open; "
-                        "they were closed with it");
-            otelc__frames_pop_to(t, span->depth);
         }
     }
+    otelc__thread_leave(t);
 }
 
 void otelc_span_end(otelc_span_t *span)
@@ -443,12 +491,30 @@ otelc_span_t otelc_span_current(void)
     return s;
 }
 
+static void span_op_write(otelc__thread_t *t, const otelc_span_t *span, int type,
+                          const char *name, size_t name_len, const otelc_attr_t *attrs,
+                          size_t n_attrs, uint32_t count_limit, const otelc_span_context_t *link,
+                          uint8_t status);
+
 /* Writes one of the span operation records. */
 static void span_op(const otelc_span_t *span, int type, const char *name, size_t name_len,
                     const otelc_attr_t *attrs, size_t n_attrs, uint32_t count_limit,
                     const otelc_span_context_t *link, uint8_t status)
 {
     otelc__thread_t *t;
+
+    if (span == NULL || (span->flags & (SPAN_RECORDING | SPAN_ENDED)) != SPAN_RECORDING ||
+        !otelc__running() || (t = otelc__thread_enter(-1)) == NULL)
+        return;
+    span_op_write(t, span, type, name, name_len, attrs, n_attrs, count_limit, link, status);
+    otelc__thread_leave(t);
+}
+
+static void span_op_write(otelc__thread_t *t, const otelc_span_t *span, int type,
+                          const char *name, size_t name_len, const otelc_attr_t *attrs,
+                          size_t n_attrs, uint32_t count_limit, const otelc_span_context_t *link,
+                          uint8_t status)
+{
     otelc__rec_span_op_t *r;
     uint32_t vlimit = otelc__hot.span_limits.attribute_value_length;
     uint16_t kept;
@@ -456,9 +522,6 @@ static void span_op(const otelc_span_t *span, int type, const char *name, size_t
     uint64_t at;
     unsigned char *p;
 
-    if (span == NULL || (span->flags & (SPAN_RECORDING | SPAN_ENDED)) != SPAN_RECORDING ||
-        !otelc__running() || (t = otelc__thread_get()) == NULL)
-        return;
     if (name_len > 4096)
         name_len = otelc__utf8_cut(name, name_len, 4096);
     alen = otelc__attrs_measure(attrs, n_attrs, count_limit, vlimit, &kept);
@@ -502,6 +565,7 @@ static void span_op(const otelc_span_t *span, int type, const char *name, size_t
 
 void otelc_span_set_attrs(const otelc_span_t *span, const otelc_attr_t *attrs, size_t n_attrs)
 {
+    n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "otelc_span_set_attrs", "attributes");
     span_op(span, OTELC__REC_SPAN_ATTRS, NULL, 0, attrs, n_attrs,
             otelc__hot.span_limits.attribute_count, NULL, 0);
 }
@@ -511,6 +575,7 @@ void otelc_span_add_event(const otelc_span_t *span, const char *name, const otel
 {
     if (name == NULL)
         name = unnamed;
+    n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "otelc_span_add_event", "attributes");
     span_op(span, OTELC__REC_SPAN_EVENT, name, strlen(name), attrs, n_attrs,
             otelc__hot.span_limits.attributes_per_event, NULL, 0);
 }
@@ -520,6 +585,7 @@ void otelc_span_add_link(const otelc_span_t *span, const otelc_span_context_t *l
 {
     if (linked == NULL || !otelc_span_context_is_valid(linked))
         return;
+    n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "otelc_span_add_link", "attributes");
     span_op(span, OTELC__REC_SPAN_LINK, NULL, 0, attrs, n_attrs,
             otelc__hot.span_limits.attributes_per_link, linked, 0);
 }

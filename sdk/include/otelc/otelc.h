@@ -75,7 +75,9 @@ typedef enum otelc_drop_reason {
     OTELC_DROP_EXPORTER = 2,   /* an exporter failed, timed out, or its queue was full */
     OTELC_DROP_SHUTDOWN = 3,   /* still in flight when shutdown's deadline passed */
     OTELC_DROP_INVALID = 4,    /* too large for any buffer, or unusable */
-    OTELC_DROP_REASONS = 5
+    OTELC_DROP_REENTRANT = 5,  /* written from a signal handler that interrupted otelc on its
+                                * thread (see "Signal handlers" in otelc.h) */
+    OTELC_DROP_REASONS = 6
 } otelc_drop_reason_t;
 
 typedef struct otelc_signal_stats {
@@ -102,7 +104,8 @@ OTELC_API void otelc_stats(otelc_stats_t *out);
 /* Sum of the dropped counters of one signal. */
 OTELC_API uint64_t otelc_signal_stats_dropped(const otelc_signal_stats_t *s);
 
-/* Name of a drop reason: "queue_full", "sampler", "exporter", "shutdown", "invalid". */
+/* Name of a drop reason: "queue_full", "sampler", "exporter", "shutdown", "invalid",
+ * "reentrant". */
 OTELC_API const char *otelc_drop_reason_str(otelc_drop_reason_t reason);
 
 /*

@@ -292,7 +292,7 @@ static void counters_sum_and_increment(void **state)
 {
     (void)state;
     otelc__ring_t *a = otelc__ring_create(CAP, 1), *b = otelc__ring_create(CAP, 2);
-    uint64_t sum[7] = { 0 };
+    otelc__counts_t sum = { 0 };
 
     for (int i = 0; i < 5; i++)
         otelc__counter_inc(&a->counters.produced[0]);
@@ -305,11 +305,18 @@ static void counters_sum_and_increment(void **state)
     otelc__counter_inc(&b->counters.dropped_invalid[1]);
     otelc__counter_inc(&b->counters.dropped_sampler);
     otelc__counter_inc(&b->counters.produced[0]);
-    otelc__ring_counters_sum(&a->counters, sum);
-    otelc__ring_counters_sum(&b->counters, sum);
-    /* produced spans, logs; full spans, logs; invalid spans, logs; sampler */
-    const uint64_t want[7] = { 6, 3, 1, 2, 1, 1, 1 };
-    assert_memory_equal(sum, want, sizeof(want));
+    atomic_fetch_add(&a->counters.dropped_reentrant[1], 4);
+    otelc__ring_counters_sum(&a->counters, &sum);
+    otelc__ring_counters_sum(&b->counters, &sum);
+    assert_int_equal(sum.produced[0], 6);
+    assert_int_equal(sum.produced[1], 3);
+    assert_int_equal(sum.dropped_full[0], 1);
+    assert_int_equal(sum.dropped_full[1], 2);
+    assert_int_equal(sum.dropped_invalid[0], 1);
+    assert_int_equal(sum.dropped_invalid[1], 1);
+    assert_int_equal(sum.dropped_reentrant[0], 0);
+    assert_int_equal(sum.dropped_reentrant[1], 4);
+    assert_int_equal(sum.dropped_sampler, 1);
     otelc__ring_destroy(a);
     otelc__ring_destroy(b);
 }
