@@ -220,9 +220,7 @@ size_t otelc_traceparent_format(const otelc_span_context_t *ctx, char *out, size
 
 /* Members larger than this are the first dropped when truncating (W3C). */
 #define TS_LARGE_MEMBER 128
-#define TS_SIMPLE_KEY_MAX 256
-#define TS_TENANT_MAX 241
-#define TS_SYSTEM_MAX 14
+#define TS_KEY_MAX 256
 #define TS_VALUE_MAX 256
 
 static bool is_lcalpha(char c)
@@ -235,47 +233,28 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* The characters allowed in a tracestate key after its first one. */
-static bool is_ts_key_char(char c)
-{
-    return is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*' || c == '/';
-}
-
 /*
- * key = simple-key / multi-tenant-key
- * simple-key = lcalpha 0*255( lcalpha / DIGIT / "_" / "-" / "*" / "/" )
- * multi-tenant-key = tenant-id "@" system-id
- * tenant-id = ( lcalpha / DIGIT ) 0*240( ... )
- * system-id = lcalpha 0*13( ... )
+ * key     = ( lcalpha / DIGIT ) 0*255( keychar )
+ * keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
+ *
+ * The grammar of the current draft (w3c/trace-context, spec/20). Trace
+ * Context Level 1 split keys into a simple key and a multi-tenant
+ * "tenant@system" key with their own lengths (241 and 14) and at most one
+ * '@'; the draft folded both into one rule, and the W3C test suite now
+ * expects "foo@", "foo@@bar", "foo@bar@baz", a 242-character tenant and a
+ * 15-character system to be kept. Only the first character is special: a
+ * key cannot start with '@' or a symbol.
  */
 static bool tracestate_key_valid(const char *k, size_t n)
 {
-    const char *at = n > 0 ? memchr(k, '@', n) : NULL;
-    size_t tenant, system;
-
-    if (at == NULL) {
-        if (n < 1 || n > TS_SIMPLE_KEY_MAX || !is_lcalpha(k[0]))
+    if (n < 1 || n > TS_KEY_MAX || !(is_lcalpha(k[0]) || is_digit(k[0])))
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        char c = k[i];
+        if (!(is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*' || c == '/' ||
+              c == '@'))
             return false;
-        for (size_t i = 1; i < n; i++)
-            if (!is_ts_key_char(k[i]))
-                return false;
-        return true;
     }
-    tenant = (size_t)(at - k);
-    system = n - tenant - 1;
-    if (tenant < 1 || tenant > TS_TENANT_MAX || system < 1 || system > TS_SYSTEM_MAX)
-        return false;
-    if (!is_lcalpha(k[0]) && !is_digit(k[0]))
-        return false;
-    for (size_t i = 1; i < tenant; i++)
-        if (!is_ts_key_char(k[i]))
-            return false;
-    if (!is_lcalpha(at[1]))
-        return false;
-    /* is_ts_key_char() excludes '@', so a second '@' is rejected here. */
-    for (size_t i = 2; i <= system; i++)
-        if (!is_ts_key_char(at[i]))
-            return false;
     return true;
 }
 
