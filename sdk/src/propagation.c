@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#include "diag.h"
+
 /* Optional white space of HTTP (RFC 7230 OWS): space and horizontal tab. */
 #define IS_OWS(c) ((c) == ' ' || (c) == '\t')
 
@@ -280,20 +282,29 @@ typedef struct ts_member {
     const char *text; /* "key=value", trimmed of OWS */
     size_t len;
     size_t key_len;
-    bool dropped; /* removed by truncation */
+    bool dropped; /* a repeated key, or removed by truncation */
 } ts_member_t;
 
-otelc_status_t otelc_tracestate_parse(const char *s, size_t len, char *out, size_t size,
-                                      size_t *out_len)
+/*
+ * otelc_tracestate_parse(), which also says what was wrong with the header:
+ * `*problem` (when `problem` is not NULL) gets a static sentence naming the
+ * first reason the header was discarded, or, for a header that was kept, the
+ * reason members were left out; NULL when the header was kept whole.
+ */
+static otelc_status_t tracestate_parse(const char *s, size_t len, char *out, size_t size,
+                                       size_t *out_len, const char **problem)
 {
     ts_member_t members[OTELC_TRACESTATE_MEMBERS];
+    const char *why = NULL;
     /* The normalised length is Σ(len + 1) - 1 over the members kept; keeping
      * Σ(len + 1) avoids special-casing the separator of the first member. */
     size_t n_members = 0, lengths = 0, limit, pos = 0, i = 0;
 
     clear_string_out(out, size, out_len);
-    if (out == NULL || size == 0 || (s == NULL && len > 0))
+    if (out == NULL || size == 0 || (s == NULL && len > 0)) {
+        why = "no buffer to write it to";
         goto fail;
+    }
 
     /* Empty and white-space-only members are allowed (they appear when
      * several tracestate headers are joined) and are dropped. */
@@ -301,31 +312,53 @@ otelc_status_t otelc_tracestate_parse(const char *s, size_t len, char *out, size
         size_t end = member_end(s, len, i);
         const char *m = s + i, *eq;
         size_t m_len = end - i;
+        ts_member_t *member;
 
         i = end + 1;
         trim_ows(&m, &m_len);
         if (m_len == 0)
             continue;
-        if (n_members == OTELC_TRACESTATE_MEMBERS)
+        /* The limit counts the members received, repeated keys included:
+         * a list of more than 32 is not a valid tracestate. */
+        if (n_members == OTELC_TRACESTATE_MEMBERS) {
+            why = "it has more than 32 list members";
             goto fail;
+        }
+        member = &members[n_members];
         /* No OWS is allowed around '=': "foo =1" has the key "foo ". */
         eq = memchr(m, '=', m_len);
-        if (eq == NULL)
+        if (eq == NULL) {
+            why = "a list member is not key=value";
             goto fail;
-        members[n_members].text = m;
-        members[n_members].len = m_len;
-        members[n_members].key_len = (size_t)(eq - m);
-        members[n_members].dropped = false;
-        if (!tracestate_key_valid(m, members[n_members].key_len) ||
-            !tracestate_value_valid(eq + 1, m_len - members[n_members].key_len - 1))
+        }
+        member->text = m;
+        member->len = m_len;
+        member->key_len = (size_t)(eq - m);
+        member->dropped = false;
+        if (!tracestate_key_valid(m, member->key_len)) {
+            why = "a key is not 1 to 256 of a-z 0-9 _ - * / @ starting with a letter or digit";
             goto fail;
-        /* A key may appear once; W3C lets a receiver discard a header that
-         * repeats one, and its test suite expects exactly that. */
-        for (size_t j = 0; j < n_members; j++)
-            if (members[j].key_len == members[n_members].key_len &&
-                memcmp(members[j].text, m, members[j].key_len) == 0)
-                goto fail;
-        lengths += m_len + 1;
+        }
+        if (!tracestate_value_valid(eq + 1, m_len - member->key_len - 1)) {
+            why = "a value is not 1 to 256 printable ASCII characters other than ',' and '='";
+            goto fail;
+        }
+        /*
+         * A key may appear once. The specification lets a receiver discard
+         * duplicates it did not write, and the W3C suite expects the header
+         * to be carried on, not dropped whole. The left-most member is the
+         * most recent position of that vendor (new and updated members go to
+         * the left), so it is the one kept.
+         */
+        for (size_t j = 0; j < n_members && !member->dropped; j++) {
+            if (!members[j].dropped && members[j].key_len == member->key_len &&
+                memcmp(members[j].text, m, member->key_len) == 0) {
+                member->dropped = true;
+                why = "a key appears more than once (the first member with it is kept)";
+            }
+        }
+        if (!member->dropped)
+            lengths += m_len + 1;
         n_members++;
     }
 
@@ -333,8 +366,10 @@ otelc_status_t otelc_tracestate_parse(const char *s, size_t len, char *out, size
      * those over 128 characters first, then from the end (the right-most
      * members are the oldest). The caller's buffer caps the length too. */
     limit = size - 1 < OTELC_TRACESTATE_MAX ? size - 1 : OTELC_TRACESTATE_MAX;
+    if (lengths > limit + 1 && why == NULL)
+        why = "it is longer than otelc keeps (whole members were dropped)";
     for (size_t j = n_members; j-- > 0 && lengths > limit + 1;) {
-        if (members[j].len > TS_LARGE_MEMBER) {
+        if (!members[j].dropped && members[j].len > TS_LARGE_MEMBER) {
             members[j].dropped = true;
             lengths -= members[j].len + 1;
         }
@@ -357,11 +392,21 @@ otelc_status_t otelc_tracestate_parse(const char *s, size_t len, char *out, size
     out[pos] = '\0';
     if (out_len != NULL)
         *out_len = pos;
+    if (problem != NULL)
+        *problem = why;
     return OTELC_OK;
 
 fail:
     clear_string_out(out, size, out_len);
+    if (problem != NULL)
+        *problem = why;
     return OTELC_ERR_INVALID;
+}
+
+otelc_status_t otelc_tracestate_parse(const char *s, size_t len, char *out, size_t size,
+                                      size_t *out_len)
+{
+    return tracestate_parse(s, len, out, size, out_len, NULL);
 }
 
 /* ---- B3 ------------------------------------------------------------------ */
@@ -967,9 +1012,16 @@ void otelc__propagation_extract(unsigned propagators, otelc_getter_fn get, void 
         }
         /* tracestate means nothing without the traceparent it belongs to. */
         if (have_span && get_header(get, carrier, "tracestate", &v, &n)) {
-            if (otelc_tracestate_parse(v, n, out->tracestate, sizeof(out->tracestate),
-                                       &out->tracestate_len) != OTELC_OK)
+            const char *problem = NULL;
+            otelc_status_t status = tracestate_parse(v, n, out->tracestate,
+                                                     sizeof(out->tracestate),
+                                                     &out->tracestate_len, &problem);
+            if (problem != NULL) {
                 out->rejected |= OTELC_PROPAGATOR_TRACECONTEXT;
+                otelc__diag(OTELC_DIAG_DEBUG, "propagation.tracestate",
+                            "incoming tracestate %s: %s",
+                            status == OTELC_OK ? "kept in part" : "discarded", problem);
+            }
         }
     }
     if (!have_span && (propagators & OTELC_PROPAGATOR_B3) &&

@@ -52,8 +52,11 @@ OTELC_API size_t otelc_traceparent_format(const otelc_span_context_t *ctx, char 
 /*
  * Validates a tracestate header and writes its normalised form (members
  * trimmed of optional white space, empty members removed, at most 32
- * members) with a NUL into `out`. An invalid member, a duplicated key or more
- * than 32 members make the whole header invalid (W3C: discard it). A header
+ * members) with a NUL into `out`. Keys follow the current W3C draft: 1 to
+ * 256 of a-z 0-9 _ - * / @, starting with a letter or a digit ("foo@",
+ * "t@vendor@x" are keys). An invalid member or more than 32 members make the
+ * whole header invalid (W3C: discard it). A key that appears again keeps
+ * only its first (left-most) member; the later ones are dropped. A header
  * longer than OTELC_TRACESTATE_MAX is truncated by whole members, large ones
  * (over 128 bytes) first. `*out_len` gets the length written.
  */

@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "diag.h"
 #include "propagation_int.h"
 
 #define TRACE_HEX "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -178,6 +180,47 @@ static otelc__propagated_t *propagated_new(void)
     /* Garbage in, so that the test sees extract initialise everything. */
     memset(p, 0x5a, sizeof(*p));
     return p;
+}
+
+/*
+ * stderr redirected to a temporary file while a test makes otelc report
+ * something, and read back once restored (so cmocka's output is not caught).
+ */
+static int saved_stderr = -1;
+static FILE *capture_file;
+
+static void capture_begin(void)
+{
+    fflush(stderr);
+    capture_file = tmpfile();
+    assert_non_null(capture_file);
+    saved_stderr = dup(STDERR_FILENO);
+    assert_true(saved_stderr >= 0);
+    assert_int_equal(dup2(fileno(capture_file), STDERR_FILENO), STDERR_FILENO);
+}
+
+/* Restores stderr and returns what was written meanwhile (static buffer). */
+static const char *capture_end(void)
+{
+    static char buf[16 * 1024];
+    size_t n;
+
+    dup2(saved_stderr, STDERR_FILENO);
+    close(saved_stderr);
+    rewind(capture_file);
+    n = fread(buf, 1, sizeof(buf) - 1, capture_file);
+    buf[n] = '\0';
+    fclose(capture_file);
+    return buf;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++)
+        n += *s == '\n';
+    return n;
 }
 
 /* ---- traceparent ---------------------------------------------------------- */
@@ -538,9 +581,14 @@ static void test_tracestate_duplicates_and_member_limit(void **state)
     size_t n = 0;
     (void)state;
 
-    assert_ts_invalid("foo=1,foo=1");
-    assert_ts_invalid("foo=1,bar=2,foo=2");
+    /* A repeated key: the header is carried on with the first (left-most,
+     * most recent) member of that key, as the W3C suite expects. */
+    assert_ts("foo=1,foo=1", "foo=1");
+    assert_ts("foo=1,bar=2,foo=2", "foo=1,bar=2");
+    assert_ts("foo=1 , bar=2,foo=3,bar=4, foo=5,baz=6", "foo=1,bar=2,baz=6");
     assert_ts("foo=1,foo@x=1", "foo=1,foo@x=1");
+    /* Each member is still checked: an invalid repeat makes the header invalid. */
+    assert_ts_invalid("foo=1,foo=");
 
     for (int i = 1; i <= 32; i++)
         n += (size_t)snprintf(header + n, sizeof(header) - n, "%sbar%02d=%02d", i > 1 ? "," : "", i,
@@ -551,6 +599,10 @@ static void test_tracestate_duplicates_and_member_limit(void **state)
     assert_ts_invalid("a=1,b=1,c=1,d=1,e=1,f=1,g=1,h=1,i=1,j=1,k=1,l=1,m=1,n=1,o=1,p=1,"
                       "q=1,r=1,s=1,t=1,u=1,v=1,w=1,x=1,y=1,z=1,a1=1,b1=1,c1=1,d1=1,e1=1,f1=1,"
                       "g1=1");
+    /* The 32 count the members received: 33 with one key repeated are too many. */
+    assert_ts_invalid("a=1,b=1,c=1,d=1,e=1,f=1,g=1,h=1,i=1,j=1,k=1,l=1,m=1,n=1,o=1,p=1,"
+                      "q=1,r=1,s=1,t=1,u=1,v=1,w=1,x=1,y=1,z=1,a1=1,b1=1,c1=1,d1=1,e1=1,f1=1,"
+                      "a=2");
 
     /* Empty members do not count towards the 32. */
     header[n] = '\0';
@@ -1172,7 +1224,7 @@ static void test_extract_tracestate_rules(void **state)
     /* An invalid tracestate is dropped; the traceparent stays. */
     c->n = 0;
     carrier_set(c, "traceparent", "00-" W3C_TRACE "-" W3C_SPAN "-00");
-    carrier_set(c, "tracestate", "foo=1,foo=2");
+    carrier_set(c, "tracestate", "foo=1,FOO=2");
     otelc__propagation_extract(OTELC_PROPAGATOR_TRACECONTEXT, carrier_get, c, p);
     assert_ids(&p->span, W3C_TRACE, W3C_SPAN);
     assert_int_equal(p->span.trace_flags, 0);
@@ -1180,9 +1232,58 @@ static void test_extract_tracestate_rules(void **state)
     assert_int_equal(p->tracestate_len, 0);
     assert_int_equal(p->rejected, OTELC_PROPAGATOR_TRACECONTEXT);
 
+    /* A repeated key costs only the repeat, and is reported like a cut. */
+    c->n = 0;
+    carrier_set(c, "traceparent", "00-" W3C_TRACE "-" W3C_SPAN "-00");
+    carrier_set(c, "tracestate", "foo=1,bar=2,foo=3");
+    otelc__propagation_extract(OTELC_PROPAGATOR_TRACECONTEXT, carrier_get, c, p);
+    assert_ids(&p->span, W3C_TRACE, W3C_SPAN);
+    assert_string_equal(p->tracestate, "foo=1,bar=2");
+    assert_int_equal(p->tracestate_len, 11);
+    assert_int_equal(p->rejected, OTELC_PROPAGATOR_TRACECONTEXT);
+
     /* Propagators that are off are not read. */
     otelc__propagation_extract(OTELC_PROPAGATOR_BAGGAGE, carrier_get, c, p);
     assert_zero_context(&p->span);
+    assert_int_equal(p->rejected, 0);
+    free(p);
+    free(c);
+}
+
+/*
+ * A tracestate that is discarded or kept in part is reported at debug level
+ * with its cause, once per interval however many requests carry it.
+ */
+static void test_extract_tracestate_reported_once(void **state)
+{
+    carrier_t *c = carrier_new();
+    otelc__propagated_t *p = propagated_new();
+    const char *text;
+    (void)state;
+
+    otelc__diag_set_level(OTELC_DIAG_DEBUG);
+    otelc__diag_reset();
+    carrier_set(c, "traceparent", "00-" W3C_TRACE "-" W3C_SPAN "-00");
+    carrier_set(c, "tracestate", "foo=1,foo=2");
+    capture_begin();
+    for (int i = 0; i < 3; i++)
+        otelc__propagation_extract(OTELC_PROPAGATOR_TRACECONTEXT, carrier_get, c, p);
+    strcpy(c->h[1].value, "foo=1,FOO=2");
+    otelc__propagation_extract(OTELC_PROPAGATOR_TRACECONTEXT, carrier_get, c, p);
+    text = capture_end();
+    otelc__diag_set_level(OTELC_DIAG_WARN);
+
+    assert_int_equal(count_lines(text), 1);
+    assert_non_null(strstr(text, "incoming tracestate kept in part: a key appears more than once"));
+    /* A header kept whole is not reported at all. */
+    otelc__diag_reset();
+    otelc__diag_set_level(OTELC_DIAG_DEBUG);
+    strcpy(c->h[1].value, "foo=1,bar=2");
+    capture_begin();
+    otelc__propagation_extract(OTELC_PROPAGATOR_TRACECONTEXT, carrier_get, c, p);
+    text = capture_end();
+    otelc__diag_set_level(OTELC_DIAG_WARN);
+    assert_string_equal(text, "");
     assert_int_equal(p->rejected, 0);
     free(p);
     free(c);
@@ -1330,6 +1431,7 @@ int main(void)
         cmocka_unit_test(test_inject_all_and_invalid_span),
         cmocka_unit_test(test_extract_precedence),
         cmocka_unit_test(test_extract_tracestate_rules),
+        cmocka_unit_test(test_extract_tracestate_reported_once),
         cmocka_unit_test(test_extract_b3multi_variants),
         cmocka_unit_test(test_extract_baggage_rules),
         cmocka_unit_test(test_extract_nothing),
