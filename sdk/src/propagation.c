@@ -1013,8 +1013,7 @@ void otelc__propagation_extract(unsigned propagators, otelc_getter_fn get, void 
         /* tracestate means nothing without the traceparent it belongs to. */
         if (have_span && get_header(get, carrier, "tracestate", &v, &n)) {
             const char *problem = NULL;
-            otelc_status_t status = tracestate_parse(v, n, out->tracestate,
-                                                     sizeof(out->tracestate),
+            otelc_status_t status = tracestate_parse(v, n, out->tracestate, sizeof(out->tracestate),
                                                      &out->tracestate_len, &problem);
             if (problem != NULL) {
                 out->rejected |= OTELC_PROPAGATOR_TRACECONTEXT;
