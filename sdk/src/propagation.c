@@ -715,36 +715,123 @@ fail:
 }
 
 /*
- * Percent-decodes src into out (NUL-terminated, truncated to size - 1) and
- * returns the full decoded length. A '%' not followed by two hex digits is
- * taken literally: baggage from other implementations is not always
- * encoded, and a lookup should still return what was sent.
+ * The next octet of s[0 .. n) from *i, percent-decoded when `decode` is set,
+ * or -1 at the end. A '%' not followed by two hex digits is taken literally:
+ * baggage from other implementations is not always encoded, and a lookup
+ * should still return what was sent.
  */
-static size_t percent_decode(const char *src, size_t n, char *out, size_t size)
+static int next_octet(const char *s, size_t n, size_t *i, bool decode)
 {
-    size_t w = 0;
+    unsigned char c;
 
-    for (size_t i = 0; i < n; i++) {
-        char c = src[i];
-        if (c == '%' && n - i >= 3 && any_hex_value(src[i + 1]) >= 0 &&
-            any_hex_value(src[i + 2]) >= 0) {
-            c = (char)(any_hex_value(src[i + 1]) << 4 | any_hex_value(src[i + 2]));
-            i += 2;
+    if (*i >= n)
+        return -1;
+    c = (unsigned char)s[*i];
+    if (decode && c == '%' && n - *i >= 3 && any_hex_value(s[*i + 1]) >= 0 &&
+        any_hex_value(s[*i + 2]) >= 0) {
+        c = (unsigned char)(any_hex_value(s[*i + 1]) << 4 | any_hex_value(s[*i + 2]));
+        *i += 3;
+        return c;
+    }
+    (*i)++;
+    return c;
+}
+
+/*
+ * Reads the next character of the octets of s[0 .. n) from *i (see
+ * next_octet()) into seq and returns its length in bytes, 0 at the end.
+ *
+ * W3C baggage: octets that do not match the UTF-8 encoding scheme are
+ * replaced with U+FFFD. Which octets make one replacement follows Unicode's
+ * recommended practice (section 3.9, "U+FFFD Substitution of Maximal
+ * Subparts"), as the WHATWG and Python decoders do: a lead byte and the
+ * continuation bytes that can still begin a well-formed sequence are one
+ * ill-formed subsequence, replaced once; the octet that breaks it is read
+ * again as the start of the next character. The ranges are those of table
+ * 3-7, so overlong forms (C0, C1, E0 80..9F, F0 80..8F), surrogates (ED
+ * A0..BF) and code points past U+10FFFF (F4 90.., F5..FF) are ill-formed.
+ * `*replaced` is set when a replacement was made.
+ */
+static size_t next_char(const char *s, size_t n, size_t *i, bool decode, unsigned char seq[4],
+                        bool *replaced)
+{
+    int c = next_octet(s, n, i, decode);
+    unsigned lo = 0x80, hi = 0xbf;
+    size_t len;
+
+    if (c < 0)
+        return 0;
+    seq[0] = (unsigned char)c;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4;
+    else
+        goto replace;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+
+    for (size_t k = 1; k < len; k++) {
+        size_t at = *i;
+        int next = next_octet(s, n, &at, decode);
+
+        if (next < 0 || (unsigned)next < lo || (unsigned)next > hi)
+            goto replace;
+        seq[k] = (unsigned char)next;
+        *i = at;
+        lo = 0x80;
+        hi = 0xbf;
+    }
+    return len;
+
+replace:
+    seq[0] = 0xef;
+    seq[1] = 0xbf;
+    seq[2] = 0xbd;
+    *replaced = true;
+    return 3;
+}
+
+/*
+ * Percent-decodes src into out and returns the full decoded length. What
+ * fits in size - 1 bytes is written, whole characters only, and a NUL after
+ * it, so that `out` is valid UTF-8 even when the value was cut.
+ */
+static size_t percent_decode(const char *src, size_t n, char *out, size_t size, bool *replaced)
+{
+    unsigned char seq[4];
+    size_t w = 0, written = 0, i = 0, k;
+    bool cut = false;
+
+    while ((k = next_char(src, n, &i, true, seq, replaced)) > 0) {
+        if (!cut && written + k < size) {
+            memcpy(out + written, seq, k);
+            written += k;
+        } else {
+            cut = true;
         }
-        if (w + 1 < size)
-            out[w] = c;
-        w++;
+        w += k;
     }
     if (size > 0)
-        out[w < size ? w : size - 1] = '\0';
+        out[written] = '\0';
     return w;
 }
 
 long otelc_baggage_lookup(const char *header, size_t len, const char *name, char *out, size_t size)
 {
     const char *value = NULL;
-    size_t value_len = 0, name_len, i = 0;
-    bool found = false;
+    size_t value_len = 0, name_len, i = 0, decoded;
+    bool found = false, replaced = false;
 
     if (out != NULL && size > 0)
         out[0] = '\0';
@@ -782,7 +869,13 @@ long otelc_baggage_lookup(const char *header, size_t len, const char *name, char
     }
     if (!found)
         return -1;
-    return (long)percent_decode(value, value_len, out, size);
+    decoded = percent_decode(value, value_len, out, size, &replaced);
+    if (replaced)
+        otelc__diag(OTELC_DIAG_DEBUG, "baggage.utf8",
+                    "baggage value of '%s' is not UTF-8 after percent-decoding; the ill-formed "
+                    "bytes read as U+FFFD",
+                    name);
+    return (long)decoded;
 }
 
 /*

@@ -86,8 +86,12 @@ OTELC_API otelc_status_t otelc_baggage_parse(const char *s, size_t len, char *ou
 
 /*
  * Looks `name` up in a normalised baggage header and writes its value,
- * percent-decoded, with a NUL into `out` (truncated to size - 1). Returns the
- * decoded length, or -1 when absent.
+ * percent-decoded, with a NUL into `out`. The value is always valid UTF-8:
+ * decoded octets that are not (W3C: "do not match the UTF-8 encoding
+ * scheme") become U+FFFD, one per maximal ill-formed subpart as Unicode
+ * recommends, so "%FF" and "%E2%82" each read as EF BF BD. A value longer
+ * than size - 1 bytes is cut between characters. Returns the full decoded
+ * length (more than size - 1 when cut), or -1 when absent.
  */
 OTELC_API long otelc_baggage_lookup(const char *header, size_t len, const char *name, char *out,
                                     size_t size);

@@ -790,6 +790,75 @@ static void test_baggage_lookup(void **state)
     assert_string_equal(out, "v");
 }
 
+/* Looks `name` up in `header` and checks the decoded bytes (`n` of them). */
+static void assert_decoded(const char *header, const char *name, const char *expected, size_t n)
+{
+    char out[64];
+    long got = bag_lookup(header, name, out, sizeof(out));
+
+    if (got != (long)n || memcmp(out, expected, n) != 0 || out[n] != '\0')
+        fail_msg("%s in \"%s\": %ld bytes, expected %zu", name, header, got, n);
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+/*
+ * W3C baggage: percent-encoded octets that are not UTF-8 decode to U+FFFD.
+ * The replacement follows Unicode's "maximal subpart" practice (Unicode
+ * 15, section 3.9, U+FFFD substitution), as WHATWG and Python decoders do:
+ * a lead byte and the continuation bytes that could still begin a valid
+ * sequence make one U+FFFD; every other bad byte makes one each.
+ */
+static void test_baggage_lookup_invalid_utf8(void **state)
+{
+    (void)state;
+    assert_decoded("k=%FF", "k", FFFD, 3);
+    assert_decoded("k=a%ffb", "k", "a" FFFD "b", 5);
+    /* A cut sequence: E2 82 is the start of U+20AC (E2 82 AC). */
+    assert_decoded("k=%E2%82", "k", FFFD, 3);
+    assert_decoded("k=%E2%82x", "k", FFFD "x", 4);
+    assert_decoded("k=%E2%82%E2%82%AC", "k", FFFD "\xe2\x82\xac", 6);
+    /* Overlong forms: C0 and C1 never lead, E0 80 and F0 80 are too short. */
+    assert_decoded("k=%C0%80", "k", FFFD FFFD, 6);
+    assert_decoded("k=%C1%BF", "k", FFFD FFFD, 6);
+    assert_decoded("k=%E0%80%80", "k", FFFD FFFD FFFD, 9);
+    assert_decoded("k=%F0%80%80%80", "k", FFFD FFFD FFFD FFFD, 12);
+    /* Surrogates (ED A0..BF) and code points past U+10FFFF. */
+    assert_decoded("k=%ED%A0%80", "k", FFFD FFFD FFFD, 9);
+    assert_decoded("k=%ED%BF%BF", "k", FFFD FFFD FFFD, 9);
+    assert_decoded("k=%F4%90%80%80", "k", FFFD FFFD FFFD FFFD, 12);
+    assert_decoded("k=%F5%80", "k", FFFD FFFD, 6);
+    /* A lone continuation byte, and one cut 4-byte sequence. */
+    assert_decoded("k=%80", "k", FFFD, 3);
+    assert_decoded("k=%F0%9F%98", "k", FFFD, 3);
+    /* Valid sequences pass unchanged: the edges of each length and range. */
+    assert_decoded("k=%C3%A9", "k", "\xc3\xa9", 2);
+    assert_decoded("k=%C2%80%DF%BF", "k", "\xc2\x80\xdf\xbf", 4);
+    assert_decoded("k=%E0%A0%80%E2%82%AC%ED%9F%BF%EE%80%80%EF%BF%BF", "k",
+                   "\xe0\xa0\x80\xe2\x82\xac\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf", 15);
+    assert_decoded("k=%F0%90%80%80%F0%9F%98%80%F4%8F%BF%BF", "k",
+                   "\xf0\x90\x80\x80\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf", 12);
+    assert_decoded("k=%ef%bf%bd", "k", FFFD, 3);
+    /* Encoded and raw bytes make one sequence: the decoder sees octets. */
+    assert_decoded(" k = \xc3%A9 ", "k", "\xc3\xa9", 2);
+    assert_decoded(" k = \xff ", "k", FFFD, 3);
+}
+
+/* A value cut to the caller's buffer is cut between characters. */
+static void test_baggage_lookup_cut_at_character(void **state)
+{
+    char out[8];
+    (void)state;
+
+    /* "ab€€": 2 + 3 + 3 bytes; 7 bytes of room hold "ab€" and not half a €. */
+    assert_int_equal(bag_lookup("k=ab%E2%82%AC%E2%82%AC", "k", out, sizeof(out)), 8);
+    assert_string_equal(out, "ab\xe2\x82\xac");
+    assert_int_equal(bag_lookup("k=%FF%FF%FF", "k", out, sizeof(out)), 9);
+    assert_string_equal(out, FFFD FFFD);
+    assert_int_equal(bag_lookup("k=%E2%82%AC", "k", out, 3), 3);
+    assert_string_equal(out, "");
+}
+
 static void test_baggage_put(void **state)
 {
     char out[OTELC_BAGGAGE_MAX + 1], value[64];
@@ -1416,6 +1485,8 @@ int main(void)
         cmocka_unit_test(test_baggage_parse_member_limit),
         cmocka_unit_test(test_baggage_parse_byte_limit),
         cmocka_unit_test(test_baggage_lookup),
+        cmocka_unit_test(test_baggage_lookup_invalid_utf8),
+        cmocka_unit_test(test_baggage_lookup_cut_at_character),
         cmocka_unit_test(test_baggage_put),
         cmocka_unit_test(test_baggage_put_invalid_name),
         cmocka_unit_test(test_baggage_put_limits),
