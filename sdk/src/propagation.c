@@ -881,22 +881,27 @@ long otelc_baggage_lookup(const char *header, size_t len, const char *name, char
 /*
  * Writes "name=<value percent-encoded>" at dst (what fits in `room`) and
  * returns its full length. Bytes that are not baggage-octets are encoded, and
- * '%' too, so that decoding gives back exactly the value that was put.
+ * '%' too, so that decoding gives back exactly the value that was put. A
+ * value that is not UTF-8 is written as a receiver would decode it (W3C:
+ * each ill-formed part as U+FFFD, see next_char()), so that the header sent
+ * is well-formed and every receiver reads the same value; `*replaced` tells.
  */
 static size_t put_member(const char *name, size_t name_len, const char *value, char *dst,
-                         size_t room)
+                         size_t room, bool *replaced)
 {
     static const char digits[] = "0123456789ABCDEF";
-    size_t w = 0;
+    unsigned char seq[4];
+    size_t w = 0, value_len = strlen(value), i = 0, k;
 
     emit(dst, room, &w, name, name_len);
     emit(dst, room, &w, "=", 1);
-    for (const char *p = value; *p != '\0'; p++) {
-        if (is_baggage_octet(*p) && *p != '%') {
-            emit(dst, room, &w, p, 1);
-        } else {
-            unsigned char c = (unsigned char)*p;
-            char enc[3] = { '%', digits[c >> 4], digits[c & 0x0f] };
+    while ((k = next_char(value, value_len, &i, false, seq, replaced)) > 0) {
+        if (k == 1 && is_baggage_octet((char)seq[0]) && seq[0] != '%') {
+            emit(dst, room, &w, (const char *)seq, 1);
+            continue;
+        }
+        for (size_t j = 0; j < k; j++) {
+            char enc[3] = { '%', digits[seq[j] >> 4], digits[seq[j] & 0x0f] };
             emit(dst, room, &w, enc, sizeof(enc));
         }
     }
@@ -908,7 +913,7 @@ otelc_status_t otelc_baggage_put(const char *header, size_t len, const char *nam
 {
     otelc_status_t status = OTELC_ERR_INVALID;
     size_t name_len, limit, pos = 0, n_members = 0, i = 0;
-    bool replaced = false;
+    bool replaced = false, replaced_utf8 = false;
 
     clear_string_out(out, size, out_len);
     if (name == NULL || value == NULL || out == NULL || size == 0 || (header == NULL && len > 0))
@@ -937,7 +942,7 @@ otelc_status_t otelc_baggage_put(const char *header, size_t len, const char *nam
         if (key_len == name_len && memcmp(key, name, name_len) == 0) {
             if (replaced)
                 continue;
-            m_len = put_member(name, name_len, value, out + pos + sep, room);
+            m_len = put_member(name, name_len, value, out + pos + sep, room, &replaced_utf8);
             replaced = true;
         }
         if (m_len > room || n_members == OTELC_BAGGAGE_MEMBERS)
@@ -949,7 +954,7 @@ otelc_status_t otelc_baggage_put(const char *header, size_t len, const char *nam
     }
     if (!replaced) {
         size_t sep = pos > 0 ? 1 : 0, room = limit > pos + sep ? limit - pos - sep : 0;
-        size_t m_len = put_member(name, name_len, value, out + pos + sep, room);
+        size_t m_len = put_member(name, name_len, value, out + pos + sep, room, &replaced_utf8);
 
         if (m_len > room || n_members == OTELC_BAGGAGE_MEMBERS)
             goto fail;
@@ -960,6 +965,11 @@ otelc_status_t otelc_baggage_put(const char *header, size_t len, const char *nam
     out[pos] = '\0';
     if (out_len != NULL)
         *out_len = pos;
+    if (replaced_utf8)
+        otelc__diag(OTELC_DIAG_WARN, "baggage.put_utf8",
+                    "baggage value for '%s' is not valid UTF-8; its ill-formed bytes are sent as "
+                    "U+FFFD",
+                    name);
     return OTELC_OK;
 
 fail:

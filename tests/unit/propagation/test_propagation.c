@@ -891,6 +891,50 @@ static void test_baggage_put(void **state)
     assert_string_equal(out, "correlation.id=trade-12345");
 }
 
+/*
+ * put percent-encodes every byte outside baggage-octet, so non-ASCII values
+ * (U+FFFD among them) travel and come back byte for byte. A value that is
+ * not UTF-8 is sent as the receiver would read it: each ill-formed part as
+ * U+FFFD, so that the header on the wire is well-formed.
+ */
+static void test_baggage_put_utf8(void **state)
+{
+    char out[128], value[64];
+    size_t len = 99;
+    carrier_t *c = carrier_new();
+    otelc__propagated_t *p = propagated_new();
+    (void)state;
+
+    assert_int_equal(
+        bag_put("", "k", "\xe2\x82\xac " FFFD "\xf0\x9f\x98\x80", out, sizeof(out), &len),
+        OTELC_OK);
+    assert_string_equal(out, "k=%E2%82%AC%20%EF%BF%BD%F0%9F%98%80");
+    assert_int_equal(bag_lookup(out, "k", value, sizeof(value)), 11);
+    assert_string_equal(value, "\xe2\x82\xac " FFFD "\xf0\x9f\x98\x80");
+
+    assert_int_equal(bag_put("", "k",
+                             "a\xff"
+                             "b\xe2\x82",
+                             out, sizeof(out), &len),
+                     OTELC_OK);
+    assert_string_equal(out, "k=a%EF%BF%BDb%EF%BF%BD");
+    assert_int_equal(len, strlen(out));
+    assert_int_equal(bag_put("", "k", "\xed\xa0\x80", out, sizeof(out), &len), OTELC_OK);
+    assert_string_equal(out, "k=%EF%BF%BD%EF%BF%BD%EF%BF%BD");
+
+    /* Through inject and extract, as another process receives it. */
+    assert_int_equal(bag_put("a=1", "k", "\xc3\xa9t\xc3\xa9 " FFFD, out, sizeof(out), &len),
+                     OTELC_OK);
+    otelc__propagation_inject(OTELC_PROPAGATOR_BAGGAGE, NULL, NULL, 0, out, len, carrier_set, c);
+    assert_string_equal(carrier_get(c, "baggage"), "a=1,k=%C3%A9t%C3%A9%20%EF%BF%BD");
+    otelc__propagation_extract(OTELC_PROPAGATOR_BAGGAGE, carrier_get, c, p);
+    assert_int_equal(otelc_baggage_lookup(p->baggage, p->baggage_len, "k", value, sizeof(value)),
+                     9);
+    assert_string_equal(value, "\xc3\xa9t\xc3\xa9 " FFFD);
+    free(p);
+    free(c);
+}
+
 static void test_baggage_put_invalid_name(void **state)
 {
     char out[64];
@@ -1488,6 +1532,7 @@ int main(void)
         cmocka_unit_test(test_baggage_lookup_invalid_utf8),
         cmocka_unit_test(test_baggage_lookup_cut_at_character),
         cmocka_unit_test(test_baggage_put),
+        cmocka_unit_test(test_baggage_put_utf8),
         cmocka_unit_test(test_baggage_put_invalid_name),
         cmocka_unit_test(test_baggage_put_limits),
         cmocka_unit_test(test_b3_parse_128bit),
