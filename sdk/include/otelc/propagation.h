@@ -101,8 +101,9 @@ OTELC_API long otelc_baggage_lookup(const char *header, size_t len, const char *
  * the end, or replacing an entry of that name; the value is percent-encoded as
  * needed, every byte outside baggage-octet and '%' included, so non-ASCII
  * travels; a value that is not UTF-8 is written with U+FFFD in place of its
- * ill-formed parts, as a receiver would read it). Returns OTELC_ERR_FULL when the result would pass the W3C limits,
- * OTELC_ERR_INVALID for a name that is not a token.
+ * ill-formed parts, as a receiver would read it). Returns OTELC_ERR_FULL
+ * when the result would pass the W3C limits, OTELC_ERR_INVALID for a name
+ * that is not a token.
  */
 OTELC_API otelc_status_t otelc_baggage_put(const char *header, size_t len, const char *name,
                                            const char *value, char *out, size_t size,
