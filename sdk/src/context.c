@@ -497,8 +497,10 @@ otelc_context_t *otelc_extract(otelc_getter_fn get, void *carrier)
                                         sizeof(corr));
     if (corr_len < 0)
         corr_len = 0;
+    /* A longer id was cut by the lookup itself, between characters: what
+     * it wrote, up to the NUL, is what is kept. */
     if ((size_t)corr_len > OTELC_CORRELATION_ID_MAX)
-        corr_len = (long)otelc__utf8_cut(corr, OTELC_CORRELATION_ID_MAX, OTELC_CORRELATION_ID_MAX);
+        corr_len = (long)strlen(corr);
     size = sizeof(*c) + in->tracestate_len + 1 + (size_t)corr_len + 1 + in->baggage_len + 1;
     c = malloc(size);
     if (c == NULL)

@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#include "diag.h"
+
 /* Optional white space of HTTP (RFC 7230 OWS): space and horizontal tab. */
 #define IS_OWS(c) ((c) == ' ' || (c) == '\t')
 
@@ -220,9 +222,7 @@ size_t otelc_traceparent_format(const otelc_span_context_t *ctx, char *out, size
 
 /* Members larger than this are the first dropped when truncating (W3C). */
 #define TS_LARGE_MEMBER 128
-#define TS_SIMPLE_KEY_MAX 256
-#define TS_TENANT_MAX 241
-#define TS_SYSTEM_MAX 14
+#define TS_KEY_MAX 256
 #define TS_VALUE_MAX 256
 
 static bool is_lcalpha(char c)
@@ -235,47 +235,28 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* The characters allowed in a tracestate key after its first one. */
-static bool is_ts_key_char(char c)
-{
-    return is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*' || c == '/';
-}
-
 /*
- * key = simple-key / multi-tenant-key
- * simple-key = lcalpha 0*255( lcalpha / DIGIT / "_" / "-" / "*" / "/" )
- * multi-tenant-key = tenant-id "@" system-id
- * tenant-id = ( lcalpha / DIGIT ) 0*240( ... )
- * system-id = lcalpha 0*13( ... )
+ * key     = ( lcalpha / DIGIT ) 0*255( keychar )
+ * keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
+ *
+ * The grammar of the current draft (w3c/trace-context, spec/20). Trace
+ * Context Level 1 split keys into a simple key and a multi-tenant
+ * "tenant@system" key with their own lengths (241 and 14) and at most one
+ * '@'; the draft folded both into one rule, and the W3C test suite now
+ * expects "foo@", "foo@@bar", "foo@bar@baz", a 242-character tenant and a
+ * 15-character system to be kept. Only the first character is special: a
+ * key cannot start with '@' or a symbol.
  */
 static bool tracestate_key_valid(const char *k, size_t n)
 {
-    const char *at = n > 0 ? memchr(k, '@', n) : NULL;
-    size_t tenant, system;
-
-    if (at == NULL) {
-        if (n < 1 || n > TS_SIMPLE_KEY_MAX || !is_lcalpha(k[0]))
+    if (n < 1 || n > TS_KEY_MAX || !(is_lcalpha(k[0]) || is_digit(k[0])))
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        char c = k[i];
+        if (!(is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*' || c == '/' ||
+              c == '@'))
             return false;
-        for (size_t i = 1; i < n; i++)
-            if (!is_ts_key_char(k[i]))
-                return false;
-        return true;
     }
-    tenant = (size_t)(at - k);
-    system = n - tenant - 1;
-    if (tenant < 1 || tenant > TS_TENANT_MAX || system < 1 || system > TS_SYSTEM_MAX)
-        return false;
-    if (!is_lcalpha(k[0]) && !is_digit(k[0]))
-        return false;
-    for (size_t i = 1; i < tenant; i++)
-        if (!is_ts_key_char(k[i]))
-            return false;
-    if (!is_lcalpha(at[1]))
-        return false;
-    /* is_ts_key_char() excludes '@', so a second '@' is rejected here. */
-    for (size_t i = 2; i <= system; i++)
-        if (!is_ts_key_char(at[i]))
-            return false;
     return true;
 }
 
@@ -301,20 +282,29 @@ typedef struct ts_member {
     const char *text; /* "key=value", trimmed of OWS */
     size_t len;
     size_t key_len;
-    bool dropped; /* removed by truncation */
+    bool dropped; /* a repeated key, or removed by truncation */
 } ts_member_t;
 
-otelc_status_t otelc_tracestate_parse(const char *s, size_t len, char *out, size_t size,
-                                      size_t *out_len)
+/*
+ * otelc_tracestate_parse(), which also says what was wrong with the header:
+ * `*problem` (when `problem` is not NULL) gets a static sentence naming the
+ * first reason the header was discarded, or, for a header that was kept, the
+ * reason members were left out; NULL when the header was kept whole.
+ */
+static otelc_status_t tracestate_parse(const char *s, size_t len, char *out, size_t size,
+                                       size_t *out_len, const char **problem)
 {
     ts_member_t members[OTELC_TRACESTATE_MEMBERS];
+    const char *why = NULL;
     /* The normalised length is Σ(len + 1) - 1 over the members kept; keeping
      * Σ(len + 1) avoids special-casing the separator of the first member. */
     size_t n_members = 0, lengths = 0, limit, pos = 0, i = 0;
 
     clear_string_out(out, size, out_len);
-    if (out == NULL || size == 0 || (s == NULL && len > 0))
+    if (out == NULL || size == 0 || (s == NULL && len > 0)) {
+        why = "no buffer to write it to";
         goto fail;
+    }
 
     /* Empty and white-space-only members are allowed (they appear when
      * several tracestate headers are joined) and are dropped. */
@@ -322,31 +312,53 @@ otelc_status_t otelc_tracestate_parse(const char *s, size_t len, char *out, size
         size_t end = member_end(s, len, i);
         const char *m = s + i, *eq;
         size_t m_len = end - i;
+        ts_member_t *member;
 
         i = end + 1;
         trim_ows(&m, &m_len);
         if (m_len == 0)
             continue;
-        if (n_members == OTELC_TRACESTATE_MEMBERS)
+        /* The limit counts the members received, repeated keys included:
+         * a list of more than 32 is not a valid tracestate. */
+        if (n_members == OTELC_TRACESTATE_MEMBERS) {
+            why = "it has more than 32 list members";
             goto fail;
+        }
+        member = &members[n_members];
         /* No OWS is allowed around '=': "foo =1" has the key "foo ". */
         eq = memchr(m, '=', m_len);
-        if (eq == NULL)
+        if (eq == NULL) {
+            why = "a list member is not key=value";
             goto fail;
-        members[n_members].text = m;
-        members[n_members].len = m_len;
-        members[n_members].key_len = (size_t)(eq - m);
-        members[n_members].dropped = false;
-        if (!tracestate_key_valid(m, members[n_members].key_len) ||
-            !tracestate_value_valid(eq + 1, m_len - members[n_members].key_len - 1))
+        }
+        member->text = m;
+        member->len = m_len;
+        member->key_len = (size_t)(eq - m);
+        member->dropped = false;
+        if (!tracestate_key_valid(m, member->key_len)) {
+            why = "a key is not 1 to 256 of a-z 0-9 _ - * / @ starting with a letter or digit";
             goto fail;
-        /* A key may appear once; W3C lets a receiver discard a header that
-         * repeats one, and its test suite expects exactly that. */
-        for (size_t j = 0; j < n_members; j++)
-            if (members[j].key_len == members[n_members].key_len &&
-                memcmp(members[j].text, m, members[j].key_len) == 0)
-                goto fail;
-        lengths += m_len + 1;
+        }
+        if (!tracestate_value_valid(eq + 1, m_len - member->key_len - 1)) {
+            why = "a value is not 1 to 256 printable ASCII characters other than ',' and '='";
+            goto fail;
+        }
+        /*
+         * A key may appear once. The specification lets a receiver discard
+         * duplicates it did not write, and the W3C suite expects the header
+         * to be carried on, not dropped whole. The left-most member is the
+         * most recent position of that vendor (new and updated members go to
+         * the left), so it is the one kept.
+         */
+        for (size_t j = 0; j < n_members && !member->dropped; j++) {
+            if (!members[j].dropped && members[j].key_len == member->key_len &&
+                memcmp(members[j].text, m, member->key_len) == 0) {
+                member->dropped = true;
+                why = "a key appears more than once (the first member with it is kept)";
+            }
+        }
+        if (!member->dropped)
+            lengths += m_len + 1;
         n_members++;
     }
 
@@ -354,8 +366,10 @@ otelc_status_t otelc_tracestate_parse(const char *s, size_t len, char *out, size
      * those over 128 characters first, then from the end (the right-most
      * members are the oldest). The caller's buffer caps the length too. */
     limit = size - 1 < OTELC_TRACESTATE_MAX ? size - 1 : OTELC_TRACESTATE_MAX;
+    if (lengths > limit + 1 && why == NULL)
+        why = "it is longer than otelc keeps (whole members were dropped)";
     for (size_t j = n_members; j-- > 0 && lengths > limit + 1;) {
-        if (members[j].len > TS_LARGE_MEMBER) {
+        if (!members[j].dropped && members[j].len > TS_LARGE_MEMBER) {
             members[j].dropped = true;
             lengths -= members[j].len + 1;
         }
@@ -378,11 +392,21 @@ otelc_status_t otelc_tracestate_parse(const char *s, size_t len, char *out, size
     out[pos] = '\0';
     if (out_len != NULL)
         *out_len = pos;
+    if (problem != NULL)
+        *problem = why;
     return OTELC_OK;
 
 fail:
     clear_string_out(out, size, out_len);
+    if (problem != NULL)
+        *problem = why;
     return OTELC_ERR_INVALID;
+}
+
+otelc_status_t otelc_tracestate_parse(const char *s, size_t len, char *out, size_t size,
+                                      size_t *out_len)
+{
+    return tracestate_parse(s, len, out, size, out_len, NULL);
 }
 
 /* ---- B3 ------------------------------------------------------------------ */
@@ -691,36 +715,123 @@ fail:
 }
 
 /*
- * Percent-decodes src into out (NUL-terminated, truncated to size - 1) and
- * returns the full decoded length. A '%' not followed by two hex digits is
- * taken literally: baggage from other implementations is not always
- * encoded, and a lookup should still return what was sent.
+ * The next octet of s[0 .. n) from *i, percent-decoded when `decode` is set,
+ * or -1 at the end. A '%' not followed by two hex digits is taken literally:
+ * baggage from other implementations is not always encoded, and a lookup
+ * should still return what was sent.
  */
-static size_t percent_decode(const char *src, size_t n, char *out, size_t size)
+static int next_octet(const char *s, size_t n, size_t *i, bool decode)
 {
-    size_t w = 0;
+    unsigned char c;
 
-    for (size_t i = 0; i < n; i++) {
-        char c = src[i];
-        if (c == '%' && n - i >= 3 && any_hex_value(src[i + 1]) >= 0 &&
-            any_hex_value(src[i + 2]) >= 0) {
-            c = (char)(any_hex_value(src[i + 1]) << 4 | any_hex_value(src[i + 2]));
-            i += 2;
+    if (*i >= n)
+        return -1;
+    c = (unsigned char)s[*i];
+    if (decode && c == '%' && n - *i >= 3 && any_hex_value(s[*i + 1]) >= 0 &&
+        any_hex_value(s[*i + 2]) >= 0) {
+        c = (unsigned char)(any_hex_value(s[*i + 1]) << 4 | any_hex_value(s[*i + 2]));
+        *i += 3;
+        return c;
+    }
+    (*i)++;
+    return c;
+}
+
+/*
+ * Reads the next character of the octets of s[0 .. n) from *i (see
+ * next_octet()) into seq and returns its length in bytes, 0 at the end.
+ *
+ * W3C baggage: octets that do not match the UTF-8 encoding scheme are
+ * replaced with U+FFFD. Which octets make one replacement follows Unicode's
+ * recommended practice (section 3.9, "U+FFFD Substitution of Maximal
+ * Subparts"), as the WHATWG and Python decoders do: a lead byte and the
+ * continuation bytes that can still begin a well-formed sequence are one
+ * ill-formed subsequence, replaced once; the octet that breaks it is read
+ * again as the start of the next character. The ranges are those of table
+ * 3-7, so overlong forms (C0, C1, E0 80..9F, F0 80..8F), surrogates (ED
+ * A0..BF) and code points past U+10FFFF (F4 90.., F5..FF) are ill-formed.
+ * `*replaced` is set when a replacement was made.
+ */
+static size_t next_char(const char *s, size_t n, size_t *i, bool decode, unsigned char seq[4],
+                        bool *replaced)
+{
+    int c = next_octet(s, n, i, decode);
+    unsigned lo = 0x80, hi = 0xbf;
+    size_t len;
+
+    if (c < 0)
+        return 0;
+    seq[0] = (unsigned char)c;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4;
+    else
+        goto replace;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+
+    for (size_t k = 1; k < len; k++) {
+        size_t at = *i;
+        int next = next_octet(s, n, &at, decode);
+
+        if (next < 0 || (unsigned)next < lo || (unsigned)next > hi)
+            goto replace;
+        seq[k] = (unsigned char)next;
+        *i = at;
+        lo = 0x80;
+        hi = 0xbf;
+    }
+    return len;
+
+replace:
+    seq[0] = 0xef;
+    seq[1] = 0xbf;
+    seq[2] = 0xbd;
+    *replaced = true;
+    return 3;
+}
+
+/*
+ * Percent-decodes src into out and returns the full decoded length. What
+ * fits in size - 1 bytes is written, whole characters only, and a NUL after
+ * it, so that `out` is valid UTF-8 even when the value was cut.
+ */
+static size_t percent_decode(const char *src, size_t n, char *out, size_t size, bool *replaced)
+{
+    unsigned char seq[4];
+    size_t w = 0, written = 0, i = 0, k;
+    bool cut = false;
+
+    while ((k = next_char(src, n, &i, true, seq, replaced)) > 0) {
+        if (!cut && written + k < size) {
+            memcpy(out + written, seq, k);
+            written += k;
+        } else {
+            cut = true;
         }
-        if (w + 1 < size)
-            out[w] = c;
-        w++;
+        w += k;
     }
     if (size > 0)
-        out[w < size ? w : size - 1] = '\0';
+        out[written] = '\0';
     return w;
 }
 
 long otelc_baggage_lookup(const char *header, size_t len, const char *name, char *out, size_t size)
 {
     const char *value = NULL;
-    size_t value_len = 0, name_len, i = 0;
-    bool found = false;
+    size_t value_len = 0, name_len, i = 0, decoded;
+    bool found = false, replaced = false;
 
     if (out != NULL && size > 0)
         out[0] = '\0';
@@ -758,28 +869,39 @@ long otelc_baggage_lookup(const char *header, size_t len, const char *name, char
     }
     if (!found)
         return -1;
-    return (long)percent_decode(value, value_len, out, size);
+    decoded = percent_decode(value, value_len, out, size, &replaced);
+    if (replaced)
+        otelc__diag(OTELC_DIAG_DEBUG, "baggage.utf8",
+                    "baggage value of '%s' is not UTF-8 after percent-decoding; the ill-formed "
+                    "bytes read as U+FFFD",
+                    name);
+    return (long)decoded;
 }
 
 /*
  * Writes "name=<value percent-encoded>" at dst (what fits in `room`) and
  * returns its full length. Bytes that are not baggage-octets are encoded, and
- * '%' too, so that decoding gives back exactly the value that was put.
+ * '%' too, so that decoding gives back exactly the value that was put. A
+ * value that is not UTF-8 is written as a receiver would decode it (W3C:
+ * each ill-formed part as U+FFFD, see next_char()), so that the header sent
+ * is well-formed and every receiver reads the same value; `*replaced` tells.
  */
 static size_t put_member(const char *name, size_t name_len, const char *value, char *dst,
-                         size_t room)
+                         size_t room, bool *replaced)
 {
     static const char digits[] = "0123456789ABCDEF";
-    size_t w = 0;
+    unsigned char seq[4];
+    size_t w = 0, value_len = strlen(value), i = 0, k;
 
     emit(dst, room, &w, name, name_len);
     emit(dst, room, &w, "=", 1);
-    for (const char *p = value; *p != '\0'; p++) {
-        if (is_baggage_octet(*p) && *p != '%') {
-            emit(dst, room, &w, p, 1);
-        } else {
-            unsigned char c = (unsigned char)*p;
-            char enc[3] = { '%', digits[c >> 4], digits[c & 0x0f] };
+    while ((k = next_char(value, value_len, &i, false, seq, replaced)) > 0) {
+        if (k == 1 && is_baggage_octet((char)seq[0]) && seq[0] != '%') {
+            emit(dst, room, &w, (const char *)seq, 1);
+            continue;
+        }
+        for (size_t j = 0; j < k; j++) {
+            char enc[3] = { '%', digits[seq[j] >> 4], digits[seq[j] & 0x0f] };
             emit(dst, room, &w, enc, sizeof(enc));
         }
     }
@@ -791,7 +913,7 @@ otelc_status_t otelc_baggage_put(const char *header, size_t len, const char *nam
 {
     otelc_status_t status = OTELC_ERR_INVALID;
     size_t name_len, limit, pos = 0, n_members = 0, i = 0;
-    bool replaced = false;
+    bool replaced = false, replaced_utf8 = false;
 
     clear_string_out(out, size, out_len);
     if (name == NULL || value == NULL || out == NULL || size == 0 || (header == NULL && len > 0))
@@ -820,7 +942,7 @@ otelc_status_t otelc_baggage_put(const char *header, size_t len, const char *nam
         if (key_len == name_len && memcmp(key, name, name_len) == 0) {
             if (replaced)
                 continue;
-            m_len = put_member(name, name_len, value, out + pos + sep, room);
+            m_len = put_member(name, name_len, value, out + pos + sep, room, &replaced_utf8);
             replaced = true;
         }
         if (m_len > room || n_members == OTELC_BAGGAGE_MEMBERS)
@@ -832,7 +954,7 @@ otelc_status_t otelc_baggage_put(const char *header, size_t len, const char *nam
     }
     if (!replaced) {
         size_t sep = pos > 0 ? 1 : 0, room = limit > pos + sep ? limit - pos - sep : 0;
-        size_t m_len = put_member(name, name_len, value, out + pos + sep, room);
+        size_t m_len = put_member(name, name_len, value, out + pos + sep, room, &replaced_utf8);
 
         if (m_len > room || n_members == OTELC_BAGGAGE_MEMBERS)
             goto fail;
@@ -843,6 +965,11 @@ otelc_status_t otelc_baggage_put(const char *header, size_t len, const char *nam
     out[pos] = '\0';
     if (out_len != NULL)
         *out_len = pos;
+    if (replaced_utf8)
+        otelc__diag(OTELC_DIAG_WARN, "baggage.put_utf8",
+                    "baggage value for '%s' is not valid UTF-8; its ill-formed bytes are sent as "
+                    "U+FFFD",
+                    name);
     return OTELC_OK;
 
 fail:
@@ -988,9 +1115,15 @@ void otelc__propagation_extract(unsigned propagators, otelc_getter_fn get, void 
         }
         /* tracestate means nothing without the traceparent it belongs to. */
         if (have_span && get_header(get, carrier, "tracestate", &v, &n)) {
-            if (otelc_tracestate_parse(v, n, out->tracestate, sizeof(out->tracestate),
-                                       &out->tracestate_len) != OTELC_OK)
+            const char *problem = NULL;
+            otelc_status_t status = tracestate_parse(v, n, out->tracestate, sizeof(out->tracestate),
+                                                     &out->tracestate_len, &problem);
+            if (problem != NULL) {
                 out->rejected |= OTELC_PROPAGATOR_TRACECONTEXT;
+                otelc__diag(OTELC_DIAG_DEBUG, "propagation.tracestate",
+                            "incoming tracestate %s: %s",
+                            status == OTELC_OK ? "kept in part" : "discarded", problem);
+            }
         }
     }
     if (!have_span && (propagators & OTELC_PROPAGATOR_B3) &&

@@ -30,8 +30,9 @@ typedef struct otelc__propagated {
     size_t baggage_len;
     /*
      * OTELC_PROPAGATOR_* bits of the propagators whose headers were present
-     * but not valid (a baggage header cut to the W3C limits counts too), so
-     * that the caller can report them at debug level. Never an error.
+     * but not valid (a baggage header cut to the W3C limits and a tracestate
+     * kept in part count too). Extraction reports the tracestate's cause at
+     * debug level itself. Never an error.
      */
     unsigned rejected;
 } otelc__propagated_t;

@@ -52,8 +52,11 @@ OTELC_API size_t otelc_traceparent_format(const otelc_span_context_t *ctx, char 
 /*
  * Validates a tracestate header and writes its normalised form (members
  * trimmed of optional white space, empty members removed, at most 32
- * members) with a NUL into `out`. An invalid member, a duplicated key or more
- * than 32 members make the whole header invalid (W3C: discard it). A header
+ * members) with a NUL into `out`. Keys follow the current W3C draft: 1 to
+ * 256 of a-z 0-9 _ - * / @, starting with a letter or a digit ("foo@",
+ * "t@vendor@x" are keys). An invalid member or more than 32 members make the
+ * whole header invalid (W3C: discard it). A key that appears again keeps
+ * only its first (left-most) member; the later ones are dropped. A header
  * longer than OTELC_TRACESTATE_MAX is truncated by whole members, large ones
  * (over 128 bytes) first. `*out_len` gets the length written.
  */
@@ -83,8 +86,12 @@ OTELC_API otelc_status_t otelc_baggage_parse(const char *s, size_t len, char *ou
 
 /*
  * Looks `name` up in a normalised baggage header and writes its value,
- * percent-decoded, with a NUL into `out` (truncated to size - 1). Returns the
- * decoded length, or -1 when absent.
+ * percent-decoded, with a NUL into `out`. The value is always valid UTF-8:
+ * decoded octets that are not (W3C: "do not match the UTF-8 encoding
+ * scheme") become U+FFFD, one per maximal ill-formed subpart as Unicode
+ * recommends, so "%FF" and "%E2%82" each read as EF BF BD. A value longer
+ * than size - 1 bytes is cut between characters. Returns the full decoded
+ * length (more than size - 1 when cut), or -1 when absent.
  */
 OTELC_API long otelc_baggage_lookup(const char *header, size_t len, const char *name, char *out,
                                     size_t size);
@@ -92,8 +99,11 @@ OTELC_API long otelc_baggage_lookup(const char *header, size_t len, const char *
 /*
  * Writes into `out` the header `header` with `name` set to `value` (added at
  * the end, or replacing an entry of that name; the value is percent-encoded as
- * needed). Returns OTELC_ERR_FULL when the result would pass the W3C limits,
- * OTELC_ERR_INVALID for a name that is not a token.
+ * needed, every byte outside baggage-octet and '%' included, so non-ASCII
+ * travels; a value that is not UTF-8 is written with U+FFFD in place of its
+ * ill-formed parts, as a receiver would read it). Returns OTELC_ERR_FULL
+ * when the result would pass the W3C limits, OTELC_ERR_INVALID for a name
+ * that is not a token.
  */
 OTELC_API otelc_status_t otelc_baggage_put(const char *header, size_t len, const char *name,
                                            const char *value, char *out, size_t size,

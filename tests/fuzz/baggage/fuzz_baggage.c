@@ -7,12 +7,14 @@
  *   others a non-empty header of at most OTELC_BAGGAGE_MAX bytes and
  *   OTELC_BAGGAGE_MEMBERS members, keys unique, that parses to itself;
  * - every key of that header is found, and its value is the member's value
- *   percent-decoded (checked against a decoder written here; in long
- *   headers, for a sample of the keys);
+ *   percent-decoded, ill-formed UTF-8 replaced with U+FFFD per maximal
+ *   subpart (checked against a decoder written here; in long headers, for a
+ *   sample of the keys); a small buffer gets it cut between characters;
  * - put of a value gives a header that parses to itself, where lookup of
- *   that key returns exactly the value put, and the other members are
- *   copied byte for byte (a new one is appended; a replaced one keeps its
- *   place); put fails with FULL only when the result would pass the limits.
+ *   that key returns the value put (with its ill-formed UTF-8 replaced),
+ *   and the other members are copied byte for byte (a new one is appended;
+ *   a replaced one keeps its place); put fails with FULL only when the
+ *   result would pass the limits.
  * Output buffers are heap blocks of exactly their size, so that ASan sees a
  * write past one.
  */
@@ -50,19 +52,90 @@ static int hex(char c)
     return -1;
 }
 
-/* The reference decoder: "%XX" with two hex digits of either case is one
- * byte, anything else is itself. Returns the decoded length. */
-static size_t decode(const char *s, size_t n, char *out)
+/*
+ * The bytes b[0 .. m) of a sequence that announces `len` bytes: whether they
+ * begin a well-formed UTF-8 sequence. Worked out on code point values (the
+ * parser uses the byte ranges of Unicode table 3-7 instead): the sequences
+ * that can still follow give the code points [lo, hi], and a well-formed one
+ * must be in the range of its length and not a surrogate.
+ */
+static bool could_begin(const unsigned char *b, size_t m, size_t len)
 {
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-            out[w++] = (char)(hex(s[i + 1]) << 4 | hex(s[i + 2]));
-            i += 2;
+    static const uint32_t min_cp[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+    static const uint32_t max_cp[5] = { 0, 0, 0x7ff, 0xffff, 0x10ffff };
+    uint32_t cp = b[0] & (len == 2 ? 0x1fu : len == 3 ? 0x0fu : 0x07u), lo, hi;
+    unsigned rest = (unsigned)(6 * (len - m));
+
+    for (size_t k = 1; k < m; k++) {
+        if ((b[k] & 0xc0) != 0x80)
+            return false;
+        cp = cp << 6 | (b[k] & 0x3fu);
+    }
+    lo = cp << rest;
+    hi = lo | ((1u << rest) - 1);
+    if (hi < min_cp[len] || lo > max_cp[len])
+        return false;
+    /* Only surrogates between them: [lo, hi] inside D800..DFFF. */
+    return !(lo >= 0xd800 && hi <= 0xdfff);
+}
+
+/*
+ * The reference UTF-8 repair: copies well-formed sequences, and writes one
+ * U+FFFD for each maximal subpart of an ill-formed one (the longest prefix
+ * that could begin a well-formed sequence, or one byte). Returns the length.
+ */
+static size_t repair(const unsigned char *in, size_t n, char *out)
+{
+    size_t w = 0, i = 0;
+
+    while (i < n) {
+        unsigned char b = in[i];
+        size_t len = b >= 0xc0 && b <= 0xdf   ? 2
+                     : b >= 0xe0 && b <= 0xef ? 3
+                     : b >= 0xf0 && b <= 0xf7 ? 4
+                                              : 0;
+        size_t m = 0;
+
+        if (b < 0x80) {
+            out[w++] = (char)b;
+            i++;
+            continue;
+        }
+        for (size_t k = 1; len > 0 && k <= len && i + k <= n; k++)
+            if (could_begin(in + i, k, len))
+                m = k;
+        if (len > 0 && m == len) {
+            memcpy(out + w, in + i, len);
+            w += len;
+            i += len;
         } else {
-            out[w++] = s[i];
+            memcpy(out + w, "\xef\xbf\xbd", 3);
+            w += 3;
+            i += m > 0 ? m : 1;
         }
     }
+    return w;
+}
+
+/* The reference decoder: "%XX" with two hex digits of either case is one
+ * byte, anything else is itself; the octets are then repaired as UTF-8.
+ * `out` has room for 3 * n bytes. Returns the decoded length. */
+static size_t decode(const char *s, size_t n, char *out)
+{
+    unsigned char *octets = malloc(n > 0 ? n : 1);
+    size_t w = 0;
+
+    FUZZ_CHECK(octets != NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+            octets[w++] = (unsigned char)(hex(s[i + 1]) << 4 | hex(s[i + 2]));
+            i += 2;
+        } else {
+            octets[w++] = (unsigned char)s[i];
+        }
+    }
+    w = repair(octets, w, out);
+    free(octets);
     return w;
 }
 
@@ -109,21 +182,34 @@ static void check_lookup(const char *h, size_t n, const char *key, size_t key_le
                          const char *expect, size_t expect_len)
 {
     char name[BAG_SIZE];
-    char *value = xmalloc(BAG_SIZE);
-    char *tiny = xmalloc(2);
+    char *value = xmalloc(3 * BAG_SIZE);
+    char *tiny = xmalloc(4);
     long got;
 
     memcpy(name, key, key_len);
     name[key_len] = '\0';
-    got = otelc_baggage_lookup(h, n, name, value, BAG_SIZE);
+    got = otelc_baggage_lookup(h, n, name, value, 3 * BAG_SIZE);
     if (expect == NULL) {
         FUZZ_CHECK(got == -1 && value[0] == '\0');
     } else {
         FUZZ_CHECK(got >= 0 && (size_t)got == expect_len);
         FUZZ_CHECK(memcmp(value, expect, expect_len) == 0 && value[expect_len] == '\0');
-        /* A small buffer gets a truncated, terminated copy and the full length. */
-        FUZZ_CHECK(otelc_baggage_lookup(h, n, name, tiny, 2) == got);
-        FUZZ_CHECK(strlen(tiny) <= 1);
+        /* A small buffer gets the full length and a terminated copy cut
+         * between characters: the longest prefix of whole characters that
+         * fits in 3 bytes (a character has 1 to 4). */
+        FUZZ_CHECK(otelc_baggage_lookup(h, n, name, tiny, 4) == got);
+        {
+            size_t fit = 0, t = strlen(tiny);
+            while (fit < expect_len) {
+                unsigned char b = (unsigned char)expect[fit];
+                size_t c = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+                if (fit + c > 3)
+                    break;
+                fit += c;
+            }
+            FUZZ_CHECK(memchr(expect, '\0', fit) != NULL ? t <= fit : t == fit);
+            FUZZ_CHECK(memcmp(tiny, expect, t) == 0);
+        }
     }
     free(value);
     free(tiny);
@@ -139,7 +225,7 @@ static void check_lookup(const char *h, size_t n, const char *key, size_t key_le
 /* The decoded value of every member, checked by lookup. */
 static void check_all_lookups(const char *h, size_t n, const member_t *m, size_t count)
 {
-    char *expect = xmalloc(BAG_SIZE);
+    char *expect = xmalloc(3 * BAG_SIZE);
 
     for (size_t i = 0; i < count; i++) {
         if (!SAMPLED(i, count))
@@ -158,10 +244,33 @@ static size_t member_len(const member_t *m, const char *h, size_t n)
     return (size_t)((comma != NULL ? comma : h + n) - start);
 }
 
-/* Size of "key=<value percent-encoded>" as put writes it, at most. */
+/* Whether put writes byte c as it is (a baggage-octet other than '%'). */
+static bool kept_raw(unsigned char c)
+{
+    return c >= 0x21 && c <= 0x7e && c != '"' && c != ',' && c != ';' && c != '\\' && c != '%';
+}
+
+/*
+ * The value put writes, as its receiver decodes it: `value` repaired as
+ * UTF-8 into `out` (room for 3 * strlen(value) + 1). Returns its length.
+ */
+static size_t put_value(const char *value, char *out)
+{
+    size_t n = repair((const unsigned char *)value, strlen(value), out);
+    out[n] = '\0';
+    return n;
+}
+
+/* Size of "key=<value percent-encoded>" as put writes it. */
 static size_t put_size(const char *key, const char *value)
 {
-    return strlen(key) + 1 + 3 * strlen(value);
+    char *repaired = xmalloc(3 * strlen(value) + 1);
+    size_t n = put_value(value, repaired), size = strlen(key) + 1;
+
+    for (size_t i = 0; i < n; i++)
+        size += kept_raw((unsigned char)repaired[i]) ? 1 : 3;
+    free(repaired);
+    return size;
 }
 
 /*
@@ -180,8 +289,8 @@ static void check_put(const char *h, size_t n, const member_t *m, size_t count, 
     FUZZ_CHECK(status == OTELC_OK || status == OTELC_ERR_FULL);
     FUZZ_CHECK(strlen(out) == n_out);
     if (status == OTELC_ERR_FULL) {
-        /* Only when it really does not fit. A replaced member may have been
-         * small, so for a replacement the bound is the worst case. */
+        /* Only when it really does not fit: the new member alone, added to
+         * the header, passes the limit (for a replacement an upper bound). */
         FUZZ_CHECK(n_out == 0);
         FUZZ_CHECK(n + 1 + put_size(key, value) > OTELC_BAGGAGE_MAX ||
                    (is_new && count == OTELC_BAGGAGE_MEMBERS));
@@ -192,7 +301,12 @@ static void check_put(const char *h, size_t n, const member_t *m, size_t count, 
     count_after = split(out, n_out, after, OTELC_BAGGAGE_MEMBERS + 1);
     FUZZ_CHECK(count_after == count + (is_new ? 1 : 0));
     FUZZ_CHECK(count_after <= OTELC_BAGGAGE_MEMBERS);
-    check_lookup(out, n_out, key, strlen(key), value, strlen(value));
+    {
+        char *repaired = xmalloc(3 * strlen(value) + 1);
+        size_t repaired_len = put_value(value, repaired);
+        check_lookup(out, n_out, key, strlen(key), repaired, repaired_len);
+        free(repaired);
+    }
     /* The other members are copied unchanged: a new key is appended after
      * them; a replaced one keeps its place between them. */
     if (is_new) {

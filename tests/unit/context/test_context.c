@@ -451,6 +451,30 @@ static void inject_extract_round_trip(void **state)
     assert_string_equal(carrier_get(&carrier_b, "traceparent"), want_b);
 }
 
+/*
+ * A correlation.id in incoming baggage longer than OTELC_CORRELATION_ID_MAX
+ * is cut between characters: 127 'a' and a euro sign (3 bytes) keep the 127
+ * 'a', not the first byte of the euro sign.
+ */
+static void long_correlation_id_cut_at_character(void **state)
+{
+    char header[256], want[128];
+    (void)state;
+    start(NULL);
+    memset(want, 'a', 127);
+    want[127] = '\0';
+    snprintf(header, sizeof(header), "correlation.id=%s%%E2%%82%%AC", want);
+    memset(&carrier_a, 0, sizeof(carrier_a));
+    carrier_put(&carrier_a, "baggage", header);
+    otelc_context_t *ctx = otelc_extract(carrier_get, &carrier_a);
+    assert_non_null(ctx);
+    OTELC_ATTACHED(ctx)
+    {
+        assert_string_equal(otelc_current_correlation_id(), want);
+    }
+    otelc_context_release(ctx);
+}
+
 static void tracestate_travels(void **state)
 {
     (void)state;
@@ -629,6 +653,7 @@ int main(void)
         cmocka_unit_test_teardown(attach_null_and_empty, teardown),
         cmocka_unit_test_teardown(inject_extract_round_trip, teardown),
         cmocka_unit_test_teardown(tracestate_travels, teardown),
+        cmocka_unit_test_teardown(long_correlation_id_cut_at_character, teardown),
         cmocka_unit_test_teardown(b3_propagators, teardown),
         cmocka_unit_test_teardown(extract_rejects_invalid_input, teardown),
         cmocka_unit_test_teardown(bind_inside_an_extracted_context, teardown),

@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "diag.h"
 #include "propagation_int.h"
 
 #define TRACE_HEX "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -178,6 +180,47 @@ static otelc__propagated_t *propagated_new(void)
     /* Garbage in, so that the test sees extract initialise everything. */
     memset(p, 0x5a, sizeof(*p));
     return p;
+}
+
+/*
+ * stderr redirected to a temporary file while a test makes otelc report
+ * something, and read back once restored (so cmocka's output is not caught).
+ */
+static int saved_stderr = -1;
+static FILE *capture_file;
+
+static void capture_begin(void)
+{
+    fflush(stderr);
+    capture_file = tmpfile();
+    assert_non_null(capture_file);
+    saved_stderr = dup(STDERR_FILENO);
+    assert_true(saved_stderr >= 0);
+    assert_int_equal(dup2(fileno(capture_file), STDERR_FILENO), STDERR_FILENO);
+}
+
+/* Restores stderr and returns what was written meanwhile (static buffer). */
+static const char *capture_end(void)
+{
+    static char buf[16 * 1024];
+    size_t n;
+
+    dup2(saved_stderr, STDERR_FILENO);
+    close(saved_stderr);
+    rewind(capture_file);
+    n = fread(buf, 1, sizeof(buf) - 1, capture_file);
+    buf[n] = '\0';
+    fclose(capture_file);
+    return buf;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++)
+        n += *s == '\n';
+    return n;
 }
 
 /* ---- traceparent ---------------------------------------------------------- */
@@ -459,17 +502,15 @@ static void test_tracestate_invalid_keys(void **state)
     assert_ts_invalid("foo =1");
     assert_ts_invalid("FOO=1");
     assert_ts_invalid("foo.bar=1");
-    assert_ts_invalid("1foo=1"); /* a simple key starts with a letter */
     assert_ts_invalid("=1");
     assert_ts_invalid("foo");
-    assert_ts_invalid("foo@=1,bar=2");
+    /* A key starts with a lower-case letter or a digit, nothing else. */
     assert_ts_invalid("@foo=1,bar=2");
-    assert_ts_invalid("foo@@bar=1,bar=2");
-    assert_ts_invalid("foo@bar@baz=1,bar=2");
-    assert_ts_invalid("foo@1bar=1"); /* a system id starts with a letter */
     assert_ts_invalid("_foo@bar=1");
+    assert_ts_invalid("*foo=1");
+    assert_ts_invalid("foo@Bar=1");
 
-    /* Key length limits: 256 for a simple key, 241@14 for a tenant key. */
+    /* 256 characters are the most a key may have, '@' or not. */
     memset(header, 0, sizeof(header));
     memset(header, 'z', 256);
     strcat(header, "=1");
@@ -478,6 +519,30 @@ static void test_tracestate_invalid_keys(void **state)
     memset(header, 'z', 257);
     strcat(header, "=1");
     assert_ts_invalid(header);
+    memset(header, 0, sizeof(header));
+    memset(header, 't', 242);
+    strcat(header, "@vvvvvvvvvvvvvv=1");
+    assert_ts_invalid(header);
+}
+
+/*
+ * The key grammar of the current draft has no tenant@system structure any
+ * more: '@' is a key character like '_', allowed anywhere but first and any
+ * number of times, and the key's only limit is its 256 characters. These are
+ * the W3C suite's test_tracestate_key_illegal_vendor_format and
+ * test_tracestate_key_length_limit cases, which Level 1 rejected.
+ */
+static void test_tracestate_at_sign_keys(void **state)
+{
+    char header[600];
+    (void)state;
+
+    assert_ts("foo@=1,bar=2", "foo@=1,bar=2");
+    assert_ts("foo@@bar=1,bar=2", "foo@@bar=1,bar=2");
+    assert_ts("foo@bar@baz=1,bar=2", "foo@bar@baz=1,bar=2");
+    assert_ts("foo@1bar=1", "foo@1bar=1");
+    assert_ts("1foo=1", "1foo=1");
+    assert_ts("t@vvvvvvvvvvvvvvv=1", "t@vvvvvvvvvvvvvvv=1");
 
     memset(header, 0, sizeof(header));
     memset(header, 't', 241);
@@ -486,8 +551,7 @@ static void test_tracestate_invalid_keys(void **state)
     memset(header, 0, sizeof(header));
     memset(header, 't', 242);
     strcat(header, "@v=1");
-    assert_ts_invalid(header);
-    assert_ts_invalid("t@vvvvvvvvvvvvvvv=1");
+    assert_ts(header, header);
 }
 
 static void test_tracestate_invalid_values(void **state)
@@ -517,9 +581,14 @@ static void test_tracestate_duplicates_and_member_limit(void **state)
     size_t n = 0;
     (void)state;
 
-    assert_ts_invalid("foo=1,foo=1");
-    assert_ts_invalid("foo=1,bar=2,foo=2");
+    /* A repeated key: the header is carried on with the first (left-most,
+     * most recent) member of that key, as the W3C suite expects. */
+    assert_ts("foo=1,foo=1", "foo=1");
+    assert_ts("foo=1,bar=2,foo=2", "foo=1,bar=2");
+    assert_ts("foo=1 , bar=2,foo=3,bar=4, foo=5,baz=6", "foo=1,bar=2,baz=6");
     assert_ts("foo=1,foo@x=1", "foo=1,foo@x=1");
+    /* Each member is still checked: an invalid repeat makes the header invalid. */
+    assert_ts_invalid("foo=1,foo=");
 
     for (int i = 1; i <= 32; i++)
         n += (size_t)snprintf(header + n, sizeof(header) - n, "%sbar%02d=%02d", i > 1 ? "," : "", i,
@@ -530,6 +599,10 @@ static void test_tracestate_duplicates_and_member_limit(void **state)
     assert_ts_invalid("a=1,b=1,c=1,d=1,e=1,f=1,g=1,h=1,i=1,j=1,k=1,l=1,m=1,n=1,o=1,p=1,"
                       "q=1,r=1,s=1,t=1,u=1,v=1,w=1,x=1,y=1,z=1,a1=1,b1=1,c1=1,d1=1,e1=1,f1=1,"
                       "g1=1");
+    /* The 32 count the members received: 33 with one key repeated are too many. */
+    assert_ts_invalid("a=1,b=1,c=1,d=1,e=1,f=1,g=1,h=1,i=1,j=1,k=1,l=1,m=1,n=1,o=1,p=1,"
+                      "q=1,r=1,s=1,t=1,u=1,v=1,w=1,x=1,y=1,z=1,a1=1,b1=1,c1=1,d1=1,e1=1,f1=1,"
+                      "a=2");
 
     /* Empty members do not count towards the 32. */
     header[n] = '\0';
@@ -717,6 +790,75 @@ static void test_baggage_lookup(void **state)
     assert_string_equal(out, "v");
 }
 
+/* Looks `name` up in `header` and checks the decoded bytes (`n` of them). */
+static void assert_decoded(const char *header, const char *name, const char *expected, size_t n)
+{
+    char out[64];
+    long got = bag_lookup(header, name, out, sizeof(out));
+
+    if (got != (long)n || memcmp(out, expected, n) != 0 || out[n] != '\0')
+        fail_msg("%s in \"%s\": %ld bytes, expected %zu", name, header, got, n);
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+/*
+ * W3C baggage: percent-encoded octets that are not UTF-8 decode to U+FFFD.
+ * The replacement follows Unicode's "maximal subpart" practice (Unicode
+ * 15, section 3.9, U+FFFD substitution), as WHATWG and Python decoders do:
+ * a lead byte and the continuation bytes that could still begin a valid
+ * sequence make one U+FFFD; every other bad byte makes one each.
+ */
+static void test_baggage_lookup_invalid_utf8(void **state)
+{
+    (void)state;
+    assert_decoded("k=%FF", "k", FFFD, 3);
+    assert_decoded("k=a%ffb", "k", "a" FFFD "b", 5);
+    /* A cut sequence: E2 82 is the start of U+20AC (E2 82 AC). */
+    assert_decoded("k=%E2%82", "k", FFFD, 3);
+    assert_decoded("k=%E2%82x", "k", FFFD "x", 4);
+    assert_decoded("k=%E2%82%E2%82%AC", "k", FFFD "\xe2\x82\xac", 6);
+    /* Overlong forms: C0 and C1 never lead, E0 80 and F0 80 are too short. */
+    assert_decoded("k=%C0%80", "k", FFFD FFFD, 6);
+    assert_decoded("k=%C1%BF", "k", FFFD FFFD, 6);
+    assert_decoded("k=%E0%80%80", "k", FFFD FFFD FFFD, 9);
+    assert_decoded("k=%F0%80%80%80", "k", FFFD FFFD FFFD FFFD, 12);
+    /* Surrogates (ED A0..BF) and code points past U+10FFFF. */
+    assert_decoded("k=%ED%A0%80", "k", FFFD FFFD FFFD, 9);
+    assert_decoded("k=%ED%BF%BF", "k", FFFD FFFD FFFD, 9);
+    assert_decoded("k=%F4%90%80%80", "k", FFFD FFFD FFFD FFFD, 12);
+    assert_decoded("k=%F5%80", "k", FFFD FFFD, 6);
+    /* A lone continuation byte, and one cut 4-byte sequence. */
+    assert_decoded("k=%80", "k", FFFD, 3);
+    assert_decoded("k=%F0%9F%98", "k", FFFD, 3);
+    /* Valid sequences pass unchanged: the edges of each length and range. */
+    assert_decoded("k=%C3%A9", "k", "\xc3\xa9", 2);
+    assert_decoded("k=%C2%80%DF%BF", "k", "\xc2\x80\xdf\xbf", 4);
+    assert_decoded("k=%E0%A0%80%E2%82%AC%ED%9F%BF%EE%80%80%EF%BF%BF", "k",
+                   "\xe0\xa0\x80\xe2\x82\xac\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf", 15);
+    assert_decoded("k=%F0%90%80%80%F0%9F%98%80%F4%8F%BF%BF", "k",
+                   "\xf0\x90\x80\x80\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf", 12);
+    assert_decoded("k=%ef%bf%bd", "k", FFFD, 3);
+    /* Encoded and raw bytes make one sequence: the decoder sees octets. */
+    assert_decoded(" k = \xc3%A9 ", "k", "\xc3\xa9", 2);
+    assert_decoded(" k = \xff ", "k", FFFD, 3);
+}
+
+/* A value cut to the caller's buffer is cut between characters. */
+static void test_baggage_lookup_cut_at_character(void **state)
+{
+    char out[8];
+    (void)state;
+
+    /* "ab€€": 2 + 3 + 3 bytes; 7 bytes of room hold "ab€" and not half a €. */
+    assert_int_equal(bag_lookup("k=ab%E2%82%AC%E2%82%AC", "k", out, sizeof(out)), 8);
+    assert_string_equal(out, "ab\xe2\x82\xac");
+    assert_int_equal(bag_lookup("k=%FF%FF%FF", "k", out, sizeof(out)), 9);
+    assert_string_equal(out, FFFD FFFD);
+    assert_int_equal(bag_lookup("k=%E2%82%AC", "k", out, 3), 3);
+    assert_string_equal(out, "");
+}
+
 static void test_baggage_put(void **state)
 {
     char out[OTELC_BAGGAGE_MAX + 1], value[64];
@@ -747,6 +889,50 @@ static void test_baggage_put(void **state)
         bag_put("correlation.id=old", "correlation.id", "trade-12345", out, sizeof(out), &len),
         OTELC_OK);
     assert_string_equal(out, "correlation.id=trade-12345");
+}
+
+/*
+ * put percent-encodes every byte outside baggage-octet, so non-ASCII values
+ * (U+FFFD among them) travel and come back byte for byte. A value that is
+ * not UTF-8 is sent as the receiver would read it: each ill-formed part as
+ * U+FFFD, so that the header on the wire is well-formed.
+ */
+static void test_baggage_put_utf8(void **state)
+{
+    char out[128], value[64];
+    size_t len = 99;
+    carrier_t *c = carrier_new();
+    otelc__propagated_t *p = propagated_new();
+    (void)state;
+
+    assert_int_equal(
+        bag_put("", "k", "\xe2\x82\xac " FFFD "\xf0\x9f\x98\x80", out, sizeof(out), &len),
+        OTELC_OK);
+    assert_string_equal(out, "k=%E2%82%AC%20%EF%BF%BD%F0%9F%98%80");
+    assert_int_equal(bag_lookup(out, "k", value, sizeof(value)), 11);
+    assert_string_equal(value, "\xe2\x82\xac " FFFD "\xf0\x9f\x98\x80");
+
+    assert_int_equal(bag_put("", "k",
+                             "a\xff"
+                             "b\xe2\x82",
+                             out, sizeof(out), &len),
+                     OTELC_OK);
+    assert_string_equal(out, "k=a%EF%BF%BDb%EF%BF%BD");
+    assert_int_equal(len, strlen(out));
+    assert_int_equal(bag_put("", "k", "\xed\xa0\x80", out, sizeof(out), &len), OTELC_OK);
+    assert_string_equal(out, "k=%EF%BF%BD%EF%BF%BD%EF%BF%BD");
+
+    /* Through inject and extract, as another process receives it. */
+    assert_int_equal(bag_put("a=1", "k", "\xc3\xa9t\xc3\xa9 " FFFD, out, sizeof(out), &len),
+                     OTELC_OK);
+    otelc__propagation_inject(OTELC_PROPAGATOR_BAGGAGE, NULL, NULL, 0, out, len, carrier_set, c);
+    assert_string_equal(carrier_get(c, "baggage"), "a=1,k=%C3%A9t%C3%A9%20%EF%BF%BD");
+    otelc__propagation_extract(OTELC_PROPAGATOR_BAGGAGE, carrier_get, c, p);
+    assert_int_equal(otelc_baggage_lookup(p->baggage, p->baggage_len, "k", value, sizeof(value)),
+                     9);
+    assert_string_equal(value, "\xc3\xa9t\xc3\xa9 " FFFD);
+    free(p);
+    free(c);
 }
 
 static void test_baggage_put_invalid_name(void **state)
@@ -1151,7 +1337,7 @@ static void test_extract_tracestate_rules(void **state)
     /* An invalid tracestate is dropped; the traceparent stays. */
     c->n = 0;
     carrier_set(c, "traceparent", "00-" W3C_TRACE "-" W3C_SPAN "-00");
-    carrier_set(c, "tracestate", "foo=1,foo=2");
+    carrier_set(c, "tracestate", "foo=1,FOO=2");
     otelc__propagation_extract(OTELC_PROPAGATOR_TRACECONTEXT, carrier_get, c, p);
     assert_ids(&p->span, W3C_TRACE, W3C_SPAN);
     assert_int_equal(p->span.trace_flags, 0);
@@ -1159,9 +1345,58 @@ static void test_extract_tracestate_rules(void **state)
     assert_int_equal(p->tracestate_len, 0);
     assert_int_equal(p->rejected, OTELC_PROPAGATOR_TRACECONTEXT);
 
+    /* A repeated key costs only the repeat, and is reported like a cut. */
+    c->n = 0;
+    carrier_set(c, "traceparent", "00-" W3C_TRACE "-" W3C_SPAN "-00");
+    carrier_set(c, "tracestate", "foo=1,bar=2,foo=3");
+    otelc__propagation_extract(OTELC_PROPAGATOR_TRACECONTEXT, carrier_get, c, p);
+    assert_ids(&p->span, W3C_TRACE, W3C_SPAN);
+    assert_string_equal(p->tracestate, "foo=1,bar=2");
+    assert_int_equal(p->tracestate_len, 11);
+    assert_int_equal(p->rejected, OTELC_PROPAGATOR_TRACECONTEXT);
+
     /* Propagators that are off are not read. */
     otelc__propagation_extract(OTELC_PROPAGATOR_BAGGAGE, carrier_get, c, p);
     assert_zero_context(&p->span);
+    assert_int_equal(p->rejected, 0);
+    free(p);
+    free(c);
+}
+
+/*
+ * A tracestate that is discarded or kept in part is reported at debug level
+ * with its cause, once per interval however many requests carry it.
+ */
+static void test_extract_tracestate_reported_once(void **state)
+{
+    carrier_t *c = carrier_new();
+    otelc__propagated_t *p = propagated_new();
+    const char *text;
+    (void)state;
+
+    otelc__diag_set_level(OTELC_DIAG_DEBUG);
+    otelc__diag_reset();
+    carrier_set(c, "traceparent", "00-" W3C_TRACE "-" W3C_SPAN "-00");
+    carrier_set(c, "tracestate", "foo=1,foo=2");
+    capture_begin();
+    for (int i = 0; i < 3; i++)
+        otelc__propagation_extract(OTELC_PROPAGATOR_TRACECONTEXT, carrier_get, c, p);
+    strcpy(c->h[1].value, "foo=1,FOO=2");
+    otelc__propagation_extract(OTELC_PROPAGATOR_TRACECONTEXT, carrier_get, c, p);
+    text = capture_end();
+    otelc__diag_set_level(OTELC_DIAG_WARN);
+
+    assert_int_equal(count_lines(text), 1);
+    assert_non_null(strstr(text, "incoming tracestate kept in part: a key appears more than once"));
+    /* A header kept whole is not reported at all. */
+    otelc__diag_reset();
+    otelc__diag_set_level(OTELC_DIAG_DEBUG);
+    strcpy(c->h[1].value, "foo=1,bar=2");
+    capture_begin();
+    otelc__propagation_extract(OTELC_PROPAGATOR_TRACECONTEXT, carrier_get, c, p);
+    text = capture_end();
+    otelc__diag_set_level(OTELC_DIAG_WARN);
+    assert_string_equal(text, "");
     assert_int_equal(p->rejected, 0);
     free(p);
     free(c);
@@ -1284,6 +1519,7 @@ int main(void)
         cmocka_unit_test(test_tracestate_ows_and_empty_members),
         cmocka_unit_test(test_tracestate_all_allowed_characters),
         cmocka_unit_test(test_tracestate_invalid_keys),
+        cmocka_unit_test(test_tracestate_at_sign_keys),
         cmocka_unit_test(test_tracestate_invalid_values),
         cmocka_unit_test(test_tracestate_duplicates_and_member_limit),
         cmocka_unit_test(test_tracestate_truncation),
@@ -1293,7 +1529,10 @@ int main(void)
         cmocka_unit_test(test_baggage_parse_member_limit),
         cmocka_unit_test(test_baggage_parse_byte_limit),
         cmocka_unit_test(test_baggage_lookup),
+        cmocka_unit_test(test_baggage_lookup_invalid_utf8),
+        cmocka_unit_test(test_baggage_lookup_cut_at_character),
         cmocka_unit_test(test_baggage_put),
+        cmocka_unit_test(test_baggage_put_utf8),
         cmocka_unit_test(test_baggage_put_invalid_name),
         cmocka_unit_test(test_baggage_put_limits),
         cmocka_unit_test(test_b3_parse_128bit),
@@ -1308,6 +1547,7 @@ int main(void)
         cmocka_unit_test(test_inject_all_and_invalid_span),
         cmocka_unit_test(test_extract_precedence),
         cmocka_unit_test(test_extract_tracestate_rules),
+        cmocka_unit_test(test_extract_tracestate_reported_once),
         cmocka_unit_test(test_extract_b3multi_variants),
         cmocka_unit_test(test_extract_baggage_rules),
         cmocka_unit_test(test_extract_nothing),
