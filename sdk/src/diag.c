@@ -230,9 +230,10 @@ out:
     errno = saved_errno;
 }
 
-size_t otelc__misuse_null_list(const char *function, const char *what, size_t n)
+size_t otelc__misuse_null_list(const char *key, const char *function, const char *what,
+                               size_t n)
 {
-    otelc__diag(OTELC_DIAG_WARN, function,
+    otelc__diag(OTELC_DIAG_WARN, key,
                 "%s: %s given as NULL with a count of %zu; read as none", function, what, n);
     return 0;
 }

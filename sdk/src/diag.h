@@ -31,15 +31,19 @@ void otelc__diag(int level, const char *key, const char *fmt, ...) OTELC__PRINTF
 
 /*
  * Misuse: a list passed as NULL with a non-zero count. Reports it (once per
- * `function`, rate-limited) and returns 0, so that the list is read as
- * empty rather than dereferenced. `function` is a static string.
+ * `key`, rate-limited) and returns 0, so that the list is read as
+ * empty rather than dereferenced. `key` is a static string.
  */
-size_t otelc__misuse_null_list(const char *function, const char *what, size_t n);
+size_t otelc__misuse_null_list(const char *key, const char *function, const char *what,
+                               size_t n);
 
 /* The length to use for a list `p` of `n` elements: `n`, or 0 (reported)
- * when `p` is NULL. One predictable branch on the hot path. */
+ * when `p` is NULL. One predictable branch on the hot path. `function` and
+ * `what` are string literals; together they are the rate-limit key. */
 #define OTELC__LIST_LEN(p, n, function, what)                                                     \
-    (OTELC_LIKELY((p) != NULL) ? (n) : (n) ? otelc__misuse_null_list(function, what, n) : 0)
+    (OTELC_LIKELY((p) != NULL) ? (n)                                                              \
+     : (n)                     ? otelc__misuse_null_list(function "." what, function, what, n)    \
+                               : 0)
 
 /* For tests: forget the rate-limit state, and count of lines printed so far. */
 void otelc__diag_reset(void);

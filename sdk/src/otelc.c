@@ -163,6 +163,12 @@ otelc_status_t otelc_init(const otelc_options_t *user)
 
     if (user != NULL) {
         o = *user;
+        /* A list given as NULL with a count is read as empty, not walked. */
+        o.n_exporters = OTELC__LIST_LEN(o.exporters, o.n_exporters, "otelc_init", "exporters");
+        o.n_resource_attrs =
+            OTELC__LIST_LEN(o.resource_attrs, o.n_resource_attrs, "otelc_init", "resource_attrs");
+        o.file.n_channels =
+            OTELC__LIST_LEN(o.file.channels, o.file.n_channels, "otelc_init", "file.channels");
     } else {
         (void)otelc_options_init(&o);
     }
