@@ -286,6 +286,7 @@ typedef struct otelc__counts {
     uint64_t dropped_full[2];
     uint64_t dropped_invalid[2];
     uint64_t dropped_reentrant[2];
+    uint64_t truncated[2];
     uint64_t dropped_sampler;
 } otelc__counts_t;
 /* Counters of rings already freed (under the lock). */

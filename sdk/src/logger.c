@@ -9,6 +9,7 @@
 #include "config_int.h"
 #include "core.h"
 #include "diag.h"
+#include "large.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -271,7 +272,8 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
     uint32_t vlimit = lim->attribute_value_length;
     otelc__thread_t *t;
     otelc__rec_log_t *r;
-    size_t msg_len, ev_len = 0, head_len, size, budget, max;
+    size_t msg_len, ev_len = 0, head_len, size, budget, max, room = 0;
+    bool large = false, truncated = false;
     uint16_t kept = 0;
     uint64_t at;
     unsigned char *base, *q = NULL;
@@ -311,26 +313,39 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
     if (OTELC_UNLIKELY(q == NULL)) {
         size_t alen = otelc__attrs_measure(attrs, n_attrs, lim->attribute_count, vlimit, &kept);
         size = OTELC__ALIGN8(head_len + alen + t->bound_len);
-        if (size > max) {
-            /* Too large for the ring: keep the record with shorter values,
-             * the message included, rather than lose it. */
+        if (size > max && (base = otelc__large_alloc(size)) != NULL) {
+            /* Too large for the ring: built whole in a block of its own. */
+            large = true;
+        } else if (size > max) {
+            /* Beyond the bounds of blocks too: keep the record with shorter
+             * values, the message included, rather than lose it; what
+             * still does not fit is left out and counted. */
             vlimit = (uint32_t)(max / (2 * (n_attrs + 2)));
             msg_len = otelc__utf8_cut(message, msg_len, vlimit);
             head_len = sizeof(*r) + msg_len + ev_len + t->corr_len;
-            alen = otelc__attrs_measure(attrs, n_attrs, lim->attribute_count, vlimit, &kept);
-            size = OTELC__ALIGN8(head_len + alen + t->bound_len);
-            if (size > max) {
+            if (head_len + t->bound_len + 8 > max) {
                 otelc__counter_inc(&t->ring->counters.dropped_invalid[1]);
                 goto out;
             }
+            room = max - head_len - t->bound_len - 8;
+            alen = otelc__attrs_encode_fit(NULL, room, attrs, n_attrs, lim->attribute_count,
+                                           vlimit, &kept);
+            size = OTELC__ALIGN8(head_len + alen + t->bound_len);
+            truncated = true;
         }
-        base = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve, &at);
-        if (OTELC_UNLIKELY(base == NULL)) {
-            otelc__counter_inc(&t->ring->counters.dropped_full[1]);
-            goto out;
+        if (!large) {
+            base = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve, &at);
+            if (OTELC_UNLIKELY(base == NULL)) {
+                otelc__counter_inc(&t->ring->counters.dropped_full[1]);
+                goto out;
+            }
         }
         q = base + head_len;
-        q += otelc__attrs_encode(q, attrs, n_attrs, lim->attribute_count, vlimit);
+        if (truncated)
+            q += otelc__attrs_encode_fit(q, room, attrs, n_attrs, lim->attribute_count, vlimit,
+                                         &kept);
+        else
+            q += otelc__attrs_encode(q, attrs, n_attrs, lim->attribute_count, vlimit);
     }
     r = (otelc__rec_log_t *)(void *)base;
     r->h.type = OTELC__REC_LOG;
@@ -371,7 +386,13 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
     }
     size = OTELC__ALIGN8((size_t)(q - (unsigned char *)r));
     r->h.size = (uint32_t)size;
-    otelc__ring_commit(t->ring, at + size);
+    if (OTELC_LIKELY(!large)) {
+        otelc__ring_commit(t->ring, at + size);
+    } else if (!otelc__large_commit(t->ring, r, otelc__hot.end_reserve)) {
+        otelc__counter_inc(&t->ring->counters.dropped_full[1]);
+    }
+    if (OTELC_UNLIKELY(truncated))
+        otelc__counter_inc(&t->ring->counters.truncated[1]);
 out:
     otelc__thread_leave(t);
 }

@@ -5,6 +5,7 @@
 #include "config_int.h"
 #include "core.h"
 #include "diag.h"
+#include "large.h"
 #include "pipeline.h"
 
 #include <stdio.h>
@@ -41,6 +42,7 @@ static uint64_t reset_rings(void)
         otelc__ring_t *r = t->ring;
         atomic_store(&r->tail, atomic_load(&r->head));
         memset(&r->counters, 0, sizeof(r->counters));
+        r->reentrant_seen = r->truncated_seen = 0;
         if (r->capacity < smallest)
             smallest = r->capacity;
     }
@@ -52,6 +54,8 @@ static uint64_t reset_rings(void)
     }
     memset(&otelc__retired, 0, sizeof(otelc__retired));
     pthread_mutex_unlock(&otelc__registry_lock);
+    /* The rings no longer name the blocks of their large records. */
+    otelc__large_clear();
     return smallest;
 }
 
@@ -73,10 +77,12 @@ static void fork_prepare(void)
     otelc__pipeline_fork_prepare();
     pthread_mutex_lock(&otelc__registry_lock);
     otelc__diag_fork_prepare();
+    otelc__large_fork_prepare();
 }
 
 static void fork_parent(void)
 {
+    otelc__large_fork_parent();
     otelc__diag_fork_parent();
     pthread_mutex_unlock(&otelc__registry_lock);
     otelc__pipeline_fork_parent();
@@ -114,11 +120,13 @@ static void fork_child(void)
         otelc__ring_t *r = self->ring;
         atomic_store(&r->tail, atomic_load(&r->head));
         memset(&r->counters, 0, sizeof(r->counters));
+        r->reentrant_seen = r->truncated_seen = 0;
         r->pid = (uint64_t)getpid();
         /* Parent and child must not draw the same ids. */
         self->rng = otelc__seed() ^ (uint64_t)(uintptr_t)self;
     }
     memset(&otelc__retired, 0, sizeof(otelc__retired));
+    otelc__large_fork_child();
     otelc__diag_fork_child();
     otelc__diag_reset();
     otelc__pipeline_fork_child();
@@ -329,6 +337,9 @@ static size_t format_signal(char *buf, size_t size, const char *name, const otel
         }
         n += (size_t)snprintf(buf + (n < size ? n : size), n < size ? size - n : 0, ")");
     }
+    if (s->truncated > 0)
+        n += (size_t)snprintf(buf + (n < size ? n : size), n < size ? size - n : 0,
+                              " truncated=%llu", (unsigned long long)s->truncated);
     return n;
 }
 

@@ -18,6 +18,7 @@
  * bounded per signal by max_queue_size, as in the OpenTelemetry batch
  * processors: past it, records are dropped (reason queue_full).
  */
+#include "large.h"
 #include "pipeline.h"
 #include "spantable.h"
 
@@ -205,6 +206,8 @@ static struct pipeline {
     size_t snapshot_cap;
     deferred_t *deferred, *deferred_last; /* in the order they were read */
     size_t n_deferred;
+    const otelc__rec_t **large; /* blocks taken in the drain of one ring */
+    size_t n_large, large_cap;
 
     _Atomic uint64_t exported[2];
     _Atomic uint64_t dropped[2][OTELC_DROP_REASONS];
@@ -1032,6 +1035,45 @@ static void reject(const otelc__rec_t *h)
                 (unsigned)h->type, (unsigned)h->size, what);
 }
 
+/* A LARGE record: the record it names is processed where it is; its block
+ * is released after the drain (a span's start may point into it until then). */
+static void process_large(const otelc__rec_t *h, bool may_defer)
+{
+    const otelc__rec_large_t *r = (const otelc__rec_large_t *)(const void *)h;
+    const otelc__rec_t *inner = otelc__large_take(r->id);
+
+    if (inner == NULL || inner->size != r->size || inner->type != r->inner ||
+        inner->type == OTELC__REC_LARGE || inner->type == OTELC__REC_PAD) {
+        /* Counted as what it names would be. */
+        otelc__rec_t fake = { 0, r->inner, 0 };
+        reject(&fake);
+        if (inner != NULL)
+            otelc__large_release(inner);
+        return;
+    }
+    if (P.n_large == P.large_cap) {
+        size_t ncap = P.large_cap ? P.large_cap * 2 : 16;
+        const otelc__rec_t **nl = realloc(P.large, ncap * sizeof(*nl));
+        if (nl == NULL) {
+            otelc__rec_t fake = { 0, r->inner, 0 };
+            reject(&fake);
+            otelc__large_release(inner);
+            return;
+        }
+        P.large = nl;
+        P.large_cap = ncap;
+    }
+    P.large[P.n_large++] = inner;
+    process(inner, may_defer);
+}
+
+static void large_release_all(void)
+{
+    for (size_t i = 0; i < P.n_large; i++)
+        otelc__large_release(P.large[i]);
+    P.n_large = 0;
+}
+
 static void process(const otelc__rec_t *h, bool may_defer)
 {
     if (OTELC_UNLIKELY(!otelc__rec_check(h))) {
@@ -1039,6 +1081,9 @@ static void process(const otelc__rec_t *h, bool may_defer)
         return;
     }
     switch (h->type) {
+    case OTELC__REC_LARGE:
+        process_large(h, may_defer);
+        break;
     case OTELC__REC_LOG:
         assemble_log((const otelc__rec_log_t *)(const void *)h);
         maybe_dispatch_full(1);
@@ -1121,20 +1166,35 @@ static void process(const otelc__rec_t *h, bool may_defer)
 }
 
 /* Reports records that signal handlers could not write (the handler itself
- * must not print: it may have interrupted a thread holding stdio's lock). */
+ * must not print: it may have interrupted a thread holding stdio's lock),
+ * and records shortened to fit. */
 static void report_reentrant(otelc__ring_t *ring)
 {
     uint64_t n = atomic_load_explicit(&ring->counters.dropped_reentrant[0], memory_order_relaxed) +
                  atomic_load_explicit(&ring->counters.dropped_reentrant[1], memory_order_relaxed);
 
-    if (OTELC_LIKELY(n == ring->reentrant_seen))
-        return;
-    otelc__diag(OTELC_DIAG_WARN, "signal.reentrant",
-                "%llu records were written from a signal handler while their thread was "
-                "inside otelc, and dropped (reason reentrant; see \"Signal handlers\" in "
-                "otelc.h)",
-                (unsigned long long)(n - ring->reentrant_seen));
-    ring->reentrant_seen = n;
+    uint64_t cut = atomic_load_explicit(&ring->counters.truncated[0], memory_order_relaxed) +
+                   atomic_load_explicit(&ring->counters.truncated[1], memory_order_relaxed);
+
+    if (OTELC_UNLIKELY(n != ring->reentrant_seen)) {
+        otelc__diag(OTELC_DIAG_WARN, "signal.reentrant",
+                    "%llu records were written from a signal handler while their thread was "
+                    "inside otelc, and dropped (reason reentrant; see \"Signal handlers\" in "
+                    "otelc.h)",
+                    (unsigned long long)(n - ring->reentrant_seen));
+        ring->reentrant_seen = n;
+    }
+    if (OTELC_UNLIKELY(cut != ring->truncated_seen)) {
+        otelc__diag(OTELC_DIAG_WARN, "record.truncated",
+                    "%llu records were larger than %u MiB (or than the %u MiB that large "
+                    "records may hold at once) and were shortened to fit a quarter of the "
+                    "thread's buffer (%llu bytes): values cut, attributes that did not fit "
+                    "left out and counted as dropped (OTELC_RING_SIZE raises the buffer)",
+                    (unsigned long long)(cut - ring->truncated_seen),
+                    OTELC__LARGE_RECORD_MAX >> 20, OTELC__LARGE_TOTAL_MAX >> 20,
+                    (unsigned long long)(ring->capacity / 4));
+        ring->truncated_seen = cut;
+    }
 }
 
 /* Drains one ring; *left is set when records stay behind (queue bound). */
@@ -1170,6 +1230,7 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
         tail += h->size;
     }
     settle_borrowed();
+    large_release_all();
     otelc__ring_release(ring, tail);
     report_reentrant(ring);
     return n;
@@ -1751,6 +1812,7 @@ void otelc__pipeline_stats(otelc_stats_t *out)
         x->dropped[OTELC_DROP_QUEUE_FULL] += c.dropped_full[s];
         x->dropped[OTELC_DROP_INVALID] += c.dropped_invalid[s];
         x->dropped[OTELC_DROP_REENTRANT] += c.dropped_reentrant[s];
+        x->truncated = c.truncated[s];
         if (s == 0)
             x->dropped[OTELC_DROP_SAMPLER] += c.dropped_sampler;
         uint64_t settled = x->exported + otelc_signal_stats_dropped(x);

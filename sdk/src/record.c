@@ -7,6 +7,8 @@
  */
 #include "record.h"
 
+#include "large.h"
+
 #include <string.h>
 
 size_t otelc__utf8_cut(const char *s, size_t len, size_t limit)
@@ -97,6 +99,28 @@ size_t otelc__attrs_measure(const otelc_attr_t *attrs, size_t n, uint32_t count_
         if (!attr_usable(&attrs[i]))
             continue;
         total += 4 + key_len(&attrs[i]) + encoded_value_size(&attrs[i], value_limit, &vlen);
+        k++;
+    }
+    *kept = k;
+    return total;
+}
+
+size_t otelc__attrs_encode_fit(unsigned char *out, size_t room, const otelc_attr_t *attrs,
+                               size_t n, uint32_t count_limit, uint32_t value_limit,
+                               uint16_t *kept)
+{
+    size_t total = 0, i, vlen, one;
+    uint16_t k = 0;
+
+    for (i = 0; i < n && k < count_limit && k < UINT16_MAX; i++) {
+        if (!attr_usable(&attrs[i]))
+            continue;
+        one = 4 + key_len(&attrs[i]) + encoded_value_size(&attrs[i], value_limit, &vlen);
+        if (one > room - total)
+            continue; /* left out: counted as dropped by the caller */
+        if (out != NULL)
+            (void)otelc__attrs_encode(out + total, &attrs[i], 1, 1, value_limit);
+        total += one;
         k++;
     }
     *kept = k;
@@ -371,6 +395,8 @@ bool otelc__rec_check(const otelc__rec_t *h)
     }
     case OTELC__REC_SPAN_END:
         return size >= sizeof(otelc__rec_span_end_t);
+    case OTELC__REC_LARGE:
+        return size >= sizeof(otelc__rec_large_t);
     case OTELC__REC_SPAN_ATTRS:
     case OTELC__REC_SPAN_EVENT:
     case OTELC__REC_SPAN_LINK:

@@ -174,6 +174,17 @@ static inline void otelc__copy(void *dst, const void *src, size_t n)
 }
 
 /*
+ * For records that must be shortened to fit: encodes, in order, the
+ * attributes that fit in `room` bytes with values cut to `value_limit`, and
+ * leaves out those that do not (at most `count_limit` kept). With `out` NULL
+ * it only measures. Returns the bytes written; *kept gets how many were
+ * encoded (the others count as dropped attributes).
+ */
+size_t otelc__attrs_encode_fit(unsigned char *out, size_t room, const otelc_attr_t *attrs,
+                               size_t n, uint32_t count_limit, uint32_t value_limit,
+                               uint16_t *kept);
+
+/*
  * Checks that a record read from a ring is whole: its header's size covers
  * the fixed part of its type, and the lengths inside it (names, messages,
  * attribute areas, links) add up to no more than `h->size`. The pipeline

@@ -44,6 +44,7 @@ enum {
     OTELC__REC_SPAN_LINK = 5,
     OTELC__REC_SPAN_STATUS = 6,
     OTELC__REC_LOG = 7,
+    OTELC__REC_LARGE = 8, /* names a record kept outside the ring (large.h) */
 };
 
 /* Record flag: its times are ns since the epoch, not raw clock ticks. */
@@ -61,6 +62,7 @@ typedef struct otelc__ring_counters {
     _Atomic uint64_t dropped_invalid[2];
     _Atomic uint64_t dropped_sampler;
     _Atomic uint64_t dropped_reentrant[2];
+    _Atomic uint64_t truncated[2]; /* records shortened to fit (see large.h) */
 } otelc__ring_counters_t;
 
 typedef struct otelc__ring {
@@ -81,6 +83,7 @@ typedef struct otelc__ring {
     alignas(64) _Atomic uint64_t tail; /* bytes consumed */
     _Atomic uint32_t abandoned;        /* the owning thread has exited */
     uint64_t reentrant_seen;           /* dropped_reentrant already reported */
+    uint64_t truncated_seen;           /* truncated already reported */
 
     alignas(64) unsigned char data[];
 } otelc__ring_t;

@@ -59,6 +59,7 @@ void otelc__ring_counters_sum(const otelc__ring_counters_t *c, otelc__counts_t *
             atomic_load_explicit(&c->dropped_invalid[s], memory_order_relaxed);
         out->dropped_reentrant[s] +=
             atomic_load_explicit(&c->dropped_reentrant[s], memory_order_relaxed);
+        out->truncated[s] += atomic_load_explicit(&c->truncated[s], memory_order_relaxed);
     }
     out->dropped_sampler += atomic_load_explicit(&c->dropped_sampler, memory_order_relaxed);
 }

@@ -14,6 +14,7 @@
  */
 #include "core.h"
 #include "diag.h"
+#include "large.h"
 
 #include <string.h>
 
@@ -56,7 +57,8 @@ typedef struct start_args {
 
 /* Fills a reserved SPAN_START whose attributes end at `q`; publishes it. */
 OTELC__INLINE void fill_start(otelc__thread_t *t, unsigned char *base, unsigned char *q,
-                              uint64_t at, const start_args_t *a, size_t head_len, uint16_t kept)
+                              uint64_t at, const start_args_t *a, size_t head_len, uint16_t kept,
+                              bool in_block)
 {
     otelc__rec_span_start_t *r = (otelc__rec_span_start_t *)(void *)base;
     size_t size, corr_len = t->corr_len;
@@ -103,40 +105,65 @@ OTELC__INLINE void fill_start(otelc__thread_t *t, unsigned char *base, unsigned 
     }
     size = OTELC__ALIGN8((size_t)(q - (unsigned char *)r));
     r->h.size = (uint32_t)size;
-    otelc__ring_commit(t->ring, at + size);
+    /* A record in a block is published by its caller (otelc__large_commit). */
+    if (OTELC_LIKELY(!in_block))
+        otelc__ring_commit(t->ring, at + size);
 }
 
 /* The measured path: attributes too large for the budget, a ring too full
- * for it, or a record too large for the ring (values are then shortened). */
+ * for it, or a record too large for the ring (built in a block of its own,
+ * or beyond the blocks' bounds shortened to fit, see large.h). */
 static __attribute__((noinline)) bool write_start_slow(otelc__thread_t *t, const start_args_t *a,
                                                        size_t head_len, size_t links_len)
 {
     const otelc_limits_t *lim = &otelc__hot.span_limits;
     uint32_t vlimit = lim->attribute_value_length;
-    size_t max = max_record(t), alen, size;
+    size_t max = max_record(t), alen, size, room = 0;
     uint16_t kept;
-    uint64_t at;
-    unsigned char *base, *q;
+    uint64_t at = 0;
+    unsigned char *base = NULL, *q;
+    bool large = false, truncated = false;
 
     alen = otelc__attrs_measure(a->attrs, a->n_attrs, lim->attribute_count, vlimit, &kept);
     size = OTELC__ALIGN8(head_len + alen + links_len);
-    if (size > max) {
-        vlimit = (uint32_t)(max / (2 * (a->n_attrs + 1)));
-        alen = otelc__attrs_measure(a->attrs, a->n_attrs, lim->attribute_count, vlimit, &kept);
-        size = OTELC__ALIGN8(head_len + alen + links_len);
-        if (size > max) {
+    if (size > max && (base = otelc__large_alloc(size)) != NULL) {
+        large = true;
+    } else if (size > max) {
+        if (head_len + links_len + 8 > max) {
             otelc__counter_inc(&t->ring->counters.dropped_invalid[0]);
             return false;
         }
+        vlimit = (uint32_t)(max / (2 * (a->n_attrs + 1)));
+        room = max - head_len - links_len - 8;
+        alen = otelc__attrs_encode_fit(NULL, room, a->attrs, a->n_attrs, lim->attribute_count,
+                                       vlimit, &kept);
+        size = OTELC__ALIGN8(head_len + alen + links_len);
+        truncated = true;
     }
-    base = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve, &at);
-    if (base == NULL) {
-        otelc__counter_inc(&t->ring->counters.dropped_full[0]);
-        return false;
+    if (!large) {
+        base = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve, &at);
+        if (base == NULL) {
+            otelc__counter_inc(&t->ring->counters.dropped_full[0]);
+            return false;
+        }
     }
     q = base + head_len;
-    q += otelc__attrs_encode(q, a->attrs, a->n_attrs, lim->attribute_count, vlimit);
-    fill_start(t, base, q, at, a, head_len, kept);
+    if (truncated)
+        q += otelc__attrs_encode_fit(q, room, a->attrs, a->n_attrs, lim->attribute_count, vlimit,
+                                     &kept);
+    else
+        q += otelc__attrs_encode(q, a->attrs, a->n_attrs, lim->attribute_count, vlimit);
+    if (!large) {
+        fill_start(t, base, q, at, a, head_len, kept, false);
+    } else {
+        fill_start(t, base, q, at, a, head_len, kept, true);
+        if (!otelc__large_commit(t->ring, base, otelc__hot.end_reserve)) {
+            otelc__counter_inc(&t->ring->counters.dropped_full[0]);
+            return false;
+        }
+    }
+    if (truncated)
+        otelc__counter_inc(&t->ring->counters.truncated[0]);
     return true;
 }
 
@@ -171,7 +198,7 @@ OTELC__INLINE bool write_start(otelc__thread_t *t, start_args_t *a)
         if (OTELC_UNLIKELY(q == NULL))
             return write_start_slow(t, a, head_len, links_len);
     }
-    fill_start(t, base, q, at, a, head_len, kept);
+    fill_start(t, base, q, at, a, head_len, kept, false);
     return true;
 }
 
@@ -518,26 +545,31 @@ static void span_op_write(otelc__thread_t *t, const otelc_span_t *span, int type
     otelc__rec_span_op_t *r;
     uint32_t vlimit = otelc__hot.span_limits.attribute_value_length;
     uint16_t kept;
-    size_t alen, size;
-    uint64_t at;
-    unsigned char *p;
+    size_t alen, size, room = 0;
+    uint64_t at = 0;
+    unsigned char *p = NULL;
+    bool large = false, truncated = false;
 
     if (name_len > 4096)
         name_len = otelc__utf8_cut(name, name_len, 4096);
     alen = otelc__attrs_measure(attrs, n_attrs, count_limit, vlimit, &kept);
     size = OTELC__ALIGN8(sizeof(*r) + name_len + alen);
-    if (size > max_record(t)) {
+    if (size > max_record(t) && (p = otelc__large_alloc(size)) != NULL) {
+        large = true;
+    } else if (size > max_record(t)) {
         vlimit = (uint32_t)(max_record(t) / (2 * (n_attrs + 1)));
-        alen = otelc__attrs_measure(attrs, n_attrs, count_limit, vlimit, &kept);
+        room = max_record(t) - sizeof(*r) - name_len - 8;
+        alen = otelc__attrs_encode_fit(NULL, room, attrs, n_attrs, count_limit, vlimit, &kept);
         size = OTELC__ALIGN8(sizeof(*r) + name_len + alen);
-        if (size > max_record(t))
-            return;
+        truncated = true;
     }
-    p = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve / 2, &at);
-    if (p == NULL) {
-        otelc__diag(OTELC_DIAG_WARN, "span.op_lost",
-                    "a thread's buffer is full: a span attribute, event or status was lost");
-        return;
+    if (!large) {
+        p = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve / 2, &at);
+        if (p == NULL) {
+            otelc__diag(OTELC_DIAG_WARN, "span.op_lost",
+                        "a thread's buffer is full: a span attribute, event or status was lost");
+            return;
+        }
     }
     r = (otelc__rec_span_op_t *)(void *)p;
     memset(r, 0, sizeof(*r));
@@ -559,8 +591,17 @@ static void span_op_write(otelc__thread_t *t, const otelc_span_t *span, int type
     if (name_len)
         memcpy(p, name, name_len);
     p += name_len;
-    otelc__attrs_encode(p, attrs, n_attrs, count_limit, vlimit);
-    otelc__ring_commit(t->ring, at + size);
+    if (truncated)
+        (void)otelc__attrs_encode_fit(p, room, attrs, n_attrs, count_limit, vlimit, &kept);
+    else
+        otelc__attrs_encode(p, attrs, n_attrs, count_limit, vlimit);
+    if (!large)
+        otelc__ring_commit(t->ring, at + size);
+    else if (!otelc__large_commit(t->ring, r, otelc__hot.end_reserve / 2))
+        otelc__diag(OTELC_DIAG_WARN, "span.op_lost",
+                    "a thread's buffer is full: a span attribute, event or status was lost");
+    if (truncated)
+        otelc__counter_inc(&t->ring->counters.truncated[0]);
 }
 
 void otelc_span_set_attrs(const otelc_span_t *span, const otelc_attr_t *attrs, size_t n_attrs)

@@ -85,6 +85,12 @@ typedef struct otelc_signal_stats {
     uint64_t exported; /* delivered by every exporter of the signal */
     uint64_t dropped[OTELC_DROP_REASONS];
     uint64_t pending; /* not yet exported nor dropped (in buffers or in flight) */
+    /* Records larger than otelc carries whole (16 MiB, or more than 64 MiB
+     * of such records waiting at once) that were shortened to fit a
+     * quarter of their thread's buffer: values cut, attributes that did not
+     * fit left out (in the record's dropped attributes count). They are
+     * exported, so this is not a drop reason. */
+    uint64_t truncated;
 } otelc_signal_stats_t;
 
 typedef struct otelc_stats {
