@@ -15,10 +15,11 @@
  * file, whatever the clock of the machine says when it is written. The
  * exporter's clock serves only retention ("today").
  *
- * Failure to open or write a file fails the batch (it counts as dropped by
- * this exporter) and is reported once, with the path and the cause. A write
- * that fails part way is cut back with ftruncate(), so that a disk that
- * fills up leaves whole lines only.
+ * Failure to open or write a file drops the records whose lines it held
+ * (the rest of the batch counts as exported, see file_export()) and is
+ * reported once, with the path and the cause. A write that fails part way
+ * is cut back with ftruncate(), so that a disk that fills up leaves whole
+ * lines only.
  */
 #include "file.h"
 
@@ -45,6 +46,14 @@
 #define ROUTE_CACHE 256 /* a power of two */
 #define NAME_MAX_LEN 63
 
+/* A line buffered for a channel: the record it holds (its index in the
+ * batch) and where the line ends in the buffer. An otlp request line
+ * holds many records: each has an entry with the same end. */
+typedef struct line_ref {
+    size_t record;
+    size_t end;
+} line_ref_t;
+
 /* One channel: one current file and its rotated pieces. */
 typedef struct channel {
     char name[NAME_MAX_LEN + 1];
@@ -58,6 +67,9 @@ typedef struct channel {
     int level;
     uint32_t retention_days;
     otelc__fbuf_t buf;
+    /* The records whose lines are in `buf`, in order. */
+    line_ref_t *refs;
+    size_t n_refs, cap_refs;
     /* otlp format: the records of this batch that go to this channel. */
     const void **picks;
     size_t n_picks, cap_picks;
@@ -94,6 +106,10 @@ typedef struct file_exporter {
     route_t routes[MAX_ROUTES];
     size_t n_routes;
     route_cache_t cache[ROUTE_CACHE];
+    /* Per record of the batch being exported: its line is missing from
+     * some channel it goes to, so it counts as dropped. */
+    bool *lost;
+    size_t cap_lost;
     int32_t retention_done_day; /* the day retention last ran */
     bool mask_set;
     otelc__compressor_t compressor; /* gzip of rotated pieces, its own thread */
@@ -767,15 +783,26 @@ static void channel_rotate(file_exporter_t *fe, channel_t *c)
 
 /* Writes the first `to` buffered bytes of `c` (whole lines) and drops them
  * from the buffer. After a failure the channel's lines of this batch are
- * dropped: the batch is reported as failed. */
+ * dropped, and their records are marked lost. */
 static void channel_flush_part(file_exporter_t *fe, channel_t *c, size_t to)
 {
+    size_t i, j;
+
     if (to == 0)
         return;
     if (!c->failed && (c->fd >= 0 || channel_open(fe, c)))
         c->failed = !channel_write(c, c->buf.data, to);
     else
         c->failed = true;
+    for (i = 0; i < c->n_refs && c->refs[i].end <= to; i++) {
+        if (c->failed)
+            fe->lost[c->refs[i].record] = true;
+    }
+    for (j = 0; i < c->n_refs; i++, j++) {
+        c->refs[j].record = c->refs[i].record;
+        c->refs[j].end = c->refs[i].end - to;
+    }
+    c->n_refs = j;
     memmove(c->buf.data, c->buf.data + to, c->buf.len - to);
     c->buf.len -= to;
 }
@@ -826,6 +853,53 @@ static void channel_size_check(file_exporter_t *fe, channel_t *c, size_t mark)
 
 /* ---- export ---------------------------------------------------------------- */
 
+/* Room for `k` more line entries in `c`. */
+static bool refs_reserve(channel_t *c, size_t k)
+{
+    size_t nc = c->cap_refs ? c->cap_refs : 64;
+    line_ref_t *nr;
+
+    if (c->cap_refs - c->n_refs >= k)
+        return true;
+    while (nc - c->n_refs < k)
+        nc *= 2;
+    nr = realloc(c->refs, nc * sizeof(*nr));
+    if (nr == NULL)
+        return false;
+    c->refs = nr;
+    c->cap_refs = nc;
+    return true;
+}
+
+/*
+ * After a line was appended to `c` from `mark`: true when it is whole.
+ * When the formatting ran out of memory, the line is cut off (its records
+ * are lost) and the buffer takes the next record again.
+ */
+static bool line_kept(channel_t *c, size_t mark)
+{
+    if (!c->buf.failed)
+        return true;
+    otelc__diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
+                "file exporter: out of memory formatting %s; records dropped", c->path);
+    c->buf.len = mark;
+    c->buf.failed = false;
+    return false;
+}
+
+/* The record `record` of the batch is in the line that ends the buffer of
+ * `c` (room reserved by refs_reserve()), or lost when the line is not. */
+static void line_holds(file_exporter_t *fe, channel_t *c, size_t record, bool kept)
+{
+    if (!kept) {
+        fe->lost[record] = true;
+        return;
+    }
+    c->refs[c->n_refs].record = record;
+    c->refs[c->n_refs].end = c->buf.len;
+    c->n_refs++;
+}
+
 static bool pick(channel_t *c, const void *r)
 {
     if (c->n_picks == c->cap_picks) {
@@ -843,32 +917,42 @@ static bool pick(channel_t *c, const void *r)
 static void put_log(file_exporter_t *fe, channel_t *c, const otelc_batch_t *batch,
                     const otelc_log_data_t *r)
 {
-    size_t mark;
+    size_t mark, record;
 
     channel_day_check(fe, c, batch, r->time_ns);
     if (fe->format == OTELC_FILE_FORMAT_OTLP) {
         if (!pick(c, r))
-            c->failed = true;
+            fe->lost[r - batch->logs] = true;
         return;
     }
     mark = c->buf.len;
-    otelc__flat_log(&c->buf, r);
+    record = (size_t)(r - batch->logs);
+    if (!refs_reserve(c, 1))
+        c->buf.failed = true;
+    else
+        otelc__flat_log(&c->buf, r);
+    line_holds(fe, c, record, line_kept(c, mark));
     channel_size_check(fe, c, mark);
 }
 
 static void put_span(file_exporter_t *fe, channel_t *c, const otelc_batch_t *batch,
                      const otelc_span_data_t *s)
 {
-    size_t mark;
+    size_t mark, record;
 
     channel_day_check(fe, c, batch, s->start_ns);
     if (fe->format == OTELC_FILE_FORMAT_OTLP) {
         if (!pick(c, s))
-            c->failed = true;
+            fe->lost[s - batch->spans] = true;
         return;
     }
     mark = c->buf.len;
-    otelc__flat_span(&c->buf, s);
+    record = (size_t)(s - batch->spans);
+    if (!refs_reserve(c, 1))
+        c->buf.failed = true;
+    else
+        otelc__flat_span(&c->buf, s);
+    line_holds(fe, c, record, line_kept(c, mark));
     channel_size_check(fe, c, mark);
 }
 
@@ -876,27 +960,59 @@ static void put_span(file_exporter_t *fe, channel_t *c, const otelc_batch_t *bat
 static void put_otlp_line(file_exporter_t *fe, channel_t *c, const otelc_batch_t *batch)
 {
     size_t mark = c->buf.len;
+    bool traces = batch->signal == OTELC_SIGNAL_TRACES, kept;
 
     if (c->n_picks == 0)
         return;
-    if (batch->signal == OTELC_SIGNAL_TRACES)
+    if (!refs_reserve(c, c->n_picks))
+        c->buf.failed = true;
+    else if (traces)
         otelc__otlp_spans(&c->buf, batch->resource, (const otelc_span_data_t *const *)c->picks,
                           c->n_picks);
     else
         otelc__otlp_logs(&c->buf, batch->resource, (const otelc_log_data_t *const *)c->picks,
                          c->n_picks);
+    /* One line holds every record picked. */
+    kept = line_kept(c, mark);
+    for (size_t i = 0; i < c->n_picks; i++) {
+        size_t record = traces ? (size_t)((const otelc_span_data_t *)c->picks[i] - batch->spans)
+                               : (size_t)((const otelc_log_data_t *)c->picks[i] - batch->logs);
+        line_holds(fe, c, record, kept);
+    }
     c->n_picks = 0;
     channel_size_check(fe, c, mark);
 }
 
+/*
+ * Writes the batch and says in `result` how many records were written
+ * whole: a record counts once, when every channel it goes to (its own, and
+ * errors.log for ERROR and above) has its line. A record with its line in
+ * one channel and not in the other counts as dropped: a reader of the
+ * failed channel misses it. A record that no channel takes (below their
+ * levels) is exported: it was handled as configured.
+ */
 static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *batch,
-                                  uint32_t timeout_ms)
+                                  uint32_t timeout_ms, otelc_export_result_t *result)
 {
     file_exporter_t *fe = (file_exporter_t *)self;
     otelc_status_t status = OTELC_OK;
-    size_t i;
+    size_t i, lost = 0;
 
     (void)timeout_ms;
+    if (batch->n > fe->cap_lost) {
+        bool *nl = realloc(fe->lost, batch->n * sizeof(*nl));
+        if (nl == NULL) {
+            /* Nothing is written: the whole batch is dropped. */
+            otelc__diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
+                        "file exporter: out of memory for a batch of %zu records; records dropped",
+                        batch->n);
+            status = OTELC_ERR_NOMEM;
+            goto fail;
+        }
+        fe->lost = nl;
+        fe->cap_lost = batch->n;
+    }
+    memset(fe->lost, 0, batch->n * sizeof(*fe->lost));
     /* A file-size limit (RLIMIT_FSIZE) raises SIGXFSZ, whose default
      * action ends the process. Blocked on this thread, the write fails
      * with EFBIG instead, which is reported and counted. */
@@ -933,24 +1049,14 @@ static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *b
 
         if (fe->format == OTELC_FILE_FORMAT_OTLP)
             put_otlp_line(fe, c, batch);
-        if (c->buf.failed) {
-            /* The buffer ends in the line that did not fit: the whole
-             * lines before it are written, the rest is dropped. */
-            const char *nl = c->buf.len ? memrchr(c->buf.data, '\n', c->buf.len) : NULL;
-            size_t whole = nl != NULL ? (size_t)(nl - c->buf.data) + 1 : 0;
-
-            otelc__diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
-                        "file exporter: out of memory formatting %s; records dropped", c->path);
-            c->buf.failed = false;
-            c->buf.len = whole;
-            channel_flush_part(fe, c, c->buf.len);
-            otelc__fbuf_reset(&c->buf);
-            c->failed = true;
-        }
         channel_flush_part(fe, c, c->buf.len);
-        if (c->failed)
-            status = OTELC_ERR_IO;
     }
+    for (i = 0; i < batch->n; i++)
+        lost += fe->lost[i];
+    result->accepted = batch->n - lost;
+    if (lost > 0)
+        status = OTELC_ERR_IO;
+fail:
     return status;
 }
 
@@ -990,10 +1096,12 @@ static void file_destroy(otelc_exporter_t *self)
         channel_close(&fe->ch[i]);
         free(fe->ch[i].path);
         free(fe->ch[i].picks);
+        free(fe->ch[i].refs);
         otelc__fbuf_free(&fe->ch[i].buf);
     }
     for (i = 0; i < fe->n_routes; i++)
         free(fe->routes[i].prefix);
+    free(fe->lost);
     free(fe->dir);
     free(fe);
 }

@@ -259,12 +259,63 @@ static void test_one_channel_unopenable_others_written(void **state)
     free(err);
 }
 
+/* ---- a batch that one channel fails ------------------------------------------ */
+
+/*
+ * One batch whose trading records cannot be written (trading.log is a
+ * directory) while its database records can: the records on disk count as
+ * exported, the others as dropped. An ERROR record goes to its channel and
+ * to errors.log; it counts as exported only when both have it.
+ */
+static void test_partial_batch_counts_what_was_written(void **state)
+{
+    otelc_options_t o;
+    otelc_stats_t s;
+    otelc_logger_t *trading, *db;
+    char p[FT_PATH];
+    ft_doc_t d;
+
+    (void)state;
+    assert_int_equal(mkdir(ft_path(p, "trading.log"), 0700), 0);
+    ft_stderr_begin();
+    ft_options(&o);
+    o.traces_exporter = "none";
+    o.logs_batch.schedule_delay_ms = 60000;
+    ft_start(&o);
+    trading = otelc_logger("trading.orders");
+    db = otelc_logger("db");
+    log_seq("trading.orders", 0, 3);
+    log_seq("db", 0, 2);
+    OTELC_ERROR(db, "db error", OTELC_INT("seq", 2));
+    OTELC_ERROR(trading, "trading error", OTELC_INT("seq", 3));
+    ft_flush();
+    ft_stats(&s);
+    ft_end();
+    free(ft_stderr_end());
+
+    assert_int_equal(s.logs.produced, 7);
+    assert_int_equal(s.logs.pending, 0);
+    /* db's three records are whole on disk; trading's four are not (the
+     * trading ERROR is in errors.log, but not in trading.log). */
+    assert_int_equal(s.logs.exported, 3);
+    assert_int_equal(s.logs.dropped[OTELC_DROP_EXPORTER], 4);
+    assert_int_equal(otelc_signal_stats_dropped(&s.logs), 4);
+    expect_seq_file("database.log", 3);
+    d = ft_doc("errors.log");
+    assert_int_equal(d.n, 2);
+    FT_ASSERT_STR(d.line[0], "message", "db error");
+    FT_ASSERT_STR(d.line[1], "message", "trading error");
+    ft_doc_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_disk_full_keeps_whole_lines, ft_setup, ft_teardown),
         cmocka_unit_test_setup_teardown(test_directory_cannot_be_made, ft_setup, ft_teardown),
         cmocka_unit_test_setup_teardown(test_one_channel_unopenable_others_written, ft_setup,
+                                        ft_teardown),
+        cmocka_unit_test_setup_teardown(test_partial_batch_counts_what_was_written, ft_setup,
                                         ft_teardown),
     };
 
