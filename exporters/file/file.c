@@ -60,6 +60,9 @@ typedef struct channel {
     char *path; /* <dir>/<name>.log */
     int fd;     /* -1 until the first record */
     uint64_t size;
+    /* The file may end in a cut line (a crash, a write that failed and
+     * could not be cut back): the next write looks at its last byte. */
+    bool tail_unknown;
     /* The local day of the current file, as yyyymmdd (0: not known yet),
      * and the Unix seconds where that day begins and ends. */
     int32_t day;
@@ -567,7 +570,8 @@ static bool channel_open(file_exporter_t *fe, channel_t *c)
         report_errno("create", fe->dir, errno);
         return false;
     }
-    fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    /* Read as well as write: pread() looks at the last byte. */
+    fd = open(c->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
         report_errno("open", c->path, errno);
         return false;
@@ -579,6 +583,7 @@ static bool channel_open(file_exporter_t *fe, channel_t *c)
     }
     c->fd = fd;
     c->size = (uint64_t)st.st_size;
+    c->tail_unknown = st.st_size > 0;
     /* A file left by an earlier run belongs to the day it was last written. */
     if (st.st_size > 0)
         channel_set_day(c, (int64_t)st.st_mtime);
@@ -594,11 +599,14 @@ static void channel_close(channel_t *c)
     c->fd = -1;
 }
 
-/* Writes all of p[0..n) or nothing: a failed write is cut back. */
-static bool channel_write(channel_t *c, const char *p, size_t n)
+/* Writes all of p[0..n) or nothing: a failed write is cut back. When it
+ * cannot be, `*kept` says how many bytes of p stay in the file (n after
+ * a write that succeeded). */
+static bool write_whole(channel_t *c, const char *p, size_t n, size_t *kept)
 {
     size_t done = 0;
 
+    *kept = 0;
     while (done < n) {
         ssize_t w = write(c->fd, p + done, n - done);
         if (w < 0 && errno == EINTR)
@@ -606,8 +614,12 @@ static bool channel_write(channel_t *c, const char *p, size_t n)
         if (w <= 0) {
             int err = w < 0 ? errno : ENOSPC;
             if (done > 0 && ftruncate(c->fd, (off_t)c->size) != 0) {
-                /* Nothing more can be done: the partial line stays, and
-                 * the readers skip it. */
+                /* The partial line stays (the readers skip it), and the
+                 * whole lines before it; the next write starts on a line
+                 * of its own. */
+                c->tail_unknown = true;
+                c->size += done;
+                *kept = done;
             }
             report_errno("write", c->path, err);
             return false;
@@ -615,7 +627,34 @@ static bool channel_write(channel_t *c, const char *p, size_t n)
         done += (size_t)w;
     }
     c->size += n;
+    *kept = n;
     return true;
+}
+
+/*
+ * Writes whole lines p[0..n) to the file of `c`. When the file may end in a
+ * cut line (left by a crash or by a write that could not be cut back), its
+ * last byte is read first and a '\n' ends the cut line, so that it stays one
+ * bad line the readers skip and the new records are whole lines of their
+ * own. That costs a pread() when a file is opened and after a failure only.
+ */
+static bool channel_write(channel_t *c, const char *p, size_t n, size_t *kept)
+{
+    *kept = 0;
+    if (c->tail_unknown) {
+        struct stat st;
+        char last = '\n';
+        size_t one;
+
+        if (fstat(c->fd, &st) == 0 && st.st_size > 0 &&
+            pread(c->fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+            c->size = (uint64_t)st.st_size;
+            if (!write_whole(c, "\n", 1, &one))
+                return false;
+        }
+        c->tail_unknown = false;
+    }
+    return write_whole(c, p, n, kept);
 }
 
 typedef struct piece {
@@ -786,16 +825,18 @@ static void channel_rotate(file_exporter_t *fe, channel_t *c)
  * dropped, and their records are marked lost. */
 static void channel_flush_part(file_exporter_t *fe, channel_t *c, size_t to)
 {
-    size_t i, j;
+    size_t i, j, kept = 0;
 
     if (to == 0)
         return;
     if (!c->failed && (c->fd >= 0 || channel_open(fe, c)))
-        c->failed = !channel_write(c, c->buf.data, to);
+        c->failed = !channel_write(c, c->buf.data, to, &kept);
     else
         c->failed = true;
+    /* A failed write that could not be cut back left its first lines in
+     * the file: those records are written. */
     for (i = 0; i < c->n_refs && c->refs[i].end <= to; i++) {
-        if (c->failed)
+        if (c->refs[i].end > kept)
             fe->lost[c->refs[i].record] = true;
     }
     for (j = 0; i < c->n_refs; i++, j++) {
