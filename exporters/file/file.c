@@ -63,6 +63,8 @@ typedef struct channel {
     /* The file may end in a cut line (a crash, a write that failed and
      * could not be cut back): the next write looks at its last byte. */
     bool tail_unknown;
+    /* This batch has looked whether the open file was deleted. */
+    bool checked;
     /* The local day of the current file, as yyyymmdd (0: not known yet),
      * and the Unix seconds where that day begins and ends. */
     int32_t day;
@@ -820,6 +822,29 @@ static void channel_rotate(file_exporter_t *fe, channel_t *c)
     (void)sweep(fe, c, retention_cutoff(fe, c), day, fe->max_files);
 }
 
+/*
+ * Once per batch, before the channel's first write: a file deleted while
+ * open (its link count is 0: the log directory was removed, or the file)
+ * would take every later write and keep none. It is closed, and the write
+ * that follows makes the directory again and opens a new file. One fstat()
+ * per channel and batch, not per record.
+ */
+static void channel_check_deleted(channel_t *c)
+{
+    struct stat st;
+
+    if (c->fd < 0 || c->checked)
+        return;
+    c->checked = true;
+    if (fstat(c->fd, &st) != 0 || st.st_nlink > 0)
+        return;
+    otelc__diag(OTELC_DIAG_WARN, "exporter.file.deleted",
+                "file exporter: %s was deleted while open (its directory removed?); making the "
+                "directory again and writing to a new file",
+                c->path);
+    channel_close(c);
+}
+
 /* Writes the first `to` buffered bytes of `c` (whole lines) and drops them
  * from the buffer. After a failure the channel's lines of this batch are
  * dropped, and their records are marked lost. */
@@ -829,6 +854,7 @@ static void channel_flush_part(file_exporter_t *fe, channel_t *c, size_t to)
 
     if (to == 0)
         return;
+    channel_check_deleted(c);
     if (!c->failed && (c->fd >= 0 || channel_open(fe, c)))
         c->failed = !channel_write(c, c->buf.data, to, &kept);
     else
@@ -1065,8 +1091,10 @@ static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *b
         fe->mask_set = true;
     }
     retention_daily(fe);
-    for (i = 0; i < fe->n_ch; i++)
+    for (i = 0; i < fe->n_ch; i++) {
         fe->ch[i].failed = false;
+        fe->ch[i].checked = false;
+    }
 
     if (batch->signal == OTELC_SIGNAL_TRACES) {
         channel_t *c = &fe->ch[fe->traces_ch];

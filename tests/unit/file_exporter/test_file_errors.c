@@ -385,6 +385,55 @@ static void test_failed_write_not_cut_back_next_starts_fresh(void **state)
     run_resume(true);
 }
 
+/* ---- the log directory removed while the files are open ------------------------ */
+
+/*
+ * rm -rf of the log directory while otelc writes: the next batch makes the
+ * directory again and writes to new files, with one diagnostic naming the
+ * file; no record is counted exported that is not in a file.
+ */
+static void test_removed_directory_is_made_again(void **state)
+{
+    otelc_options_t o;
+    otelc_stats_t s;
+    char dir[FT_PATH];
+    char *err;
+
+    (void)state;
+    ft_path(dir, "logs");
+    ft_stderr_begin();
+    ft_options(&o);
+    o.traces_exporter = "none";
+    o.file.directory = dir;
+    o.logs_batch.schedule_delay_ms = 60000;
+    ft_start(&o);
+    log_seq("trading.orders", 0, 3);
+    ft_flush();
+    expect_seq_file("logs/trading.log", 3);
+
+    ft_rm_rf(dir);
+    assert_false(ft_exists("logs"));
+    log_seq("trading.orders", 0, 4);
+    ft_flush();
+    expect_seq_file("logs/trading.log", 4);
+
+    /* The new file goes on being written, with no new diagnostic. */
+    log_seq("trading.orders", 4, 6);
+    ft_flush();
+    ft_stats(&s);
+    ft_end();
+    err = ft_stderr_end();
+
+    expect_seq_file("logs/trading.log", 6);
+    assert_int_equal(s.logs.produced, 9);
+    assert_int_equal(s.logs.exported, 9);
+    assert_int_equal(otelc_signal_stats_dropped(&s.logs), 0);
+    if (ft_count_lines_with(err, "logs/trading.log", "deleted", NULL) != 1 ||
+        ft_count_lines_with(err, NULL, NULL, NULL) != 1)
+        fail_msg("want one line naming logs/trading.log and 'deleted' on stderr, got:\n%s", err);
+    free(err);
+}
+
 /* ---- a directory that cannot be made ---------------------------------------- */
 
 static void test_directory_cannot_be_made(void **state)
@@ -607,6 +656,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writing_resumes_when_room_comes_back, ft_setup,
                                         ft_teardown),
         cmocka_unit_test_setup_teardown(test_failed_write_not_cut_back_next_starts_fresh, ft_setup,
+                                        ft_teardown),
+        cmocka_unit_test_setup_teardown(test_removed_directory_is_made_again, ft_setup,
                                         ft_teardown),
     };
 
