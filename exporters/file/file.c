@@ -286,13 +286,20 @@ static bool make_dirs(const char *dir)
     return true;
 }
 
-static void report_errno(const char *what, const char *path, int err)
+/* What follows a failure, for the diagnostic: the reader must learn
+ * whether records were lost. */
+#define LOST "records dropped"
+#define KEPT_GROWING "the file keeps growing; no record is lost"
+#define KEPT_FILE "the file stays; no record is lost"
+#define LOST_UNTIL "records are dropped until it can be made"
+
+static void report_errno(const char *what, const char *path, int err, const char *outcome)
 {
     char key[96];
 
     snprintf(key, sizeof(key), "exporter.file.%s", what);
-    otelc__diag(OTELC_DIAG_ERROR, key, "file exporter: cannot %s %s: %s; records dropped", what,
-                path, strerror(err));
+    otelc__diag(OTELC_DIAG_ERROR, key, "file exporter: cannot %s %s: %s; %s", what, path,
+                strerror(err), outcome);
 }
 
 /* ---- channel setup ---------------------------------------------------------- */
@@ -569,17 +576,17 @@ static bool channel_open(file_exporter_t *fe, channel_t *c)
     if (c->fd >= 0)
         return true;
     if (!make_dirs(fe->dir)) {
-        report_errno("create", fe->dir, errno);
+        report_errno("create", fe->dir, errno, LOST);
         return false;
     }
     /* Read as well as write: pread() looks at the last byte. */
     fd = open(c->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
-        report_errno("open", c->path, errno);
+        report_errno("open", c->path, errno, LOST);
         return false;
     }
     if (fstat(fd, &st) != 0) {
-        report_errno("stat", c->path, errno);
+        report_errno("stat", c->path, errno, LOST);
         close(fd);
         return false;
     }
@@ -623,7 +630,7 @@ static bool write_whole(channel_t *c, const char *p, size_t n, size_t *kept)
                 c->size += done;
                 *kept = done;
             }
-            report_errno("write", c->path, err);
+            report_errno("write", c->path, err, LOST);
             return false;
         }
         done += (size_t)w;
@@ -696,7 +703,7 @@ static long sweep(file_exporter_t *fe, channel_t *c, int32_t cutoff, int32_t day
         if (cutoff != 0 && pd < cutoff) {
             char *p = join_path(fe->dir, de->d_name, "");
             if (p != NULL && unlink(p) != 0 && errno != ENOENT)
-                report_errno("delete", p, errno);
+                report_errno("delete", p, errno, KEPT_FILE);
             free(p);
             continue;
         }
@@ -744,7 +751,7 @@ static long sweep(file_exporter_t *fe, channel_t *c, int32_t cutoff, int32_t day
                 break;
             p = join_path(fe->dir, list[i].file, "");
             if (p != NULL && unlink(p) != 0 && errno != ENOENT)
-                report_errno("delete", p, errno);
+                report_errno("delete", p, errno, KEPT_FILE);
             free(p);
         }
     }
@@ -811,7 +818,7 @@ static void channel_rotate(file_exporter_t *fe, channel_t *c)
                  (int)(day / 100 % 100), (int)(day % 100), highest + 1);
     target = join_path(fe->dir, c->name, suffix);
     if (target == NULL || rename(c->path, target) != 0) {
-        report_errno("rotate", c->path, target == NULL ? ENOMEM : errno);
+        report_errno("rotate", c->path, target == NULL ? ENOMEM : errno, KEPT_GROWING);
         free(target);
         return;
     }
@@ -1257,7 +1264,7 @@ otelc_status_t otelc__file_exporter_create(const otelc_file_options_t *opts, uns
         goto fail;
     if (!make_dirs(fe->dir)) {
         /* Reported now, and again (rate-limited) when a batch fails. */
-        report_errno("create", fe->dir, errno);
+        report_errno("create", fe->dir, errno, LOST_UNTIL);
     }
     *out = &fe->base;
     return OTELC_OK;

@@ -434,6 +434,41 @@ static void test_removed_directory_is_made_again(void **state)
     free(err);
 }
 
+/* ---- a failure that loses nothing says so ------------------------------------- */
+
+/*
+ * Retention cannot delete an old piece (a directory by that name stands
+ * for a directory the process may not write): the diagnostic says the
+ * file stays and that no record is lost, and the records are exported.
+ */
+static void test_failure_without_loss_says_so(void **state)
+{
+    otelc_options_t o;
+    otelc_stats_t s;
+    char p[FT_PATH];
+    char *err;
+
+    (void)state;
+    assert_int_equal(mkdir(ft_path(p, "trading.log.2020-01-01"), 0700), 0);
+    ft_stderr_begin();
+    ft_options(&o);
+    o.traces_exporter = "none";
+    ft_start(&o);
+    log_seq("trading.orders", 0, 3);
+    ft_flush();
+    ft_stats(&s);
+    ft_end();
+    err = ft_stderr_end();
+
+    assert_int_equal(s.logs.exported, 3);
+    expect_seq_file("trading.log", 3);
+    if (ft_count_lines_with(err, "cannot delete", "trading.log.2020-01-01", "no record is lost") !=
+            1 ||
+        ft_count_lines_with(err, "records dropped", NULL, NULL) != 0)
+        fail_msg("want one line saying the piece stays and no record is lost, got:\n%s", err);
+    free(err);
+}
+
 /* ---- a directory that cannot be made ---------------------------------------- */
 
 static void test_directory_cannot_be_made(void **state)
@@ -659,6 +694,7 @@ int main(void)
                                         ft_teardown),
         cmocka_unit_test_setup_teardown(test_removed_directory_is_made_again, ft_setup,
                                         ft_teardown),
+        cmocka_unit_test_setup_teardown(test_failure_without_loss_says_so, ft_setup, ft_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
