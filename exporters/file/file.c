@@ -691,13 +691,27 @@ static long sweep(file_exporter_t *fe, channel_t *c, int32_t cutoff, int32_t day
     piece_t *list = NULL;
     size_t n = 0, cap = 0;
     long highest = -1;
+    bool clean_tmp;
 
     if (d == NULL)
         return -1;
+    /* A .gz.tmp is a compression that a kill cut short; while this
+     * instance's compressor is idle, none of ours is being written. */
+    clean_tmp = cutoff != 0 && otelc__compressor_idle(&fe->compressor);
     while ((de = readdir(d)) != NULL) {
         int32_t pd;
         uint32_t pn;
+        size_t len = strlen(de->d_name), name_len = strlen(c->name);
 
+        if (clean_tmp && len > name_len + 12 && strncmp(de->d_name, c->name, name_len) == 0 &&
+            strncmp(de->d_name + name_len, ".log.", 5) == 0 &&
+            strcmp(de->d_name + len - 7, ".gz.tmp") == 0) {
+            char *p = join_path(fe->dir, de->d_name, "");
+            if (p != NULL && unlink(p) != 0 && errno != ENOENT)
+                report_errno("delete", p, errno, KEPT_FILE);
+            free(p);
+            continue;
+        }
         if (!parse_piece(de->d_name, c->name, &pd, &pn))
             continue;
         if (cutoff != 0 && pd < cutoff) {

@@ -469,6 +469,29 @@ static void test_failure_without_loss_says_so(void **state)
     free(err);
 }
 
+/* ---- a compression cut short by a kill -------------------------------------------- */
+
+/* A run killed while compressing left a .gz.tmp beside its piece: the next
+ * run's retention removes it, and keeps the piece. */
+static void test_leftover_gz_tmp_is_removed(void **state)
+{
+    otelc_options_t o;
+
+    (void)state;
+    ft_put_file("trading.log.2026-03-09", "{\"seq\":0}\n", FT_T0_S - FT_DAY_S);
+    ft_put_file("trading.log.2026-03-09.gz.tmp", "\x1f\x8b", FT_T0_S - FT_DAY_S);
+    ft_options(&o);
+    o.traces_exporter = "none";
+    ft_start(&o);
+    log_seq("trading.orders", 0, 1);
+    ft_flush();
+    ft_end();
+
+    assert_false(ft_exists("trading.log.2026-03-09.gz.tmp"));
+    assert_true(ft_exists("trading.log.2026-03-09"));
+    expect_seq_file("trading.log", 1);
+}
+
 /* ---- a directory that cannot be made ---------------------------------------- */
 
 static void test_directory_cannot_be_made(void **state)
@@ -695,6 +718,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_removed_directory_is_made_again, ft_setup,
                                         ft_teardown),
         cmocka_unit_test_setup_teardown(test_failure_without_loss_says_so, ft_setup, ft_teardown),
+        cmocka_unit_test_setup_teardown(test_leftover_gz_tmp_is_removed, ft_setup, ft_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
