@@ -39,10 +39,11 @@ typedef struct bench_exporter {
 } bench_exporter_t;
 
 static otelc_status_t bench_export(otelc_exporter_t *self, const otelc_batch_t *batch,
-                                   uint32_t timeout_ms)
+                                   uint32_t timeout_ms, otelc_export_result_t *result)
 {
     bench_exporter_t *e = (bench_exporter_t *)(void *)self;
     (void)timeout_ms;
+    (void)result;
     if (batch->signal == OTELC_SIGNAL_TRACES)
         atomic_fetch_add_explicit(&e->spans, batch->n, memory_order_relaxed);
     else

@@ -792,10 +792,12 @@ static void run_file_lines(const char *name, otelc_file_format_t format)
     do {
         otelc_batch_t b = { .signal = OTELC_SIGNAL_TRACES, .resource = &resource,
                             .spans = spans, .n = FILE_BATCH };
-        failed += e->ops->export_batch(e, &b, 30000) != OTELC_OK;
+        otelc_export_result_t r = OTELC_EXPORT_RESULT_INIT;
+        failed += e->ops->export_batch(e, &b, 30000, &r) != OTELC_OK;
         b = (otelc_batch_t){ .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs,
                              .n = FILE_BATCH };
-        failed += e->ops->export_batch(e, &b, 30000) != OTELC_OK;
+        r = (otelc_export_result_t)OTELC_EXPORT_RESULT_INIT;
+        failed += e->ops->export_batch(e, &b, 30000, &r) != OTELC_OK;
         lines += 2 * FILE_BATCH;
         batches += 2;
     } while (now_ns() - wall0 < (uint64_t)(secs * 1e9));

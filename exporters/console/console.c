@@ -752,13 +752,18 @@ static void sigpipe_restore(sigpipe_guard_t *g, bool got_epipe)
  * OTELC_OK: not printing them is this exporter's configured behaviour, not a
  * failure, so they count as exported.
  */
+/* `result` is left untouched: a write that fails counts the whole batch
+ * as dropped, including the lines flushed before it (a console is for
+ * people watching; exact counts of partial batches matter for files). */
 static otelc_status_t console_export(otelc_exporter_t *self, const otelc_batch_t *batch,
-                                     uint32_t timeout_ms)
+                                     uint32_t timeout_ms, otelc_export_result_t *result)
 {
     console_exporter_t *c = (console_exporter_t *)self;
     sigpipe_guard_t guard;
     otelc_status_t status;
     int saved_errno = errno;
+
+    (void)result;
 
     if (c == NULL || batch == NULL)
         return OTELC_ERR_INVALID;

@@ -189,6 +189,16 @@ bool otelc__compressor_wait(otelc__compressor_t *z, uint32_t timeout_ms)
     return idle;
 }
 
+bool otelc__compressor_idle(otelc__compressor_t *z)
+{
+    bool idle;
+
+    pthread_mutex_lock(&z->mu);
+    idle = z->n == 0 && !z->busy;
+    pthread_mutex_unlock(&z->mu);
+    return idle;
+}
+
 void otelc__compressor_stop(otelc__compressor_t *z)
 {
     bool join;

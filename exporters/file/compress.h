@@ -39,6 +39,10 @@ void otelc__compressor_add(otelc__compressor_t *z, char *path);
  * Returns true when that is so. */
 bool otelc__compressor_wait(otelc__compressor_t *z, uint32_t timeout_ms);
 
+/* True when nothing is queued or being compressed: no .gz.tmp file is
+ * being written by this compressor. */
+bool otelc__compressor_idle(otelc__compressor_t *z);
+
 /* Stops the thread once the file it is on is done and frees what is still
  * queued (those files stay uncompressed; `otelc compress` does them later).
  * Safe to call twice. */

@@ -15,10 +15,11 @@
  * file, whatever the clock of the machine says when it is written. The
  * exporter's clock serves only retention ("today").
  *
- * Failure to open or write a file fails the batch (it counts as dropped by
- * this exporter) and is reported once, with the path and the cause. A write
- * that fails part way is cut back with ftruncate(), so that a disk that
- * fills up leaves whole lines only.
+ * Failure to open or write a file drops the records whose lines it held
+ * (the rest of the batch counts as exported, see file_export()) and is
+ * reported once, with the path and the cause. A write that fails part way
+ * is cut back with ftruncate(), so that a disk that fills up leaves whole
+ * lines only.
  */
 #include "file.h"
 
@@ -45,12 +46,25 @@
 #define ROUTE_CACHE 256 /* a power of two */
 #define NAME_MAX_LEN 63
 
+/* A line buffered for a channel: the record it holds (its index in the
+ * batch) and where the line ends in the buffer. An otlp request line
+ * holds many records: each has an entry with the same end. */
+typedef struct line_ref {
+    size_t record;
+    size_t end;
+} line_ref_t;
+
 /* One channel: one current file and its rotated pieces. */
 typedef struct channel {
     char name[NAME_MAX_LEN + 1];
     char *path; /* <dir>/<name>.log */
     int fd;     /* -1 until the first record */
     uint64_t size;
+    /* The file may end in a cut line (a crash, a write that failed and
+     * could not be cut back): the next write looks at its last byte. */
+    bool tail_unknown;
+    /* This batch has looked whether the open file was deleted. */
+    bool checked;
     /* The local day of the current file, as yyyymmdd (0: not known yet),
      * and the Unix seconds where that day begins and ends. */
     int32_t day;
@@ -58,6 +72,9 @@ typedef struct channel {
     int level;
     uint32_t retention_days;
     otelc__fbuf_t buf;
+    /* The records whose lines are in `buf`, in order. */
+    line_ref_t *refs;
+    size_t n_refs, cap_refs;
     /* otlp format: the records of this batch that go to this channel. */
     const void **picks;
     size_t n_picks, cap_picks;
@@ -94,6 +111,10 @@ typedef struct file_exporter {
     route_t routes[MAX_ROUTES];
     size_t n_routes;
     route_cache_t cache[ROUTE_CACHE];
+    /* Per record of the batch being exported: its line is missing from
+     * some channel it goes to, so it counts as dropped. */
+    bool *lost;
+    size_t cap_lost;
     int32_t retention_done_day; /* the day retention last ran */
     bool mask_set;
     otelc__compressor_t compressor; /* gzip of rotated pieces, its own thread */
@@ -265,13 +286,20 @@ static bool make_dirs(const char *dir)
     return true;
 }
 
-static void report_errno(const char *what, const char *path, int err)
+/* What follows a failure, for the diagnostic: the reader must learn
+ * whether records were lost. */
+#define LOST "records dropped"
+#define KEPT_GROWING "the file keeps growing; no record is lost"
+#define KEPT_FILE "the file stays; no record is lost"
+#define LOST_UNTIL "records are dropped until it can be made"
+
+static void report_errno(const char *what, const char *path, int err, const char *outcome)
 {
     char key[96];
 
     snprintf(key, sizeof(key), "exporter.file.%s", what);
-    otelc__diag(OTELC_DIAG_ERROR, key, "file exporter: cannot %s %s: %s; records dropped", what,
-                path, strerror(err));
+    otelc__diag(OTELC_DIAG_ERROR, key, "file exporter: cannot %s %s: %s; %s", what, path,
+                strerror(err), outcome);
 }
 
 /* ---- channel setup ---------------------------------------------------------- */
@@ -548,21 +576,23 @@ static bool channel_open(file_exporter_t *fe, channel_t *c)
     if (c->fd >= 0)
         return true;
     if (!make_dirs(fe->dir)) {
-        report_errno("create", fe->dir, errno);
+        report_errno("create", fe->dir, errno, LOST);
         return false;
     }
-    fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    /* Read as well as write: pread() looks at the last byte. */
+    fd = open(c->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
-        report_errno("open", c->path, errno);
+        report_errno("open", c->path, errno, LOST);
         return false;
     }
     if (fstat(fd, &st) != 0) {
-        report_errno("stat", c->path, errno);
+        report_errno("stat", c->path, errno, LOST);
         close(fd);
         return false;
     }
     c->fd = fd;
     c->size = (uint64_t)st.st_size;
+    c->tail_unknown = st.st_size > 0;
     /* A file left by an earlier run belongs to the day it was last written. */
     if (st.st_size > 0)
         channel_set_day(c, (int64_t)st.st_mtime);
@@ -578,11 +608,14 @@ static void channel_close(channel_t *c)
     c->fd = -1;
 }
 
-/* Writes all of p[0..n) or nothing: a failed write is cut back. */
-static bool channel_write(channel_t *c, const char *p, size_t n)
+/* Writes all of p[0..n) or nothing: a failed write is cut back. When it
+ * cannot be, `*kept` says how many bytes of p stay in the file (n after
+ * a write that succeeded). */
+static bool write_whole(channel_t *c, const char *p, size_t n, size_t *kept)
 {
     size_t done = 0;
 
+    *kept = 0;
     while (done < n) {
         ssize_t w = write(c->fd, p + done, n - done);
         if (w < 0 && errno == EINTR)
@@ -590,16 +623,47 @@ static bool channel_write(channel_t *c, const char *p, size_t n)
         if (w <= 0) {
             int err = w < 0 ? errno : ENOSPC;
             if (done > 0 && ftruncate(c->fd, (off_t)c->size) != 0) {
-                /* Nothing more can be done: the partial line stays, and
-                 * the readers skip it. */
+                /* The partial line stays (the readers skip it), and the
+                 * whole lines before it; the next write starts on a line
+                 * of its own. */
+                c->tail_unknown = true;
+                c->size += done;
+                *kept = done;
             }
-            report_errno("write", c->path, err);
+            report_errno("write", c->path, err, LOST);
             return false;
         }
         done += (size_t)w;
     }
     c->size += n;
+    *kept = n;
     return true;
+}
+
+/*
+ * Writes whole lines p[0..n) to the file of `c`. When the file may end in a
+ * cut line (left by a crash or by a write that could not be cut back), its
+ * last byte is read first and a '\n' ends the cut line, so that it stays one
+ * bad line the readers skip and the new records are whole lines of their
+ * own. That costs a pread() when a file is opened and after a failure only.
+ */
+static bool channel_write(channel_t *c, const char *p, size_t n, size_t *kept)
+{
+    *kept = 0;
+    if (c->tail_unknown) {
+        struct stat st;
+        char last = '\n';
+        size_t one;
+
+        if (fstat(c->fd, &st) == 0 && st.st_size > 0 &&
+            pread(c->fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+            c->size = (uint64_t)st.st_size;
+            if (!write_whole(c, "\n", 1, &one))
+                return false;
+        }
+        c->tail_unknown = false;
+    }
+    return write_whole(c, p, n, kept);
 }
 
 typedef struct piece {
@@ -627,19 +691,33 @@ static long sweep(file_exporter_t *fe, channel_t *c, int32_t cutoff, int32_t day
     piece_t *list = NULL;
     size_t n = 0, cap = 0;
     long highest = -1;
+    bool clean_tmp;
 
     if (d == NULL)
         return -1;
+    /* A .gz.tmp is a compression that a kill cut short; while this
+     * instance's compressor is idle, none of ours is being written. */
+    clean_tmp = cutoff != 0 && otelc__compressor_idle(&fe->compressor);
     while ((de = readdir(d)) != NULL) {
         int32_t pd;
         uint32_t pn;
+        size_t len = strlen(de->d_name), name_len = strlen(c->name);
 
+        if (clean_tmp && len > name_len + 12 && strncmp(de->d_name, c->name, name_len) == 0 &&
+            strncmp(de->d_name + name_len, ".log.", 5) == 0 &&
+            strcmp(de->d_name + len - 7, ".gz.tmp") == 0) {
+            char *p = join_path(fe->dir, de->d_name, "");
+            if (p != NULL && unlink(p) != 0 && errno != ENOENT)
+                report_errno("delete", p, errno, KEPT_FILE);
+            free(p);
+            continue;
+        }
         if (!parse_piece(de->d_name, c->name, &pd, &pn))
             continue;
         if (cutoff != 0 && pd < cutoff) {
             char *p = join_path(fe->dir, de->d_name, "");
             if (p != NULL && unlink(p) != 0 && errno != ENOENT)
-                report_errno("delete", p, errno);
+                report_errno("delete", p, errno, KEPT_FILE);
             free(p);
             continue;
         }
@@ -687,7 +765,7 @@ static long sweep(file_exporter_t *fe, channel_t *c, int32_t cutoff, int32_t day
                 break;
             p = join_path(fe->dir, list[i].file, "");
             if (p != NULL && unlink(p) != 0 && errno != ENOENT)
-                report_errno("delete", p, errno);
+                report_errno("delete", p, errno, KEPT_FILE);
             free(p);
         }
     }
@@ -754,7 +832,7 @@ static void channel_rotate(file_exporter_t *fe, channel_t *c)
                  (int)(day / 100 % 100), (int)(day % 100), highest + 1);
     target = join_path(fe->dir, c->name, suffix);
     if (target == NULL || rename(c->path, target) != 0) {
-        report_errno("rotate", c->path, target == NULL ? ENOMEM : errno);
+        report_errno("rotate", c->path, target == NULL ? ENOMEM : errno, KEPT_GROWING);
         free(target);
         return;
     }
@@ -765,17 +843,54 @@ static void channel_rotate(file_exporter_t *fe, channel_t *c)
     (void)sweep(fe, c, retention_cutoff(fe, c), day, fe->max_files);
 }
 
+/*
+ * Once per batch, before the channel's first write: a file deleted while
+ * open (its link count is 0: the log directory was removed, or the file)
+ * would take every later write and keep none. It is closed, and the write
+ * that follows makes the directory again and opens a new file. One fstat()
+ * per channel and batch, not per record.
+ */
+static void channel_check_deleted(channel_t *c)
+{
+    struct stat st;
+
+    if (c->fd < 0 || c->checked)
+        return;
+    c->checked = true;
+    if (fstat(c->fd, &st) != 0 || st.st_nlink > 0)
+        return;
+    otelc__diag(OTELC_DIAG_WARN, "exporter.file.deleted",
+                "file exporter: %s was deleted while open (its directory removed?); making the "
+                "directory again and writing to a new file",
+                c->path);
+    channel_close(c);
+}
+
 /* Writes the first `to` buffered bytes of `c` (whole lines) and drops them
  * from the buffer. After a failure the channel's lines of this batch are
- * dropped: the batch is reported as failed. */
+ * dropped, and their records are marked lost. */
 static void channel_flush_part(file_exporter_t *fe, channel_t *c, size_t to)
 {
+    size_t i, j, kept = 0;
+
     if (to == 0)
         return;
+    channel_check_deleted(c);
     if (!c->failed && (c->fd >= 0 || channel_open(fe, c)))
-        c->failed = !channel_write(c, c->buf.data, to);
+        c->failed = !channel_write(c, c->buf.data, to, &kept);
     else
         c->failed = true;
+    /* A failed write that could not be cut back left its first lines in
+     * the file: those records are written. */
+    for (i = 0; i < c->n_refs && c->refs[i].end <= to; i++) {
+        if (c->refs[i].end > kept)
+            fe->lost[c->refs[i].record] = true;
+    }
+    for (j = 0; i < c->n_refs; i++, j++) {
+        c->refs[j].record = c->refs[i].record;
+        c->refs[j].end = c->refs[i].end - to;
+    }
+    c->n_refs = j;
     memmove(c->buf.data, c->buf.data + to, c->buf.len - to);
     c->buf.len -= to;
 }
@@ -826,6 +941,53 @@ static void channel_size_check(file_exporter_t *fe, channel_t *c, size_t mark)
 
 /* ---- export ---------------------------------------------------------------- */
 
+/* Room for `k` more line entries in `c`. */
+static bool refs_reserve(channel_t *c, size_t k)
+{
+    size_t nc = c->cap_refs ? c->cap_refs : 64;
+    line_ref_t *nr;
+
+    if (c->cap_refs - c->n_refs >= k)
+        return true;
+    while (nc - c->n_refs < k)
+        nc *= 2;
+    nr = realloc(c->refs, nc * sizeof(*nr));
+    if (nr == NULL)
+        return false;
+    c->refs = nr;
+    c->cap_refs = nc;
+    return true;
+}
+
+/*
+ * After a line was appended to `c` from `mark`: true when it is whole.
+ * When the formatting ran out of memory, the line is cut off (its records
+ * are lost) and the buffer takes the next record again.
+ */
+static bool line_kept(channel_t *c, size_t mark)
+{
+    if (!c->buf.failed)
+        return true;
+    otelc__diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
+                "file exporter: out of memory formatting %s; records dropped", c->path);
+    c->buf.len = mark;
+    c->buf.failed = false;
+    return false;
+}
+
+/* The record `record` of the batch is in the line that ends the buffer of
+ * `c` (room reserved by refs_reserve()), or lost when the line is not. */
+static void line_holds(file_exporter_t *fe, channel_t *c, size_t record, bool kept)
+{
+    if (!kept) {
+        fe->lost[record] = true;
+        return;
+    }
+    c->refs[c->n_refs].record = record;
+    c->refs[c->n_refs].end = c->buf.len;
+    c->n_refs++;
+}
+
 static bool pick(channel_t *c, const void *r)
 {
     if (c->n_picks == c->cap_picks) {
@@ -843,32 +1005,42 @@ static bool pick(channel_t *c, const void *r)
 static void put_log(file_exporter_t *fe, channel_t *c, const otelc_batch_t *batch,
                     const otelc_log_data_t *r)
 {
-    size_t mark;
+    size_t mark, record;
 
     channel_day_check(fe, c, batch, r->time_ns);
     if (fe->format == OTELC_FILE_FORMAT_OTLP) {
         if (!pick(c, r))
-            c->failed = true;
+            fe->lost[r - batch->logs] = true;
         return;
     }
     mark = c->buf.len;
-    otelc__flat_log(&c->buf, r);
+    record = (size_t)(r - batch->logs);
+    if (!refs_reserve(c, 1))
+        c->buf.failed = true;
+    else
+        otelc__flat_log(&c->buf, r);
+    line_holds(fe, c, record, line_kept(c, mark));
     channel_size_check(fe, c, mark);
 }
 
 static void put_span(file_exporter_t *fe, channel_t *c, const otelc_batch_t *batch,
                      const otelc_span_data_t *s)
 {
-    size_t mark;
+    size_t mark, record;
 
     channel_day_check(fe, c, batch, s->start_ns);
     if (fe->format == OTELC_FILE_FORMAT_OTLP) {
         if (!pick(c, s))
-            c->failed = true;
+            fe->lost[s - batch->spans] = true;
         return;
     }
     mark = c->buf.len;
-    otelc__flat_span(&c->buf, s);
+    record = (size_t)(s - batch->spans);
+    if (!refs_reserve(c, 1))
+        c->buf.failed = true;
+    else
+        otelc__flat_span(&c->buf, s);
+    line_holds(fe, c, record, line_kept(c, mark));
     channel_size_check(fe, c, mark);
 }
 
@@ -876,27 +1048,59 @@ static void put_span(file_exporter_t *fe, channel_t *c, const otelc_batch_t *bat
 static void put_otlp_line(file_exporter_t *fe, channel_t *c, const otelc_batch_t *batch)
 {
     size_t mark = c->buf.len;
+    bool traces = batch->signal == OTELC_SIGNAL_TRACES, kept;
 
     if (c->n_picks == 0)
         return;
-    if (batch->signal == OTELC_SIGNAL_TRACES)
+    if (!refs_reserve(c, c->n_picks))
+        c->buf.failed = true;
+    else if (traces)
         otelc__otlp_spans(&c->buf, batch->resource, (const otelc_span_data_t *const *)c->picks,
                           c->n_picks);
     else
         otelc__otlp_logs(&c->buf, batch->resource, (const otelc_log_data_t *const *)c->picks,
                          c->n_picks);
+    /* One line holds every record picked. */
+    kept = line_kept(c, mark);
+    for (size_t i = 0; i < c->n_picks; i++) {
+        size_t record = traces ? (size_t)((const otelc_span_data_t *)c->picks[i] - batch->spans)
+                               : (size_t)((const otelc_log_data_t *)c->picks[i] - batch->logs);
+        line_holds(fe, c, record, kept);
+    }
     c->n_picks = 0;
     channel_size_check(fe, c, mark);
 }
 
+/*
+ * Writes the batch and says in `result` how many records were written
+ * whole: a record counts once, when every channel it goes to (its own, and
+ * errors.log for ERROR and above) has its line. A record with its line in
+ * one channel and not in the other counts as dropped: a reader of the
+ * failed channel misses it. A record that no channel takes (below their
+ * levels) is exported: it was handled as configured.
+ */
 static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *batch,
-                                  uint32_t timeout_ms)
+                                  uint32_t timeout_ms, otelc_export_result_t *result)
 {
     file_exporter_t *fe = (file_exporter_t *)self;
     otelc_status_t status = OTELC_OK;
-    size_t i;
+    size_t i, lost = 0;
 
     (void)timeout_ms;
+    if (batch->n > fe->cap_lost) {
+        bool *nl = realloc(fe->lost, batch->n * sizeof(*nl));
+        if (nl == NULL) {
+            /* Nothing is written: the whole batch is dropped. */
+            otelc__diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
+                        "file exporter: out of memory for a batch of %zu records; records dropped",
+                        batch->n);
+            status = OTELC_ERR_NOMEM;
+            goto fail;
+        }
+        fe->lost = nl;
+        fe->cap_lost = batch->n;
+    }
+    memset(fe->lost, 0, batch->n * sizeof(*fe->lost));
     /* A file-size limit (RLIMIT_FSIZE) raises SIGXFSZ, whose default
      * action ends the process. Blocked on this thread, the write fails
      * with EFBIG instead, which is reported and counted. */
@@ -908,8 +1112,10 @@ static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *b
         fe->mask_set = true;
     }
     retention_daily(fe);
-    for (i = 0; i < fe->n_ch; i++)
+    for (i = 0; i < fe->n_ch; i++) {
         fe->ch[i].failed = false;
+        fe->ch[i].checked = false;
+    }
 
     if (batch->signal == OTELC_SIGNAL_TRACES) {
         channel_t *c = &fe->ch[fe->traces_ch];
@@ -933,24 +1139,14 @@ static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *b
 
         if (fe->format == OTELC_FILE_FORMAT_OTLP)
             put_otlp_line(fe, c, batch);
-        if (c->buf.failed) {
-            /* The buffer ends in the line that did not fit: the whole
-             * lines before it are written, the rest is dropped. */
-            const char *nl = c->buf.len ? memrchr(c->buf.data, '\n', c->buf.len) : NULL;
-            size_t whole = nl != NULL ? (size_t)(nl - c->buf.data) + 1 : 0;
-
-            otelc__diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
-                        "file exporter: out of memory formatting %s; records dropped", c->path);
-            c->buf.failed = false;
-            c->buf.len = whole;
-            channel_flush_part(fe, c, c->buf.len);
-            otelc__fbuf_reset(&c->buf);
-            c->failed = true;
-        }
         channel_flush_part(fe, c, c->buf.len);
-        if (c->failed)
-            status = OTELC_ERR_IO;
     }
+    for (i = 0; i < batch->n; i++)
+        lost += fe->lost[i];
+    result->accepted = batch->n - lost;
+    if (lost > 0)
+        status = OTELC_ERR_IO;
+fail:
     return status;
 }
 
@@ -990,10 +1186,12 @@ static void file_destroy(otelc_exporter_t *self)
         channel_close(&fe->ch[i]);
         free(fe->ch[i].path);
         free(fe->ch[i].picks);
+        free(fe->ch[i].refs);
         otelc__fbuf_free(&fe->ch[i].buf);
     }
     for (i = 0; i < fe->n_routes; i++)
         free(fe->routes[i].prefix);
+    free(fe->lost);
     free(fe->dir);
     free(fe);
 }
@@ -1080,7 +1278,7 @@ otelc_status_t otelc__file_exporter_create(const otelc_file_options_t *opts, uns
         goto fail;
     if (!make_dirs(fe->dir)) {
         /* Reported now, and again (rate-limited) when a batch fails. */
-        report_errno("create", fe->dir, errno);
+        report_errno("create", fe->dir, errno, LOST_UNTIL);
     }
     *out = &fe->base;
     return OTELC_OK;

@@ -483,9 +483,20 @@ static void make_c_locale(void)
  * The slow path: printf's %g with 15, 16, then 17 significant digits, the
  * first that reads back as `d` (17 always does). `d` is finite. Writes into
  * `out` (room for OTELC__JSON_DOUBLE_MAX bytes).
+ *
+ * printf writes into an array of this function, never into `out`: its size
+ * is then the one snprintf is told, whatever the caller passed, and the
+ * compiler sees a destination that cannot be null. (With a pointer from the
+ * caller, UBSan's null check before strtod() made gcc 12 at -O3 follow the
+ * null path into the next snprintf() and fail the build with
+ * -Werror=format-truncation.) The copy to `out` is the pass that repairs
+ * the decimal point, which reads every byte anyway.
  */
 static size_t format_g(char *out, double d)
 {
+    /* Three bytes short of `out`: room for the ".0" an integral value
+     * gets, and the NUL. */
+    char text[OTELC__JSON_DOUBLE_MAX - 3];
     locale_t old = (locale_t)0;
     int n = 0;
     size_t i, j;
@@ -495,14 +506,14 @@ static size_t format_g(char *out, double d)
     if (c_locale != (locale_t)0)
         old = uselocale(c_locale);
     for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(out, OTELC__JSON_DOUBLE_MAX - 3, "%.*g", prec, d);
-        if (n <= 0 || n >= OTELC__JSON_DOUBLE_MAX - 3) {
+        n = snprintf(text, sizeof(text), "%.*g", prec, d);
+        if (n <= 0 || (size_t)n >= sizeof(text)) {
             n = 0;
             break;
         }
         /* Without the C locale strtod might stop at a '.', and 17 digits
          * are right in every case. */
-        if (c_locale == (locale_t)0 || prec == 17 || strtod(out, NULL) == d)
+        if (c_locale == (locale_t)0 || prec == 17 || strtod(text, NULL) == d)
             break;
     }
     if (c_locale != (locale_t)0)
@@ -515,7 +526,7 @@ static size_t format_g(char *out, double d)
      * (one or more bytes): make it one '.'. An integral value (2^53 and
      * up, without an exponent) gets ".0" so that it reads as a double. */
     for (i = 0, j = 0; i < (size_t)n; i++) {
-        char c = out[i];
+        char c = text[i];
 
         if ((c >= '0' && c <= '9') || c == '-' || c == '+') {
             out[j++] = c;

@@ -124,7 +124,10 @@ typedef struct batch {
     otelc_batch_t pub;
     int sig; /* 0 spans, 1 logs */
     _Atomic int refs;
-    _Atomic int failed;
+    /* The most records any exporter of the batch did not deliver: a record
+     * counts as exported when every exporter delivered it, and exporters
+     * say how many, not which, so the batch settles on the fewest. */
+    _Atomic size_t undelivered;
     void *items;
     size_t cap;
     arena_t arena;
@@ -267,7 +270,7 @@ static batch_t *batch_get(int sig)
     b->pub.logs = sig == 1 ? b->items : NULL;
     b->pub.n = 0;
     b->opened_mono = 0;
-    atomic_store(&b->failed, 0);
+    atomic_store(&b->undelivered, 0);
     return b;
 }
 
@@ -287,11 +290,15 @@ static void batch_destroy(batch_t *b)
     free(b);
 }
 
-/* One exporter is done with a batch; the last one settles its records. */
-static void batch_done(batch_t *b, bool ok)
+/* One exporter is done with a batch, having delivered `accepted` of its
+ * records (0: it failed or never had it); the last one settles them. */
+static void batch_done(batch_t *b, size_t accepted)
 {
-    if (!ok)
-        atomic_store(&b->failed, 1);
+    size_t missed = accepted < b->pub.n ? b->pub.n - accepted : 0;
+    size_t seen = atomic_load(&b->undelivered);
+
+    while (missed > seen && !atomic_compare_exchange_weak(&b->undelivered, &seen, missed)) {
+    }
     if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
         return;
     /* `frozen` is read before `run`: otelc__pipeline_reset_stats() bumps
@@ -301,13 +308,14 @@ static void batch_done(batch_t *b, bool ok)
         batch_put(b);
         return;
     }
-    if (atomic_load(&b->failed)) {
-        count_drop(b->sig, OTELC_DROP_EXPORTER, b->pub.n);
+    missed = atomic_load(&b->undelivered);
+    if (missed > 0) {
+        count_drop(b->sig, OTELC_DROP_EXPORTER, missed);
         atomic_fetch_add(&P.batches_failed, 1);
     } else {
-        atomic_fetch_add_explicit(&P.exported[b->sig], b->pub.n, memory_order_relaxed);
         atomic_fetch_add(&P.batches_ok, 1);
     }
+    atomic_fetch_add_explicit(&P.exported[b->sig], b->pub.n - missed, memory_order_relaxed);
     atomic_fetch_sub_explicit(&P.in_flight[b->sig], b->pub.n, memory_order_relaxed);
     batch_put(b);
     /* The pipeline waits for room in the export queue: tell it. */
@@ -790,11 +798,12 @@ static bool can_take(otelc__exporter_slot_t *s, int sig, uint64_t n)
     return held == 0 || held + n <= P.bopt[sig].max_queue_size;
 }
 
-/* An exporter finished with a batch (exported, failed, or dropped). */
-static void slot_done(otelc__exporter_slot_t *s, batch_t *b, bool ok)
+/* An exporter finished with a batch (exported, failed, or dropped),
+ * having delivered `accepted` of its records. */
+static void slot_done(otelc__exporter_slot_t *s, batch_t *b, size_t accepted)
 {
     atomic_fetch_sub_explicit(&s->held[b->sig], b->pub.n, memory_order_relaxed);
-    batch_done(b, ok);
+    batch_done(b, accepted);
 }
 
 /* True when some exporter of `sig` can take `n` more records now. */
@@ -833,7 +842,7 @@ static bool dispatch(int sig)
         /* Nobody takes the signal (cannot happen while the producers check
          * it, but stay exact). */
         atomic_store(&b->refs, 1);
-        batch_done(b, false);
+        batch_done(b, 0);
         return true;
     }
     atomic_store(&b->refs, (int)k);
@@ -856,7 +865,7 @@ static bool dispatch(int sig)
             otelc__diag(OTELC_DIAG_WARN, "exporter.queue_full",
                         "exporter '%s' is not keeping up: a batch of %zu %s was dropped for it",
                         s->name, b->pub.n, sig == 0 ? "spans" : "log records");
-            batch_done(b, false);
+            batch_done(b, 0);
         }
     }
     return true;
@@ -1312,17 +1321,24 @@ static void *worker_main(void *arg)
     for (;;) {
         if (s->qlen > 0) {
             batch_t *b = s->queue[s->qhead];
+            otelc_export_result_t r = OTELC_EXPORT_RESULT_INIT;
             otelc_status_t st;
             s->qhead = (s->qhead + 1) % s->qcap;
             s->qlen--;
             s->busy = true;
             pthread_mutex_unlock(&s->mu);
-            st = e->ops->export_batch(e, &b->pub, s->timeout_ms[b->sig]);
-            if (st != OTELC_OK)
+            st = e->ops->export_batch(e, &b->pub, s->timeout_ms[b->sig], &r);
+            /* Untouched, `accepted` follows the status (exporter.h). */
+            if (r.accepted == OTELC_EXPORT_UNSET)
+                r.accepted = st == OTELC_OK ? b->pub.n : 0;
+            else if (r.accepted > b->pub.n)
+                r.accepted = b->pub.n;
+            if (r.accepted < b->pub.n)
                 otelc__diag(OTELC_DIAG_WARN, "exporter.failed",
-                            "exporter '%s' failed to export %zu %s: %s", s->name, b->pub.n,
-                            b->sig == 0 ? "spans" : "log records", otelc_status_str(st));
-            slot_done(s, b, st == OTELC_OK);
+                            "exporter '%s' failed to export %zu of %zu %s: %s", s->name,
+                            b->pub.n - r.accepted, b->pub.n, b->sig == 0 ? "spans" : "log records",
+                            r.message != NULL ? r.message : otelc_status_str(st));
+            slot_done(s, b, r.accepted);
             pthread_mutex_lock(&s->mu);
             s->busy = false;
             pthread_cond_broadcast(&s->cond);
@@ -1390,7 +1406,7 @@ static void slot_destroy(otelc__exporter_slot_t *s)
         batch_t *b = s->queue[s->qhead];
         s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
-        slot_done(s, b, false);
+        slot_done(s, b, 0);
     }
     if (s->exp != NULL && s->exp->ops->destroy != NULL)
         s->exp->ops->destroy(s->exp);

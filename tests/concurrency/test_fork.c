@@ -278,9 +278,11 @@ typedef struct count_exporter {
     _Atomic uint64_t n[3];
 } count_exporter_t;
 
-static otelc_status_t count_export(otelc_exporter_t *self, const otelc_batch_t *b, uint32_t ms)
+static otelc_status_t count_export(otelc_exporter_t *self, const otelc_batch_t *b, uint32_t ms,
+                                   otelc_export_result_t *result)
 {
     (void)ms;
+    (void)result;
     atomic_fetch_add(&((count_exporter_t *)self)->n[b->signal], b->n);
     return OTELC_OK;
 }

@@ -102,9 +102,11 @@ typedef struct count_exporter {
 /* While `gate` is up, export waits: the queue fills and then the rings. */
 static _Atomic int gate;
 
-static otelc_status_t count_export(otelc_exporter_t *self, const otelc_batch_t *b, uint32_t ms)
+static otelc_status_t count_export(otelc_exporter_t *self, const otelc_batch_t *b, uint32_t ms,
+                                   otelc_export_result_t *result)
 {
     (void)ms;
+    (void)result;
     while (atomic_load(&gate)) {
         struct timespec ts = { 0, 1000000 };
         nanosleep(&ts, NULL);

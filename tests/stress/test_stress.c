@@ -86,10 +86,12 @@ static bool has_attr(const otelc_attr_t *attrs, uint32_t n, const char *key)
     return false;
 }
 
-static otelc_status_t id_export(otelc_exporter_t *self, const otelc_batch_t *b, uint32_t timeout)
+static otelc_status_t id_export(otelc_exporter_t *self, const otelc_batch_t *b, uint32_t timeout,
+                                otelc_export_result_t *result)
 {
     id_exporter_t *e = (id_exporter_t *)(void *)self;
     (void)timeout;
+    (void)result;
     if (e->delay_us) {
         struct timespec ts = { 0, (long)e->delay_us * 1000L };
         nanosleep(&ts, NULL);

@@ -140,10 +140,11 @@ CAP_FN void cap_copy_attrs(cap_attr_t *dst, unsigned *n, unsigned max, const ote
 }
 
 CAP_FN otelc_status_t cap_export(otelc_exporter_t *self, const otelc_batch_t *b,
-                                 uint32_t timeout_ms)
+                                 uint32_t timeout_ms, otelc_export_result_t *result)
 {
     cap_exporter_t *c = (cap_exporter_t *)self;
     (void)timeout_ms;
+    (void)result;
     pthread_mutex_lock(&c->mu);
     while (c->hang)
         pthread_cond_wait(&c->cond, &c->mu);

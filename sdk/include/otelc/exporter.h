@@ -108,16 +108,63 @@ typedef struct otelc_batch {
     size_t n;
 } otelc_batch_t;
 
+/*
+ * What one export_batch() call delivered, filled by the exporter.
+ *
+ * The rule is in `accepted`: the number of the batch's records that were
+ * delivered whole (written, sent and acknowledged: whatever "exported"
+ * means for this exporter). The caller sets it to OTELC_EXPORT_UNSET
+ * (SIZE_MAX) before the call; left so, it follows the status: OTELC_OK
+ * means all `batch->n` records, any other status none. An exporter that
+ * delivered part of a batch sets it (0 to n) whatever status it returns;
+ * a value above n counts as n. The pipeline counts `accepted` records as
+ * exported and the rest as dropped (reason "exporter"); which records they
+ * were is not said, only how many.
+ *
+ * The other fields describe the records not accepted; the caller sets
+ * them to zero (and `message` to NULL) before the call:
+ * - `rejected`: those the backend refused as invalid, that no retry will
+ *   deliver (the others failed in transit). Counted with the rest for now.
+ * - `message`: why, in a few words, for the pipeline's diagnostic; a string
+ *   that lives at least until the next call on this instance. NULL: the
+ *   status says enough.
+ * - `retryable`, `retry_after_ms`: the failure is transient and a retry
+ *   after that long (0: the exporter's own backoff) may succeed. The
+ *   pipeline does not retry yet; it counts those records as dropped.
+ *
+ * `result` is never NULL. A program that calls an exporter directly
+ * starts from OTELC_EXPORT_RESULT_INIT, as the pipeline does.
+ */
+typedef struct otelc_export_result {
+    size_t accepted;
+    size_t rejected;
+    const char *message;
+    bool retryable;
+    uint32_t retry_after_ms;
+} otelc_export_result_t;
+
+/* `accepted` as the caller leaves it: the exporter did not set it. */
+#define OTELC_EXPORT_UNSET SIZE_MAX
+
+/* What the caller stores in the result before each call. */
+#define OTELC_EXPORT_RESULT_INIT                                                                   \
+    {                                                                                              \
+        OTELC_EXPORT_UNSET, 0, NULL, false, 0                                                      \
+    }
+
 typedef struct otelc_exporter otelc_exporter_t;
 
 typedef struct otelc_exporter_ops {
     const char *name; /* for diagnostics and statistics */
     unsigned signals; /* OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS */
-    /* Delivers a batch. OTELC_OK: every record is exported. Any other status:
-     * the whole batch counts as dropped by this exporter. `timeout_ms` is the
-     * export timeout of the signal; honour it. Required. */
+    /* Delivers a batch. OTELC_OK with `result` untouched: every record is
+     * exported; any other status with `result` untouched: none is, and the
+     * whole batch counts as dropped by this exporter. An exporter that
+     * delivered part of the batch says how much in `result->accepted`
+     * (see otelc_export_result_t). `timeout_ms` is the export timeout of
+     * the signal; honour it. Required. */
     otelc_status_t (*export_batch)(otelc_exporter_t *self, const otelc_batch_t *batch,
-                                   uint32_t timeout_ms);
+                                   uint32_t timeout_ms, otelc_export_result_t *result);
     /* Pushes out what the exporter buffers. Optional (NULL). */
     otelc_status_t (*force_flush)(otelc_exporter_t *self, uint32_t timeout_ms);
     /* Releases connections; no export follows. Optional. */

@@ -120,6 +120,15 @@ static int temp_fd(void)
     return fd;
 }
 
+/* One export_batch() call, with the result the pipeline would pass. */
+static otelc_status_t call_export(otelc_exporter_t *e, const otelc_batch_t *batch,
+                                  uint32_t timeout_ms)
+{
+    otelc_export_result_t result = OTELC_EXPORT_RESULT_INIT;
+
+    return e->ops->export_batch(e, batch, timeout_ms, &result);
+}
+
 /* Exports `batch` to a fresh temporary file and returns what was written. */
 static char *export_to_text(const otelc_console_options_t *template_opts,
                             const otelc_batch_t *batch, otelc_status_t *status)
@@ -134,7 +143,7 @@ static char *export_to_text(const otelc_console_options_t *template_opts,
     opts.fd = fd;
     assert_int_equal(otelc_console_exporter_create(&opts, &e), OTELC_OK);
     assert_non_null(e);
-    *status = e->ops->export_batch(e, batch, 1000);
+    *status = call_export(e, batch, 1000);
     text = read_all(fd);
     e->ops->destroy(e);
     close(fd);
@@ -485,7 +494,7 @@ static void test_color_auto_on_a_terminal(void **state)
     }
     opts.fd = slave;
     assert_int_equal(otelc_console_exporter_create(&opts, &e), OTELC_OK);
-    assert_int_equal(e->ops->export_batch(e, &b, 1000), OTELC_OK);
+    assert_int_equal(call_export(e, &b, 1000), OTELC_OK);
     e->ops->destroy(e);
     /* The terminal turns \n into \r\n; read until the line is complete. */
     while (len < sizeof(buf) - 1 && memchr(buf, '\n', len) == NULL) {
@@ -566,7 +575,7 @@ static void run_export_call(void *arg)
 {
     export_call_t *call = arg;
 
-    assert_int_equal(call->e->ops->export_batch(call->e, call->b, 1000), OTELC_OK);
+    assert_int_equal(call_export(call->e, call->b, 1000), OTELC_OK);
 }
 
 static void export_one_info(void *arg)
@@ -575,7 +584,7 @@ static void export_one_info(void *arg)
     otelc_log_data_t r;
     otelc_batch_t b = one_log_batch(&r);
 
-    assert_int_equal(e->ops->export_batch(e, &b, 1000), OTELC_OK);
+    assert_int_equal(call_export(e, &b, 1000), OTELC_OK);
 }
 
 static void test_defaults(void **state)
@@ -625,16 +634,16 @@ static void test_invalid_arguments(void **state)
 
     opts.color = 0;
     assert_int_equal(otelc_console_exporter_create(&opts, &e), OTELC_OK);
-    assert_int_equal(e->ops->export_batch(e, NULL, 1000), OTELC_ERR_INVALID);
+    assert_int_equal(call_export(e, NULL, 1000), OTELC_ERR_INVALID);
     /* An empty batch writes nothing and succeeds. */
     b.n = 0;
-    assert_int_equal(e->ops->export_batch(e, &b, 1000), OTELC_OK);
+    assert_int_equal(call_export(e, &b, 1000), OTELC_OK);
     /* A batch that says it has records but points at none is refused. */
     b.n = 1;
     b.logs = NULL;
-    assert_int_equal(e->ops->export_batch(e, &b, 1000), OTELC_ERR_INVALID);
+    assert_int_equal(call_export(e, &b, 1000), OTELC_ERR_INVALID);
     b.signal = OTELC_SIGNAL_TRACES;
-    assert_int_equal(e->ops->export_batch(e, &b, 1000), OTELC_ERR_INVALID);
+    assert_int_equal(call_export(e, &b, 1000), OTELC_ERR_INVALID);
     ops = e->ops;
     ops->destroy(e);
     /* destroy(NULL) is harmless, as every destroy in otelc. */
@@ -695,7 +704,7 @@ static void test_closed_fd(void **state)
     close(opts.fd);
     assert_int_equal(otelc_console_exporter_create(&opts, &e), OTELC_OK);
     errno = 1234;
-    assert_int_equal(e->ops->export_batch(e, &b, 1000), OTELC_ERR_IO);
+    assert_int_equal(call_export(e, &b, 1000), OTELC_ERR_IO);
     /* errno is the host's; the exporter leaves it as it found it. */
     assert_int_equal(errno, 1234);
     e->ops->destroy(e);
@@ -721,8 +730,8 @@ static void test_broken_pipe_raises_no_signal(void **state)
     close(fds[0]);
     opts.fd = fds[1];
     assert_int_equal(otelc_console_exporter_create(&opts, &e), OTELC_OK);
-    assert_int_equal(e->ops->export_batch(e, &b, 1000), OTELC_ERR_IO);
-    assert_int_equal(e->ops->export_batch(e, &b, 1000), OTELC_ERR_IO);
+    assert_int_equal(call_export(e, &b, 1000), OTELC_ERR_IO);
+    assert_int_equal(call_export(e, &b, 1000), OTELC_ERR_IO);
     /* Nothing left pending, and the thread's mask is as it was. */
     assert_int_equal(sigpending(&pending), 0);
     assert_int_equal(sigismember(&pending, SIGPIPE), 0);
@@ -761,15 +770,15 @@ static void test_full_nonblocking_pipe_times_out(void **state)
     assert_int_equal(otelc_console_exporter_create(&opts, &e), OTELC_OK);
     /* It waits for room up to the export timeout, then gives up. */
     start = now_ms();
-    assert_int_equal(e->ops->export_batch(e, &b, 50), OTELC_ERR_TIMEOUT);
+    assert_int_equal(call_export(e, &b, 50), OTELC_ERR_TIMEOUT);
     assert_true(now_ms() - start >= 45);
     /* Without a timeout it does not wait at all. */
-    assert_int_equal(e->ops->export_batch(e, &b, 0), OTELC_ERR_TIMEOUT);
+    assert_int_equal(call_export(e, &b, 0), OTELC_ERR_TIMEOUT);
 
     /* Once the reader drains the pipe, the same exporter writes again. */
     while (read(fds[0], junk, sizeof(junk)) > 0)
         ;
-    assert_int_equal(e->ops->export_batch(e, &b, 50), OTELC_OK);
+    assert_int_equal(call_export(e, &b, 50), OTELC_OK);
     assert_int_equal(read(fds[0], junk, sizeof(junk)),
                      (ssize_t)strlen(TIME_TEXT " | INFO     | trading.signals | hello\n"));
     e->ops->destroy(e);
@@ -841,7 +850,7 @@ static void test_large_batch_few_line_aligned_writes(void **state)
     assert_int_equal(pthread_create(&reader, NULL, read_packets, &pr), 0);
     opts.fd = sv[1];
     assert_int_equal(otelc_console_exporter_create(&opts, &e), OTELC_OK);
-    assert_int_equal(e->ops->export_batch(e, &b, 5000), OTELC_OK);
+    assert_int_equal(call_export(e, &b, 5000), OTELC_OK);
     e->ops->destroy(e);
     shutdown(sv[1], SHUT_WR);
     assert_int_equal(pthread_join(reader, NULL), 0);
