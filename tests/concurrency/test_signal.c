@@ -57,10 +57,11 @@ static bool payload_is(const otelc_attr_t *attrs, uint32_t n, const char *want)
 }
 
 static otelc_status_t chk_export(otelc_exporter_t *self, const otelc_batch_t *b,
-                                 uint32_t timeout_ms)
+                                 uint32_t timeout_ms, otelc_export_result_t *result)
 {
     check_exporter_t *c = (check_exporter_t *)self;
     (void)timeout_ms;
+    (void)result;
     pthread_mutex_lock(&c->mu);
     for (size_t i = 0; i < b->n; i++) {
         if (b->signal == OTELC_SIGNAL_LOGS) {
