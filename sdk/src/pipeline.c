@@ -87,12 +87,18 @@ static inline void *arena_alloc(arena_t *a, size_t n)
     return c->data + at;
 }
 
-/* Keeps the chunks for the next batch. */
+/* Keeps the chunks for the next batch, except those made for one large
+ * record: a 10 MB message must not stay allocated for the life of the
+ * process. */
 static void arena_reset(arena_t *a)
 {
     while (a->head != NULL) {
         chunk_t *c = a->head;
         a->head = c->next;
+        if (c->size > CHUNK_DEFAULT) {
+            free(c);
+            continue;
+        }
         c->next = a->spare;
         a->spare = c;
     }
