@@ -370,17 +370,11 @@ static const char *env_get(const char *name)
 }
 
 /* Copies `s` for a diagnostic: at most size-1 bytes, control characters
- * replaced, so that a hostile value cannot forge or break the line. */
+ * escaped (\n, \x1b, ...), so that a hostile value cannot forge or break the
+ * line, nor colour a terminal. */
 static const char *printable(const char *s, char *buf, size_t size)
 {
-    size_t i;
-
-    for (i = 0; s[i] != '\0' && i + 1 < size; i++)
-        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-    buf[i] = '\0';
-    if (s[i] != '\0' && size > 4)
-        memcpy(buf + size - 4, "...", 4);
-    return buf;
+    return otelc__diag_escape(s, strlen(s), buf, size);
 }
 
 /* Reports a rejected value and marks the reader's result. */

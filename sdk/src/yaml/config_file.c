@@ -191,17 +191,10 @@ const char *otelc__cfg_sb_keep(otelc__cfg_t *ld, otelc__cfg_sb_t *b)
 /* ---- reports ------------------------------------------------------------- */
 
 /* Copies `s` (n bytes) for a report: at most size-1 bytes, control
- * characters replaced, so that a value cannot forge or break the line. */
+ * characters escaped, so that a value cannot forge or break the line. */
 const char *otelc__cfg_printable(const char *s, size_t n, char *buf, size_t size)
 {
-    size_t i;
-
-    for (i = 0; i < n && i + 1 < size; i++)
-        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-    buf[i] = '\0';
-    if (i < n && size > 4)
-        memcpy(buf + size - 4, "...", 4);
-    return buf;
+    return otelc__diag_escape(s, n, buf, size);
 }
 
 static unsigned line_of(const yaml_node_t *n)

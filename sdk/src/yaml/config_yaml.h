@@ -88,7 +88,7 @@ const char *otelc__cfg_sb_keep(otelc__cfg_t *ld, otelc__cfg_sb_t *b);
 /* ---- reports and key paths ----------------------------------------------- */
 
 /* Copies `n` bytes of `s` into `buf` for a report: control characters
- * replaced, cut with "..." to `size`. Returns `buf`. */
+ * escaped, cut with "..." to `size` (otelc__diag_escape()). Returns `buf`. */
 const char *otelc__cfg_printable(const char *s, size_t n, char *buf, size_t size);
 
 /* Reports a problem at node `at` (NULL: no line): "<file>:<line>: <key
