@@ -32,6 +32,7 @@
 #include "config_file.h"
 #include "diag.h"
 #include "pipeline.h"
+#include "resource.h"
 
 #include <otelc/otelc.h>
 
@@ -458,6 +459,51 @@ static void many_anchors_refused(void **state)
 
 /* ---- size ---------------------------------------------------------------- */
 
+/* 60,000 resource attributes, one of them given twice: the later value
+ * wins, as it always did, in a time linear in their number. */
+static void many_resource_attributes(void **state)
+{
+    text_t t = { 0 };
+    otelc_options_t o;
+    otelc__resource_t r;
+    const char *out;
+    char line[128];
+    uint64_t t0, ms;
+    size_t found = 0;
+
+    (void)state;
+    REQUIRE_YAML();
+    put(&t, "file_format: \"1.0\"\nresource:\n  attributes:\n"
+            "    - {name: twice, value: first}\n");
+    for (int i = 0; i < 60000; i++) {
+        snprintf(line, sizeof(line), "    - {name: attr.%d, value: v%d}\n", i, i);
+        put(&t, line);
+    }
+    put(&t, "    - {name: twice, value: second}\n");
+    out = init_with(&t, &ms);
+    assert_string_equal(out, "");
+    assert_true(ms < BOUND_MS);
+
+    /* What the resource holds: each key once, the later value. */
+    setenv("OTEL_CONFIG_FILE", path_of("hostile.yaml"), 1);
+    assert_int_equal(otelc_options_init(&o), OTELC_OK);
+    t0 = mono_ms();
+    assert_int_equal(otelc__resource_build(&o, &r), OTELC_OK);
+    printf("resource of 60002 entries built in %llu ms\n", (unsigned long long)(mono_ms() - t0));
+    /* service.name, the 60,001 distinct keys, and what otelc detects. */
+    assert_true(r.pub.n_attrs >= 1 + 60001 + 4);
+    for (size_t i = 0; i < r.pub.n_attrs; i++) {
+        if (strcmp(r.pub.attrs[i].key, "twice") == 0) {
+            found++;
+            assert_string_equal(r.pub.attrs[i].v.s, "second");
+        }
+    }
+    assert_int_equal(found, 1);
+    otelc__resource_free(&r);
+    otelc__config_file_release();
+    free(t.p);
+}
+
 /* A 1 MB value on one line and 30,000 unknown keys: linear work, reports
  * capped. */
 static void long_lines_and_many_keys(void **state)
@@ -493,6 +539,7 @@ int main(void)
         T(nesting_at_the_bound),
         T(brackets_in_text_are_not_nesting),
         T(many_anchors_refused),
+        T(many_resource_attributes),
         T(long_lines_and_many_keys),
     };
 
