@@ -175,8 +175,7 @@ static bool may_print(const char *key, unsigned long *suppressed)
  * `out` (room for 8 bytes); returns its length and stores in *used how many
  * input bytes it stands for. `backslash` escapes '\\' too.
  */
-static size_t escape_char(const unsigned char *s, size_t n, bool backslash, char *out,
-                          size_t *used)
+static size_t escape_char(const unsigned char *s, size_t n, bool backslash, char *out, size_t *used)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned c = s[0];
