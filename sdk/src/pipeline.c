@@ -1256,19 +1256,21 @@ static otelc__exporter_slot_t *slot_create(otelc_exporter_t *e, unsigned signals
                                            const otelc_options_t *o)
 {
     otelc__exporter_slot_t *s = calloc(1, sizeof(*s));
-    unsigned cap;
+    size_t cap;
 
     if (s == NULL)
         return NULL;
     /* The bound is in records (held[], max_queue_size); batches hold at
-     * least one record, so this many slots always suffice. */
-    cap = P.bopt[0].max_queue_size + P.bopt[1].max_queue_size;
-    s->queue = calloc(cap + 1, sizeof(*s->queue));
+     * least one record, so this many slots always suffice. The queue sizes
+     * are at most OTELC__MAX_QUEUE_SIZE (otelc__pipeline_start()), so the
+     * sum fits the unsigned positions with room to spare. */
+    cap = (size_t)P.bopt[0].max_queue_size + P.bopt[1].max_queue_size + 1;
+    s->queue = calloc(cap, sizeof(*s->queue));
     if (s->queue == NULL) {
         free(s);
         return NULL;
     }
-    s->qcap = cap + 1;
+    s->qcap = (unsigned)cap;
     s->exp = e;
     s->name = e->ops->name ? e->ops->name : "exporter";
     s->signals = signals;
@@ -1513,11 +1515,33 @@ otelc_status_t otelc__pipeline_start(const otelc_options_t *o)
     P.bopt[0] = o->spans_batch;
     P.bopt[1] = o->logs_batch;
     for (i = 0; i < 2; i++) {
-        if (P.bopt[i].max_queue_size == 0)
-            P.bopt[i].max_queue_size = 2048;
-        if (P.bopt[i].max_export_batch_size == 0 ||
-            P.bopt[i].max_export_batch_size > P.bopt[i].max_queue_size)
-            P.bopt[i].max_export_batch_size = P.bopt[i].max_queue_size;
+        otelc_batch_options_t *b = &P.bopt[i];
+        const char *field = i == 0 ? "spans_batch" : "logs_batch";
+
+        /* The environment and the config file keep to these bounds; a
+         * program's struct may not, and a queue too large to allocate would
+         * lose every exporter. The program asked for a large value, so it
+         * gets the largest rather than the default. */
+        if (b->max_queue_size > OTELC__MAX_QUEUE_SIZE) {
+            otelc__diag(OTELC_DIAG_WARN, i == 0 ? "init.spans_queue" : "init.logs_queue",
+                        "options %s.max_queue_size %u is over the %u records otelc holds; "
+                        "using %u",
+                        field, (unsigned)b->max_queue_size, OTELC__MAX_QUEUE_SIZE,
+                        OTELC__MAX_QUEUE_SIZE);
+            b->max_queue_size = OTELC__MAX_QUEUE_SIZE;
+        }
+        if (b->max_export_batch_size > OTELC__MAX_EXPORT_BATCH_SIZE) {
+            otelc__diag(OTELC_DIAG_WARN, i == 0 ? "init.spans_batch" : "init.logs_batch",
+                        "options %s.max_export_batch_size %u is over the %u records otelc "
+                        "exports at once; using %u",
+                        field, (unsigned)b->max_export_batch_size, OTELC__MAX_EXPORT_BATCH_SIZE,
+                        OTELC__MAX_EXPORT_BATCH_SIZE);
+            b->max_export_batch_size = OTELC__MAX_EXPORT_BATCH_SIZE;
+        }
+        if (b->max_queue_size == 0)
+            b->max_queue_size = 2048;
+        if (b->max_export_batch_size == 0 || b->max_export_batch_size > b->max_queue_size)
+            b->max_export_batch_size = b->max_queue_size;
     }
     P.limits[0] = o->span_limits;
     P.limits[1] = o->log_limits;

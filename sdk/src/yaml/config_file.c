@@ -645,8 +645,8 @@ static const char *level_text(int level, char *buf, size_t size)
  * reported and leaves the field alone.
  */
 
-bool otelc__cfg_u32(otelc__cfg_t *ld, const yaml_node_t *n, uint32_t min, const char *unit,
-                    uint32_t *field)
+bool otelc__cfg_u32(otelc__cfg_t *ld, const yaml_node_t *n, uint32_t min, uint32_t max,
+                    const char *unit, uint32_t *field)
 {
     const char *s;
     uint64_t v;
@@ -655,12 +655,11 @@ bool otelc__cfg_u32(otelc__cfg_t *ld, const yaml_node_t *n, uint32_t min, const 
 
     if (r == 0)
         return false;
-    if (r > 0 && otelc__cfg_parse_uint(s, UINT32_MAX, &v) && v >= min) {
+    if (r > 0 && otelc__cfg_parse_uint(s, max, &v) && v >= min) {
         *field = (uint32_t)v;
         return true;
     }
-    snprintf(expected, sizeof(expected), "%s from %u to %u", unit, (unsigned)min,
-             (unsigned)UINT32_MAX);
+    snprintf(expected, sizeof(expected), "%s from %u to %u", unit, (unsigned)min, (unsigned)max);
     snprintf(kept, sizeof(kept), "%u%s", (unsigned)*field,
              *field == UINT32_MAX ? " (no limit)" : "");
     otelc__cfg_reject(ld, n, expected, kept);

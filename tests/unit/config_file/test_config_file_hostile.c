@@ -528,6 +528,89 @@ static void long_lines_and_many_keys(void **state)
     free(t.p);
 }
 
+/* ---- numbers ------------------------------------------------------------- */
+
+/* Batch sizes past what otelc holds are reported with the range, and the
+ * default is kept; 18446744073709551616 and -1 are out of every range. */
+static void batch_sizes_bounded(void **state)
+{
+    static const char yaml[] = "file_format: \"1.0\"\n"
+                               "tracer_provider:\n"
+                               "  processors:\n"
+                               "    - batch:\n"
+                               "        max_queue_size: 4294967295\n"
+                               "        max_export_batch_size: 65537\n"
+                               "        schedule_delay: 18446744073709551616\n"
+                               "        export_timeout: -1\n"
+                               "        exporter: {console: }\n"
+                               "logger_provider:\n"
+                               "  processors:\n"
+                               "    - batch:\n"
+                               "        max_queue_size: 1048576\n"
+                               "        max_export_batch_size: 65536\n"
+                               "        exporter: {console: }\n";
+    otelc_options_t o;
+    otelc_status_t st;
+    bool applied;
+    const char *out;
+
+    (void)state;
+    REQUIRE_YAML();
+    otelc_options_default(&o);
+    capture_begin();
+    st = otelc__config_file_load_buffer("numbers.yaml", yaml, sizeof(yaml) - 1, true, &o, &applied);
+    out = capture_end();
+    assert_int_equal(st, OTELC_ERR_INVALID);
+    assert_true(applied);
+    assert_int_equal(count_lines(out), 4);
+    assert_non_null(strstr(out, "numbers.yaml:5: tracer_provider.processors[0].batch."
+                                "max_queue_size: invalid value '4294967295': expected records "
+                                "from 1 to 1048576; keeping 2048"));
+    assert_non_null(strstr(out, "numbers.yaml:6: tracer_provider.processors[0].batch."
+                                "max_export_batch_size: invalid value '65537': expected records "
+                                "from 1 to 65536; keeping 512"));
+    assert_non_null(strstr(out, "numbers.yaml:7: "));
+    assert_non_null(strstr(out, "numbers.yaml:8: "));
+    assert_int_equal(o.spans_batch.max_queue_size, 2048);
+    assert_int_equal(o.spans_batch.max_export_batch_size, 512);
+    assert_int_equal(o.spans_batch.schedule_delay_ms, 5000);
+    assert_int_equal(o.spans_batch.export_timeout_ms, 30000);
+    /* The largest values are taken. */
+    assert_int_equal(o.logs_batch.max_queue_size, 1048576);
+    assert_int_equal(o.logs_batch.max_export_batch_size, 65536);
+    otelc__config_file_release();
+}
+
+/* A value with control bytes is shown with them escaped: it cannot end the
+ * report's line, forge another, or colour the terminal. */
+static void control_bytes_escaped(void **state)
+{
+    static const char yaml[] = "file_format: \"1.0\"\n"
+                               "tracer_provider:\n"
+                               "  processors:\n"
+                               "    - batch:\n"
+                               "        max_queue_size: \"\\e[31m12\\r\\notelc: error: forged\"\n"
+                               "        exporter: {console: }\n";
+    otelc_options_t o;
+    bool applied;
+    const char *out;
+
+    (void)state;
+    REQUIRE_YAML();
+    otelc_options_default(&o);
+    capture_begin();
+    assert_int_equal(
+        otelc__config_file_load_buffer("escape.yaml", yaml, sizeof(yaml) - 1, true, &o, &applied),
+        OTELC_ERR_INVALID);
+    out = capture_end();
+    assert_int_equal(count_lines(out), 1);
+    assert_null(strchr(out, '\x1b'));
+    assert_null(strchr(out, '\r'));
+    assert_non_null(
+        strstr(out, "invalid value '\\x1b[31m12\\r\\notelc: error: forged': expected records"));
+    otelc__config_file_release();
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -541,6 +624,8 @@ int main(void)
         T(many_anchors_refused),
         T(many_resource_attributes),
         T(long_lines_and_many_keys),
+        T(batch_sizes_bounded),
+        T(control_bytes_escaped),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
