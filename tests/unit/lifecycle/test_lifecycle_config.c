@@ -5,7 +5,9 @@
  * (naming the variable and the range it takes), and spans and logs are
  * still exported, through the file exporter (when built in) and a capture
  * exporter. A program's struct with sizes the code cannot hold is clamped
- * and reported. 60,000 OTEL_RESOURCE_ATTRIBUTES entries are
+ * and reported. An exporter whose factory fails, or whose queue cannot be
+ * allocated, is reported by name and the others go on, with none of its
+ * records counted as exported. 60,000 OTEL_RESOURCE_ATTRIBUTES entries are
  * taken in a time linear in their number.
  */
 #include <setjmp.h>
@@ -152,6 +154,7 @@ static int teardown(void **state)
 {
     (void)state;
     session_end(&cap);
+    otelc__pipeline_fail_queue_allocs(0);
     clean_env();
     return 0;
 }
@@ -344,6 +347,82 @@ static void program_sizes_clamped(void **state)
     record_and_check_exported();
 }
 
+/* ---- exporters that cannot be set up ----------------------------------------------- */
+
+static otelc_status_t failing_factory(const otelc_options_t *o, otelc_signal_t sig,
+                                      otelc_exporter_t **out)
+{
+    (void)o;
+    (void)sig;
+    (void)out;
+    return OTELC_ERR_IO;
+}
+
+/* A factory that fails: reported with the exporter's name and the status;
+ * init succeeds and the other exporter gets every record. */
+static void failing_factory_reported(void **state)
+{
+    otelc_options_t o;
+    const char *out;
+
+    (void)state;
+    assert_int_equal(otelc_exporter_factory_register("failing", failing_factory), OTELC_OK);
+    cap_free(&cap);
+    cap_init(&cap, false);
+    cap_options(&o, &cap);
+    o.traces_exporter = "failing";
+    o.logs_exporter = "failing";
+    capture_begin();
+    assert_int_equal(otelc_init(&o), OTELC_OK);
+    out = capture_end();
+    assert_non_null(strstr(out, "otelc: warning: exporter 'failing' not started: "));
+    assert_non_null(strstr(out, otelc_status_str(OTELC_ERR_IO)));
+    record_and_check_exported();
+}
+
+/* Exporters whose queues cannot be allocated: each is reported by name,
+ * destroyed and left out; the other exporter gets every record, and the SDK
+ * counts them exported (a record is exported when every exporter it waits
+ * for delivered it, and the lost ones are not among them). */
+static void queue_allocation_failure_reported(void **state)
+{
+    static cap_exporter_t lost[2];
+    static otelc_exporter_ops_t lost_ops[2];
+    static otelc_exporter_t *list[3];
+    otelc_options_t o;
+    const char *out;
+
+    (void)state;
+    cap_free(&cap);
+    cap_init(&cap, false);
+    cap_options(&o, &cap);
+    for (int i = 0; i < 2; i++) {
+        cap_init(&lost[i], false);
+        lost_ops[i] = *cap.base.ops;
+        lost_ops[i].name = i == 0 ? "lost-a" : "lost-b";
+        lost[i].base.ops = &lost_ops[i];
+        list[i] = &lost[i].base;
+    }
+    list[2] = &cap.base;
+    o.exporters = list;
+    o.n_exporters = 3;
+    otelc__pipeline_fail_queue_allocs(2);
+    capture_begin();
+    assert_int_equal(otelc_init(&o), OTELC_OK);
+    out = capture_end();
+    assert_int_equal(count_lines(out), 2);
+    assert_non_null(strstr(out, "otelc: error: exporter 'lost-a' not started: "));
+    assert_non_null(strstr(out, "otelc: error: exporter 'lost-b' not started: "));
+    assert_non_null(strstr(out, "(its queue of 4097 batches could not be allocated); the other "
+                                "exporters go on"));
+    record_and_check_exported();
+    for (int i = 0; i < 2; i++) {
+        assert_true(lost[i].destroyed_flag);
+        assert_int_equal(lost[i].batches, 0);
+        cap_free(&lost[i]);
+    }
+}
+
 /* ---- many resource attributes -------------------------------------------------------- */
 
 /* 60,000 OTEL_RESOURCE_ATTRIBUTES entries, one key twice: the later value
@@ -397,6 +476,8 @@ int main(void)
         T(both_queue_sizes_at_the_top),
         T(env_value_escaped),
         T(program_sizes_clamped),
+        T(failing_factory_reported),
+        T(queue_allocation_failure_reported),
         T(many_resource_attributes_from_env),
     };
 
