@@ -19,6 +19,11 @@ bash scripts/deps.sh
 # The machine has two cores.
 JOBS=2
 
+# Warnings are errors here, in every build: a user's build does not make them
+# errors (a newer compiler may warn where ours did not), so this is where no
+# warning may get in. See OTELC_WERROR in cmake/Warnings.cmake.
+WERROR=-DOTELC_WERROR=ON
+
 # Sanitizers stop at the first report, with a stack, so that a report is a
 # failed test and never a line lost in the log.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -107,7 +112,7 @@ if [[ "$rnd_bits" -gt 28 ]]; then
 fi
 
 # 1. Release: every test, then the benchmark as a smoke run.
-if build build -DCMAKE_BUILD_TYPE=Release; then
+if build build -DCMAKE_BUILD_TYPE=Release "$WERROR"; then
     run_ctest build --
     # The bench only has to run to its end; its numbers are for people to
     # compare, so a slow machine (a timeout) is a warning, not a failure.
@@ -126,13 +131,13 @@ fi
 
 # 2. AddressSanitizer + UndefinedBehaviorSanitizer: every test.
 if build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOTELC_SANITIZE=address,undefined \
-    -DOTELC_BUILD_BENCH=OFF; then
+    -DOTELC_BUILD_BENCH=OFF "$WERROR"; then
     run_ctest build-asan --
 fi
 
 # 3. ThreadSanitizer: the tests about threads.
 if build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOTELC_SANITIZE=thread \
-    -DOTELC_BUILD_BENCH=OFF; then
+    -DOTELC_BUILD_BENCH=OFF "$WERROR"; then
     run_ctest build-tsan "${tsan_prefix[@]}" -- -L 'stress|concurrency'
 fi
 

@@ -370,17 +370,11 @@ static const char *env_get(const char *name)
 }
 
 /* Copies `s` for a diagnostic: at most size-1 bytes, control characters
- * replaced, so that a hostile value cannot forge or break the line. */
+ * escaped (\n, \x1b, ...), so that a hostile value cannot forge or break the
+ * line, nor colour a terminal. */
 static const char *printable(const char *s, char *buf, size_t size)
 {
-    size_t i;
-
-    for (i = 0; s[i] != '\0' && i + 1 < size; i++)
-        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-    buf[i] = '\0';
-    if (s[i] != '\0' && size > 4)
-        memcpy(buf + size - 4, "...", 4);
-    return buf;
+    return otelc__diag_escape(s, strlen(s), buf, size);
 }
 
 /* Reports a rejected value and marks the reader's result. */
@@ -397,10 +391,10 @@ static void reject(otelc_status_t *status, const char *var, const char *value, c
     *status = OTELC_ERR_INVALID;
 }
 
-/* Reads an unsigned 32-bit variable no smaller than `min`. Returns true when
+/* Reads an unsigned 32-bit variable from `min` to `max`. Returns true when
  * the variable was set and taken. */
-static bool env_u32(otelc_status_t *status, const char *var, uint32_t min, const char *unit,
-                    uint32_t *field)
+static bool env_u32(otelc_status_t *status, const char *var, uint32_t min, uint32_t max,
+                    const char *unit, uint32_t *field)
 {
     const char *v = env_get(var);
     char expected[96], kept[32];
@@ -408,12 +402,11 @@ static bool env_u32(otelc_status_t *status, const char *var, uint32_t min, const
 
     if (v == NULL)
         return false;
-    if (parse_u32(v, &n) && n >= min) {
+    if (parse_u32(v, &n) && n >= min && n <= max) {
         *field = n;
         return true;
     }
-    snprintf(expected, sizeof(expected), "%s from %u to %u", unit, (unsigned)min,
-             (unsigned)UINT32_MAX);
+    snprintf(expected, sizeof(expected), "%s from %u to %u", unit, (unsigned)min, (unsigned)max);
     snprintf(kept, sizeof(kept), "%u%s", (unsigned)*field,
              *field == UINT32_MAX && min == 0 ? " (no limit)" : "");
     reject(status, var, v, expected, kept);
@@ -503,10 +496,11 @@ static void env_batch(otelc_status_t *status, const char *prefix, otelc_batch_op
     snprintf(delay_var, sizeof(delay_var), "%sSCHEDULE_DELAY", prefix);
     snprintf(timeout_var, sizeof(timeout_var), "%sEXPORT_TIMEOUT", prefix);
 
-    env_u32(status, delay_var, 0, "milliseconds", &b->schedule_delay_ms);
-    env_u32(status, timeout_var, 0, "milliseconds", &b->export_timeout_ms);
-    env_u32(status, queue_var, 1, "a count", &b->max_queue_size);
-    batch_given = env_u32(status, batch_var, 1, "a count", &b->max_export_batch_size);
+    env_u32(status, delay_var, 0, UINT32_MAX, "milliseconds", &b->schedule_delay_ms);
+    env_u32(status, timeout_var, 0, UINT32_MAX, "milliseconds", &b->export_timeout_ms);
+    env_u32(status, queue_var, 1, OTELC__MAX_QUEUE_SIZE, "a count", &b->max_queue_size);
+    batch_given = env_u32(status, batch_var, 1, OTELC__MAX_EXPORT_BATCH_SIZE, "a count",
+                          &b->max_export_batch_size);
     if (b->max_export_batch_size > b->max_queue_size) {
         if (batch_given) {
             char key[96];
@@ -528,26 +522,30 @@ static void env_limits(otelc_status_t *status, otelc_options_t *opts)
     uint32_t n;
 
     n = span->attribute_count;
-    if (env_u32(status, "OTEL_ATTRIBUTE_COUNT_LIMIT", 0, "a count", &n)) {
+    if (env_u32(status, "OTEL_ATTRIBUTE_COUNT_LIMIT", 0, UINT32_MAX, "a count", &n)) {
         span->attribute_count = n;
         span->attributes_per_event = n;
         span->attributes_per_link = n;
         log->attribute_count = n;
     }
     n = span->attribute_value_length;
-    if (env_u32(status, "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0, "a length", &n)) {
+    if (env_u32(status, "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0, UINT32_MAX, "a length", &n)) {
         span->attribute_value_length = n;
         log->attribute_value_length = n;
     }
-    env_u32(status, "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", 0, "a count", &span->attribute_count);
-    env_u32(status, "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0, "a length",
+    env_u32(status, "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", 0, UINT32_MAX, "a count",
+            &span->attribute_count);
+    env_u32(status, "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0, UINT32_MAX, "a length",
             &span->attribute_value_length);
-    env_u32(status, "OTEL_SPAN_EVENT_COUNT_LIMIT", 0, "a count", &span->event_count);
-    env_u32(status, "OTEL_SPAN_LINK_COUNT_LIMIT", 0, "a count", &span->link_count);
-    env_u32(status, "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", 0, "a count", &span->attributes_per_event);
-    env_u32(status, "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", 0, "a count", &span->attributes_per_link);
-    env_u32(status, "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", 0, "a count", &log->attribute_count);
-    env_u32(status, "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0, "a length",
+    env_u32(status, "OTEL_SPAN_EVENT_COUNT_LIMIT", 0, UINT32_MAX, "a count", &span->event_count);
+    env_u32(status, "OTEL_SPAN_LINK_COUNT_LIMIT", 0, UINT32_MAX, "a count", &span->link_count);
+    env_u32(status, "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", 0, UINT32_MAX, "a count",
+            &span->attributes_per_event);
+    env_u32(status, "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", 0, UINT32_MAX, "a count",
+            &span->attributes_per_link);
+    env_u32(status, "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", 0, UINT32_MAX, "a count",
+            &log->attribute_count);
+    env_u32(status, "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0, UINT32_MAX, "a length",
             &log->attribute_value_length);
 }
 
@@ -767,9 +765,9 @@ static void env_file(otelc_status_t *status, otelc_file_options_t *f)
     f->format = (otelc_file_format_t)format;
     env_level(status, "OTELC_FILE_LEVEL", &f->level);
     env_size(status, "OTELC_FILE_MAX_SIZE", &f->max_bytes);
-    env_u32(status, "OTELC_FILE_MAX_FILES", 1, "files", &f->max_files);
+    env_u32(status, "OTELC_FILE_MAX_FILES", 1, UINT32_MAX, "files", &f->max_files);
     env_bool(status, "OTELC_FILE_ROTATE_DAILY", true, &f->rotate_daily);
-    env_u32(status, "OTELC_FILE_RETENTION_DAYS", 0, "days", &f->retention_days);
+    env_u32(status, "OTELC_FILE_RETENTION_DAYS", 0, UINT32_MAX, "days", &f->retention_days);
     env_bool(status, "OTELC_FILE_COMPRESS", true, &f->compress);
     if ((v = env_get("OTELC_FILE_CHANNELS")) != NULL)
         f->channel_routes = v;
@@ -865,7 +863,8 @@ otelc_status_t otelc_options_from_env(otelc_options_t *opts)
         env_enum(&status, "OTELC_OVERFLOW", words, values, 2, "drop or block", &overflow);
         opts->overflow = (otelc_overflow_t)overflow;
     }
-    env_u32(&status, "OTELC_BLOCK_TIMEOUT_MS", 0, "milliseconds", &opts->block_timeout_ms);
+    env_u32(&status, "OTELC_BLOCK_TIMEOUT_MS", 0, UINT32_MAX, "milliseconds",
+            &opts->block_timeout_ms);
     env_ring_size(&status, opts);
 
     env_level(&status, "OTELC_LEVEL", &opts->level);

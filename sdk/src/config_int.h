@@ -48,6 +48,19 @@ bool otelc__mask_key_match(const char *keys_csv, const char *key, size_t key_len
  */
 bool otelc__parse_size(const char *s, uint64_t *out);
 
+/*
+ * The largest batch settings otelc takes, per signal. Every exporter has a
+ * queue with room for the records of both signals, allocated at init, and
+ * each thread's ring is derived from the sum of the queue sizes: unbounded
+ * 32-bit sizes wrapped that sum, the allocation failed and the exporter was
+ * lost. A batch is one export call: 65,536 spans are already far more than
+ * an OTLP receiver takes in one message (4 MiB by default for gRPC). Values
+ * over these are reported and not taken from the environment or the config
+ * file; otelc_init() clamps a program's larger value to them, reported.
+ */
+#define OTELC__MAX_QUEUE_SIZE 1048576u
+#define OTELC__MAX_EXPORT_BATCH_SIZE 65536u
+
 /* The list a NULL mask_keys stands for. */
 #define OTELC__DEFAULT_MASK_KEYS                                                                   \
     "api_key,api_secret,password,token,secret,credentials,private_key,encryption_key"

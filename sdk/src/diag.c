@@ -170,6 +170,86 @@ static bool may_print(const char *key, unsigned long *suppressed)
     return print;
 }
 
+/*
+ * The escaped form of the character at s[0] (of `n` bytes left) into
+ * `out` (room for 8 bytes); returns its length and stores in *used how many
+ * input bytes it stands for. `backslash` escapes '\\' too.
+ */
+static size_t escape_char(const unsigned char *s, size_t n, bool backslash, char *out, size_t *used)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned c = s[0];
+
+    *used = 1;
+    if (c == '\n' || c == '\r' || c == '\t') {
+        out[0] = '\\';
+        out[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        return 2;
+    }
+    if (c == '\\' && backslash) {
+        out[0] = out[1] = '\\';
+        return 2;
+    }
+    /* C1 controls in UTF-8 (0xC2 0x80..0x9F): U+009B is a terminal's CSI. */
+    if (c == 0xc2 && n >= 2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+        *used = 2;
+        c = s[1];
+    } else if (c >= 0x20 && c != 0x7f) {
+        out[0] = (char)c;
+        return 1;
+    }
+    out[0] = '\\';
+    out[1] = 'x';
+    out[2] = hex[c >> 4];
+    out[3] = hex[c & 15];
+    return 4;
+}
+
+/* Escapes s[0, n) into dst[0, cap) (cap > 3); returns the bytes written,
+ * without a NUL. When the whole does not fit, writes the characters that fit
+ * before a "..." and then the "...". */
+static size_t escape_into(char *dst, size_t cap, const char *s, size_t n, bool backslash)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = 0, total = 0, i, used;
+    bool cut;
+    char e[8];
+
+    for (i = 0; i < n && total <= cap; i += used)
+        total += escape_char(p + i, n - i, backslash, e, &used);
+    cut = total > cap;
+    if (cut)
+        cap -= 3;
+    for (i = 0; i < n; i += used) {
+        size_t k = escape_char(p + i, n - i, backslash, e, &used);
+
+        if (len + k > cap)
+            break;
+        memcpy(dst + len, e, k);
+        len += k;
+    }
+    if (cut) {
+        memcpy(dst + len, "...", 3);
+        len += 3;
+    }
+    return len;
+}
+
+const char *otelc__diag_escape(const char *s, size_t n, char *buf, size_t size)
+{
+    size_t len;
+
+    if (buf == NULL || size == 0)
+        return "";
+    if (s == NULL || size < 8) {
+        buf[0] = '\0';
+        return buf;
+    }
+    len = escape_into(buf, size - 1, s, n, true);
+    buf[len] = '\0';
+    return buf;
+}
+
 static void write_line(const char *buf, size_t len)
 {
     ssize_t n;
@@ -184,9 +264,9 @@ static void write_line(const char *buf, size_t len)
 
 void otelc__diag(int level, const char *key, const char *fmt, ...)
 {
-    char line[DIAG_LINE_MAX];
+    char line[DIAG_LINE_MAX], msg[DIAG_LINE_MAX];
     unsigned long suppressed = 0;
-    size_t len;
+    size_t len, msg_len;
     int n;
     va_list ap;
     int saved_errno = errno;
@@ -202,11 +282,13 @@ void otelc__diag(int level, const char *key, const char *fmt, ...)
     len = (size_t)n;
 
     va_start(ap, fmt);
-    n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+    n = vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    len += (size_t)n;
+    msg_len = n < 0 ? 0 : (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1;
+    /* Whatever a message embeds (a name, a path, a value from the
+     * environment), it stays one line of text: a control character in it is
+     * written as an escape, never as itself. Room is left for the newline. */
+    len += escape_into(line + len, sizeof(line) - len - 1, msg, msg_len, false);
 
     if (suppressed > 0 && len < sizeof(line)) {
         n = snprintf(line + len, sizeof(line) - len, " (%lu similar suppressed)", suppressed);

@@ -30,6 +30,21 @@ int otelc__diag_level(void);
 void otelc__diag(int level, const char *key, const char *fmt, ...) OTELC__PRINTF(3, 4);
 
 /*
+ * Copies `n` bytes of `s` into `buf` (`size` bytes, at least 8) for a
+ * diagnostic that shows a value from outside: control characters become
+ * \n, \r, \t or \xNN (DEL and the C1 controls U+0080..U+009F too), and a
+ * backslash becomes \\, so that a value cannot end the line, forge another
+ * one or send a terminal escape, and what is shown reads back unambiguously.
+ * Other bytes, UTF-8 included, are kept. A copy that does not fit is cut
+ * between two escapes, never inside one, and ends in "...". Always
+ * NUL-terminates; returns `buf`. Every diagnostic also gets its control
+ * characters escaped when it is printed (otelc__diag()), so this is for the
+ * values a message embeds, where the backslash matters and the cut is
+ * better placed than at the end of the line.
+ */
+const char *otelc__diag_escape(const char *s, size_t n, char *buf, size_t size);
+
+/*
  * Misuse: a list passed as NULL with a non-zero count. Reports it (once per
  * `key`, rate-limited) and returns 0, so that the list is read as
  * empty rather than dereferenced. `key` is a static string.

@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1378,23 +1379,38 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* For tests: how many of the next exporter queues fail to be allocated. */
+static unsigned queue_allocs_to_fail;
+
+void otelc__pipeline_fail_queue_allocs(unsigned n)
+{
+    queue_allocs_to_fail = n;
+}
+
 static otelc__exporter_slot_t *slot_create(otelc_exporter_t *e, unsigned signals,
                                            const otelc_options_t *o)
 {
     otelc__exporter_slot_t *s = calloc(1, sizeof(*s));
-    unsigned cap;
+    size_t cap;
 
     if (s == NULL)
         return NULL;
     /* The bound is in records (held[], max_queue_size); batches hold at
-     * least one record, so this many slots always suffice. */
-    cap = P.bopt[0].max_queue_size + P.bopt[1].max_queue_size;
-    s->queue = calloc(cap + 1, sizeof(*s->queue));
+     * least one record, so this many slots always suffice. The queue sizes
+     * are at most OTELC__MAX_QUEUE_SIZE (otelc__pipeline_start()), so the
+     * sum fits the unsigned positions with room to spare. */
+    cap = (size_t)P.bopt[0].max_queue_size + P.bopt[1].max_queue_size + 1;
+    if (queue_allocs_to_fail > 0) {
+        queue_allocs_to_fail--;
+        s->queue = NULL;
+    } else {
+        s->queue = calloc(cap, sizeof(*s->queue));
+    }
     if (s->queue == NULL) {
         free(s);
         return NULL;
     }
-    s->qcap = cap + 1;
+    s->qcap = (unsigned)cap;
     s->exp = e;
     s->name = e->ops->name ? e->ops->name : "exporter";
     s->signals = signals;
@@ -1576,18 +1592,32 @@ otelc_status_t otelc__pipeline_flush(uint64_t deadline_mono)
 
 /* ---- start, stop ---------------------------------------------------------------------------- */
 
+/* Gives exporter `e` a queue and a place among the exporters. On failure
+ * the exporter is reported by name and destroyed, and the others go on: its
+ * records are not counted as exported, since it is not among the exporters
+ * a batch waits for. */
 static otelc_status_t add_slot(otelc_exporter_t *e, unsigned signals, const otelc_options_t *o)
 {
     otelc__exporter_slot_t *s;
+    const char *name = e->ops->name != NULL ? e->ops->name : "exporter";
 
     if (P.n_slots >= OTELC__MAX_EXPORTERS) {
         otelc__diag(OTELC_DIAG_ERROR, "exporter.too_many", "more than %d exporters: '%s' left out",
-                    OTELC__MAX_EXPORTERS, e->ops->name);
+                    OTELC__MAX_EXPORTERS, name);
         e->ops->destroy(e);
         return OTELC_ERR_FULL;
     }
     s = slot_create(e, signals, o);
     if (s == NULL) {
+        char key[64];
+
+        /* A key per exporter, so that each lost exporter is named. */
+        snprintf(key, sizeof(key), "exporter.nomem.%s", name);
+        otelc__diag(OTELC_DIAG_ERROR, key,
+                    "exporter '%s' not started: %s (its queue of %llu batches could not be "
+                    "allocated); the other exporters go on",
+                    name, otelc_status_str(OTELC_ERR_NOMEM),
+                    (unsigned long long)P.bopt[0].max_queue_size + P.bopt[1].max_queue_size + 1);
         e->ops->destroy(e);
         return OTELC_ERR_NOMEM;
     }
@@ -1621,8 +1651,12 @@ static void add_named(const char *list, otelc_signal_t sig, const otelc_options_
                                                        : "OTEL_LOGS_EXPORTER",
                             (int)len, q);
             } else if ((st = f(o, sig, &x)) != OTELC_OK || x == NULL) {
-                otelc__diag(OTELC_DIAG_WARN, "exporter.create", "exporter '%.*s' not started: %s",
-                            (int)len, q, otelc_status_str(st));
+                char key[64];
+
+                snprintf(key, sizeof(key), "exporter.create.%.*s", (int)len, q);
+                otelc__diag(OTELC_DIAG_WARN, key,
+                            "exporter '%.*s' not started: %s; the other exporters go on", (int)len,
+                            q, st != OTELC_OK ? otelc_status_str(st) : "its factory made none");
             } else {
                 (void)add_slot(x, (unsigned)sig, o);
             }
@@ -1639,11 +1673,33 @@ otelc_status_t otelc__pipeline_start(const otelc_options_t *o)
     P.bopt[0] = o->spans_batch;
     P.bopt[1] = o->logs_batch;
     for (i = 0; i < 2; i++) {
-        if (P.bopt[i].max_queue_size == 0)
-            P.bopt[i].max_queue_size = 2048;
-        if (P.bopt[i].max_export_batch_size == 0 ||
-            P.bopt[i].max_export_batch_size > P.bopt[i].max_queue_size)
-            P.bopt[i].max_export_batch_size = P.bopt[i].max_queue_size;
+        otelc_batch_options_t *b = &P.bopt[i];
+        const char *field = i == 0 ? "spans_batch" : "logs_batch";
+
+        /* The environment and the config file keep to these bounds; a
+         * program's struct may not, and a queue too large to allocate would
+         * lose every exporter. The program asked for a large value, so it
+         * gets the largest rather than the default. */
+        if (b->max_queue_size > OTELC__MAX_QUEUE_SIZE) {
+            otelc__diag(OTELC_DIAG_WARN, i == 0 ? "init.spans_queue" : "init.logs_queue",
+                        "options %s.max_queue_size %u is over the %u records otelc holds; "
+                        "using %u",
+                        field, (unsigned)b->max_queue_size, OTELC__MAX_QUEUE_SIZE,
+                        OTELC__MAX_QUEUE_SIZE);
+            b->max_queue_size = OTELC__MAX_QUEUE_SIZE;
+        }
+        if (b->max_export_batch_size > OTELC__MAX_EXPORT_BATCH_SIZE) {
+            otelc__diag(OTELC_DIAG_WARN, i == 0 ? "init.spans_batch" : "init.logs_batch",
+                        "options %s.max_export_batch_size %u is over the %u records otelc "
+                        "exports at once; using %u",
+                        field, (unsigned)b->max_export_batch_size, OTELC__MAX_EXPORT_BATCH_SIZE,
+                        OTELC__MAX_EXPORT_BATCH_SIZE);
+            b->max_export_batch_size = OTELC__MAX_EXPORT_BATCH_SIZE;
+        }
+        if (b->max_queue_size == 0)
+            b->max_queue_size = 2048;
+        if (b->max_export_batch_size == 0 || b->max_export_batch_size > b->max_queue_size)
+            b->max_export_batch_size = b->max_queue_size;
     }
     P.limits[0] = o->span_limits;
     P.limits[1] = o->log_limits;

@@ -17,6 +17,10 @@ otelc_exporter_factory_fn otelc__factory_find(const char *name, size_t len);
 /* Counts what is still pending as dropped (shutdown) and freezes counters. */
 void otelc__pipeline_settle(void);
 
+/* For tests: the next `n` exporter queues fail to be allocated, as when
+ * memory is short, so that the exporters they belong to are left out. */
+void otelc__pipeline_fail_queue_allocs(unsigned n);
+
 /* Open spans in the pipeline (tests, shutdown). */
 size_t otelc__pipeline_open_spans(void);
 

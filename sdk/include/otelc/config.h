@@ -78,7 +78,10 @@ typedef enum otelc_overflow {
 /*
  * Batch processor settings: OTEL_BSP_* for spans, OTEL_BLRP_* for logs. The
  * defaults are those of the OpenTelemetry specification (2048, 5000 ms,
- * 30000 ms, 512 for spans; 2048, 1000 ms, 30000 ms, 512 for logs).
+ * 30000 ms, 512 for spans; 2048, 1000 ms, 30000 ms, 512 for logs). The
+ * queue holds at most 1048576 records and a batch at most 65536: the
+ * environment and the config file report a larger value and keep the
+ * default; otelc_init() clamps a larger value set here, and reports it.
  */
 typedef struct otelc_batch_options {
     uint32_t max_queue_size;        /* records waiting to be exported, per signal */

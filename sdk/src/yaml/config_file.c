@@ -55,6 +55,17 @@
  * has a few hundred. */
 #define MAX_VISITS (1ul << 20)
 
+/* Lists and mappings nested in one another; the OpenTelemetry schema needs
+ * about ten. libyaml's scanner does work proportional to the depth of flow
+ * collections for every token, so 1 MB of '[' would take hours. */
+#define MAX_DEPTH 64
+
+/* Anchor comparisons libyaml's loader may make: it looks each alias up
+ * among all the anchors before it (and each anchor, for duplicates), so
+ * 30,000 anchors with as many aliases take seconds. A configuration has a
+ * few. */
+#define MAX_ANCHOR_LOOKUPS (1ul << 20)
+
 /* ---- memory kept for the life of the process ----------------------------- */
 
 typedef struct otelc__cfg_chunk {
@@ -191,17 +202,10 @@ const char *otelc__cfg_sb_keep(otelc__cfg_t *ld, otelc__cfg_sb_t *b)
 /* ---- reports ------------------------------------------------------------- */
 
 /* Copies `s` (n bytes) for a report: at most size-1 bytes, control
- * characters replaced, so that a value cannot forge or break the line. */
+ * characters escaped, so that a value cannot forge or break the line. */
 const char *otelc__cfg_printable(const char *s, size_t n, char *buf, size_t size)
 {
-    size_t i;
-
-    for (i = 0; i < n && i + 1 < size; i++)
-        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-    buf[i] = '\0';
-    if (i < n && size > 4)
-        memcpy(buf + size - 4, "...", 4);
-    return buf;
+    return otelc__diag_escape(s, n, buf, size);
 }
 
 static unsigned line_of(const yaml_node_t *n)
@@ -641,8 +645,8 @@ static const char *level_text(int level, char *buf, size_t size)
  * reported and leaves the field alone.
  */
 
-bool otelc__cfg_u32(otelc__cfg_t *ld, const yaml_node_t *n, uint32_t min, const char *unit,
-                    uint32_t *field)
+bool otelc__cfg_u32(otelc__cfg_t *ld, const yaml_node_t *n, uint32_t min, uint32_t max,
+                    const char *unit, uint32_t *field)
 {
     const char *s;
     uint64_t v;
@@ -651,12 +655,11 @@ bool otelc__cfg_u32(otelc__cfg_t *ld, const yaml_node_t *n, uint32_t min, const 
 
     if (r == 0)
         return false;
-    if (r > 0 && otelc__cfg_parse_uint(s, UINT32_MAX, &v) && v >= min) {
+    if (r > 0 && otelc__cfg_parse_uint(s, max, &v) && v >= min) {
         *field = (uint32_t)v;
         return true;
     }
-    snprintf(expected, sizeof(expected), "%s from %u to %u", unit, (unsigned)min,
-             (unsigned)UINT32_MAX);
+    snprintf(expected, sizeof(expected), "%s from %u to %u", unit, (unsigned)min, (unsigned)max);
     snprintf(kept, sizeof(kept), "%u%s", (unsigned)*field,
              *field == UINT32_MAX ? " (no limit)" : "");
     otelc__cfg_reject(ld, n, expected, kept);
@@ -989,17 +992,27 @@ static void read_top(otelc__cfg_t *ld, yaml_node_t *root)
 
 /* ---- reading the file ---------------------------------------------------- */
 
-/* Reads the whole file into a new buffer. On failure returns NULL with
- * errno set (EFBIG for a file over the size limit). */
-static unsigned char *read_all(const char *path, size_t *size)
+/*
+ * Reads the whole file into a new buffer. On failure returns NULL with
+ * errno set, and *why set where errno would not say it: "larger than
+ * 4 MiB", or "not a regular file" for a FIFO, a device or a socket.
+ *
+ * Only regular files are read: a FIFO blocks open() until a writer comes
+ * (forever, at the start of the application) and a device or a socket may
+ * block any read. The file is opened without blocking, so that open() on a
+ * FIFO returns at once, and refused after fstat(); on a regular file
+ * O_NONBLOCK has no effect.
+ */
+static unsigned char *read_all(const char *path, size_t *size, const char **why)
 {
     struct stat st;
     unsigned char *buf = NULL;
     size_t used = 0, cap;
     int fd, saved;
 
+    *why = NULL;
     do {
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return NULL;
@@ -1009,8 +1022,13 @@ static unsigned char *read_all(const char *path, size_t *size)
         errno = EISDIR;
         goto fail;
     }
-    /* A pipe or a /proc file reports no size: read what comes, within the
-     * limit. */
+    if (!S_ISREG(st.st_mode)) {
+        *why = "not a regular file";
+        errno = EINVAL;
+        goto fail;
+    }
+    /* A /proc file reports no size, and a file may grow while it is read:
+     * read what comes, within the limit. */
     cap = st.st_size > 0 && (uint64_t)st.st_size <= MAX_FILE_BYTES ? (size_t)st.st_size + 1 : 4096;
     buf = malloc(cap);
     if (buf == NULL)
@@ -1022,6 +1040,7 @@ static unsigned char *read_all(const char *path, size_t *size)
             unsigned char *bigger;
 
             if (cap > MAX_FILE_BYTES) {
+                *why = "larger than 4 MiB";
                 errno = EFBIG;
                 goto fail;
             }
@@ -1041,6 +1060,7 @@ static unsigned char *read_all(const char *path, size_t *size)
         used += (size_t)n;
     }
     if (used > MAX_FILE_BYTES) {
+        *why = "larger than 4 MiB";
         errno = EFBIG;
         goto fail;
     }
@@ -1111,6 +1131,96 @@ static bool check_whole(otelc__cfg_t *ld, yaml_node_t *root)
         }
     }
     free(is_key);
+    return ok;
+}
+
+/*
+ * Checks the shape of the text before libyaml's loader builds a document of
+ * it: at most MAX_DEPTH lists and mappings nested in one another, and at
+ * most MAX_ANCHOR_LOOKUPS anchor comparisons to resolve the aliases. False
+ * (reported) when the file is beyond either bound.
+ *
+ * The check reads libyaml's own event stream rather than scanning the text
+ * by hand, so that it agrees with the parser on what is a quoted scalar, a
+ * comment, a block scalar or a plain scalar that spans lines; a scan of its
+ * own would disagree somewhere, and brackets it took for text would reach
+ * the parser as nesting. The stream is read only as far as the first
+ * collection past the bound: libyaml's scanner looks at most about 1 KiB
+ * (a simple key's length) ahead of the event it returns, so the cost of
+ * nesting stays bounded by MAX_DEPTH times that. A syntax error ends the
+ * check with true: parse_yaml() reports it, from a text no deeper than the
+ * bound up to that point.
+ */
+static bool check_shape(otelc__cfg_t *ld, const unsigned char *buf, size_t size)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    unsigned depth = 0;
+    unsigned long anchors = 0, aliases = 0, lookups = 0;
+    bool ok = true, done = false;
+    char key[64 + sizeof(ld->shown_path)];
+
+    if (!yaml_parser_initialize(&parser)) {
+        ld->nomem = true;
+        return false;
+    }
+    yaml_parser_set_input_string(&parser, buf, size);
+    while (!done && ok) {
+        const yaml_char_t *anchor = NULL;
+
+        if (!yaml_parser_parse(&parser, &ev)) {
+            ld->nomem = parser.error == YAML_MEMORY_ERROR;
+            ok = !ld->nomem;
+            break;
+        }
+        switch (ev.type) {
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            anchor = ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+                                                          : ev.data.mapping_start.anchor;
+            if (++depth > MAX_DEPTH) {
+                snprintf(key, sizeof(key), "config:depth:%s", ld->shown_path);
+                otelc__diag(OTELC_DIAG_WARN, key,
+                            "%s:%u: nested deeper than %d levels (lists and mappings in one "
+                            "another); ignoring the whole file",
+                            ld->shown_path, (unsigned)ev.start_mark.line + 1, MAX_DEPTH);
+                ok = false;
+            }
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            break;
+        case YAML_SCALAR_EVENT:
+            anchor = ev.data.scalar.anchor;
+            break;
+        case YAML_ALIAS_EVENT:
+            aliases++;
+            lookups += anchors;
+            break;
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        default:
+            break;
+        }
+        if (anchor != NULL) {
+            lookups += anchors;
+            anchors++;
+        }
+        if (ok && lookups > MAX_ANCHOR_LOOKUPS) {
+            snprintf(key, sizeof(key), "config:anchors:%s", ld->shown_path);
+            otelc__diag(OTELC_DIAG_WARN, key,
+                        "%s: too many YAML anchors and aliases (%lu anchors and %lu aliases by "
+                        "line %u; a configuration has a few); ignoring the whole file",
+                        ld->shown_path, anchors, aliases, (unsigned)ev.start_mark.line + 1);
+            ok = false;
+        }
+        yaml_event_delete(&ev);
+    }
+    if (!ok && !ld->nomem)
+        ld->rejected = true;
+    yaml_parser_delete(&parser);
     return ok;
 }
 
@@ -1216,7 +1326,7 @@ static otelc_status_t loader_run(otelc__cfg_t *ld, const unsigned char *buf, siz
     bool have_doc = false;
     yaml_node_t *root;
 
-    if (!parse_yaml(ld, buf, size)) {
+    if (!check_shape(ld, buf, size) || !parse_yaml(ld, buf, size)) {
         st = ld->nomem ? OTELC_ERR_NOMEM : OTELC_ERR_INVALID;
         goto out;
     }
@@ -1267,6 +1377,7 @@ otelc_status_t otelc__config_file_load(const char *path, bool env_ignored, otelc
     otelc__cfg_t *ld;
     unsigned char *buf;
     size_t size = 0;
+    const char *why;
     otelc_status_t st;
 
     if (applied != NULL)
@@ -1276,7 +1387,7 @@ otelc_status_t otelc__config_file_load(const char *path, bool env_ignored, otelc
     ld = loader_new(path, env_ignored, opts);
     if (ld == NULL)
         return OTELC_ERR_NOMEM;
-    buf = read_all(path, &size);
+    buf = read_all(path, &size, &why);
     if (buf == NULL) {
         char key[64 + sizeof(ld->shown_path)];
         int err = errno;
@@ -1285,7 +1396,7 @@ otelc_status_t otelc__config_file_load(const char *path, bool env_ignored, otelc
         otelc__diag(OTELC_DIAG_WARN, key,
                     "cannot read the configuration file '%s': %s; using the defaults and the "
                     "environment instead",
-                    ld->shown_path, err == EFBIG ? "larger than 4 MiB" : strerror(err));
+                    ld->shown_path, why != NULL ? why : strerror(err));
         loader_free(ld);
         return err == ENOMEM ? OTELC_ERR_NOMEM : OTELC_ERR_IO;
     }

@@ -235,7 +235,7 @@ static void read_channels(otelc__cfg_t *ld, yaml_node_t *map)
                 } else if (strcmp(ck, "level") == 0) {
                     otelc__cfg_level(ld, cv, &c.level);
                 } else if (strcmp(ck, "retention_days") == 0) {
-                    otelc__cfg_u32(ld, cv, 0, "days", &c.retention_days);
+                    otelc__cfg_u32(ld, cv, 0, UINT32_MAX, "days", &c.retention_days);
                 } else {
                     otelc__cfg_unknown(ld, ckn);
                 }
@@ -268,7 +268,7 @@ static void read_rotation(otelc__cfg_t *ld, yaml_node_t *map)
         if (strcmp(k, "max_size") == 0)
             otelc__cfg_size(ld, v, &f->max_bytes);
         else if (strcmp(k, "max_files") == 0)
-            otelc__cfg_u32(ld, v, 1, "files", &f->max_files);
+            otelc__cfg_u32(ld, v, 1, UINT32_MAX, "files", &f->max_files);
         else if (strcmp(k, "daily") == 0)
             otelc__cfg_bool(ld, v, &f->rotate_daily);
         else
@@ -305,7 +305,7 @@ static void read_file_exporter(otelc__cfg_t *ld, yaml_node_t *map)
         } else if (strcmp(k, "rotation") == 0) {
             read_rotation(ld, v);
         } else if (strcmp(k, "retention_days") == 0) {
-            otelc__cfg_u32(ld, v, 0, "days", &f->retention_days);
+            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "days", &f->retention_days);
         } else if (strcmp(k, "compress") == 0) {
             otelc__cfg_bool(ld, v, &f->compress);
         } else if (strcmp(k, "channels") == 0) {
@@ -380,7 +380,7 @@ void otelc__cfg_read_otelc(otelc__cfg_t *ld, yaml_node_t *map)
             if (otelc__cfg_enum(ld, v, overflow_words, overflow_values, 2, "drop or block", &o))
                 ld->o.overflow = (otelc_overflow_t)o;
         } else if (strcmp(k, "block_timeout_ms") == 0) {
-            otelc__cfg_u32(ld, v, 0, "milliseconds", &ld->o.block_timeout_ms);
+            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "milliseconds", &ld->o.block_timeout_ms);
         } else if (strcmp(k, "ring_size") == 0) {
             read_ring_size(ld, v);
         } else if (strcmp(k, "stats") == 0) {

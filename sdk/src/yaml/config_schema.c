@@ -13,6 +13,8 @@
  */
 #include "config_yaml.h"
 
+#include "config_int.h"
+
 #include "resource.h"
 
 #include <stdio.h>
@@ -308,11 +310,11 @@ void otelc__cfg_read_attribute_limits(otelc__cfg_t *ld, yaml_node_t *map)
             continue;
         if (strcmp(k, "attribute_value_length_limit") == 0) {
             n = span->attribute_value_length;
-            if (otelc__cfg_u32(ld, v, 0, "a length", &n))
+            if (otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a length", &n))
                 span->attribute_value_length = log->attribute_value_length = n;
         } else if (strcmp(k, "attribute_count_limit") == 0) {
             n = span->attribute_count;
-            if (otelc__cfg_u32(ld, v, 0, "a count", &n)) {
+            if (otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a count", &n)) {
                 /* As OTEL_ATTRIBUTE_COUNT_LIMIT does. */
                 span->attribute_count = log->attribute_count = n;
                 span->attributes_per_event = span->attributes_per_link = n;
@@ -339,17 +341,17 @@ static void read_limits(otelc__cfg_t *ld, yaml_node_t *map, int sig)
         if (!otelc__cfg_member(ld, pair, &k, &kn, &v, &mark))
             continue;
         if (strcmp(k, "attribute_value_length_limit") == 0)
-            otelc__cfg_u32(ld, v, 0, "a length", &l->attribute_value_length);
+            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a length", &l->attribute_value_length);
         else if (strcmp(k, "attribute_count_limit") == 0)
-            otelc__cfg_u32(ld, v, 0, "a count", &l->attribute_count);
+            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a count", &l->attribute_count);
         else if (sig == OTELC__CFG_TRACES && strcmp(k, "event_count_limit") == 0)
-            otelc__cfg_u32(ld, v, 0, "a count", &l->event_count);
+            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a count", &l->event_count);
         else if (sig == OTELC__CFG_TRACES && strcmp(k, "link_count_limit") == 0)
-            otelc__cfg_u32(ld, v, 0, "a count", &l->link_count);
+            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a count", &l->link_count);
         else if (sig == OTELC__CFG_TRACES && strcmp(k, "event_attribute_count_limit") == 0)
-            otelc__cfg_u32(ld, v, 0, "a count", &l->attributes_per_event);
+            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a count", &l->attributes_per_event);
         else if (sig == OTELC__CFG_TRACES && strcmp(k, "link_attribute_count_limit") == 0)
-            otelc__cfg_u32(ld, v, 0, "a count", &l->attributes_per_link);
+            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a count", &l->attributes_per_link);
         else
             otelc__cfg_unknown(ld, kn);
         otelc__cfg_path_pop(ld, mark);
@@ -704,7 +706,7 @@ static void read_otlp_settings(otelc__cfg_t *ld, yaml_node_t *map, bool grpc)
             strcmp(k, "client_key_file") == 0 || strcmp(k, "client_certificate_file") == 0) {
             otelc__cfg_check_scalar(ld, v, "a string");
         } else if (strcmp(k, "timeout") == 0) {
-            otelc__cfg_u32(ld, v, 0, "milliseconds", &timeout);
+            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "milliseconds", &timeout);
         } else if (strcmp(k, "compression") == 0) {
             static const char *const words[] = { "gzip", "none" };
             static const int values[] = { 1, 0 };
@@ -865,11 +867,11 @@ static bool read_exporter(otelc__cfg_t *ld, yaml_node_t *n, int sig)
 
 /* One batch setting: the first processor's word wins. */
 static void batch_setting(otelc__cfg_t *ld, yaml_node_t *v, int sig, int which, uint32_t min,
-                          const char *unit, uint32_t *field)
+                          uint32_t max, const char *unit, uint32_t *field)
 {
     uint32_t n = *field;
 
-    if (!otelc__cfg_u32(ld, v, min, unit, &n))
+    if (!otelc__cfg_u32(ld, v, min, max, unit, &n))
         return;
     if (ld->batch_given[sig][which] && n != *field) {
         otelc__cfg_report(
@@ -924,16 +926,17 @@ static bool read_processor(otelc__cfg_t *ld, yaml_node_t *n, int sig)
                 has_exporter = true;
                 named = read_exporter(ld, v, sig) || named;
             } else if (!simple && strcmp(k, "schedule_delay") == 0) {
-                batch_setting(ld, v, sig, OTELC__CFG_DELAY, 0, "milliseconds",
+                batch_setting(ld, v, sig, OTELC__CFG_DELAY, 0, UINT32_MAX, "milliseconds",
                               &b->schedule_delay_ms);
             } else if (!simple && strcmp(k, "export_timeout") == 0) {
-                batch_setting(ld, v, sig, OTELC__CFG_TIMEOUT, 0, "milliseconds",
+                batch_setting(ld, v, sig, OTELC__CFG_TIMEOUT, 0, UINT32_MAX, "milliseconds",
                               &b->export_timeout_ms);
             } else if (!simple && strcmp(k, "max_queue_size") == 0) {
-                batch_setting(ld, v, sig, OTELC__CFG_QUEUE, 1, "records", &b->max_queue_size);
+                batch_setting(ld, v, sig, OTELC__CFG_QUEUE, 1, OTELC__MAX_QUEUE_SIZE, "records",
+                              &b->max_queue_size);
             } else if (!simple && strcmp(k, "max_export_batch_size") == 0) {
-                batch_setting(ld, v, sig, OTELC__CFG_BATCH, 1, "records",
-                              &b->max_export_batch_size);
+                batch_setting(ld, v, sig, OTELC__CFG_BATCH, 1, OTELC__MAX_EXPORT_BATCH_SIZE,
+                              "records", &b->max_export_batch_size);
             } else {
                 otelc__cfg_unknown(ld, kn);
             }

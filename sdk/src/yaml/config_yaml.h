@@ -88,7 +88,7 @@ const char *otelc__cfg_sb_keep(otelc__cfg_t *ld, otelc__cfg_sb_t *b);
 /* ---- reports and key paths ----------------------------------------------- */
 
 /* Copies `n` bytes of `s` into `buf` for a report: control characters
- * replaced, cut with "..." to `size`. Returns `buf`. */
+ * escaped, cut with "..." to `size` (otelc__diag_escape()). Returns `buf`. */
 const char *otelc__cfg_printable(const char *s, size_t n, char *buf, size_t size);
 
 /* Reports a problem at node `at` (NULL: no line): "<file>:<line>: <key
@@ -167,8 +167,9 @@ bool otelc__cfg_parse_number(const char *s, double *out);
 
 /* ---- typed getters (see the conventions above) --------------------------- */
 
-bool otelc__cfg_u32(otelc__cfg_t *ld, const yaml_node_t *n, uint32_t min, const char *unit,
-                    uint32_t *field);
+/* An integer from `min` to `max`. */
+bool otelc__cfg_u32(otelc__cfg_t *ld, const yaml_node_t *n, uint32_t min, uint32_t max,
+                    const char *unit, uint32_t *field);
 bool otelc__cfg_bool(otelc__cfg_t *ld, const yaml_node_t *n, bool *field);
 /* One of `n_words` words, case-insensitive, stored as the matching value. */
 bool otelc__cfg_enum(otelc__cfg_t *ld, const yaml_node_t *n, const char *const *words,

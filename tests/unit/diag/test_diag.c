@@ -180,6 +180,46 @@ static void test_long_message_cut(void **state)
     assert_string_equal(out + len - 4, "...\n");
 }
 
+/* A message that embeds a hostile value stays one line: control bytes are
+ * written as escapes, so they can neither forge a second line nor send a
+ * terminal escape. */
+static void test_control_bytes_escaped(void **state)
+{
+    const char *out;
+
+    (void)state;
+    capture_begin();
+    otelc__diag(OTELC_DIAG_WARN, "t.escape", "bad value '%s'",
+                "\x1b[31mred\notelc: error: forged\r\t\x7f\xc2\x9b!");
+    out = capture_end();
+    assert_string_equal(out, "otelc: warning: bad value "
+                             "'\\x1b[31mred\\notelc: error: forged\\r\\t\\x7f\\x9b!'\n");
+    assert_int_equal(count_lines(out), 1);
+    assert_null(strchr(out, '\x1b'));
+}
+
+/* The copy for values also escapes the backslash, keeps UTF-8, and cuts
+ * between escapes with "..." when the buffer is short. */
+static void test_escape_value(void **state)
+{
+    char buf[16];
+
+    (void)state;
+    assert_string_equal(otelc__diag_escape("a\\b\x01", 4, buf, sizeof(buf)), "a\\\\b\\x01");
+    assert_string_equal(otelc__diag_escape("gr\xc3\xbc\xc3\x9f", 6, buf, sizeof(buf)),
+                        "gr\xc3\xbc\xc3\x9f");
+    /* Exactly 15 bytes fit whole; one more is cut. */
+    assert_string_equal(otelc__diag_escape("0123456789abcde", 15, buf, sizeof(buf)),
+                        "0123456789abcde");
+    assert_string_equal(otelc__diag_escape("0123456789abcdef", 16, buf, sizeof(buf)),
+                        "0123456789ab...");
+    /* An escape that does not fit is left out whole. */
+    assert_string_equal(otelc__diag_escape("0123456789\x1b\x1b", 12, buf, sizeof(buf)),
+                        "0123456789...");
+    /* A NUL inside the n bytes is shown, not taken as the end. */
+    assert_string_equal(otelc__diag_escape("a\0b", 3, buf, sizeof(buf)), "a\\x00b");
+}
+
 static void test_errno_preserved(void **state)
 {
     (void)state;
@@ -272,6 +312,8 @@ int main(void)
         T(test_rate_limit_per_key),
         T(test_table_full),
         T(test_long_message_cut),
+        T(test_control_bytes_escaped),
+        T(test_escape_value),
         T(test_errno_preserved),
         T(test_threads),
         T(test_suppressed_count_after_interval),
