@@ -102,8 +102,11 @@ static bool wait_writable(console_exporter_t *c)
 
         if (c->deadline_ns == 0 || now >= c->deadline_ns)
             return false;
-        /* Round up so that a wait shorter than a millisecond is not a busy loop. */
-        r = poll(&pfd, 1, (int)((c->deadline_ns - now + 999999u) / 1000000u));
+        /* Round up so that a wait shorter than a millisecond is not a busy
+         * loop; a wait longer than poll's int can say is cut to a day (the
+         * loop then waits again), never wrapped to a negative "forever". */
+        uint64_t ms = (c->deadline_ns - now + 999999u) / 1000000u;
+        r = poll(&pfd, 1, ms > 86400000u ? 86400000 : (int)ms);
         if (r > 0)
             return true;
         if (r < 0 && errno != EINTR)

@@ -214,6 +214,16 @@ otelc_status_t otelc_init(const otelc_options_t *user)
                          256u);
         if (ring < 65536)
             ring = 65536;
+        /* Every thread gets one: queues raised to their maximum must not
+         * make each thread allocate half a gigabyte. A larger ring is for
+         * OTELC_RING_SIZE to ask for. */
+        if (ring > (64u << 20)) {
+            otelc__diag(OTELC_DIAG_INFO, "init.ring_derived",
+                        "the queue sizes ask for %llu-byte buffers per thread; 64 MiB used "
+                        "(set OTELC_RING_SIZE for more)",
+                        (unsigned long long)ring);
+            ring = 64u << 20;
+        }
     }
     if (ring > (1u << 30))
         ring = 1u << 30;
