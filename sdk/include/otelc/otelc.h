@@ -19,6 +19,29 @@
  * before init and after shutdown it is a no-op (loggers may be created
  * earlier; they start recording at init). fork() is supported: the child
  * starts with empty buffers and a pipeline of its own.
+ *
+ * Signal handlers. These may be called from a handler that runs on an
+ * application thread: otelc_log() and the log macros, the span starts and
+ * ends and their macros, otelc_span_set_attrs/add_event/add_link/
+ * set_status/record_error, the correlation, bind and baggage scopes, and
+ * the readers of the current context. They take no lock, allocate nothing
+ * and make no system call but the clock's, provided that:
+ *   - the thread already made an otelc call outside the handler (its first
+ *     call allocates the thread's buffer; from a handler that call records
+ *     nothing if it interrupted another one);
+ *   - the record fits a quarter of the thread's buffer (a larger one is
+ *     built in a heap block, see OTELC_RING_SIZE);
+ *   - the clock is otelc's own (a user clock_fn must itself be safe).
+ * A handler that interrupts its thread while that thread is inside one of
+ * these calls cannot write without corrupting the record it interrupted:
+ * its record is dropped and counted (reason "reentrant"), which the
+ * pipeline reports; a span it tries to end then stays open. Not safe in a
+ * handler: otelc_init, otelc_flush, otelc_shutdown, otelc_stats, capture
+ * and extract (they allocate or lock), and the logger and tracer lookups
+ * on first use of a name. otelc's own threads block every signal, so a
+ * process-directed signal is always handled on an application thread.
+ * For the same reason a user sampler, id generator or clock that calls
+ * otelc back on the same thread is dropped (reentrant).
  */
 #ifndef OTELC_OTELC_H
 #define OTELC_OTELC_H
