@@ -82,33 +82,7 @@ static const struct {
 
 /* ---- helpers --------------------------------------------------------------------- */
 
-static int saved_stderr = -1;
-static FILE *capture_file;
-static char captured[64 * 1024];
-
-static void capture_begin(void)
-{
-    fflush(stderr);
-    capture_file = tmpfile();
-    assert_non_null(capture_file);
-    saved_stderr = dup(STDERR_FILENO);
-    assert_true(saved_stderr >= 0);
-    assert_int_equal(dup2(fileno(capture_file), STDERR_FILENO), STDERR_FILENO);
-}
-
-static const char *capture_end(void)
-{
-    size_t n;
-
-    dup2(saved_stderr, STDERR_FILENO);
-    close(saved_stderr);
-    rewind(capture_file);
-    n = fread(captured, 1, sizeof(captured) - 1, capture_file);
-    captured[n] = '\0';
-    fclose(capture_file);
-    fputs(captured, stdout);
-    return captured;
-}
+#include "capture_stderr.h"
 
 static unsigned count_lines(const char *s)
 {

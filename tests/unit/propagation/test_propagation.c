@@ -182,37 +182,7 @@ static otelc__propagated_t *propagated_new(void)
     return p;
 }
 
-/*
- * stderr redirected to a temporary file while a test makes otelc report
- * something, and read back once restored (so cmocka's output is not caught).
- */
-static int saved_stderr = -1;
-static FILE *capture_file;
-
-static void capture_begin(void)
-{
-    fflush(stderr);
-    capture_file = tmpfile();
-    assert_non_null(capture_file);
-    saved_stderr = dup(STDERR_FILENO);
-    assert_true(saved_stderr >= 0);
-    assert_int_equal(dup2(fileno(capture_file), STDERR_FILENO), STDERR_FILENO);
-}
-
-/* Restores stderr and returns what was written meanwhile (static buffer). */
-static const char *capture_end(void)
-{
-    static char buf[16 * 1024];
-    size_t n;
-
-    dup2(saved_stderr, STDERR_FILENO);
-    close(saved_stderr);
-    rewind(capture_file);
-    n = fread(buf, 1, sizeof(buf) - 1, capture_file);
-    buf[n] = '\0';
-    fclose(capture_file);
-    return buf;
-}
+#include "capture_stderr.h"
 
 static size_t count_lines(const char *s)
 {
