@@ -289,8 +289,7 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
         message = "";
         message_len = 0;
     }
-    if (OTELC_UNLIKELY(attrs == NULL))
-        n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "otelc_log", "attributes");
+    n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "otelc_log", "attributes");
     msg_len = message_len == OTELC_NUL_TERMINATED ? strlen(message) : message_len;
     if (event_name != NULL) {
         ev_len = strlen(event_name);

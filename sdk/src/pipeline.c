@@ -1184,7 +1184,7 @@ static void process(const otelc__rec_t *h, bool may_defer)
 /* Reports records that signal handlers could not write (the handler itself
  * must not print: it may have interrupted a thread holding stdio's lock),
  * and records shortened to fit. */
-static void report_reentrant(otelc__ring_t *ring)
+static void report_ring_counters(otelc__ring_t *ring)
 {
     uint64_t n = atomic_load_explicit(&ring->counters.dropped_reentrant[0], memory_order_relaxed) +
                  atomic_load_explicit(&ring->counters.dropped_reentrant[1], memory_order_relaxed);
@@ -1248,7 +1248,7 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
     settle_borrowed();
     large_release_all();
     otelc__ring_release(ring, tail);
-    report_reentrant(ring);
+    report_ring_counters(ring);
     return n;
 }
 

@@ -334,8 +334,7 @@ void otelc__span_site_begin(otelc_span_t *out, const otelc_span_site_t *site,
 {
     otelc__thread_t *t;
 
-    if (OTELC_UNLIKELY(attrs == NULL))
-        n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "OTELC_SPAN", "attributes");
+    n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "OTELC_SPAN", "attributes");
     if (OTELC_LIKELY(otelc__running()) && OTELC_LIKELY((t = enter_span()) != NULL)) {
         span_start(out, t, otelc__hot.default_tracer_scope, site->name, site->name_len,
                    (int)site->kind, NULL, false, true, 0, 0, attrs, n_attrs, NULL, 0);
