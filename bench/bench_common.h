@@ -58,8 +58,11 @@ static void bench_exporter_destroy(otelc_exporter_t *self)
 }
 
 static const otelc_exporter_ops_t bench_exporter_ops = {
-    "bench-counter",       OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, bench_export, NULL, NULL,
-    bench_exporter_destroy
+    .version = OTELC_EXPORTER_INTERFACE_VERSION,
+    .name = "bench-counter",
+    .signals = OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
+    .export_batch = bench_export,
+    .destroy = bench_exporter_destroy,
 };
 
 static bench_exporter_t bench_counter = { { &bench_exporter_ops }, 0, 0, 0 };

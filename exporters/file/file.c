@@ -1126,11 +1126,12 @@ static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *b
             const otelc_log_data_t *r = &batch->logs[i];
             size_t ci = route(fe, r->scope);
             channel_t *c = &fe->ch[ci];
+            int sev = (int)r->severity;
 
-            if (r->severity >= c->level && r->severity >= fe->level)
+            if (sev >= c->level && sev >= fe->level)
                 put_log(fe, c, batch, r);
-            if (r->severity >= OTELC_SEV_ERROR && ci != fe->errors_ch &&
-                r->severity >= fe->ch[fe->errors_ch].level && r->severity >= fe->level)
+            if (sev >= OTELC_SEV_ERROR && ci != fe->errors_ch &&
+                sev >= fe->ch[fe->errors_ch].level && sev >= fe->level)
                 put_log(fe, &fe->ch[fe->errors_ch], batch, r);
         }
     }
@@ -1215,6 +1216,7 @@ static void file_fork_child(otelc_exporter_t *self)
 
 #define FILE_OPS(var, sig)                                                                         \
     static const otelc_exporter_ops_t var = {                                                      \
+        .version = OTELC_EXPORTER_INTERFACE_VERSION,                                               \
         .name = "file",                                                                            \
         .signals = (sig),                                                                          \
         .export_batch = file_export,                                                               \

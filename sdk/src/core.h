@@ -284,7 +284,7 @@ extern otelc__orphan_t *otelc__orphans;
 typedef struct otelc__counts {
     uint64_t produced[2];
     uint64_t dropped_full[2];
-    uint64_t dropped_invalid[2];
+    uint64_t dropped_limit[2];
     uint64_t dropped_reentrant[2];
     uint64_t truncated[2];
     uint64_t dropped_sampler;

@@ -262,13 +262,12 @@ static void write_line(const char *buf, size_t len)
     } while (n < 0 && errno == EINTR);
 }
 
-void otelc__diag(int level, const char *key, const char *fmt, ...)
+OTELC__PRINTF(3, 0) static void vdiag(int level, const char *key, const char *fmt, va_list ap)
 {
     char line[DIAG_LINE_MAX], msg[DIAG_LINE_MAX];
     unsigned long suppressed = 0;
     size_t len, msg_len;
     int n;
-    va_list ap;
     int saved_errno = errno;
 
     if (level <= OTELC_DIAG_NONE || level > otelc__diag_level() || fmt == NULL)
@@ -281,9 +280,7 @@ void otelc__diag(int level, const char *key, const char *fmt, ...)
     n = snprintf(line, sizeof(line), "otelc: %s: ", diag_level_names[level]);
     len = (size_t)n;
 
-    va_start(ap, fmt);
     n = vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     msg_len = n < 0 ? 0 : (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1;
     /* Whatever a message embeds (a name, a path, a value from the
      * environment), it stays one line of text: a control character in it is
@@ -310,6 +307,31 @@ void otelc__diag(int level, const char *key, const char *fmt, ...)
 out:
     /* A diagnostic must not change errno under the code that reports it. */
     errno = saved_errno;
+}
+
+void otelc__diag(int level, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vdiag(level, key, fmt, ap);
+    va_end(ap);
+}
+
+/* The same, for exporters and other components built as libraries of
+ * their own, which see only the public API. */
+void otelc_diag(int level, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vdiag(level, key, fmt, ap);
+    va_end(ap);
+}
+
+const char *otelc_diag_escape(const char *s, size_t n, char *buf, size_t size)
+{
+    return otelc__diag_escape(s, n, buf, size);
 }
 
 size_t otelc__misuse_null_list(const char *key, const char *function, const char *what,

@@ -11,6 +11,7 @@
 #define OTELC_DIAG_H
 
 #include <otelc/config.h>
+#include <otelc/exporter.h> /* otelc_diag(), the public face of otelc__diag() */
 
 #if defined(__GNUC__)
 #define OTELC__PRINTF(a, b) __attribute__((format(printf, a, b)))

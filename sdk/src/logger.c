@@ -323,7 +323,7 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
             msg_len = otelc__utf8_cut(message, msg_len, vlimit);
             head_len = sizeof(*r) + msg_len + ev_len + t->corr_len;
             if (head_len + t->bound_len + 8 > max) {
-                otelc__counter_inc(&t->ring->counters.dropped_invalid[1]);
+                otelc__counter_inc(&t->ring->counters.dropped_limit[1]);
                 goto out;
             }
             room = max - head_len - t->bound_len - 8;

@@ -322,11 +322,14 @@ uint64_t otelc_signal_stats_dropped(const otelc_signal_stats_t *s)
     return n;
 }
 
+_Static_assert(OTELC_DROP_REASONS <= OTELC_DROP_SLOTS, "otelc_signal_stats_t has no slot for a reason");
+
 const char *otelc_drop_reason_str(otelc_drop_reason_t reason)
 {
-    static const char *const names[OTELC_DROP_REASONS] = { "queue_full", "sampler", "exporter",
-                                                           "shutdown", "invalid",
-                                                           "reentrant" };
+    static const char *const names[OTELC_DROP_REASONS] = {
+        "queue_full", "sampler", "exporter", "shutdown", "invalid",
+        "reentrant",  "rejected", "nomem",   "limit",
+    };
     return (unsigned)reason < OTELC_DROP_REASONS ? names[reason] : "unknown";
 }
 

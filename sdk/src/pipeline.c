@@ -22,7 +22,7 @@
 #include "pipeline.h"
 #include "spantable.h"
 
-#include "../../exporters/console/console.h"
+#include "console.h"
 #ifdef OTELC_HAVE_FILE
 #include "../../exporters/file/file.h"
 #endif
@@ -134,7 +134,11 @@ typedef struct batch {
     /* The most records any exporter of the batch did not deliver: a record
      * counts as exported when every exporter delivered it, and exporters
      * say how many, not which, so the batch settles on the fewest. */
-    _Atomic size_t undelivered;
+    /* The worst exporter's outcome so far: records it did not deliver in
+     * the high half, of which it said the backend rejected (no retry would
+     * deliver them) in the low half. A batch holds fewer than 2^32 records
+     * (OTELC__MAX_QUEUE_SIZE). */
+    _Atomic uint64_t undelivered;
     void *items;
     size_t cap;
     arena_t arena;
@@ -245,6 +249,15 @@ static void count_drop(int sig, otelc_drop_reason_t reason, uint64_t n)
     atomic_fetch_add_explicit(&P.dropped[sig][reason], n, memory_order_relaxed);
 }
 
+/* The pipeline could not allocate what a record needs: the record is lost,
+ * counted and reported (rate-limited) as such, not as invalid. */
+static void drop_nomem(int sig)
+{
+    count_drop(sig, OTELC_DROP_NOMEM, 1);
+    otelc__diag(OTELC_DIAG_ERROR, "pipeline.nomem",
+                "out of memory: a %s was dropped (reason nomem)", sig == 0 ? "span" : "log record");
+}
+
 static batch_t *batch_get(int sig)
 {
     batch_t *b;
@@ -297,14 +310,21 @@ static void batch_destroy(batch_t *b)
     free(b);
 }
 
-/* One exporter is done with a batch, having delivered `accepted` of its
- * records (0: it failed or never had it); the last one settles them. */
-static void batch_done(batch_t *b, size_t accepted)
+/*
+ * One exporter is done with a batch, having delivered `accepted` of its
+ * records (0: it failed or never had it), of the others `rejected` refused
+ * by the backend; the last one settles them. A record counts as exported
+ * when every exporter of its signal delivered it, so the batch is settled
+ * by the exporter that delivered the fewest: what it missed is dropped,
+ * as "rejected" for what its backend refused and "exporter" for the rest.
+ */
+static void batch_done(batch_t *b, size_t accepted, size_t rejected)
 {
-    size_t missed = accepted < b->pub.n ? b->pub.n - accepted : 0;
-    size_t seen = atomic_load(&b->undelivered);
+    uint64_t missed = accepted < b->pub.n ? b->pub.n - accepted : 0;
+    uint64_t mine = missed << 32 | (rejected < missed ? rejected : missed);
+    uint64_t seen = atomic_load(&b->undelivered);
 
-    while (missed > seen && !atomic_compare_exchange_weak(&b->undelivered, &seen, missed)) {
+    while (mine > seen && !atomic_compare_exchange_weak(&b->undelivered, &seen, mine)) {
     }
     if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
         return;
@@ -315,9 +335,14 @@ static void batch_done(batch_t *b, size_t accepted)
         batch_put(b);
         return;
     }
-    missed = atomic_load(&b->undelivered);
+    seen = atomic_load(&b->undelivered);
+    missed = seen >> 32;
     if (missed > 0) {
-        count_drop(b->sig, OTELC_DROP_EXPORTER, missed);
+        uint64_t refused = seen & 0xffffffffu;
+        if (refused > 0)
+            count_drop(b->sig, OTELC_DROP_REJECTED, refused);
+        if (missed > refused)
+            count_drop(b->sig, OTELC_DROP_EXPORTER, missed - refused);
         atomic_fetch_add(&P.batches_failed, 1);
     } else {
         atomic_fetch_add(&P.batches_ok, 1);
@@ -582,7 +607,7 @@ static void assemble_log(const otelc__rec_log_t *r)
         b->opened_mono = otelc__mono_ns();
     return;
 nomem:
-    count_drop(1, OTELC_DROP_INVALID, 1);
+    drop_nomem(1);
     atomic_fetch_sub(&P.in_flight[1], 1);
 }
 
@@ -782,7 +807,7 @@ static void assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
         b->opened_mono = otelc__mono_ns();
     return;
 nomem:
-    count_drop(0, OTELC_DROP_INVALID, 1);
+    drop_nomem(0);
     atomic_fetch_sub(&P.in_flight[0], 1);
 }
 
@@ -807,10 +832,10 @@ static bool can_take(otelc__exporter_slot_t *s, int sig, uint64_t n)
 
 /* An exporter finished with a batch (exported, failed, or dropped),
  * having delivered `accepted` of its records. */
-static void slot_done(otelc__exporter_slot_t *s, batch_t *b, size_t accepted)
+static void slot_done(otelc__exporter_slot_t *s, batch_t *b, size_t accepted, size_t rejected)
 {
     atomic_fetch_sub_explicit(&s->held[b->sig], b->pub.n, memory_order_relaxed);
-    batch_done(b, accepted);
+    batch_done(b, accepted, rejected);
 }
 
 /* True when some exporter of `sig` can take `n` more records now. */
@@ -849,7 +874,7 @@ static bool dispatch(int sig)
         /* Nobody takes the signal (cannot happen while the producers check
          * it, but stay exact). */
         atomic_store(&b->refs, 1);
-        batch_done(b, 0);
+        batch_done(b, 0, 0);
         return true;
     }
     atomic_store(&b->refs, (int)k);
@@ -872,7 +897,7 @@ static bool dispatch(int sig)
             otelc__diag(OTELC_DIAG_WARN, "exporter.queue_full",
                         "exporter '%s' is not keeping up: a batch of %zu %s was dropped for it",
                         s->name, b->pub.n, sig == 0 ? "spans" : "log records");
-            batch_done(b, 0);
+            batch_done(b, 0, 0);
         }
     }
     return true;
@@ -885,7 +910,7 @@ static batch_t *room_for(int sig)
     if (b == NULL) {
         b = P.building[sig] = batch_get(sig);
         if (b == NULL) {
-            count_drop(sig, OTELC_DROP_INVALID, 1);
+            drop_nomem(sig);
             return NULL;
         }
     }
@@ -955,7 +980,7 @@ static void settle_borrowed(void)
             open_span_t **slot = otelc__table_find(&P.open, s->key);
             if (slot != NULL)
                 otelc__table_remove(&P.open, slot);
-            count_drop(0, OTELC_DROP_INVALID, 1);
+            drop_nomem(0);
             otelc__open_span_free(s);
         }
     }
@@ -1107,22 +1132,27 @@ static void process(const otelc__rec_t *h, bool may_defer)
     case OTELC__REC_SPAN_START: {
         const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
         open_span_t *s;
-        if (P.open.n >= MAX_OPEN_SPANS || (s = otelc__open_span_get()) == NULL) {
-            count_drop(0, OTELC_DROP_INVALID, 1);
+        if (P.open.n >= MAX_OPEN_SPANS) {
+            count_drop(0, OTELC_DROP_LIMIT, 1);
             otelc__diag(OTELC_DIAG_WARN, "spans.open",
-                        "too many spans open at once (%zu): a span was dropped", P.open.n);
+                        "too many spans open at once (%zu): a span was dropped (reason limit)",
+                        P.open.n);
+            break;
+        }
+        if ((s = otelc__open_span_get()) == NULL) {
+            drop_nomem(0);
             break;
         }
         memcpy(&s->key, r->span_id, 8);
         s->size = h->size;
         if (!borrow(s, h)) {
             otelc__open_span_free(s);
-            count_drop(0, OTELC_DROP_INVALID, 1);
+            drop_nomem(0);
             break;
         }
         if (!otelc__table_insert(&P.open, s)) {
             s->dead = true; /* released with the drain's borrowed spans */
-            count_drop(0, OTELC_DROP_INVALID, 1);
+            drop_nomem(0);
             break;
         }
         if (OTELC_UNLIKELY(P.deferred != NULL))
@@ -1318,6 +1348,32 @@ static size_t drain_all(bool *left)
 
 static void slot_destroy(otelc__exporter_slot_t *s);
 
+/* An exporter did not deliver all of a batch: one diagnostic (per kind of
+ * failure, rate-limited) with what it said. */
+static void report_failure(const otelc__exporter_slot_t *s, const batch_t *b,
+                           const otelc_export_result_t *r, otelc_status_t st)
+{
+    const char *what = b->sig == 0 ? "spans" : "log records";
+    const char *why = r->message != NULL ? r->message : otelc_status_str(st);
+    size_t missed = b->pub.n - r->accepted;
+
+    if (r->rejected > 0)
+        otelc__diag(OTELC_DIAG_WARN, "exporter.rejected",
+                    "exporter '%s': the backend rejected %zu of %zu %s (dropped, reason "
+                    "rejected)%s: %s",
+                    s->name, r->rejected, b->pub.n, what,
+                    missed > r->rejected ? ", the others were not delivered" : "", why);
+    else if (r->retryable && r->retry_after_ms > 0)
+        otelc__diag(OTELC_DIAG_WARN, "exporter.failed",
+                    "exporter '%s' failed to export %zu of %zu %s: %s (the backend asks to "
+                    "retry after %u ms)",
+                    s->name, missed, b->pub.n, what, why, (unsigned)r->retry_after_ms);
+    else
+        otelc__diag(OTELC_DIAG_WARN, "exporter.failed",
+                    "exporter '%s' failed to export %zu of %zu %s: %s%s", s->name, missed,
+                    b->pub.n, what, why, r->retryable ? " (retryable)" : "");
+}
+
 static void *worker_main(void *arg)
 {
     otelc__exporter_slot_t *s = arg;
@@ -1340,12 +1396,11 @@ static void *worker_main(void *arg)
                 r.accepted = st == OTELC_OK ? b->pub.n : 0;
             else if (r.accepted > b->pub.n)
                 r.accepted = b->pub.n;
+            if (r.rejected > b->pub.n - r.accepted)
+                r.rejected = b->pub.n - r.accepted;
             if (r.accepted < b->pub.n)
-                otelc__diag(OTELC_DIAG_WARN, "exporter.failed",
-                            "exporter '%s' failed to export %zu of %zu %s: %s", s->name,
-                            b->pub.n - r.accepted, b->pub.n, b->sig == 0 ? "spans" : "log records",
-                            r.message != NULL ? r.message : otelc_status_str(st));
-            slot_done(s, b, r.accepted);
+                report_failure(s, b, &r, st);
+            slot_done(s, b, r.accepted, r.rejected);
             pthread_mutex_lock(&s->mu);
             s->busy = false;
             pthread_cond_broadcast(&s->cond);
@@ -1428,7 +1483,7 @@ static void slot_destroy(otelc__exporter_slot_t *s)
         batch_t *b = s->queue[s->qhead];
         s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
-        slot_done(s, b, 0);
+        slot_done(s, b, 0, 0);
     }
     if (s->exp != NULL && s->exp->ops->destroy != NULL)
         s->exp->ops->destroy(s->exp);
@@ -1599,8 +1654,28 @@ otelc_status_t otelc__pipeline_flush(uint64_t deadline_mono)
 static otelc_status_t add_slot(otelc_exporter_t *e, unsigned signals, const otelc_options_t *o)
 {
     otelc__exporter_slot_t *s;
-    const char *name = e->ops->name != NULL ? e->ops->name : "exporter";
+    const char *name;
 
+    /* An exporter built against another version of exporter.h reads and
+     * lays out the structs differently: none of its table can be trusted,
+     * not even its name or destroy(), so it is refused untouched (and not
+     * freed: leaking it is safer than calling into a table of unknown
+     * shape). */
+    if (e->ops->version != OTELC_EXPORTER_INTERFACE_VERSION) {
+        otelc__diag(OTELC_DIAG_ERROR, "exporter.version",
+                    "an exporter built for exporter interface version %lu was refused: this "
+                    "otelc has version %u; rebuild the exporter against this otelc's "
+                    "<otelc/exporter.h>",
+                    (unsigned long)e->ops->version, OTELC_EXPORTER_INTERFACE_VERSION);
+        return OTELC_ERR_UNSUPPORTED;
+    }
+    name = e->ops->name != NULL ? e->ops->name : "exporter";
+    if (e->ops->export_batch == NULL || e->ops->destroy == NULL) {
+        otelc__diag(OTELC_DIAG_ERROR, "exporter.ops",
+                    "exporter '%s' was refused: its table has no %s (required)", name,
+                    e->ops->export_batch == NULL ? "export_batch" : "destroy");
+        return OTELC_ERR_INVALID;
+    }
     if (P.n_slots >= OTELC__MAX_EXPORTERS) {
         otelc__diag(OTELC_DIAG_ERROR, "exporter.too_many", "more than %d exporters: '%s' left out",
                     OTELC__MAX_EXPORTERS, name);
@@ -1888,7 +1963,7 @@ void otelc__pipeline_stats(otelc_stats_t *out)
         for (int r = 0; r < OTELC_DROP_REASONS; r++)
             x->dropped[r] = atomic_load(&P.dropped[s][r]);
         x->dropped[OTELC_DROP_QUEUE_FULL] += c.dropped_full[s];
-        x->dropped[OTELC_DROP_INVALID] += c.dropped_invalid[s];
+        x->dropped[OTELC_DROP_LIMIT] += c.dropped_limit[s];
         x->dropped[OTELC_DROP_REENTRANT] += c.dropped_reentrant[s];
         x->truncated = c.truncated[s];
         if (s == 0)

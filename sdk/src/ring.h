@@ -59,7 +59,7 @@ enum {
 typedef struct otelc__ring_counters {
     _Atomic uint64_t produced[2];
     _Atomic uint64_t dropped_full[2];
-    _Atomic uint64_t dropped_invalid[2];
+    _Atomic uint64_t dropped_limit[2];
     _Atomic uint64_t dropped_sampler;
     _Atomic uint64_t dropped_reentrant[2];
     _Atomic uint64_t truncated[2]; /* records shortened to fit (see large.h) */

@@ -55,8 +55,8 @@ void otelc__ring_counters_sum(const otelc__ring_counters_t *c, otelc__counts_t *
     for (int s = 0; s < 2; s++) {
         out->produced[s] += atomic_load_explicit(&c->produced[s], memory_order_relaxed);
         out->dropped_full[s] += atomic_load_explicit(&c->dropped_full[s], memory_order_relaxed);
-        out->dropped_invalid[s] +=
-            atomic_load_explicit(&c->dropped_invalid[s], memory_order_relaxed);
+        out->dropped_limit[s] +=
+            atomic_load_explicit(&c->dropped_limit[s], memory_order_relaxed);
         out->dropped_reentrant[s] +=
             atomic_load_explicit(&c->dropped_reentrant[s], memory_order_relaxed);
         out->truncated[s] += atomic_load_explicit(&c->truncated[s], memory_order_relaxed);

@@ -130,7 +130,7 @@ static __attribute__((noinline)) bool write_start_slow(otelc__thread_t *t, const
         large = true;
     } else if (size > max) {
         if (head_len + links_len + 8 > max) {
-            otelc__counter_inc(&t->ring->counters.dropped_invalid[0]);
+            otelc__counter_inc(&t->ring->counters.dropped_limit[0]);
             return false;
         }
         vlimit = (uint32_t)(max / (2 * (a->n_attrs + 1)));

@@ -121,7 +121,11 @@ static void count_destroy(otelc_exporter_t *self)
 }
 
 static const otelc_exporter_ops_t count_ops = {
-    "count", OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, count_export, NULL, NULL, count_destroy
+    .version = OTELC_EXPORTER_INTERFACE_VERSION,
+    .name = "count",
+    .signals = OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
+    .export_batch = count_export,
+    .destroy = count_destroy,
 };
 static count_exporter_t counter;
 

@@ -102,7 +102,11 @@ static void chk_destroy(otelc_exporter_t *self)
 }
 
 static const otelc_exporter_ops_t chk_ops = {
-    "check", OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, chk_export, NULL, NULL, chk_destroy, NULL
+    .version = OTELC_EXPORTER_INTERFACE_VERSION,
+    .name = "check",
+    .signals = OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
+    .export_batch = chk_export,
+    .destroy = chk_destroy,
 };
 
 /* The handler records a span with a log inside, as an application's

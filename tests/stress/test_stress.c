@@ -135,9 +135,13 @@ static void id_destroy(otelc_exporter_t *self)
     (void)self;
 }
 
-static const otelc_exporter_ops_t id_ops = { "stress-ids", OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
-                                             id_export,    NULL,
-                                             NULL,         id_destroy };
+static const otelc_exporter_ops_t id_ops = {
+    .version = OTELC_EXPORTER_INTERFACE_VERSION,
+    .name = "stress-ids",
+    .signals = OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
+    .export_batch = id_export,
+    .destroy = id_destroy,
+};
 
 static void id_init(id_exporter_t *e, unsigned delay_us)
 {

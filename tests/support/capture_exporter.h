@@ -254,9 +254,15 @@ CAP_FN void cap_destroy(otelc_exporter_t *self)
     pthread_mutex_unlock(&c->mu);
 }
 
-static const otelc_exporter_ops_t cap_ops = { "capture",    OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
-                                              cap_export,   cap_flush,
-                                              cap_shutdown, cap_destroy };
+static const otelc_exporter_ops_t cap_ops = {
+    .version = OTELC_EXPORTER_INTERFACE_VERSION,
+    .name = "capture",
+    .signals = OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
+    .export_batch = cap_export,
+    .force_flush = cap_flush,
+    .shutdown = cap_shutdown,
+    .destroy = cap_destroy,
+};
 
 /* Initialises a capture exporter (static or heap storage owned by the test). */
 CAP_FN void cap_init(cap_exporter_t *c, bool keep)

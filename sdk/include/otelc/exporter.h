@@ -11,7 +11,10 @@
  * (the "base struct first" pattern):
  *
  *     struct my_exporter { otelc_exporter_t base; int fd; };
- *     static const otelc_exporter_ops_t my_ops = { "mine", OTELC_SIGNAL_LOGS, my_export, ... };
+ *     static const otelc_exporter_ops_t my_ops = {
+ *         .version = OTELC_EXPORTER_INTERFACE_VERSION, .name = "mine",
+ *         .signals = OTELC_SIGNAL_LOGS, .export_batch = my_export, .destroy = my_destroy,
+ *     };
  *
  * Guarantees to an exporter: export() is never called concurrently on one
  * instance, nor concurrently with force_flush(); shutdown() is called once,
@@ -24,6 +27,8 @@
 #include <otelc/attr.h>
 #include <otelc/common.h>
 #include <otelc/config.h>
+#include <otelc/log.h>
+#include <otelc/trace.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -70,9 +75,9 @@ typedef struct otelc_span_data {
     bool parent_is_remote;
     otelc_str_t trace_state;
     otelc_str_t name;
-    uint32_t kind;             /* otelc_span_kind_t */
+    otelc_span_kind_t kind;
     uint64_t start_ns, end_ns; /* ns since the Unix epoch */
-    uint32_t status_code;      /* otelc_status_code_t */
+    otelc_status_code_t status_code;
     otelc_str_t status_message;
     const otelc_scope_info_t *scope;
     otelc_str_t correlation_id; /* empty when none; also attribute correlation.id */
@@ -88,7 +93,7 @@ typedef struct otelc_span_data {
 typedef struct otelc_log_data {
     uint64_t time_ns;                /* when it was emitted */
     uint64_t observed_time_ns;       /* the same: otelc observes at emit time */
-    int severity;                    /* otelc_severity_t number, 1..24 */
+    otelc_severity_t severity;       /* 1..24 */
     otelc_str_t severity_text;       /* "INFO", "WARN", ... */
     otelc_str_t body;                /* the message */
     otelc_str_t event_name;          /* empty when none */
@@ -124,13 +129,17 @@ typedef struct otelc_batch {
  * The other fields describe the records not accepted; the caller sets
  * them to zero (and `message` to NULL) before the call:
  * - `rejected`: those the backend refused as invalid, that no retry will
- *   deliver (the others failed in transit). Counted with the rest for now.
+ *   deliver (the others failed in transit), at most n - accepted. The
+ *   pipeline counts them as dropped with reason "rejected", the rest of
+ *   the records not accepted with reason "exporter".
  * - `message`: why, in a few words, for the pipeline's diagnostic; a string
  *   that lives at least until the next call on this instance. NULL: the
  *   status says enough.
  * - `retryable`, `retry_after_ms`: the failure is transient and a retry
  *   after that long (0: the exporter's own backoff) may succeed. The
- *   pipeline does not retry yet; it counts those records as dropped.
+ *   pipeline does not hand a batch back: an exporter that retries does so
+ *   within its export_batch() call and its timeout (or spools), and says
+ *   so here for the diagnostic; what it still did not deliver is dropped.
  *
  * `result` is never NULL. A program that calls an exporter directly
  * starts from OTELC_EXPORT_RESULT_INIT, as the pipeline does.
@@ -154,7 +163,19 @@ typedef struct otelc_export_result {
 
 typedef struct otelc_exporter otelc_exporter_t;
 
+/*
+ * The version of this interface: of the ops table below, of the batch and
+ * record structs and of the export result. An exporter stores the value it
+ * was compiled with in its ops table; otelc refuses (with an error naming
+ * the exporter and both versions) an exporter of another version instead of
+ * calling it through a table or reading records of another shape. The
+ * number changes whenever one of those structs changes in a way a compiled
+ * exporter would misread.
+ */
+#define OTELC_EXPORTER_INTERFACE_VERSION 2u
+
 typedef struct otelc_exporter_ops {
+    uint32_t version; /* OTELC_EXPORTER_INTERFACE_VERSION, as the exporter was built */
     const char *name; /* for diagnostics and statistics */
     unsigned signals; /* OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS */
     /* Delivers a batch. OTELC_OK with `result` untouched: every record is
@@ -207,6 +228,33 @@ OTELC_API otelc_status_t otelc_exporter_factory_register(
  * For programs that choose a default, as the trading demo does. Thread-safe.
  */
 OTELC_API bool otelc_exporter_factory_exists(const char *name);
+
+/*
+ * Diagnostics for exporters and other components built as libraries of their
+ * own: the function the core reports its own problems with. The line goes to
+ * stderr as "otelc: <level>: <message>", at most once per 10 seconds per
+ * `key` (the next one says how many were suppressed), and only when `level`
+ * (OTELC_DIAG_ERROR, _WARN, _INFO, _DEBUG) is within OTEL_LOG_LEVEL. `key` is
+ * a static string naming the problem, such as "exporter.mine.connect": give
+ * different problems different keys so that one does not silence the other.
+ * Control characters in the message are escaped when it is printed. Safe
+ * from any thread; not async-signal-safe. errno is preserved.
+ */
+#if defined(__GNUC__)
+#define OTELC_PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
+#else
+#define OTELC_PRINTF_LIKE(a, b)
+#endif
+OTELC_API void otelc_diag(int level, const char *key, const char *fmt, ...) OTELC_PRINTF_LIKE(3, 4);
+
+/*
+ * Copies `n` bytes of `s` into `buf` (`size` bytes, at least 8) for a
+ * diagnostic that shows a value from outside (a path, a server's reply):
+ * control characters become \n, \r, \t or \xNN, a backslash becomes \\,
+ * other bytes (UTF-8 included) are kept; a copy that does not fit is cut
+ * between two escapes and ends in "...". Always NUL-terminates; returns buf.
+ */
+OTELC_API const char *otelc_diag_escape(const char *s, size_t n, char *buf, size_t size);
 
 /* The console exporter (human text on stderr or stdout), for direct use. */
 typedef struct otelc_console_options {

@@ -97,16 +97,26 @@ typedef enum otelc_drop_reason {
     OTELC_DROP_SAMPLER = 1,    /* the sampler decided not to record (spans) */
     OTELC_DROP_EXPORTER = 2,   /* an exporter failed, timed out, or its queue was full */
     OTELC_DROP_SHUTDOWN = 3,   /* still in flight when shutdown's deadline passed */
-    OTELC_DROP_INVALID = 4,    /* too large for any buffer, or unusable */
+    OTELC_DROP_INVALID = 4,    /* malformed: lengths that do not fit the record */
     OTELC_DROP_REENTRANT = 5,  /* written from a signal handler that interrupted otelc on its
                                 * thread (see "Signal handlers" in otelc.h) */
-    OTELC_DROP_REASONS = 6
+    OTELC_DROP_REJECTED = 6,   /* the backend refused it (OTLP partial success): a retry
+                                * would not deliver it */
+    OTELC_DROP_NOMEM = 7,      /* the pipeline could not allocate what the record needs */
+    OTELC_DROP_LIMIT = 8,      /* beyond a bound: too large even shortened, or more spans
+                                * open at once than otelc tracks */
+    OTELC_DROP_REASONS = 9
 } otelc_drop_reason_t;
+
+/* Room in the stats for drop reasons: more than there are, so that a reason
+ * added later does not move the fields that follow in a program built
+ * against this header. Slots past OTELC_DROP_REASONS read 0. */
+#define OTELC_DROP_SLOTS 16
 
 typedef struct otelc_signal_stats {
     uint64_t produced; /* spans started / log records emitted above their level */
     uint64_t exported; /* delivered by every exporter of the signal */
-    uint64_t dropped[OTELC_DROP_REASONS];
+    uint64_t dropped[OTELC_DROP_SLOTS]; /* by otelc_drop_reason_t */
     uint64_t pending; /* not yet exported nor dropped (in buffers or in flight) */
     /* Records larger than otelc carries whole (16 MiB, or more than 64 MiB
      * of such records waiting at once) that were shortened to fit a
@@ -134,7 +144,8 @@ OTELC_API void otelc_stats(otelc_stats_t *out);
 OTELC_API uint64_t otelc_signal_stats_dropped(const otelc_signal_stats_t *s);
 
 /* Name of a drop reason: "queue_full", "sampler", "exporter", "shutdown", "invalid",
- * "reentrant". */
+ * "reentrant", "rejected", "nomem", "limit"; "unknown" for another value.
+ * New reasons are added at the end, before OTELC_DROP_REASONS. */
 OTELC_API const char *otelc_drop_reason_str(otelc_drop_reason_t reason);
 
 /*

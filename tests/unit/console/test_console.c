@@ -29,7 +29,7 @@
 #include <otelc/log.h>
 #include <otelc/trace.h>
 
-#include "../../../exporters/console/console.h"
+#include "console.h"
 
 /* 2025-12-18 10:30:45.123 UTC */
 #define T0 1766053845123000000ull

@@ -124,7 +124,11 @@ static void look_destroy(otelc_exporter_t *self)
 }
 
 static const otelc_exporter_ops_t look_ops = {
-    "look", OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, look_export, NULL, NULL, look_destroy, NULL
+    .version = OTELC_EXPORTER_INTERFACE_VERSION,
+    .name = "look",
+    .signals = OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
+    .export_batch = look_export,
+    .destroy = look_destroy,
 };
 static otelc_exporter_t look = { &look_ops };
 

@@ -301,8 +301,8 @@ static void counters_sum_and_increment(void **state)
     otelc__counter_inc(&a->counters.dropped_full[0]);
     otelc__counter_inc(&b->counters.dropped_full[1]);
     otelc__counter_inc(&b->counters.dropped_full[1]);
-    otelc__counter_inc(&b->counters.dropped_invalid[0]);
-    otelc__counter_inc(&b->counters.dropped_invalid[1]);
+    otelc__counter_inc(&b->counters.dropped_limit[0]);
+    otelc__counter_inc(&b->counters.dropped_limit[1]);
     otelc__counter_inc(&b->counters.dropped_sampler);
     otelc__counter_inc(&b->counters.produced[0]);
     atomic_fetch_add(&a->counters.dropped_reentrant[1], 4);
@@ -312,8 +312,8 @@ static void counters_sum_and_increment(void **state)
     assert_int_equal(sum.produced[1], 3);
     assert_int_equal(sum.dropped_full[0], 1);
     assert_int_equal(sum.dropped_full[1], 2);
-    assert_int_equal(sum.dropped_invalid[0], 1);
-    assert_int_equal(sum.dropped_invalid[1], 1);
+    assert_int_equal(sum.dropped_limit[0], 1);
+    assert_int_equal(sum.dropped_limit[1], 1);
     assert_int_equal(sum.dropped_reentrant[0], 0);
     assert_int_equal(sum.dropped_reentrant[1], 4);
     assert_int_equal(sum.dropped_sampler, 1);

@@ -16,8 +16,9 @@
  * (ESC included) and invalid UTF-8 never reach it raw, so a hostile attribute
  * can neither break the one-line-per-record shape nor drive the terminal.
  *
- * The file stands alone (libc only) so that it can be tested without the rest
- * of the library.
+ * It is built into the core (it needs nothing but libc), so that
+ * OTEL_*_EXPORTER=console always works, and it sees only the public API:
+ * it is written as any exporter of its own library would be.
  */
 #include "console.h"
 
@@ -30,17 +31,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Span kinds and status codes as in <otelc/trace.h>; repeated here so that
- * the exporter depends on exporter.h alone. */
-#define KIND_INTERNAL 1
-#define KIND_SERVER 2
-#define KIND_CLIENT 3
-#define KIND_PRODUCER 4
-#define KIND_CONSUMER 5
-#define STATUS_UNSET 0
-#define STATUS_OK 1
-#define STATUS_ERROR 2
 
 #define CONSOLE_BUF_SIZE 65536u
 
@@ -628,16 +618,16 @@ static void put_log(console_exporter_t *c, const otelc_log_data_t *r)
     end_line(c);
 }
 
-static const char *kind_name(uint32_t kind)
+static const char *kind_name(otelc_span_kind_t kind)
 {
     switch (kind) {
-    case KIND_SERVER:
+    case OTELC_SPAN_KIND_SERVER:
         return "server";
-    case KIND_CLIENT:
+    case OTELC_SPAN_KIND_CLIENT:
         return "client";
-    case KIND_PRODUCER:
+    case OTELC_SPAN_KIND_PRODUCER:
         return "producer";
-    case KIND_CONSUMER:
+    case OTELC_SPAN_KIND_CONSUMER:
         return "consumer";
     default:
         return NULL;
@@ -670,9 +660,9 @@ static void put_span(console_exporter_t *c, const otelc_span_data_t *s)
     PUT_LITERAL(c, " ms");
     c->need_space = true;
 
-    if (s->status_code == STATUS_OK || s->status_code == STATUS_ERROR) {
+    if (s->status_code == OTELC_STATUS_OK || s->status_code == OTELC_STATUS_ERROR) {
         put_field_start(c);
-        if (s->status_code == STATUS_OK)
+        if (s->status_code == OTELC_STATUS_OK)
             PUT_LITERAL(c, "status=OK");
         else
             PUT_LITERAL(c, "status=ERROR");
@@ -785,7 +775,7 @@ static otelc_status_t console_export(otelc_exporter_t *self, const otelc_batch_t
     sigpipe_block(&guard);
     for (size_t i = 0; i < batch->n && c->status == OTELC_OK; i++) {
         if (batch->signal == OTELC_SIGNAL_LOGS) {
-            if (batch->logs[i].severity >= c->min_severity)
+            if ((int)batch->logs[i].severity >= c->min_severity)
                 put_log(c, &batch->logs[i]);
         } else if (batch->signal == OTELC_SIGNAL_TRACES) {
             put_span(c, &batch->spans[i]);
@@ -815,18 +805,21 @@ static void console_destroy(otelc_exporter_t *self)
  * prints every record once.
  */
 static const otelc_exporter_ops_t console_ops_both = {
+    .version = OTELC_EXPORTER_INTERFACE_VERSION,
     .name = "console",
     .signals = OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
     .export_batch = console_export,
     .destroy = console_destroy,
 };
 static const otelc_exporter_ops_t console_ops_traces = {
+    .version = OTELC_EXPORTER_INTERFACE_VERSION,
     .name = "console",
     .signals = OTELC_SIGNAL_TRACES,
     .export_batch = console_export,
     .destroy = console_destroy,
 };
 static const otelc_exporter_ops_t console_ops_logs = {
+    .version = OTELC_EXPORTER_INTERFACE_VERSION,
     .name = "console",
     .signals = OTELC_SIGNAL_LOGS,
     .export_batch = console_export,
