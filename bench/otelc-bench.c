@@ -30,6 +30,8 @@
  */
 #include "bench_common.h"
 
+#include <otelc/file.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>

@@ -3,7 +3,7 @@
  */
 #include "compress.h"
 
-#include "diag.h"
+#include <otelc/exporter.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 
 static void report(const char *what, const char *path, int err)
 {
-    otelc__diag(OTELC_DIAG_ERROR, "exporter.file.compress",
+    otelc_diag(OTELC_DIAG_ERROR, "exporter.file.compress",
                 "file exporter: cannot %s %s: %s; the file stays uncompressed", what, path,
                 strerror(err));
 }

@@ -24,8 +24,6 @@
 #include "file.h"
 
 #include "compress.h"
-#include "config_int.h"
-#include "diag.h"
 #include "format.h"
 #include "json.h"
 
@@ -298,7 +296,7 @@ static void report_errno(const char *what, const char *path, int err, const char
     char key[96];
 
     snprintf(key, sizeof(key), "exporter.file.%s", what);
-    otelc__diag(OTELC_DIAG_ERROR, key, "file exporter: cannot %s %s: %s; %s", what, path,
+    otelc_diag(OTELC_DIAG_ERROR, key, "file exporter: cannot %s %s: %s; %s", what, path,
                 strerror(err), outcome);
 }
 
@@ -384,7 +382,7 @@ static void report_item(const char *var, const char *item, size_t n, const char 
 
     /* One key per item, so that each bad item is reported (once). */
     snprintf(key, sizeof(key), "config.%s.%.*s", var, (int)(n > 48 ? 48 : n), item);
-    otelc__diag(OTELC_DIAG_WARN, key, "invalid item '%.*s' in %s: expected %s; item ignored",
+    otelc_diag(OTELC_DIAG_WARN, key, "invalid item '%.*s' in %s: expected %s; item ignored",
                 (int)(n > 80 ? 80 : n), item, var, expected);
 }
 
@@ -447,7 +445,7 @@ static void apply_env_list(file_exporter_t *fe, const char *var, const char *lis
         value[vl] = '\0';
         if (kind == 1) {
             int level;
-            if (otelc__parse_level(value, &level))
+            if (otelc_severity_parse(value, &level))
                 fe->ch[ch].level = level;
             else
                 report_item(var, b, n, "name=LEVEL (TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF)");
@@ -486,7 +484,7 @@ static otelc_status_t channels_setup(file_exporter_t *fe, const otelc_file_optio
             char key[64];
 
             snprintf(key, sizeof(key), "config.file.channel.%zu", i);
-            otelc__diag(OTELC_DIAG_WARN, key,
+            otelc_diag(OTELC_DIAG_WARN, key,
                         "file exporter: channel %zu: name '%s' is not valid (letters, digits, "
                         "'_', '-', '.'; at most %d channels); ignored",
                         i, u->name != NULL ? u->name : "(null)", MAX_CHANNELS);
@@ -859,7 +857,7 @@ static void channel_check_deleted(channel_t *c)
     c->checked = true;
     if (fstat(c->fd, &st) != 0 || st.st_nlink > 0)
         return;
-    otelc__diag(OTELC_DIAG_WARN, "exporter.file.deleted",
+    otelc_diag(OTELC_DIAG_WARN, "exporter.file.deleted",
                 "file exporter: %s was deleted while open (its directory removed?); making the "
                 "directory again and writing to a new file",
                 c->path);
@@ -968,7 +966,7 @@ static bool line_kept(channel_t *c, size_t mark)
 {
     if (!c->buf.failed)
         return true;
-    otelc__diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
+    otelc_diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
                 "file exporter: out of memory formatting %s; records dropped", c->path);
     c->buf.len = mark;
     c->buf.failed = false;
@@ -1091,7 +1089,7 @@ static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *b
         bool *nl = realloc(fe->lost, batch->n * sizeof(*nl));
         if (nl == NULL) {
             /* Nothing is written: the whole batch is dropped. */
-            otelc__diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
+            otelc_diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
                         "file exporter: out of memory for a batch of %zu records; records dropped",
                         batch->n);
             status = OTELC_ERR_NOMEM;
@@ -1303,4 +1301,22 @@ otelc_status_t otelc_file_exporter_create(const otelc_file_options_t *opts, unsi
                                           otelc_exporter_t **out)
 {
     return otelc__file_exporter_create(opts, signals, NULL, NULL, out);
+}
+
+otelc_status_t otelc_file_register(void)
+{
+    return otelc_exporter_factory_register("file", otelc__file_factory);
+}
+
+/*
+ * Loading the library makes "file" a name the environment and the config
+ * file can use. A failure here has no caller to return to: it is reported,
+ * and a program can still call otelc_file_register() and see the status.
+ */
+__attribute__((constructor)) static void file_register_at_load(void)
+{
+    otelc_status_t st = otelc_file_register();
+    if (st != OTELC_OK)
+        otelc_diag(OTELC_DIAG_ERROR, "exporter.file.register",
+                   "the file exporter could not register itself: %s", otelc_status_str(st));
 }

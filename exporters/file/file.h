@@ -6,6 +6,7 @@
 
 #include <otelc/config.h>
 #include <otelc/exporter.h>
+#include <otelc/file.h>
 
 /* The factory registered as "file" (OTEL_TRACES_EXPORTER / OTEL_LOGS_EXPORTER). */
 otelc_status_t otelc__file_factory(const struct otelc_options *options, otelc_signal_t signal,

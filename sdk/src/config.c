@@ -247,6 +247,11 @@ bool otelc__parse_level(const char *s, int *out)
     return parse_level_text(text_of(s), out);
 }
 
+bool otelc_severity_parse(const char *text, int *out)
+{
+    return otelc__parse_level(text, out);
+}
+
 /* Splits one "prefix=LEVEL" item. False for an item that does not parse. */
 static bool parse_rule(text_t item, text_t *prefix, int *level)
 {

@@ -23,9 +23,6 @@
 #include "spantable.h"
 
 #include "console.h"
-#ifdef OTELC_HAVE_FILE
-#include "../../exporters/file/file.h"
-#endif
 #include "config_int.h"
 #include "diag.h"
 #include "resource.h"
@@ -1721,10 +1718,12 @@ static void add_named(const char *list, otelc_signal_t sig, const otelc_options_
             otelc_status_t st;
             if (f == NULL) {
                 otelc__diag(OTELC_DIAG_WARN, "exporter.unknown",
-                            "%s: exporter '%.*s' is not built into this otelc; left out",
+                            "%s: no exporter '%.*s' is known to this program; left out (link "
+                            "the library that provides it, such as libotelc_%.*s, or register "
+                            "its factory before otelc_init())",
                             sig == OTELC_SIGNAL_TRACES ? "OTEL_TRACES_EXPORTER"
                                                        : "OTEL_LOGS_EXPORTER",
-                            (int)len, q);
+                            (int)len, q, (int)len, q);
             } else if ((st = f(o, sig, &x)) != OTELC_OK || x == NULL) {
                 char key[64];
 
@@ -2139,21 +2138,4 @@ void otelc__factories_init(void)
     if (otelc__factory_find("console", 7) == NULL &&
         otelc_exporter_factory_register("console", otelc__console_factory) != OTELC_OK)
         otelc__diag(OTELC_DIAG_ERROR, "exporter.console", "cannot register the console exporter");
-#ifdef OTELC_HAVE_FILE
-    if (otelc__factory_find("file", 4) == NULL &&
-        otelc_exporter_factory_register("file", otelc__file_factory) != OTELC_OK)
-        otelc__diag(OTELC_DIAG_ERROR, "exporter.file", "cannot register the file exporter");
-#endif
 }
-
-#ifndef OTELC_HAVE_FILE
-otelc_status_t otelc_file_exporter_create(const otelc_file_options_t *opts, unsigned signals,
-                                          otelc_exporter_t **out)
-{
-    (void)opts;
-    (void)signals;
-    if (out != NULL)
-        *out = NULL;
-    return OTELC_ERR_UNSUPPORTED;
-}
-#endif

@@ -223,8 +223,9 @@ OTELC_API otelc_status_t otelc_exporter_factory_register(
     const char *name, otelc_exporter_factory_fn factory) OTELC_WARN_UNUSED;
 
 /*
- * True when an exporter of that name can be made: a built-in one (console,
- * and file unless otelc was built without it) or a registered factory.
+ * True when an exporter of that name can be made: the built-in console, or
+ * one registered by its library (file, with libotelc_file linked) or by the
+ * program.
  * For programs that choose a default, as the trading demo does. Thread-safe.
  */
 OTELC_API bool otelc_exporter_factory_exists(const char *name);
@@ -265,17 +266,6 @@ typedef struct otelc_console_options {
 
 OTELC_API otelc_status_t otelc_console_exporter_create(const otelc_console_options_t *opts,
                                                        otelc_exporter_t **out) OTELC_WARN_UNUSED;
-
-/*
- * The file exporter (JSON lines per channel, see README "File exporter"),
- * for direct use: `signals` is OTELC_SIGNAL_TRACES, OTELC_SIGNAL_LOGS or
- * both. `opts` is copied (NULL: the defaults of otelc_options_default()).
- * Returns OTELC_ERR_UNSUPPORTED when otelc was built without it
- * (OTELC_WITH_FILE=OFF).
- */
-OTELC_API otelc_status_t otelc_file_exporter_create(const otelc_file_options_t *opts,
-                                                    unsigned signals,
-                                                    otelc_exporter_t **out) OTELC_WARN_UNUSED;
 
 #ifdef __cplusplus
 }

@@ -95,6 +95,15 @@ OTELC_API void otelc_log(otelc_logger_t *logger, int severity, const char *event
 /* Severity text of OpenTelemetry ("INFO", "WARN2", ...); static storage. */
 OTELC_API const char *otelc_severity_text(int severity);
 
+/*
+ * Reads a level as the settings do (OTELC_LEVEL, OTELC_LOGGER_LEVELS): a
+ * name, case-insensitive, among TRACE, DEBUG, INFO, WARN, WARNING, ERROR,
+ * CRITICAL, FATAL and OFF, or a severity number 1..24; blanks around it are
+ * ignored. True and *out set when it reads; false (and *out untouched) for
+ * anything else or NULL.
+ */
+OTELC_API bool otelc_severity_parse(const char *text, int *out);
+
 /* ---- macros ------------------------------------------------------------ */
 
 #if defined(OTELC_DISABLE)

@@ -17,7 +17,7 @@
 
 #include <pthread.h>
 
-#include "../unit/file_exporter/file_test.h"
+#include "file_test.h"
 #include "sanitizers.h"
 
 #define THREADS 4

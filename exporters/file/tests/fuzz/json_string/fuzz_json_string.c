@@ -31,8 +31,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../../exporters/file/format.h"
-#include "../../../exporters/file/json.h"
+#include "format.h"
+#include "json.h"
 
 /* ---- the reference decoder ----------------------------------------------- */
 

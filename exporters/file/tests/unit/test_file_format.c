@@ -29,8 +29,8 @@
 #include <otelc/log.h>
 #include <otelc/trace.h>
 
-#include "../../../exporters/file/format.h"
-#include "../../../exporters/file/json.h"
+#include "format.h"
+#include "json.h"
 
 /* 2026-11-21T10:30:00.123456789Z */
 #define T0 1795257000123456789ull
