@@ -1,26 +1,88 @@
 #!/usr/bin/env bash
 # run.sh BUILD_DIR SOURCE_DIR: installs the build into a temporary prefix,
-# then builds and runs a consumer with find_package(otelc) (shared and
-# static) and with pkg-config, as a user's project would.
+# then builds and runs consumers as a user's project would: with
+# find_package(otelc COMPONENTS file) and with pkg-config, the core alone and
+# the core with the file exporter, shared and static. Each consumer names its
+# exporter in OTEL_LOGS_EXPORTER; the file ones must leave the record on disk.
 set -euo pipefail
 build=$1
 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+fail() { echo "install: FAIL: $*" >&2; exit 1; }
+
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+libdir=$(ls -d "$tmp/prefix"/lib*/pkgconfig | head -n 1)
+libdir=${libdir%/pkgconfig}
+export LD_LIBRARY_PATH=$libdir
+
+# needs BINARY: the shared libraries it needs, one per line.
+needs() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
+
+# The core needs no exporter's dependency; the file exporter needs zlib.
+needs "$libdir/libotelc.so" | grep -q 'libz' && fail "libotelc.so needs zlib"
+needs "$libdir/libotelc_file.so" | grep -q '^libz\.so' || fail "libotelc_file.so does not need zlib"
+
+# run_core BINARY: the console exporter, always in the core; "file" is not
+# known to a program that did not link the file exporter, and it says so.
+run_core() {
+    local out err
+    out=$(OTEL_LOGS_EXPORTER=console OTEL_TRACES_EXPORTER=none "$1" 2>&1) ||
+        fail "$1 (console): $out"
+    grep -q "logs produced=1 exported=1" <<<"$out" || fail "$1 (console): $out"
+    grep -q "installed otelc works" <<<"$out" || fail "$1 printed no record: $out"
+    err=$(OTEL_LOGS_EXPORTER=file OTEL_TRACES_EXPORTER=none "$1" 2>&1 >/dev/null) || true
+    grep -q "no exporter 'file' is known to this program" <<<"$err" ||
+        fail "$1 without the file exporter did not say so: $err"
+}
+
+# run_file BINARY: the file exporter, named in the environment only.
+run_file() {
+    local dir=$tmp/logs.$(basename "$1") out
+    out=$(OTEL_LOGS_EXPORTER=file OTEL_TRACES_EXPORTER=none OTELC_FILE_DIR=$dir "$1" 2>&1) ||
+        fail "$1 (file): $out"
+    grep -q "logs produced=1 exported=1" <<<"$out" || fail "$1 (file): $out"
+    grep -rqs '"installed otelc works"' "$dir" || fail "$1 wrote no record under $dir"
+}
+
 cmake -S "$src/tests/install/consumer" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
       -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$tmp/consumer" >/dev/null
-LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/consumer/consumer" | grep -q "logs produced=1 exported=1"
-"$tmp/consumer/consumer_static" | grep -q "logs produced=1 exported=1"
-echo "install: find_package(otelc) works (shared and static)"
+c=$tmp/consumer
+needs "$c/core_shared" | grep -q 'libotelc_file' && fail "core_shared links the file exporter"
+needs "$c/file_shared" | grep -q '^libotelc_file\.so' || fail "file_shared lost libotelc_file"
+# static BINARY: otelc is inside it, not loaded.
+static() { ! needs "$1" | grep -q 'libotelc' || fail "$1 is not linked statically"; }
+static "$c/core_static"
+static "$c/file_static"
+run_core "$c/core_shared"
+run_core "$c/core_static"
+run_file "$c/file_shared"
+run_file "$c/file_static"
+echo "install: find_package(otelc COMPONENTS file): core and file exporter, shared and static"
 
-libdir=$(ls -d "$tmp/prefix"/lib*/pkgconfig | head -n 1)
-export PKG_CONFIG_PATH=$libdir
-# The .pc file names the prefix it was configured with: point it here.
-flags=$(pkg-config --define-variable=prefix="$tmp/prefix" --cflags --libs otelc)
-# shellcheck disable=SC2086
-cc -std=c11 -o "$tmp/pc_consumer" "$src/tests/install/consumer/main.c" $flags
-LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/pc_consumer" | grep -q "logs produced=1 exported=1"
-echo "install: pkg-config otelc works"
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+# The .pc files name the prefix they were configured with: point them here.
+pc() { pkg-config --define-variable=prefix="$tmp/prefix" "$@"; }
+main=$src/tests/install/consumer/main.c
+# shellcheck disable=SC2046
+cc -std=c11 -o "$tmp/pc_core" "$main" $(pc --cflags --libs otelc)
+# shellcheck disable=SC2046
+cc -std=c11 -o "$tmp/pc_core_static" "$main" -static-libgcc \
+   $(pc --cflags otelc) -Wl,-Bstatic $(pc --static --libs-only-l otelc | sed 's/-lpthread//') \
+   -Wl,-Bdynamic -L"$libdir" -lpthread
+# shellcheck disable=SC2046
+cc -std=c11 -o "$tmp/pc_file" "$main" $(pc --cflags --libs otelc-file)
+# shellcheck disable=SC2046
+cc -std=c11 -o "$tmp/pc_file_static" "$main" $(pc --cflags otelc-file) \
+   $(pc --static --libs-only-L otelc-file) $(pc --static --libs-only-other otelc-file) \
+   -Wl,-Bstatic -lotelc_file -lotelc -Wl,-Bdynamic \
+   $(pc --static --libs-only-l otelc-file | sed 's/-lotelc_file//; s/-lotelc//g')
+static "$tmp/pc_core_static"
+static "$tmp/pc_file_static"
+run_core "$tmp/pc_core"
+run_core "$tmp/pc_core_static"
+run_file "$tmp/pc_file"
+run_file "$tmp/pc_file_static"
+echo "install: pkg-config otelc and otelc-file: core and file exporter, shared and static"
