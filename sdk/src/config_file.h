@@ -72,4 +72,11 @@ otelc_status_t otelc__config_file_load_buffer(const char *name, const void *data
  */
 void otelc__config_file_release(void);
 
+/*
+ * For tests: the library name the reader loads libyaml by (dlopen()), set
+ * before the first file is read. The default is the soname of the libyaml
+ * the build used.
+ */
+void otelc__yaml_set_soname(const char *name);
+
 #endif /* OTELC_CONFIG_FILE_H */

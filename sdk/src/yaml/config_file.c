@@ -1371,6 +1371,23 @@ out:
     return st;
 }
 
+/* libyaml is loaded when a file is first read (yaml_dl.h); a machine
+ * without it gets the file refused with the reason, once, and the options
+ * come from the defaults and the environment. */
+static bool yaml_ready(const char *path)
+{
+    const char *why = NULL;
+    char shown[160];
+
+    if (otelc__yaml_load(&why))
+        return true;
+    otelc__diag(OTELC_DIAG_WARN, "config.file.libyaml",
+                "cannot read the configuration file '%s': %s (install libyaml-0-2); using the "
+                "defaults and the environment instead",
+                otelc__diag_escape(path, strlen(path), shown, sizeof(shown)), why);
+    return false;
+}
+
 otelc_status_t otelc__config_file_load(const char *path, bool env_ignored, otelc_options_t *opts,
                                        bool *applied)
 {
@@ -1384,6 +1401,8 @@ otelc_status_t otelc__config_file_load(const char *path, bool env_ignored, otelc
         *applied = false;
     if (path == NULL || opts == NULL || applied == NULL)
         return OTELC_ERR_INVALID;
+    if (!yaml_ready(path))
+        return OTELC_ERR_UNSUPPORTED;
     ld = loader_new(path, env_ignored, opts);
     if (ld == NULL)
         return OTELC_ERR_NOMEM;
@@ -1419,6 +1438,8 @@ otelc_status_t otelc__config_file_load_buffer(const char *name, const void *data
         return OTELC_ERR_INVALID;
     if (size > MAX_FILE_BYTES)
         return OTELC_ERR_IO;
+    if (!yaml_ready(name))
+        return OTELC_ERR_UNSUPPORTED;
     ld = loader_new(name, env_ignored, opts);
     if (ld == NULL)
         return OTELC_ERR_NOMEM;

@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <yaml.h>
 
+#include "yaml_dl.h" /* libyaml through dlopen(): its names are pointers from here on */
+
 /* Deepest key path shown in a report, e.g.
  * "tracer_provider.processors[0].batch.exporter.otlp_http.tls.ca_file". */
 #define OTELC__CFG_KEYPATH_MAX 200
