@@ -144,7 +144,7 @@ static void with_file_exporter(otelc_options_t *o)
         return;
     o->traces_exporter = "file";
     o->logs_exporter = "file";
-    o->file.directory = file_dir;
+    otelc_file_options(o)->directory = file_dir;
 }
 
 static void micro_options(otelc_options_t *o)
@@ -769,7 +769,7 @@ static void run_file_lines(const char *name, otelc_file_format_t format)
     static otelc_attr_t attrs[3 * FILE_BATCH];
     const otelc_attr_t resource_attrs[] = { OTELC_STR("service.name", "otelc-bench") };
     otelc_resource_t resource;
-    otelc_options_t d;
+    otelc_file_options_t d;
     otelc_exporter_t *e = NULL;
     char dir[] = "/tmp/otelc-bench-XXXXXX";
     uint64_t lines = 0, cpu0, wall0, cpu, wall, batches = 0, failed = 0;
@@ -780,10 +780,10 @@ static void run_file_lines(const char *name, otelc_file_format_t format)
         printf("# %s: cannot make a temporary directory\n", name);
         return;
     }
-    otelc_options_default(&d);
-    d.file.directory = dir;
-    d.file.format = format;
-    if (otelc_file_exporter_create(&d.file, OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, &e) !=
+    otelc_file_options_default(&d);
+    d.directory = dir;
+    d.format = format;
+    if (otelc_file_exporter_create(&d, OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, &e) !=
         OTELC_OK) {
         printf("# %s: the file exporter is not built in\n", name);
         remove_dir(dir);

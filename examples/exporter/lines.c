@@ -7,8 +7,8 @@
  *     log INFO order accepted
  *
  * A service that links the library names it in OTEL_TRACES_EXPORTER or
- * OTEL_LOGS_EXPORTER ("lines"); the library registers its factory when it is
- * loaded. It sees only otelc's public headers.
+ * OTEL_LOGS_EXPORTER ("lines"); the library registers its component (the
+ * exporter and its one setting) when it is loaded. It sees only otelc's public headers.
  *
  * To show a partial result, a log record with an empty body is refused (as
  * a backend would refuse an invalid record): it counts as dropped with
@@ -16,8 +16,10 @@
  */
 #include <otelc/exporter.h>
 #include <otelc/otelc.h>
+#include <otelc/settings.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,29 +125,48 @@ static const otelc_exporter_ops_t lines_ops = {
     .destroy = lines_destroy,
 };
 
-/* The factory otelc calls for each signal that names "lines". The output
- * is stdout, or the descriptor in OTELC_LINES_FD. */
-static otelc_status_t lines_factory(const struct otelc_options *options, otelc_signal_t signal,
-                                    otelc_exporter_t **out)
-{
-    lines_t *l;
-    const char *fd = getenv("OTELC_LINES_FD");
+/* The settings of the component: one, the descriptor to write to. The
+ * row makes it OTELC_LINES_FD in the environment and otelc.lines.fd in the
+ * config file, checked (0 to 1023) and reported by otelc like its own. */
+typedef struct lines_settings {
+    uint32_t fd;
+} lines_settings_t;
 
-    (void)options;
-    (void)signal;
+static const otelc_setting_t lines_rows[] = {
+    { .env = "OTELC_LINES_FD", .key = "otelc.lines.fd", .type = OTELC_SETTING_UINT,
+      .offset = offsetof(lines_settings_t, fd), .def = "1", .min = 0, .max = 1023,
+      .unit = "a file descriptor", .doc = "where the lines go" },
+};
+
+/* What otelc calls for each signal that names "lines", with the settings
+ * it read for this component. */
+static otelc_status_t lines_create(const otelc_exporter_args_t *args, otelc_exporter_t **out)
+{
+    const lines_settings_t *settings = args->settings;
+    lines_t *l;
+
     l = calloc(1, sizeof(*l));
     if (l == NULL)
         return OTELC_ERR_NOMEM;
     l->base.ops = &lines_ops;
-    l->fd = fd != NULL ? atoi(fd) : 1;
+    l->fd = (int)settings->fd;
     *out = &l->base;
     return OTELC_OK;
 }
 
-/* Loading the library makes the name known. */
+static const otelc_component_t lines_component = {
+    .version = OTELC_COMPONENT_VERSION,
+    .name = "lines",
+    .settings = lines_rows,
+    .n_settings = sizeof(lines_rows) / sizeof(lines_rows[0]),
+    .settings_size = sizeof(lines_settings_t),
+    .create = lines_create,
+};
+
+/* Loading the library makes the name and the setting known. */
 __attribute__((constructor)) static void lines_register(void)
 {
-    otelc_status_t st = otelc_exporter_factory_register("lines", lines_factory);
+    otelc_status_t st = otelc_component_register(&lines_component);
     if (st != OTELC_OK)
         otelc_diag(OTELC_DIAG_ERROR, "exporter.lines.register",
                    "the lines exporter could not register: %s", otelc_status_str(st));

@@ -1240,12 +1240,20 @@ otelc_status_t otelc__file_exporter_create(const otelc_file_options_t *opts, uns
         goto fail;
     }
     *out = NULL;
+    /* The defaults under what the caller gives, which may be the struct of
+     * an older header (struct_size; 0 reads as this header's). */
+    otelc_file_options_default(&o);
     if (opts != NULL) {
-        o = *opts;
-    } else {
-        otelc_options_t d;
-        otelc_options_default(&d);
-        o = d.file;
+        size_t size = opts->struct_size == 0 || opts->struct_size > sizeof(o) ? sizeof(o)
+                                                                              : opts->struct_size;
+
+        memcpy(&o, opts, size);
+    }
+    if (o.channels == NULL && o.n_channels > 0) {
+        otelc_diag(OTELC_DIAG_WARN, "file.channels.null",
+                   "file exporter: channels is NULL with n_channels %zu; read as no channel",
+                   o.n_channels);
+        o.n_channels = 0;
     }
     fe = calloc(1, sizeof(*fe));
     if (fe == NULL) {
@@ -1288,13 +1296,31 @@ fail:
     return status;
 }
 
-otelc_status_t otelc__file_factory(const struct otelc_options *options, otelc_signal_t signal,
-                                   otelc_exporter_t **out)
+/* create() of the component (settings.c): the settings the core read for it. */
+otelc_status_t otelc__file_create(const otelc_exporter_args_t *args, otelc_exporter_t **out)
 {
-    if (options == NULL)
-        return otelc__file_exporter_create(NULL, (unsigned)signal, NULL, NULL, out);
-    return otelc__file_exporter_create(&options->file, (unsigned)signal, options->clock_fn,
-                                       options->clock_arg, out);
+    if (args == NULL)
+        return OTELC_ERR_INVALID;
+    return otelc__file_exporter_create(args->settings, (unsigned)args->signal, args->clock_fn,
+                                       args->clock_arg, out);
+}
+
+void otelc_file_options_default_sized(otelc_file_options_t *opts, size_t struct_size)
+{
+    otelc_file_options_t o;
+
+    if (opts == NULL)
+        return;
+    /* The rows say the defaults. Out of memory, they stay zero, which the
+     * exporter reads as its fallbacks ("logs", TRACE, one file). */
+    memset(&o, 0, sizeof(o));
+    if (otelc_component_defaults("file", &o, sizeof(o)) == OTELC_ERR_NOT_FOUND &&
+        otelc_file_register() == OTELC_OK)
+        (void)otelc_component_defaults("file", &o, sizeof(o));
+    if (struct_size == 0 || struct_size > sizeof(o))
+        struct_size = sizeof(o);
+    o.struct_size = struct_size;
+    memcpy(opts, &o, struct_size);
 }
 
 otelc_status_t otelc_file_exporter_create(const otelc_file_options_t *opts, unsigned signals,
@@ -1305,7 +1331,7 @@ otelc_status_t otelc_file_exporter_create(const otelc_file_options_t *opts, unsi
 
 otelc_status_t otelc_file_register(void)
 {
-    return otelc_exporter_factory_register("file", otelc__file_factory);
+    return otelc_component_register(&otelc__file_component);
 }
 
 /*

@@ -7,10 +7,11 @@
 #include <otelc/config.h>
 #include <otelc/exporter.h>
 #include <otelc/file.h>
+#include <otelc/settings.h>
 
-/* The factory registered as "file" (OTEL_TRACES_EXPORTER / OTEL_LOGS_EXPORTER). */
-otelc_status_t otelc__file_factory(const struct otelc_options *options, otelc_signal_t signal,
-                                   otelc_exporter_t **out);
+/* The component "file": its settings' rows and create() (settings.c). */
+extern const otelc_component_t otelc__file_component;
+otelc_status_t otelc__file_create(const otelc_exporter_args_t *args, otelc_exporter_t **out);
 
 /*
  * Creates a file exporter for `signals` (OTELC_SIGNAL_TRACES and/or

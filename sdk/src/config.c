@@ -20,6 +20,7 @@
 #include "config_int.h"
 #include "diag.h"
 #include "resource.h"
+#include "settings_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,16 +121,6 @@ static bool parse_uint(text_t t, uint64_t max, uint64_t *out)
         v = v * 10 + d;
     }
     *out = v;
-    return true;
-}
-
-static bool parse_u32(const char *s, uint32_t *out)
-{
-    uint64_t v;
-
-    if (!parse_uint(trim(text_of(s)), UINT32_MAX, &v))
-        return false;
-    *out = (uint32_t)v;
     return true;
 }
 
@@ -315,408 +306,6 @@ bool otelc__mask_key_match(const char *keys_csv, const char *key, size_t key_len
     return false;
 }
 
-/* ---- defaults ------------------------------------------------------------ */
-
-void otelc_options_default(otelc_options_t *opts)
-{
-    if (opts == NULL)
-        return;
-    memset(opts, 0, sizeof(*opts));
-    opts->traces_exporter = "console";
-    opts->logs_exporter = "console";
-    /* The batch processor defaults of the OpenTelemetry specification. */
-    opts->spans_batch = (otelc_batch_options_t){ .max_queue_size = 2048,
-                                                 .schedule_delay_ms = 5000,
-                                                 .export_timeout_ms = 30000,
-                                                 .max_export_batch_size = 512 };
-    opts->logs_batch = (otelc_batch_options_t){ .max_queue_size = 2048,
-                                                .schedule_delay_ms = 1000,
-                                                .export_timeout_ms = 30000,
-                                                .max_export_batch_size = 512 };
-    opts->span_limits = (otelc_limits_t){ .attribute_count = 128,
-                                          .attribute_value_length = UINT32_MAX,
-                                          .event_count = 128,
-                                          .link_count = 128,
-                                          .attributes_per_event = 128,
-                                          .attributes_per_link = 128 };
-    opts->log_limits = opts->span_limits;
-    opts->sampler = OTELC_SAMPLER_PARENTBASED_ALWAYS_ON;
-    opts->sampler_ratio = 1.0;
-    opts->propagators = OTELC_PROPAGATOR_TRACECONTEXT | OTELC_PROPAGATOR_BAGGAGE;
-    opts->overflow = OTELC_OVERFLOW_DROP;
-    opts->block_timeout_ms = 100;
-    opts->ring_size = 0;
-    opts->level = OTELC_SEV_INFO;
-    opts->console_level = OTELC_SEV_TRACE;
-    opts->console_color = -1;
-    opts->mask_keys = NULL;
-    opts->print_stats = false;
-    opts->diag_level = OTELC_DIAG_WARN;
-    opts->file = (otelc_file_options_t){ .directory = "logs",
-                                         .format = OTELC_FILE_FORMAT_FLAT,
-                                         .level = OTELC_SEV_TRACE,
-                                         .max_bytes = 10u * 1024u * 1024u,
-                                         .max_files = 5,
-                                         .rotate_daily = true,
-                                         .retention_days = 30,
-                                         .compress = false };
-    opts->config_file = NULL;
-}
-
-/* ---- the environment reader ---------------------------------------------- */
-
-/* The value of `name`, or NULL when it is unset or empty: the OpenTelemetry
- * specification asks that an empty variable be treated as unset. */
-static const char *env_get(const char *name)
-{
-    const char *v = getenv(name);
-
-    return v != NULL && v[0] != '\0' ? v : NULL;
-}
-
-/* Copies `s` for a diagnostic: at most size-1 bytes, control characters
- * escaped (\n, \x1b, ...), so that a hostile value cannot forge or break the
- * line, nor colour a terminal. */
-static const char *printable(const char *s, char *buf, size_t size)
-{
-    return otelc__diag_escape(s, strlen(s), buf, size);
-}
-
-/* Reports a rejected value and marks the reader's result. */
-static void reject(otelc_status_t *status, const char *var, const char *value, const char *expected,
-                   const char *kept)
-{
-    char key[96];
-    char shown[160];
-
-    snprintf(key, sizeof(key), "config.%s", var);
-    otelc__diag(OTELC_DIAG_WARN, key,
-                "invalid value '%s' for %s: expected %s; using the default %s",
-                printable(value, shown, sizeof(shown)), var, expected, kept);
-    *status = OTELC_ERR_INVALID;
-}
-
-/* Reads an unsigned 32-bit variable from `min` to `max`. Returns true when
- * the variable was set and taken. */
-static bool env_u32(otelc_status_t *status, const char *var, uint32_t min, uint32_t max,
-                    const char *unit, uint32_t *field)
-{
-    const char *v = env_get(var);
-    char expected[96], kept[32];
-    uint32_t n;
-
-    if (v == NULL)
-        return false;
-    if (parse_u32(v, &n) && n >= min && n <= max) {
-        *field = n;
-        return true;
-    }
-    snprintf(expected, sizeof(expected), "%s from %u to %u", unit, (unsigned)min, (unsigned)max);
-    snprintf(kept, sizeof(kept), "%u%s", (unsigned)*field,
-             *field == UINT32_MAX && min == 0 ? " (no limit)" : "");
-    reject(status, var, v, expected, kept);
-    return false;
-}
-
-/* Reads a variable that is one of `n` words (case-insensitive) into an int. */
-static void env_enum(otelc_status_t *status, const char *var, const char *const *words,
-                     const int *values, size_t n, const char *expected, int *field)
-{
-    const char *v = env_get(var);
-    const char *kept = "(unknown)";
-
-    if (v == NULL)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        if (text_is(trim(text_of(v)), words[i])) {
-            *field = values[i];
-            return;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (values[i] == *field) {
-            kept = words[i];
-            break;
-        }
-    }
-    reject(status, var, v, expected, kept);
-}
-
-static void env_bool(otelc_status_t *status, const char *var, bool numbers, bool *field)
-{
-    static const char *const words[] = { "true", "false", "1", "0" };
-    static const int values[] = { 1, 0, 1, 0 };
-    int b = *field;
-
-    env_enum(status, var, words, values, numbers ? 4 : 2,
-             numbers ? "true, false, 1 or 0" : "true or false", &b);
-    *field = b != 0;
-}
-
-static const char *level_name(int level)
-{
-    return level == OTELC_SEV_OFF ? "OFF" : otelc_severity_text(level);
-}
-
-static void env_level(otelc_status_t *status, const char *var, int *field)
-{
-    const char *v = env_get(var);
-
-    if (v == NULL)
-        return;
-    if (!otelc__parse_level(v, field))
-        reject(status, var, v,
-               "TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF or a severity number from 1 to 24",
-               level_name(*field));
-}
-
-/* OTEL_LOG_LEVEL comes first and takes effect at once, so that
- * OTEL_LOG_LEVEL=none also silences the reports about the other variables. */
-static void env_diag_level(otelc_status_t *status, otelc_options_t *opts)
-{
-    static const char *const words[] = { "none", "error", "warn", "warning", "info", "debug" };
-    static const int values[] = { OTELC_DIAG_NONE, OTELC_DIAG_ERROR, OTELC_DIAG_WARN,
-                                  OTELC_DIAG_WARN, OTELC_DIAG_INFO,  OTELC_DIAG_DEBUG };
-
-    if (env_get("OTEL_LOG_LEVEL") == NULL)
-        return;
-    env_enum(status, "OTEL_LOG_LEVEL", words, values, 6, "none, error, warn, info or debug",
-             &opts->diag_level);
-    otelc__diag_set_level(opts->diag_level);
-}
-
-/*
- * OTEL_BSP_* or OTEL_BLRP_*. The specification requires the batch size to be
- * at most the queue size. When the batch size was asked for explicitly, the
- * clamp is reported; when it is only the default (512 with a queue of, say,
- * 100), clamping is the documented behaviour and not the user's mistake.
- */
-static void env_batch(otelc_status_t *status, const char *prefix, otelc_batch_options_t *b)
-{
-    char queue_var[64], batch_var[64], delay_var[64], timeout_var[64];
-    bool batch_given;
-
-    snprintf(queue_var, sizeof(queue_var), "%sMAX_QUEUE_SIZE", prefix);
-    snprintf(batch_var, sizeof(batch_var), "%sMAX_EXPORT_BATCH_SIZE", prefix);
-    snprintf(delay_var, sizeof(delay_var), "%sSCHEDULE_DELAY", prefix);
-    snprintf(timeout_var, sizeof(timeout_var), "%sEXPORT_TIMEOUT", prefix);
-
-    env_u32(status, delay_var, 0, UINT32_MAX, "milliseconds", &b->schedule_delay_ms);
-    env_u32(status, timeout_var, 0, UINT32_MAX, "milliseconds", &b->export_timeout_ms);
-    env_u32(status, queue_var, 1, OTELC__MAX_QUEUE_SIZE, "a count", &b->max_queue_size);
-    batch_given = env_u32(status, batch_var, 1, OTELC__MAX_EXPORT_BATCH_SIZE, "a count",
-                          &b->max_export_batch_size);
-    if (b->max_export_batch_size > b->max_queue_size) {
-        if (batch_given) {
-            char key[96];
-
-            snprintf(key, sizeof(key), "config.%s", batch_var);
-            otelc__diag(OTELC_DIAG_WARN, key, "%s=%u is greater than %s=%u; using %u", batch_var,
-                        (unsigned)b->max_export_batch_size, queue_var, (unsigned)b->max_queue_size,
-                        (unsigned)b->max_queue_size);
-            *status = OTELC_ERR_INVALID;
-        }
-        b->max_export_batch_size = b->max_queue_size;
-    }
-}
-
-/* The general attribute limits first, then the specific ones over them. */
-static void env_limits(otelc_status_t *status, otelc_options_t *opts)
-{
-    otelc_limits_t *span = &opts->span_limits, *log = &opts->log_limits;
-    uint32_t n;
-
-    n = span->attribute_count;
-    if (env_u32(status, "OTEL_ATTRIBUTE_COUNT_LIMIT", 0, UINT32_MAX, "a count", &n)) {
-        span->attribute_count = n;
-        span->attributes_per_event = n;
-        span->attributes_per_link = n;
-        log->attribute_count = n;
-    }
-    n = span->attribute_value_length;
-    if (env_u32(status, "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0, UINT32_MAX, "a length", &n)) {
-        span->attribute_value_length = n;
-        log->attribute_value_length = n;
-    }
-    env_u32(status, "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", 0, UINT32_MAX, "a count",
-            &span->attribute_count);
-    env_u32(status, "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0, UINT32_MAX, "a length",
-            &span->attribute_value_length);
-    env_u32(status, "OTEL_SPAN_EVENT_COUNT_LIMIT", 0, UINT32_MAX, "a count", &span->event_count);
-    env_u32(status, "OTEL_SPAN_LINK_COUNT_LIMIT", 0, UINT32_MAX, "a count", &span->link_count);
-    env_u32(status, "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", 0, UINT32_MAX, "a count",
-            &span->attributes_per_event);
-    env_u32(status, "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", 0, UINT32_MAX, "a count",
-            &span->attributes_per_link);
-    env_u32(status, "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", 0, UINT32_MAX, "a count",
-            &log->attribute_count);
-    env_u32(status, "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0, UINT32_MAX, "a length",
-            &log->attribute_value_length);
-}
-
-static void env_sampler(otelc_status_t *status, otelc_options_t *opts)
-{
-    /* Indexed by otelc_sampler_kind_t. "custom" cannot come from the
-     * environment (a function cannot), but it names the program's choice
-     * when a value is rejected. jaeger_remote, parentbased_jaeger_remote and
-     * xray are valid elsewhere but not built into otelc, so they are
-     * rejected like any unknown name. */
-    static const char *const names[] = {
-        [OTELC_SAMPLER_PARENTBASED_ALWAYS_ON] = "parentbased_always_on",
-        [OTELC_SAMPLER_ALWAYS_ON] = "always_on",
-        [OTELC_SAMPLER_ALWAYS_OFF] = "always_off",
-        [OTELC_SAMPLER_TRACEIDRATIO] = "traceidratio",
-        [OTELC_SAMPLER_PARENTBASED_ALWAYS_OFF] = "parentbased_always_off",
-        [OTELC_SAMPLER_PARENTBASED_TRACEIDRATIO] = "parentbased_traceidratio",
-        [OTELC_SAMPLER_CUSTOM] = "custom",
-    };
-    const char *v = env_get("OTEL_TRACES_SAMPLER");
-
-    if (v != NULL) {
-        size_t i;
-
-        for (i = 0; i < OTELC_SAMPLER_CUSTOM; i++) {
-            if (text_is(trim(text_of(v)), names[i]))
-                break;
-        }
-        if (i < OTELC_SAMPLER_CUSTOM)
-            opts->sampler = (otelc_sampler_kind_t)i;
-        else
-            reject(status, "OTEL_TRACES_SAMPLER", v,
-                   "always_on, always_off, traceidratio, parentbased_always_on, "
-                   "parentbased_always_off or parentbased_traceidratio",
-                   (unsigned)opts->sampler <= OTELC_SAMPLER_CUSTOM ? names[opts->sampler]
-                                                                   : "(unknown)");
-    }
-
-    v = env_get("OTEL_TRACES_SAMPLER_ARG");
-    if (v != NULL) {
-        double ratio;
-        char kept[32];
-
-        if (parse_decimal(trim(text_of(v)), &ratio) && ratio <= 1.0) {
-            opts->sampler_ratio = ratio;
-        } else {
-            snprintf(kept, sizeof(kept), "%g", opts->sampler_ratio);
-            reject(status, "OTEL_TRACES_SAMPLER_ARG", v, "a number from 0 to 1", kept);
-        }
-    }
-}
-
-/*
- * OTEL_PROPAGATORS. Known names add to the set, "none" adds nothing, and
- * unknown names (jaeger, xray, ottrace, ...) are reported, all in one line,
- * and skipped. A list with no usable name at all (only unknown ones) keeps
- * the default rather than leave the process without propagation; "none"
- * alone means no propagator.
- */
-static void env_propagators(otelc_status_t *status, otelc_options_t *opts)
-{
-    static const struct {
-        const char *name;
-        unsigned bit;
-    } names[] = {
-        { "tracecontext", OTELC_PROPAGATOR_TRACECONTEXT },
-        { "baggage", OTELC_PROPAGATOR_BAGGAGE },
-        { "b3", OTELC_PROPAGATOR_B3 },
-        { "b3multi", OTELC_PROPAGATOR_B3MULTI },
-        { "none", 0 },
-    };
-    const char *v = env_get("OTEL_PROPAGATORS");
-    const char *cursor = v;
-    char unknown[128] = "";
-    size_t unknown_len = 0;
-    unsigned set = 0, n_unknown = 0;
-    bool any_known = false;
-    text_t item;
-
-    if (v == NULL)
-        return;
-    while (next_item(&cursor, &item)) {
-        bool known = false;
-
-        item = trim(item);
-        if (item.n == 0)
-            continue;
-        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-            if (text_is(item, names[i].name)) {
-                set |= names[i].bit;
-                known = true;
-            }
-        }
-        if (known) {
-            any_known = true;
-            continue;
-        }
-        /* The unknown names are listed in the report as far as they fit. */
-        n_unknown++;
-        if (unknown_len + 1 < sizeof(unknown)) {
-            int n = snprintf(unknown + unknown_len, sizeof(unknown) - unknown_len, "%s'%.*s'",
-                             unknown_len > 0 ? ", " : "", (int)item.n, item.p);
-
-            unknown_len = n > 0 ? unknown_len + (size_t)n : unknown_len;
-            if (unknown_len >= sizeof(unknown))
-                unknown_len = sizeof(unknown) - 1;
-        }
-    }
-    if (n_unknown > 0) {
-        char shown[160], names_shown[sizeof(unknown)], kept[64] = "";
-        size_t kept_len = 0;
-
-        /* Names the set that stays when nothing usable was given: the
-         * default, or what the program chose before reading the environment. */
-        for (size_t i = 0; i + 1 < sizeof(names) / sizeof(names[0]); i++) {
-            if ((opts->propagators & names[i].bit) != 0)
-                kept_len += (size_t)snprintf(kept + kept_len, sizeof(kept) - kept_len, "%s%s",
-                                             kept_len > 0 ? "," : "", names[i].name);
-        }
-        if (kept_len == 0)
-            snprintf(kept, sizeof(kept), "none");
-
-        otelc__diag(OTELC_DIAG_WARN, "config.OTEL_PROPAGATORS",
-                    "invalid value '%s' for OTEL_PROPAGATORS: unknown propagator%s %s "
-                    "(expected tracecontext, baggage, b3, b3multi or none); %s%s%s",
-                    printable(v, shown, sizeof(shown)), n_unknown > 1 ? "s" : "",
-                    printable(unknown, names_shown, sizeof(names_shown)),
-                    n_unknown > 1 ? "skipping them" : "skipping it",
-                    any_known ? "" : "; using the default ", any_known ? "" : kept);
-        *status = OTELC_ERR_INVALID;
-    }
-    if (any_known)
-        opts->propagators = set;
-}
-
-/* OTELC_RING_SIZE: bytes with an optional k or m (binary) suffix; a power of
- * two from 4 KiB to 1 GiB, or 0 for "derived from the queue sizes". */
-static void env_ring_size(otelc_status_t *status, otelc_options_t *opts)
-{
-    const char *v = env_get("OTELC_RING_SIZE");
-    text_t t;
-    uint64_t n, unit = 1;
-    char kept[32];
-
-    if (v == NULL)
-        return;
-    t = trim(text_of(v));
-    if (t.n > 0 && (t.p[t.n - 1] == 'k' || t.p[t.n - 1] == 'K')) {
-        unit = 1024;
-        t.n--;
-    } else if (t.n > 0 && (t.p[t.n - 1] == 'm' || t.p[t.n - 1] == 'M')) {
-        unit = 1024 * 1024;
-        t.n--;
-    }
-    if (parse_uint(t, UINT32_MAX, &n) && n <= (1ull << 30) / unit) {
-        n *= unit;
-        if (n == 0 || (n >= 4096 && (n & (n - 1)) == 0)) {
-            opts->ring_size = (uint32_t)n;
-            return;
-        }
-    }
-    snprintf(kept, sizeof(kept), "%u", (unsigned)opts->ring_size);
-    reject(status, "OTELC_RING_SIZE", v,
-           "a power of two from 4096 to 1073741824 bytes (suffixes k and m allowed) or 0", kept);
-}
-
 bool otelc__parse_size(const char *s, uint64_t *out)
 {
     text_t t = trim(text_of(s));
@@ -744,100 +333,444 @@ bool otelc__parse_size(const char *s, uint64_t *out)
     return true;
 }
 
-static void env_size(otelc_status_t *status, const char *var, uint64_t *field)
+/* Copies `s` for a diagnostic: at most size-1 bytes, control characters
+ * escaped (\n, \x1b, ...), so that a hostile value cannot forge or break the
+ * line, nor colour a terminal. */
+static const char *printable(const char *s, char *buf, size_t size)
 {
-    const char *v = env_get(var);
-    char kept[32];
-
-    if (v == NULL || otelc__parse_size(v, field))
-        return;
-    snprintf(kept, sizeof(kept), "%llu", (unsigned long long)*field);
-    reject(status, var, v, "a size in bytes (suffixes k, m, g; 0 for no limit)", kept);
+    return otelc__diag_escape(s, strlen(s), buf, size);
 }
 
-/* The file exporter's settings. The channel lists are checked item by item
- * when the exporter starts, which reports them with the variable's name. */
-static void env_file(otelc_status_t *status, otelc_file_options_t *f)
-{
-    static const char *const words[] = { "flat", "otlp" };
-    static const int values[] = { OTELC_FILE_FORMAT_FLAT, OTELC_FILE_FORMAT_OTLP };
-    const char *v;
-    int format = (int)f->format;
+/* ---- the core's rows -------------------------------------------------------------- */
 
-    if ((v = env_get("OTELC_FILE_DIR")) != NULL)
-        f->directory = v;
-    env_enum(status, "OTELC_FILE_FORMAT", words, values, 2, "flat or otlp", &format);
-    f->format = (otelc_file_format_t)format;
-    env_level(status, "OTELC_FILE_LEVEL", &f->level);
-    env_size(status, "OTELC_FILE_MAX_SIZE", &f->max_bytes);
-    env_u32(status, "OTELC_FILE_MAX_FILES", 1, UINT32_MAX, "files", &f->max_files);
-    env_bool(status, "OTELC_FILE_ROTATE_DAILY", true, &f->rotate_daily);
-    env_u32(status, "OTELC_FILE_RETENTION_DAYS", 0, UINT32_MAX, "days", &f->retention_days);
-    env_bool(status, "OTELC_FILE_COMPRESS", true, &f->compress);
-    if ((v = env_get("OTELC_FILE_CHANNELS")) != NULL)
-        f->channel_routes = v;
-    if ((v = env_get("OTELC_FILE_CHANNEL_LEVELS")) != NULL)
-        f->channel_levels = v;
-    if ((v = env_get("OTELC_FILE_CHANNEL_RETENTION")) != NULL)
-        f->channel_retention = v;
+/*
+ * The settings of the core, one row each (otelc/settings.h): the same rows
+ * read the environment, the config file (where a row has a key; the
+ * structural parts of the OpenTelemetry schema -- processors, samplers,
+ * resource attributes, composite propagators -- are walked in yaml/ and
+ * hand their values to these rows) and otelc_options_set(). The order is
+ * the order of reading: the general attribute limits before the specific
+ * ones, which override them.
+ */
+
+#define OFF(field) offsetof(otelc_options_t, field)
+
+static const otelc_setting_word_t diag_words[] = {
+    { "none", OTELC_DIAG_NONE },   { "error", OTELC_DIAG_ERROR }, { "fatal", OTELC_DIAG_ERROR },
+    { "warn", OTELC_DIAG_WARN },   { "warning", OTELC_DIAG_WARN }, { "info", OTELC_DIAG_INFO },
+    { "debug", OTELC_DIAG_DEBUG }, { "trace", OTELC_DIAG_DEBUG },  { NULL, 0 },
+};
+
+static const otelc_setting_word_t sampler_words[] = {
+    { "parentbased_always_on", OTELC_SAMPLER_PARENTBASED_ALWAYS_ON },
+    { "always_on", OTELC_SAMPLER_ALWAYS_ON },
+    { "always_off", OTELC_SAMPLER_ALWAYS_OFF },
+    { "traceidratio", OTELC_SAMPLER_TRACEIDRATIO },
+    { "parentbased_always_off", OTELC_SAMPLER_PARENTBASED_ALWAYS_OFF },
+    { "parentbased_traceidratio", OTELC_SAMPLER_PARENTBASED_TRACEIDRATIO },
+    { NULL, 0 },
+};
+
+static const otelc_setting_word_t overflow_words[] = {
+    { "drop", OTELC_OVERFLOW_DROP },
+    { "block", OTELC_OVERFLOW_BLOCK },
+    { NULL, 0 },
+};
+
+static const otelc_setting_word_t color_words[] = {
+    { "auto", -1 },
+    { "always", 1 },
+    { "never", 0 },
+    { NULL, 0 },
+};
+
+/* OTEL_ATTRIBUTE_COUNT_LIMIT: every attribute count of spans, events,
+ * links and logs; the specific limits that follow override it. */
+static otelc_setting_verdict_t parse_attribute_count(const otelc_setting_t *row, const char *text,
+                                                     size_t len, void *settings, char *why,
+                                                     size_t why_size)
+{
+    otelc_options_t *o = settings;
+    uint64_t n;
+
+    (void)row;
+    (void)why;
+    (void)why_size;
+    if (!parse_uint((text_t){ text, len }, UINT32_MAX, &n))
+        return OTELC_SETTING_REJECTED;
+    o->span_limits.attribute_count = o->log_limits.attribute_count = (uint32_t)n;
+    o->span_limits.attributes_per_event = o->span_limits.attributes_per_link = (uint32_t)n;
+    return OTELC_SETTING_TAKEN;
 }
 
-/* Validates OTELC_LOGGER_LEVELS; the items that parse apply, the others are
- * reported together in one line and skipped at run time. */
-static void env_logger_levels(otelc_status_t *status, otelc_options_t *opts)
+static void show_attribute_count(const otelc_setting_t *row, const void *settings, char *buf,
+                                 size_t size)
 {
-    const char *v = env_get("OTELC_LOGGER_LEVELS");
-    const char *cursor = v;
-    text_t item, prefix;
-    int level, bad = 0;
-    text_t first_bad = { NULL, 0 };
+    const otelc_options_t *o = settings;
 
-    if (v == NULL)
-        return;
-    opts->logger_levels = v;
-    while (next_item(&cursor, &item)) {
-        item = trim(item);
-        if (item.n == 0 || parse_rule(item, &prefix, &level))
+    (void)row;
+    snprintf(buf, size, "%u", (unsigned)o->span_limits.attribute_count);
+}
+
+/* OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: of spans and logs. */
+static otelc_setting_verdict_t parse_value_length(const otelc_setting_t *row, const char *text,
+                                                  size_t len, void *settings, char *why,
+                                                  size_t why_size)
+{
+    otelc_options_t *o = settings;
+    uint64_t n;
+
+    (void)row;
+    (void)why;
+    (void)why_size;
+    if (!parse_uint((text_t){ text, len }, UINT32_MAX, &n))
+        return OTELC_SETTING_REJECTED;
+    o->span_limits.attribute_value_length = o->log_limits.attribute_value_length = (uint32_t)n;
+    return OTELC_SETTING_TAKEN;
+}
+
+static void show_value_length(const otelc_setting_t *row, const void *settings, char *buf,
+                              size_t size)
+{
+    const otelc_options_t *o = settings;
+    uint32_t n = o->span_limits.attribute_value_length;
+
+    (void)row;
+    snprintf(buf, size, "%u%s", (unsigned)n, n == UINT32_MAX ? " (no limit)" : "");
+}
+
+/* OTEL_TRACES_SAMPLER_ARG: a ratio from 0 to 1. */
+static otelc_setting_verdict_t parse_ratio(const otelc_setting_t *row, const char *text,
+                                           size_t len, void *settings, char *why, size_t why_size)
+{
+    double ratio;
+
+    (void)row;
+    (void)why;
+    (void)why_size;
+    if (!parse_decimal((text_t){ text, len }, &ratio) || ratio > 1.0)
+        return OTELC_SETTING_REJECTED;
+    ((otelc_options_t *)settings)->sampler_ratio = ratio;
+    return OTELC_SETTING_TAKEN;
+}
+
+static void show_ratio(const otelc_setting_t *row, const void *settings, char *buf, size_t size)
+{
+    (void)row;
+    snprintf(buf, size, "%g", ((const otelc_options_t *)settings)->sampler_ratio);
+}
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} propagator_names[] = {
+    { "tracecontext", OTELC_PROPAGATOR_TRACECONTEXT },
+    { "baggage", OTELC_PROPAGATOR_BAGGAGE },
+    { "b3", OTELC_PROPAGATOR_B3 },
+    { "b3multi", OTELC_PROPAGATOR_B3MULTI },
+    { "none", 0 },
+};
+
+#define N_PROPAGATOR_NAMES (sizeof(propagator_names) / sizeof(propagator_names[0]))
+
+/*
+ * OTEL_PROPAGATORS (and the config file's composite_list). Known names add
+ * to the set, "none" adds nothing, unknown names (jaeger, xray, ottrace,
+ * ...) are reported, all in one line, and skipped. A list with no usable
+ * name at all keeps what was there rather than leave the process without
+ * propagation; "none" alone means no propagator.
+ */
+static otelc_setting_verdict_t parse_propagators(const otelc_setting_t *row, const char *text,
+                                                 size_t len, void *settings, char *why,
+                                                 size_t why_size)
+{
+    otelc_options_t *o = settings;
+    const char *p = text, *end = text + len;
+    size_t why_len = 0;
+    unsigned set = 0, n_unknown = 0;
+    bool any_known = false;
+
+    (void)row;
+    why[0] = '\0';
+    while (p <= end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        text_t item = trim((text_t){ p, comma != NULL ? (size_t)(comma - p) : (size_t)(end - p) });
+        bool known = false;
+
+        p = comma != NULL ? comma + 1 : end + 1;
+        if (item.n == 0)
             continue;
-        if (bad++ == 0)
-            first_bad = item;
-    }
-    if (bad > 0) {
-        char shown[160];
+        for (size_t i = 0; i < N_PROPAGATOR_NAMES; i++) {
+            if (text_is(item, propagator_names[i].name)) {
+                set |= propagator_names[i].bit;
+                known = true;
+            }
+        }
+        if (known) {
+            any_known = true;
+            continue;
+        }
+        if (n_unknown++ == 0)
+            why_len = (size_t)snprintf(why, why_size, "unknown propagator");
+        if (why_len + 1 < why_size) {
+            int n = snprintf(why + why_len, why_size - why_len, "%s '%.*s'",
+                             n_unknown > 1 ? "," : "", (int)(item.n > 32 ? 32 : item.n), item.p);
 
-        otelc__diag(OTELC_DIAG_WARN, "config.OTELC_LOGGER_LEVELS",
-                    "invalid value '%s' for OTELC_LOGGER_LEVELS: item '%.*s'%s is not "
-                    "prefix=LEVEL (LEVEL one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF or "
-                    "1 to 24); skipping %s",
-                    printable(v, shown, sizeof(shown)), (int)(first_bad.n > 64 ? 64 : first_bad.n),
-                    first_bad.p, bad > 1 ? " and others" : "", bad > 1 ? "them" : "it");
+            why_len = n > 0 ? why_len + (size_t)n : why_len;
+            if (why_len >= why_size)
+                why_len = why_size - 1;
+        }
+    }
+    if (n_unknown > 1 && why_len + 3 < why_size) {
+        /* "unknown propagator 'a', 'b'" -> "unknown propagators 'a', 'b'" */
+        memmove(why + 18 + 1, why + 18, why_len - 18 + 1);
+        why[18] = 's';
+    }
+    if (!any_known)
+        return n_unknown > 0 ? OTELC_SETTING_REJECTED : OTELC_SETTING_TAKEN;
+    o->propagators = set;
+    return n_unknown > 0 ? OTELC_SETTING_PARTLY : OTELC_SETTING_TAKEN;
+}
+
+static void show_propagators(const otelc_setting_t *row, const void *settings, char *buf,
+                             size_t size)
+{
+    const otelc_options_t *o = settings;
+    size_t len = 0;
+
+    (void)row;
+    buf[0] = '\0';
+    for (size_t i = 0; i + 1 < N_PROPAGATOR_NAMES; i++) {
+        if ((o->propagators & propagator_names[i].bit) != 0 && len < size)
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", len > 0 ? "," : "",
+                                    propagator_names[i].name);
+    }
+    if (len == 0)
+        snprintf(buf, size, "none");
+}
+
+/* OTELC_RING_SIZE: bytes with an optional suffix; a power of two from
+ * 4 KiB to 1 GiB, or 0 for "derived from the queue sizes". */
+static otelc_setting_verdict_t parse_ring_size(const otelc_setting_t *row, const char *text,
+                                               size_t len, void *settings, char *why,
+                                               size_t why_size)
+{
+    char buf[64];
+    uint64_t n;
+
+    (void)row;
+    (void)why;
+    (void)why_size;
+    if (len >= sizeof(buf))
+        return OTELC_SETTING_REJECTED;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    if (!otelc__parse_size(buf, &n) || n > (1ull << 30) ||
+        (n != 0 && (n < 4096 || (n & (n - 1)) != 0)))
+        return OTELC_SETTING_REJECTED;
+    ((otelc_options_t *)settings)->ring_size = (uint32_t)n;
+    return OTELC_SETTING_TAKEN;
+}
+
+static void show_ring_size(const otelc_setting_t *row, const void *settings, char *buf,
+                           size_t size)
+{
+    (void)row;
+    snprintf(buf, size, "%u", (unsigned)((const otelc_options_t *)settings)->ring_size);
+}
+
+#define BATCH_ROWS(ENV, KEY, FIELD, DELAY)                                                         \
+    { .env = ENV "SCHEDULE_DELAY", .type = OTELC_SETTING_UINT,                                     \
+      .offset = OFF(FIELD.schedule_delay_ms), .def = DELAY, .max = UINT32_MAX,                     \
+      .unit = "milliseconds", .doc = "longest wait before a partial batch is exported" },          \
+    { .env = ENV "EXPORT_TIMEOUT", .type = OTELC_SETTING_UINT,                                     \
+      .offset = OFF(FIELD.export_timeout_ms), .def = "30000", .max = UINT32_MAX,                   \
+      .unit = "milliseconds", .doc = "longest one export call may take" },                         \
+    { .env = ENV "MAX_QUEUE_SIZE", .type = OTELC_SETTING_UINT,                                     \
+      .offset = OFF(FIELD.max_queue_size), .def = "2048", .min = 1,                                \
+      .max = OTELC__MAX_QUEUE_SIZE, .unit = "records", .doc = "records waiting to be exported" },  \
+    { .env = ENV "MAX_EXPORT_BATCH_SIZE", .type = OTELC_SETTING_UINT,                              \
+      .offset = OFF(FIELD.max_export_batch_size), .def = "512", .min = 1,                          \
+      .max = OTELC__MAX_EXPORT_BATCH_SIZE, .unit = "records",                                      \
+      .doc = "records in one export call; at most the queue size" }
+
+#define LIMIT_ROW(ENV, KEY, FIELD, DEF, UNIT)                                                      \
+    { .env = ENV, .key = KEY, .type = OTELC_SETTING_UINT, .offset = OFF(FIELD), .def = DEF,        \
+      .max = UINT32_MAX, .unit = UNIT, .flags = OTELC_SETTING_NO_LIMIT }
+
+const otelc_setting_t otelc__core_settings[] = {
+    /* First: it decides which reports about the others are shown. */
+    { .env = "OTEL_LOG_LEVEL", .key = "log_level", .type = OTELC_SETTING_ENUM,
+      .offset = OFF(diag_level), .def = "warn", .words = diag_words,
+      .expected = "none, error, warn, info or debug", .doc = "otelc's own diagnostics" },
+    { .env = "OTEL_SDK_DISABLED", .key = "disabled", .type = OTELC_SETTING_BOOL,
+      .offset = OFF(disabled), .def = "false", .doc = "every call a no-op" },
+    { .env = "OTEL_SERVICE_NAME", .type = OTELC_SETTING_STRING, .offset = OFF(service_name),
+      .doc = "service.name" },
+    { .env = "OTELC_SERVICE_VERSION", .type = OTELC_SETTING_STRING,
+      .offset = OFF(service_version), .doc = "service.version" },
+    { .env = "OTEL_RESOURCE_ATTRIBUTES", .type = OTELC_SETTING_STRING,
+      .offset = OFF(resource_attributes), .doc = "key=value,... (percent-encoded)" },
+    { .env = "OTEL_TRACES_EXPORTER", .type = OTELC_SETTING_STRING,
+      .offset = OFF(traces_exporter), .def = "console", .doc = "exporters of spans" },
+    { .env = "OTEL_LOGS_EXPORTER", .type = OTELC_SETTING_STRING, .offset = OFF(logs_exporter),
+      .def = "console", .doc = "exporters of logs" },
+    BATCH_ROWS("OTEL_BSP_", "tracer_provider", spans_batch, "5000"),
+    BATCH_ROWS("OTEL_BLRP_", "logger_provider", logs_batch, "1000"),
+    { .env = "OTEL_ATTRIBUTE_COUNT_LIMIT", .key = "attribute_limits.attribute_count_limit",
+      .type = OTELC_SETTING_CUSTOM, .offset = OFF(span_limits), .def = "128",
+      .expected = "a count from 0 to 4294967295", .parse = parse_attribute_count,
+      .show = show_attribute_count, .doc = "attributes per span, event, link and log" },
+    { .env = "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+      .key = "attribute_limits.attribute_value_length_limit", .type = OTELC_SETTING_CUSTOM,
+      .offset = OFF(span_limits), .def = "4294967295",
+      .expected = "a length from 0 to 4294967295", .parse = parse_value_length,
+      .show = show_value_length, .doc = "longest string value of spans and logs" },
+    LIMIT_ROW("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "tracer_provider.limits.attribute_count_limit",
+              span_limits.attribute_count, NULL, "a count"),
+    LIMIT_ROW("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+              "tracer_provider.limits.attribute_value_length_limit",
+              span_limits.attribute_value_length, NULL, "a length"),
+    LIMIT_ROW("OTEL_SPAN_EVENT_COUNT_LIMIT", "tracer_provider.limits.event_count_limit",
+              span_limits.event_count, "128", "a count"),
+    LIMIT_ROW("OTEL_SPAN_LINK_COUNT_LIMIT", "tracer_provider.limits.link_count_limit",
+              span_limits.link_count, "128", "a count"),
+    LIMIT_ROW("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
+              "tracer_provider.limits.event_attribute_count_limit",
+              span_limits.attributes_per_event, NULL, "a count"),
+    LIMIT_ROW("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", "tracer_provider.limits.link_attribute_count_limit",
+              span_limits.attributes_per_link, NULL, "a count"),
+    LIMIT_ROW("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT",
+              "logger_provider.limits.attribute_count_limit", log_limits.attribute_count, NULL,
+              "a count"),
+    LIMIT_ROW("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+              "logger_provider.limits.attribute_value_length_limit",
+              log_limits.attribute_value_length, NULL, "a length"),
+    { .env = "OTEL_TRACES_SAMPLER", .type = OTELC_SETTING_ENUM, .offset = OFF(sampler),
+      .def = "parentbased_always_on", .words = sampler_words,
+      .expected = "always_on, always_off, traceidratio, parentbased_always_on, "
+                  "parentbased_always_off or parentbased_traceidratio",
+      .doc = "the sampler" },
+    { .env = "OTEL_TRACES_SAMPLER_ARG", .type = OTELC_SETTING_CUSTOM, .offset = OFF(sampler_ratio),
+      .def = "1", .expected = "a number from 0 to 1", .parse = parse_ratio, .show = show_ratio,
+      .doc = "the ratio of traceidratio samplers" },
+    { .env = "OTEL_PROPAGATORS", .type = OTELC_SETTING_CUSTOM,
+      .offset = OFF(propagators), .def = "tracecontext,baggage",
+      .expected = "tracecontext, baggage, b3, b3multi or none", .parse = parse_propagators,
+      .show = show_propagators, .doc = "propagators, comma-separated" },
+    { .env = "OTELC_OVERFLOW", .key = "otelc.overflow", .type = OTELC_SETTING_ENUM,
+      .offset = OFF(overflow), .def = "drop", .words = overflow_words,
+      .doc = "a full thread buffer: drop the record or block" },
+    { .env = "OTELC_BLOCK_TIMEOUT_MS", .key = "otelc.block_timeout_ms", .type = OTELC_SETTING_UINT,
+      .offset = OFF(block_timeout_ms), .def = "100", .max = UINT32_MAX, .unit = "milliseconds",
+      .doc = "longest wait with overflow block" },
+    { .env = "OTELC_RING_SIZE", .key = "otelc.ring_size", .type = OTELC_SETTING_CUSTOM,
+      .offset = OFF(ring_size), .def = "0",
+      .expected = "0 or a power of two from 4096 to 1073741824 bytes (suffixes k, m and g "
+                  "allowed, as in 1MiB)",
+      .parse = parse_ring_size, .show = show_ring_size, .doc = "bytes of buffer per thread" },
+    { .env = "OTELC_LEVEL", .key = "otelc.level", .type = OTELC_SETTING_LEVEL, .offset = OFF(level),
+      .def = "INFO", .doc = "the loggers' minimum level" },
+    { .env = "OTELC_LOGGER_LEVELS", .key = "otelc.loggers", .type = OTELC_SETTING_KEYED,
+      .value_type = OTELC_SETTING_LEVEL, .offset = OFF(logger_levels),
+      .expected = "prefix=LEVEL,... (LEVEL one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF "
+                  "or 1 to 24)",
+      .doc = "levels per logger-name prefix" },
+    { .env = "OTELC_CONSOLE_LEVEL", .key = "otelc.console.level", .type = OTELC_SETTING_LEVEL,
+      .offset = OFF(console_level), .def = "TRACE", .doc = "the console exporter's minimum" },
+    { .env = "OTELC_CONSOLE_COLOR", .key = "otelc.console.color", .type = OTELC_SETTING_ENUM,
+      .offset = OFF(console_color), .def = "auto", .words = color_words,
+      .doc = "colours on the console" },
+    { .env = "OTELC_MASK_KEYS", .key = "otelc.mask_keys", .type = OTELC_SETTING_LIST,
+      .offset = OFF(mask_keys),
+      .expected = "a list of attribute keys (or one comma-separated string)",
+      .doc = "attribute keys whose values are masked; none for no key" },
+    { .env = "OTELC_STATS", .key = "otelc.stats", .type = OTELC_SETTING_BOOL,
+      .offset = OFF(print_stats), .def = "false", .flags = OTELC_SETTING_NUMBERS,
+      .doc = "a summary line at shutdown" },
+};
+
+const size_t otelc__n_core_settings = sizeof(otelc__core_settings) / sizeof(otelc__core_settings[0]);
+
+/* ---- defaults ------------------------------------------------------------ */
+
+void otelc_options_default_sized(otelc_options_t *opts, size_t struct_size)
+{
+    otelc_options_t o;
+
+    if (opts == NULL)
+        return;
+    memset(&o, 0, sizeof(o));
+    otelc__settings_defaults(otelc__core_settings, otelc__n_core_settings, &o);
+    /* A struct of an older header is shorter: fill what it has. */
+    if (struct_size == 0 || struct_size > sizeof(o))
+        struct_size = sizeof(o);
+    o.struct_size = struct_size;
+    memcpy(opts, &o, struct_size);
+}
+
+/* ---- the environment reader ---------------------------------------------- */
+
+/* Rows read apart: OTEL_LOG_LEVEL first. */
+static bool skip_log_level(const otelc_setting_t *row)
+{
+    return row == &otelc__core_settings[0];
+}
+
+/* OTEL_BSP_* or OTEL_BLRP_*: the specification requires the batch size to be
+ * at most the queue size. When the batch size was asked for explicitly, the
+ * clamp is reported; when it is only the default (512 with a queue of, say,
+ * 100), clamping is the documented behaviour and not the user's mistake. */
+static void clamp_batch(otelc_status_t *status, const char *prefix, otelc_batch_options_t *b)
+{
+    char queue_var[64], batch_var[64];
+
+    if (b->max_export_batch_size <= b->max_queue_size)
+        return;
+    snprintf(queue_var, sizeof(queue_var), "%sMAX_QUEUE_SIZE", prefix);
+    snprintf(batch_var, sizeof(batch_var), "%sMAX_EXPORT_BATCH_SIZE", prefix);
+    if (otelc__env_get(batch_var) != NULL) {
+        char key[96];
+
+        snprintf(key, sizeof(key), "config.%s", batch_var);
+        otelc__diag(OTELC_DIAG_WARN, key, "%s=%u is greater than %s=%u; using %u", batch_var,
+                    (unsigned)b->max_export_batch_size, queue_var, (unsigned)b->max_queue_size,
+                    (unsigned)b->max_queue_size);
         *status = OTELC_ERR_INVALID;
     }
+    b->max_export_batch_size = b->max_queue_size;
 }
 
 otelc_status_t otelc_options_from_env(otelc_options_t *opts)
 {
     otelc_status_t status = OTELC_OK;
+    otelc_options_t o;
+    struct otelc_component_set *set;
     const char *v;
+    size_t size;
 
     if (opts == NULL)
         return OTELC_ERR_INVALID;
+    /* A struct of an older header: read into a whole one. */
+    size = otelc__options_size(opts);
+    otelc_options_default(&o);
+    memcpy(&o, opts, size);
+    o.struct_size = size;
 
-    env_diag_level(&status, opts);
+    /* OTEL_LOG_LEVEL takes effect at once, so that OTEL_LOG_LEVEL=none also
+     * silences the reports about the other variables. */
+    otelc__settings_from_env(otelc__core_settings, 1, &o, NULL, &status);
+    if (otelc__env_get("OTEL_LOG_LEVEL") != NULL)
+        otelc__diag_set_level(o.diag_level);
+    otelc__settings_from_env(otelc__core_settings, otelc__n_core_settings, &o, skip_log_level,
+                             &status);
 
-    env_bool(&status, "OTEL_SDK_DISABLED", false, &opts->disabled);
-
-    if ((v = env_get("OTEL_SERVICE_NAME")) != NULL)
-        opts->service_name = v;
-    if ((v = env_get("OTELC_SERVICE_VERSION")) != NULL)
-        opts->service_version = v;
-    if ((v = env_get("OTEL_RESOURCE_ATTRIBUTES")) != NULL) {
-        /* Checked here so that the caller learns of it from the status; an
-         * invalid list is stored all the same and ignored as a whole when
-         * the resource is built, as the specification asks. */
+    /* Checked here so that the caller learns of it from the status; an
+     * invalid list is stored all the same and ignored as a whole when the
+     * resource is built, as the specification asks. */
+    if ((v = otelc__env_get("OTEL_RESOURCE_ATTRIBUTES")) != NULL) {
         const char *why = otelc__resource_attributes_error(v);
 
-        opts->resource_attributes = v;
         if (why != NULL) {
             char shown[160];
 
@@ -849,48 +782,24 @@ otelc_status_t otelc_options_from_env(otelc_options_t *opts)
             status = OTELC_ERR_INVALID;
         }
     }
-    if ((v = env_get("OTEL_TRACES_EXPORTER")) != NULL)
-        opts->traces_exporter = v;
-    if ((v = env_get("OTEL_LOGS_EXPORTER")) != NULL)
-        opts->logs_exporter = v;
+    clamp_batch(&status, "OTEL_BSP_", &o.spans_batch);
+    clamp_batch(&status, "OTEL_BLRP_", &o.logs_batch);
 
-    env_batch(&status, "OTEL_BSP_", &opts->spans_batch);
-    env_batch(&status, "OTEL_BLRP_", &opts->logs_batch);
-    env_limits(&status, opts);
-    env_sampler(&status, opts);
-    env_propagators(&status, opts);
-
-    {
-        static const char *const words[] = { "drop", "block" };
-        static const int values[] = { OTELC_OVERFLOW_DROP, OTELC_OVERFLOW_BLOCK };
-        int overflow = (int)opts->overflow;
-
-        env_enum(&status, "OTELC_OVERFLOW", words, values, 2, "drop or block", &overflow);
-        opts->overflow = (otelc_overflow_t)overflow;
+    /* The components' rows, in a set of these options' own. */
+    set = otelc__component_set_clone(o.components, NULL);
+    if (set != NULL) {
+        o.components = set;
+        for (size_t i = 0; i < set->n; i++)
+            otelc__settings_from_env(set->item[i].component->settings,
+                                     set->item[i].component->n_settings, set->item[i].values,
+                                     NULL, &status);
+    } else {
+        otelc__diag(OTELC_DIAG_ERROR, "config.nomem",
+                    "out of memory reading the exporters' settings from the environment; "
+                    "they keep what they had");
+        status = OTELC_ERR_NOMEM;
     }
-    env_u32(&status, "OTELC_BLOCK_TIMEOUT_MS", 0, UINT32_MAX, "milliseconds",
-            &opts->block_timeout_ms);
-    env_ring_size(&status, opts);
-
-    env_level(&status, "OTELC_LEVEL", &opts->level);
-    env_logger_levels(&status, opts);
-    env_level(&status, "OTELC_CONSOLE_LEVEL", &opts->console_level);
-    {
-        static const char *const words[] = { "auto", "always", "never" };
-        static const int values[] = { -1, 1, 0 };
-
-        env_enum(&status, "OTELC_CONSOLE_COLOR", words, values, 3, "auto, always or never",
-                 &opts->console_color);
-    }
-
-    /* An empty variable counts as unset, so OTELC_MASK_KEYS="" cannot say
-     * "mask nothing"; the word "none" does. */
-    if ((v = env_get("OTELC_MASK_KEYS")) != NULL)
-        opts->mask_keys = text_is(trim(text_of(v)), "none") ? "" : v;
-
-    env_file(&status, &opts->file);
-
-    env_bool(&status, "OTELC_STATS", true, &opts->print_stats);
+    memcpy(opts, &o, size);
     return status;
 }
 
@@ -938,7 +847,7 @@ void otelc__config_file_release(void)
  * the loader, and the options come from the defaults and the environment as
  * if there were no file.
  */
-otelc_status_t otelc_options_init(otelc_options_t *opts)
+otelc_status_t otelc_options_init_sized(otelc_options_t *opts, size_t struct_size)
 {
     otelc_status_t file_status = OTELC_OK, env_status;
     const char *path;
@@ -946,8 +855,8 @@ otelc_status_t otelc_options_init(otelc_options_t *opts)
 
     if (opts == NULL)
         return OTELC_ERR_INVALID;
-    otelc_options_default(opts);
-    path = env_get("OTEL_CONFIG_FILE");
+    otelc_options_default_sized(opts, struct_size);
+    path = otelc__env_get("OTEL_CONFIG_FILE");
     if (path != NULL) {
         file_status = otelc__config_file_load(path, true, opts, &applied);
         if (applied)

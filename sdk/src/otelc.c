@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "large.h"
 #include "pipeline.h"
+#include "settings_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,13 +171,17 @@ otelc_status_t otelc_init(const otelc_options_t *user)
     uint64_t ring;
 
     if (user != NULL) {
-        o = *user;
+        /* A program built against an older header passes a shorter
+         * struct: what it lacks takes the defaults. */
+        size_t size = otelc__options_size(user);
+
+        otelc_options_default(&o);
+        memcpy(&o, user, size);
+        o.struct_size = sizeof(o);
         /* A list given as NULL with a count is read as empty, not walked. */
         o.n_exporters = OTELC__LIST_LEN(o.exporters, o.n_exporters, "otelc_init", "exporters");
         o.n_resource_attrs =
             OTELC__LIST_LEN(o.resource_attrs, o.n_resource_attrs, "otelc_init", "resource_attrs");
-        o.file.n_channels =
-            OTELC__LIST_LEN(o.file.channels, o.file.n_channels, "otelc_init", "file.channels");
     } else {
         (void)otelc_options_init(&o);
     }

@@ -26,6 +26,7 @@
 #include "config_int.h"
 #include "diag.h"
 #include "resource.h"
+#include "settings_int.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -1697,6 +1698,40 @@ static otelc_status_t add_slot(otelc_exporter_t *e, unsigned signals, const otel
     return OTELC_OK;
 }
 
+/* Calls a component's create() with its settings from `o` (or its defaults). */
+static otelc_status_t make_named(const otelc_component_t *c, const otelc_options_t *o,
+                                 otelc_signal_t sig, otelc_exporter_t **out)
+{
+    otelc_exporter_args_t args = {
+        .struct_size = sizeof(args),
+        .signal = sig,
+        .resource = &P.resource.pub,
+        .limits = sig == OTELC_SIGNAL_TRACES ? &o->span_limits : &o->log_limits,
+        .batch = &P.bopt[sig == OTELC_SIGNAL_TRACES ? 0 : 1],
+        .clock_fn = o->clock_fn,
+        .clock_arg = o->clock_arg,
+    };
+    void *defaults = NULL;
+    otelc_status_t st;
+
+    if (otelc__is_console(c)) {
+        args.settings = o;
+    } else if (c->settings_size > 0) {
+        args.settings = otelc__component_set_find(o->components, c);
+        if (args.settings == NULL) {
+            /* Registered after the options were made: its defaults. */
+            defaults = calloc(1, c->settings_size);
+            if (defaults == NULL)
+                return OTELC_ERR_NOMEM;
+            otelc__settings_defaults(c->settings, c->n_settings, defaults);
+            args.settings = defaults;
+        }
+    }
+    st = c->create(&args, out);
+    free(defaults);
+    return st;
+}
+
 /* Makes the exporters named in a comma list for one signal. */
 static void add_named(const char *list, otelc_signal_t sig, const otelc_options_t *o)
 {
@@ -1713,10 +1748,17 @@ static void add_named(const char *list, otelc_signal_t sig, const otelc_options_
         while (len && (q[len - 1] == ' ' || q[len - 1] == '\t'))
             len--;
         if (len && !(len == 4 && strncmp(q, "none", 4) == 0)) {
-            otelc_exporter_factory_fn f = otelc__factory_find(q, len);
+            char name[32];
+            const otelc_component_t *c = NULL;
             otelc_exporter_t *x = NULL;
-            otelc_status_t st;
-            if (f == NULL) {
+            otelc_status_t st = OTELC_OK;
+
+            if (len < sizeof(name)) {
+                memcpy(name, q, len);
+                name[len] = '\0';
+                c = otelc_component_find(name);
+            }
+            if (c == NULL || c->create == NULL) {
                 otelc__diag(OTELC_DIAG_WARN, "exporter.unknown",
                             "%s: no exporter '%.*s' is known to this program; left out (link "
                             "the library that provides it, such as libotelc_%.*s, or register "
@@ -1724,7 +1766,7 @@ static void add_named(const char *list, otelc_signal_t sig, const otelc_options_
                             sig == OTELC_SIGNAL_TRACES ? "OTEL_TRACES_EXPORTER"
                                                        : "OTEL_LOGS_EXPORTER",
                             (int)len, q, (int)len, q);
-            } else if ((st = f(o, sig, &x)) != OTELC_OK || x == NULL) {
+            } else if ((st = make_named(c, o, sig, &x)) != OTELC_OK || x == NULL) {
                 char key[64];
 
                 snprintf(key, sizeof(key), "exporter.create.%.*s", (int)len, q);
@@ -2076,66 +2118,41 @@ bool otelc__pipeline_restart(void)
     return ok;
 }
 
-/* ---- factories ---------------------------------------------------------------------------------
+/* ---- exporters by name ---------------------------------------------------------------------------
  */
 
-#define MAX_FACTORIES 32
-
-static struct {
-    char name[32];
-    otelc_exporter_factory_fn fn;
-} factories[MAX_FACTORIES];
-static unsigned n_factories;
-static pthread_mutex_t factories_lock = PTHREAD_MUTEX_INITIALIZER;
-
-otelc_status_t otelc_exporter_factory_register(const char *name, otelc_exporter_factory_fn fn)
+/* The console exporter is the core's: its settings are rows of the core
+ * (OTELC_CONSOLE_LEVEL, OTELC_CONSOLE_COLOR), so it receives the options. */
+static otelc_status_t console_create(const otelc_exporter_args_t *args, otelc_exporter_t **out)
 {
-    size_t len;
-    unsigned i;
-    otelc_status_t st = OTELC_OK;
-
-    if (name == NULL || fn == NULL || (len = strlen(name)) == 0 || len >= 32)
-        return OTELC_ERR_INVALID;
-    pthread_mutex_lock(&factories_lock);
-    for (i = 0; i < n_factories; i++)
-        if (strcmp(factories[i].name, name) == 0)
-            break;
-    if (i == n_factories) {
-        if (n_factories == MAX_FACTORIES) {
-            st = OTELC_ERR_FULL;
-            goto out;
-        }
-        n_factories++;
-    }
-    memcpy(factories[i].name, name, len + 1);
-    factories[i].fn = fn;
-out:
-    pthread_mutex_unlock(&factories_lock);
-    return st;
+    return otelc__console_factory(args->settings, args->signal, out);
 }
 
-otelc_exporter_factory_fn otelc__factory_find(const char *name, size_t len)
-{
-    otelc_exporter_factory_fn fn = NULL;
-    pthread_mutex_lock(&factories_lock);
-    for (unsigned i = 0; i < n_factories && fn == NULL; i++)
-        if (strlen(factories[i].name) == len && strncmp(factories[i].name, name, len) == 0)
-            fn = factories[i].fn;
-    pthread_mutex_unlock(&factories_lock);
-    return fn;
-}
+static const otelc_component_t console_component = {
+    .version = OTELC_COMPONENT_VERSION,
+    .name = "console",
+    .create = console_create,
+};
 
 bool otelc_exporter_factory_exists(const char *name)
 {
+    const otelc_component_t *c;
+
     if (name == NULL)
         return false;
     otelc__factories_init();
-    return otelc__factory_find(name, strlen(name)) != NULL;
+    c = otelc_component_find(name);
+    return c != NULL && c->create != NULL;
 }
 
 void otelc__factories_init(void)
 {
-    if (otelc__factory_find("console", 7) == NULL &&
-        otelc_exporter_factory_register("console", otelc__console_factory) != OTELC_OK)
+    if (otelc_component_find("console") == NULL &&
+        otelc_component_register(&console_component) != OTELC_OK)
         otelc__diag(OTELC_DIAG_ERROR, "exporter.console", "cannot register the console exporter");
+}
+
+bool otelc__is_console(const otelc_component_t *c)
+{
+    return c == &console_component;
 }

@@ -7,12 +7,15 @@
 
 #include "core.h"
 
+#include <otelc/settings.h>
+
 /* Most exporters one SDK runs (named and user-provided together). */
 #define OTELC__MAX_EXPORTERS 16
 
-/* Registers the built-in factories (console) once. */
+/* Registers the built-in exporter components (console) once. */
 void otelc__factories_init(void);
-otelc_exporter_factory_fn otelc__factory_find(const char *name, size_t len);
+/* True for the console exporter's component, which takes the core's options. */
+bool otelc__is_console(const otelc_component_t *c);
 
 /* Counts what is still pending as dropped (shutdown) and freezes counters. */
 void otelc__pipeline_settle(void);

@@ -106,60 +106,20 @@ typedef struct otelc_limits {
     uint32_t attributes_per_link;    /* spans only, default 128 */
 } otelc_limits_t;
 
-/* Formats of the file exporter (OTELC_FILE_FORMAT). */
-typedef enum otelc_file_format {
-    OTELC_FILE_FORMAT_FLAT = 0, /* one record per line, attributes as top-level keys (jq) */
-    OTELC_FILE_FORMAT_OTLP = 1, /* one ExportXServiceRequest in OTLP/JSON per line */
-} otelc_file_format_t;
+struct otelc_component_set;
 
 /*
- * A channel of the file exporter: one file, <directory>/<name>.log, that takes
- * the log records of the loggers whose names start with one of its prefixes.
- * A channel named like a built-in one (application, trading, market_data,
- * database, audit, performance, errors, monitoring, api, traces) changes it;
- * another name adds a channel. Strings are borrowed, as everywhere in
- * otelc_options_t.
+ * The options. The struct grows at its end from one version to the next:
+ * `struct_size` says how much of it the program was compiled with, so that
+ * a program built against an older header keeps working with a newer
+ * library (which reads only that much, and takes the defaults for the
+ * rest). otelc_options_default() and otelc_options_init() set it; a program
+ * that fills the struct by other means sets it to sizeof(otelc_options_t)
+ * (0 reads as the size of this header's struct).
  */
-typedef struct otelc_file_channel {
-    const char *name;        /* [A-Za-z0-9_.-], 1 to 63 bytes */
-    const char *loggers;     /* comma-separated logger-name prefixes; NULL keeps the built-in ones */
-    int level;               /* lowest severity written; 0: the file exporter's level */
-    uint32_t retention_days; /* rotated files older than this are deleted; 0: the exporter's */
-} otelc_file_channel_t;
-
-/*
- * The file exporter (OTEL_TRACES_EXPORTER / OTEL_LOGS_EXPORTER = file): JSON
- * lines under a directory, one file per channel, spans in traces.log. Every
- * record of severity ERROR or above is also copied to errors.log. See README
- * "File exporter" for the file names and the rotation rules.
- */
-typedef struct otelc_file_options {
-    const char *directory;      /* OTELC_FILE_DIR, default "logs" (created 0750 when missing) */
-    otelc_file_format_t format; /* OTELC_FILE_FORMAT=flat|otlp, default flat */
-    int level;                  /* OTELC_FILE_LEVEL: the files' lowest severity, default TRACE
-                                   (all that the loggers pass) */
-    uint64_t max_bytes;         /* OTELC_FILE_MAX_SIZE: rotate a file that would grow past it;
-                                   default 10 MiB (10485760), 0 never; suffixes k, m, g */
-    uint32_t max_files;         /* OTELC_FILE_MAX_FILES: size-rotated files kept per channel
-                                   and day, default 5 */
-    bool rotate_daily;          /* OTELC_FILE_ROTATE_DAILY: at local midnight, default true */
-    uint32_t retention_days;    /* OTELC_FILE_RETENTION_DAYS: rotated files older than this
-                                   many days are deleted, default 30; 0 keeps them forever */
-    bool compress;              /* OTELC_FILE_COMPRESS=1: gzip files once rotated (.gz) */
-    /* Channels given by the program or the config file, applied over the
-     * built-in table in order. */
-    const otelc_file_channel_t *channels;
-    size_t n_channels;
-    /* The environment's word, applied after `channels`; each a comma list:
-     *   OTELC_FILE_CHANNELS          name=prefix|prefix|...   (routing)
-     *   OTELC_FILE_CHANNEL_LEVELS    name=LEVEL
-     *   OTELC_FILE_CHANNEL_RETENTION name=DAYS                               */
-    const char *channel_routes;
-    const char *channel_levels;
-    const char *channel_retention;
-} otelc_file_options_t;
-
 typedef struct otelc_options {
+    size_t struct_size;
+
     /* OTEL_SDK_DISABLED: every call becomes a no-op; nothing is exported. */
     bool disabled;
 
@@ -175,8 +135,9 @@ typedef struct otelc_options {
     const otelc_attr_t *resource_attrs;
     size_t n_resource_attrs;
 
-    /* Exporters by name, comma-separated: console, none, and any name given to
-     * otelc_exporter_factory_register(). OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER.
+    /* Exporters by name, comma-separated: console, none, and the name of any
+     * exporter component linked in or registered (otelc/settings.h), such as
+     * file with libotelc_file. OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER.
      * Default "console" for both. */
     const char *traces_exporter;
     const char *logs_exporter;
@@ -230,8 +191,12 @@ typedef struct otelc_options {
      * OTELC_MASK_KEYS=none. */
     const char *mask_keys;
 
-    /* The file exporter's settings (used when "file" is among the exporters). */
-    otelc_file_options_t file;
+    /* The settings of the components (exporters) linked in, each in a
+     * struct of its own that the component declares: read and change them
+     * with otelc_options_component() or otelc_options_set()
+     * (otelc/settings.h), or the component's own accessor, such as
+     * otelc_file_options() of otelc/file.h. NULL: their defaults. */
+    struct otelc_component_set *components;
 
     /* The YAML configuration file that otelc_options_init() applied, or NULL
      * when it applied none: the path in OTEL_CONFIG_FILE, else "otelc.yaml"
@@ -274,8 +239,10 @@ typedef struct otelc_options {
 #define OTELC_DIAG_INFO 3
 #define OTELC_DIAG_DEBUG 4
 
-/* Fills `opts` with the defaults. Never fails; NULL is ignored. */
-OTELC_API void otelc_options_default(otelc_options_t *opts);
+/* Fills `opts` with the defaults. Never fails; NULL is ignored. A macro, so
+ * that the size of the caller's struct goes with it. */
+OTELC_API void otelc_options_default_sized(otelc_options_t *opts, size_t struct_size);
+#define otelc_options_default(opts) otelc_options_default_sized((opts), sizeof(otelc_options_t))
 
 /*
  * Overlays the OTEL_* and OTELC_* environment variables on `opts`. A value
@@ -297,7 +264,8 @@ OTELC_API otelc_status_t otelc_options_from_env(otelc_options_t *opts);
  * is usable: every problem was reported and what it concerned kept its
  * default. Not thread-safe with respect to changes of the environment.
  */
-OTELC_API otelc_status_t otelc_options_init(otelc_options_t *opts);
+OTELC_API otelc_status_t otelc_options_init_sized(otelc_options_t *opts, size_t struct_size);
+#define otelc_options_init(opts) otelc_options_init_sized((opts), sizeof(otelc_options_t))
 
 #ifdef __cplusplus
 }

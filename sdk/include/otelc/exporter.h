@@ -205,27 +205,15 @@ struct otelc_exporter {
 };
 
 /*
- * Factories make exporters by name for OTEL_TRACES_EXPORTER and
- * OTEL_LOGS_EXPORTER. `signal` is the one the name was given for; the same
- * name in both lists makes one instance per signal. `options` is the
- * otelc_options_t being applied. On success store the new exporter in *out.
+ * Exporters by name (OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER, the config
+ * file) are components with a create() function: see otelc/settings.h,
+ * otelc_component_register().
  */
-struct otelc_options;
-typedef otelc_status_t (*otelc_exporter_factory_fn)(const struct otelc_options *options,
-                                                    otelc_signal_t signal, otelc_exporter_t **out);
-
-/*
- * Registers a factory under `name` (copied; lower-case, up to 31 bytes).
- * Call before otelc_init(). Replaces a factory of the same name. Returns
- * OTELC_ERR_FULL past 32 factories. Thread-safe.
- */
-OTELC_API otelc_status_t otelc_exporter_factory_register(
-    const char *name, otelc_exporter_factory_fn factory) OTELC_WARN_UNUSED;
 
 /*
  * True when an exporter of that name can be made: the built-in console, or
- * one registered by its library (file, with libotelc_file linked) or by the
- * program.
+ * a component registered by its library (file, with libotelc_file linked)
+ * or by the program.
  * For programs that choose a default, as the trading demo does. Thread-safe.
  */
 OTELC_API bool otelc_exporter_factory_exists(const char *name);

@@ -53,6 +53,7 @@
 #include <otelc/exporter.h>
 #include <otelc/log.h>
 #include <otelc/propagation.h>
+#include <otelc/settings.h>
 #include <otelc/trace.h>
 
 #ifdef __cplusplus

@@ -841,15 +841,9 @@ size_t otelc__cfg_pairs_count(const yaml_node_t *map)
  * are those of the SDK's logger; trace reads as debug and fatal as error. */
 static void read_log_level(otelc__cfg_t *ld, yaml_node_t *v)
 {
-    static const char *const words[] = { "none",    "error", "fatal", "warn",
-                                         "warning", "info",  "debug", "trace" };
-    static const int values[] = { OTELC_DIAG_NONE,  OTELC_DIAG_ERROR, OTELC_DIAG_ERROR,
-                                  OTELC_DIAG_WARN,  OTELC_DIAG_WARN,  OTELC_DIAG_INFO,
-                                  OTELC_DIAG_DEBUG, OTELC_DIAG_DEBUG };
     size_t mark = otelc__cfg_path_push(ld, "log_level");
 
-    if (otelc__cfg_enum(ld, v, words, values, 8, "none, error, warn, info or debug",
-                        &ld->o.diag_level)) {
+    if (otelc__cfg_row(ld, v, otelc__cfg_core_row("OTEL_LOG_LEVEL"), &ld->o)) {
         /* At once, so that log_level: none also silences the reports about
          * the rest of the file -- unless OTEL_LOG_LEVEL, which beats the
          * implicit file, already decided. */
@@ -963,13 +957,13 @@ static void read_top(otelc__cfg_t *ld, yaml_node_t *root)
         mark = otelc__cfg_path_push(ld, top_keys[i]);
         switch (i) {
         case TOP_DISABLED:
-            otelc__cfg_bool(ld, top[i], &ld->o.disabled);
+            (void)otelc__cfg_row(ld, top[i], otelc__cfg_core_row("OTEL_SDK_DISABLED"), &ld->o);
             break;
         case TOP_RESOURCE:
             otelc__cfg_read_resource(ld, top[i]);
             break;
         case TOP_ATTRIBUTE_LIMITS:
-            otelc__cfg_read_attribute_limits(ld, top[i]);
+            otelc__cfg_walk(ld, top[i], "attribute_limits");
             break;
         case TOP_PROPAGATOR:
             otelc__cfg_read_propagator(ld, top[i]);
@@ -981,7 +975,7 @@ static void read_top(otelc__cfg_t *ld, yaml_node_t *root)
             otelc__cfg_read_provider(ld, top[i], OTELC__CFG_LOGS);
             break;
         case TOP_OTELC:
-            otelc__cfg_read_otelc(ld, top[i]);
+            otelc__cfg_walk(ld, top[i], "otelc");
             break;
         default:
             break;
@@ -1287,6 +1281,11 @@ static void loader_free(otelc__cfg_t *ld)
     free(ld);
 }
 
+static char *loader_chunk_alloc(void *ctx, size_t n)
+{
+    return otelc__cfg_alloc(ctx, n, _Alignof(max_align_t));
+}
+
 static otelc__cfg_t *loader_new(const char *path, bool env_ignored, const otelc_options_t *opts)
 {
     otelc__cfg_t *ld = calloc(1, sizeof(*ld));
@@ -1297,6 +1296,24 @@ static otelc__cfg_t *loader_new(const char *path, bool env_ignored, const otelc_
     ld->env_ignored = env_ignored;
     ld->o = *opts;
     otelc__cfg_printable(path, strlen(path), ld->shown_path, sizeof(ld->shown_path));
+    /* The components' settings in a set of the working copy's own, in this
+     * load's chunks: kept if the load is applied, freed if not. */
+    {
+        otelc__setting_alloc_t alloc = { loader_chunk_alloc, ld };
+
+        ld->o.components = otelc__component_set_clone(opts->components, &alloc);
+        if (ld->o.components == NULL) {
+            chunks_free(ld->chunks);
+            free(ld);
+            return NULL;
+        }
+    }
+    otelc__cfg_targets_init(ld);
+    if (ld->targets == NULL) {
+        chunks_free(ld->chunks);
+        free(ld);
+        return NULL;
+    }
 
     /* OTEL_LOG_LEVEL beats the implicit ./otelc.yaml; it takes effect now
      * so that it also governs the reports about the file. The environment

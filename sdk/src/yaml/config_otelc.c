@@ -1,348 +1,379 @@
 /*
- * config_otelc.c: otelc's own settings in the config file, under the
- * top-level key `otelc` -- levels per logger, masked keys, the buffers, the
- * console and the file exporter with its channels. Each has an OTELC_*
- * environment variable of the same meaning (docs/config-file.md).
+ * config_otelc.c: the settings rows in the config file -- the core's rows
+ * over the working copy of the options, and each registered component's
+ * rows over its struct in the working copy's component set. The section
+ * `otelc` (otelc's own settings and those of the exporters linked in), the
+ * attribute limits and the providers' limits are walked here along the
+ * rows' keys; the structural parts of the OpenTelemetry schema
+ * (config_schema.c) hand single values to otelc__cfg_row().
+ *
+ * A key such as "otelc.file.channels.*.level" has a wildcard: the mapping
+ * at otelc.file.channels holds names, each a mapping of its own, and the
+ * row (KEYED) collects "name=value" items.
  */
 #include "config_yaml.h"
 
-#include "config_int.h"
+#include "settings_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the otelc extension ------------------------------------------------- */
-
-/*
- * A list given either as a YAML list of strings or as one comma-separated
- * string, joined into a comma list in `out`. Items must be non-empty and
- * hold no comma; blanks around them are dropped. False when it does not fit
- * (reported by the caller with `expected`).
- */
-static bool get_list(otelc__cfg_t *ld, yaml_node_t *n, otelc__cfg_sb_t *out,
-                     const yaml_node_t **bad)
+/* The loader's chunks, for strings the rows make. */
+static char *chunk_alloc(void *ctx, size_t n)
 {
-    const char *s;
-
-    otelc__cfg_sb_clear(out);
-    *bad = n;
-    if (n->type == YAML_SEQUENCE_NODE) {
-        OTELC__CFG_FOR_EACH_ITEM(ld, n, item)
-        {
-            yaml_node_t *it = otelc__cfg_node(ld, *item);
-            size_t len;
-            const char *t;
-
-            if (it == NULL || otelc__cfg_scalar(ld, it, &s) <= 0) {
-                *bad = it != NULL ? it : n;
-                return false;
-            }
-            t = otelc__cfg_trim(s, &len);
-            if (len == 0 || memchr(t, ',', len) != NULL) {
-                *bad = it;
-                return false;
-            }
-            if (out->len > 0)
-                otelc__cfg_sb_put(out, ",", 1);
-            otelc__cfg_sb_put(out, t, len);
-        }
-        if (out->p == NULL)
-            otelc__cfg_sb_put(out, "", 0);
-        return !out->failed;
-    }
-    if (otelc__cfg_scalar(ld, n, &s) <= 0)
-        return false;
-    otelc__cfg_sb_puts(out, s);
-    return !out->failed;
+    return (char *)otelc__cfg_alloc(ctx, n, 1);
 }
 
-/* otelc.loggers: {prefix: LEVEL, ...}, or the OTELC_LOGGER_LEVELS string. */
-static void read_loggers(otelc__cfg_t *ld, yaml_node_t *n)
+void otelc__cfg_targets_init(otelc__cfg_t *ld)
 {
-    otelc__cfg_sb_t rules = { 0 };
-    bool ok = true;
+    const struct otelc_component_set *set = ld->o.components;
+    size_t n = otelc__n_core_settings;
 
-    if (n->type == YAML_MAPPING_NODE) {
-        OTELC__CFG_FOR_EACH_PAIR(ld, n, pair)
-        {
-            const char *k;
-            yaml_node_t *kn, *v;
-            size_t mark;
-            const char *s;
-            int level = 0, r;
-            char number[16];
-
-            if (!otelc__cfg_member(ld, pair, &k, &kn, &v, &mark))
-                continue;
-            r = otelc__cfg_scalar(ld, v, &s);
-            if (k[0] == '\0' || strpbrk(k, ",= \t") != NULL) {
-                otelc__cfg_report(
-                    ld, kn,
-                    "a logger name prefix cannot be empty or hold ',', '=' or blanks; "
-                    "ignored");
-            } else if (r < 0 || (r > 0 && !otelc__parse_level(s, &level))) {
-                otelc__cfg_reject(ld, v,
-                                  "TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF or a severity "
-                                  "number from 1 to 24",
-                                  "no rule for this prefix");
-            } else if (r > 0) {
-                snprintf(number, sizeof(number), "=%d", level);
-                if (rules.len > 0)
-                    otelc__cfg_sb_put(&rules, ",", 1);
-                otelc__cfg_sb_puts(&rules, k);
-                otelc__cfg_sb_puts(&rules, number);
-            }
-            otelc__cfg_path_pop(ld, mark);
-        }
-    } else {
-        const char *s;
-        int r = otelc__cfg_scalar(ld, n, &s);
-
-        if (r == 0)
-            return;
-        ok = r > 0;
-        if (ok) {
-            /* Every item must parse: a rule that does not would be skipped
-             * silently at run time. */
-            char *copy = strdup(s), *cursor = copy, *item;
-
-            if (copy == NULL) {
-                ld->nomem = true;
-                return;
-            }
-            while (ok && (item = strsep(&cursor, ",")) != NULL) {
-                char *eq = strchr(item, '=');
-                size_t len;
-                int level;
-
-                if (otelc__cfg_trim(item, &len) != NULL && len == 0)
-                    continue;
-                if (eq == NULL)
-                    ok = false;
-                else {
-                    *eq = '\0';
-                    ok = otelc__cfg_trim(item, &len) != NULL && len > 0 &&
-                         otelc__parse_level(eq + 1, &level);
-                }
-            }
-            free(copy);
-        }
-        if (ok)
-            otelc__cfg_sb_puts(&rules, s);
-        else
-            otelc__cfg_reject(
-                ld, n,
-                "a mapping of logger-name prefixes to levels, or prefix=LEVEL,... (LEVEL "
-                "one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF or 1 to 24)",
-                ld->o.logger_levels != NULL ? ld->o.logger_levels : "none");
-    }
-    if (ok && rules.len > 0)
-        ld->o.logger_levels = otelc__cfg_sb_keep(ld, &rules);
-    if (rules.failed)
-        ld->nomem = true;
-    otelc__cfg_sb_free(&rules);
-}
-
-static void read_console(otelc__cfg_t *ld, yaml_node_t *map)
-{
-    static const char *const words[] = { "auto", "always", "never" };
-    static const int values[] = { -1, 1, 0 };
-
-    if (otelc__cfg_mapping(ld, map, "a mapping") <= 0)
+    for (size_t i = 0; set != NULL && i < set->n; i++)
+        n += set->item[i].component->n_settings;
+    ld->targets = otelc__cfg_alloc(ld, n * sizeof(*ld->targets), _Alignof(otelc__cfg_target_t));
+    if (ld->targets == NULL)
         return;
-    OTELC__CFG_FOR_EACH_PAIR(ld, map, pair)
-    {
-        const char *k;
-        yaml_node_t *kn, *v;
-        size_t mark;
+    for (size_t i = 0; i < otelc__n_core_settings; i++)
+        ld->targets[ld->n_targets++] = (otelc__cfg_target_t){ &otelc__core_settings[i], &ld->o };
+    for (size_t i = 0; set != NULL && i < set->n; i++) {
+        const otelc_component_t *c = set->item[i].component;
 
-        if (!otelc__cfg_member(ld, pair, &k, &kn, &v, &mark))
-            continue;
-        if (strcmp(k, "level") == 0)
-            otelc__cfg_level(ld, v, &ld->o.console_level);
-        else if (strcmp(k, "color") == 0)
-            otelc__cfg_enum(ld, v, words, values, 3, "auto, always or never", &ld->o.console_color);
-        else
-            otelc__cfg_unknown(ld, kn);
-        otelc__cfg_path_pop(ld, mark);
+        for (size_t j = 0; j < c->n_settings; j++)
+            ld->targets[ld->n_targets++] =
+                (otelc__cfg_target_t){ &c->settings[j], set->item[i].values };
     }
 }
 
-static bool is_channel_name(const char *s)
+const otelc_setting_t *otelc__cfg_core_row(const char *env)
+{
+    for (size_t i = 0; i < otelc__n_core_settings; i++) {
+        if (otelc__core_settings[i].env != NULL && strcmp(otelc__core_settings[i].env, env) == 0)
+            return &otelc__core_settings[i];
+    }
+    return NULL;
+}
+
+/* Reads `len` bytes of `text` by `row`, reporting at `at` what does not read. */
+static bool apply_text(otelc__cfg_t *ld, const yaml_node_t *at, const otelc_setting_t *row,
+                       void *base, const char *text, size_t len, const char *shown_value)
+{
+    otelc__setting_alloc_t alloc = { chunk_alloc, ld };
+    otelc__setting_report_t r;
+    otelc_setting_verdict_t v = otelc__setting_read(row, text, len, false, base, &alloc, &r);
+    char shown[128];
+
+    if (v == OTELC_SETTING_TAKEN)
+        return true;
+    if (strcmp(r.why, "out of memory") == 0) {
+        ld->nomem = true;
+        return false;
+    }
+    otelc__cfg_printable(shown_value, strlen(shown_value), shown, sizeof(shown));
+    if (v == OTELC_SETTING_PARTLY)
+        otelc__cfg_report(ld, at, "invalid value '%s': %s (expected %s); skipping what does not "
+                          "read", shown, r.why, r.expected);
+    else if (r.why[0] != '\0')
+        otelc__cfg_report(ld, at, "invalid value '%s': %s (expected %s); keeping %s", shown, r.why,
+                          r.expected, r.kept);
+    else
+        otelc__cfg_report(ld, at, "invalid value '%s': expected %s; keeping %s", shown, r.expected,
+                          r.kept);
+    return v == OTELC_SETTING_PARTLY;
+}
+
+/* A name under a wildcard or of a KEYED mapping. */
+static bool usable_name(const char *s)
 {
     size_t n = strlen(s);
 
     if (n == 0 || n > 63)
         return false;
     for (; *s != '\0'; s++) {
-        if (!otelc__cfg_is_name_char(*s) && *s != '.' && *s != '-')
+        if (*s == ',' || *s == '=' || *s == '|' || *s == ' ' || *s == '\t')
             return false;
     }
     return true;
 }
 
-/* otelc.file.channels: {name: {loggers, level, retention_days}, ...}. */
-static void read_channels(otelc__cfg_t *ld, yaml_node_t *map)
+static void bad_name(otelc__cfg_t *ld, const yaml_node_t *key, const char *name)
 {
-    otelc_file_channel_t *channels;
-    size_t n = 0;
-    otelc__cfg_sb_t list = { 0 };
+    char shown[80];
 
-    if (otelc__cfg_mapping(ld, map, "a mapping of channel names to settings") <= 0)
-        return;
-    channels = otelc__cfg_alloc(ld, otelc__cfg_pairs_count(map) * sizeof(*channels),
-                                _Alignof(otelc_file_channel_t));
-    if (channels == NULL)
-        return;
-    OTELC__CFG_FOR_EACH_PAIR(ld, map, pair)
-    {
-        const char *k;
-        yaml_node_t *kn, *v;
-        size_t mark;
-        otelc_file_channel_t c = { 0 };
-
-        if (!otelc__cfg_member(ld, pair, &k, &kn, &v, &mark))
-            continue;
-        if (!is_channel_name(k)) {
-            otelc__cfg_report(ld, kn,
-                              "a channel name is 1 to 63 of A-Z a-z 0-9 _ . -; channel ignored");
-            otelc__cfg_path_pop(ld, mark);
-            continue;
-        }
-        c.name = otelc__cfg_strdup(ld, k, strlen(k));
-        if (otelc__cfg_mapping(ld, v, "a mapping with loggers, level and retention_days") > 0) {
-            OTELC__CFG_FOR_EACH_PAIR(ld, v, cp)
-            {
-                const char *ck;
-                yaml_node_t *ckn, *cv;
-                size_t cm;
-                const yaml_node_t *bad;
-
-                if (!otelc__cfg_member(ld, cp, &ck, &ckn, &cv, &cm))
-                    continue;
-                if (strcmp(ck, "loggers") == 0) {
-                    const char *s;
-
-                    if (get_list(ld, cv, &list, &bad))
-                        c.loggers = otelc__cfg_sb_keep(ld, &list);
-                    else if (bad->type != YAML_SCALAR_NODE || otelc__cfg_scalar(ld, bad, &s) != 0 ||
-                             bad != cv)
-                        otelc__cfg_reject(ld, bad,
-                                          "a list of logger-name prefixes (or one comma-separated "
-                                          "string)",
-                                          "the built-in prefixes");
-                } else if (strcmp(ck, "level") == 0) {
-                    otelc__cfg_level(ld, cv, &c.level);
-                } else if (strcmp(ck, "retention_days") == 0) {
-                    otelc__cfg_u32(ld, cv, 0, UINT32_MAX, "days", &c.retention_days);
-                } else {
-                    otelc__cfg_unknown(ld, ckn);
-                }
-                otelc__cfg_path_pop(ld, cm);
-            }
-        }
-        if (c.name != NULL)
-            channels[n++] = c;
-        otelc__cfg_path_pop(ld, mark);
-    }
-    otelc__cfg_sb_free(&list);
-    ld->o.file.channels = channels;
-    ld->o.file.n_channels = n;
+    otelc__cfg_report(ld, key,
+                      "'%s' is not usable as a name here (1 to 63 bytes, none of ',', '=', '|' "
+                      "or blanks); ignored",
+                      otelc__cfg_printable(name, strlen(name), shown, sizeof(shown)));
 }
 
-static void read_rotation(otelc__cfg_t *ld, yaml_node_t *map)
+/*
+ * A list as one string: the items of a YAML list joined with `sep`, each
+ * non-empty and without the separators; or a scalar as it is. 1: in *out;
+ * 0: null; -1: reported.
+ */
+static int list_text(otelc__cfg_t *ld, const yaml_node_t *n, const otelc_setting_t *row,
+                     const void *base, char sep, otelc__cfg_sb_t *out)
 {
-    otelc_file_options_t *f = &ld->o.file;
-
-    if (otelc__cfg_mapping(ld, map, "a mapping") <= 0)
-        return;
-    OTELC__CFG_FOR_EACH_PAIR(ld, map, pair)
-    {
-        const char *k;
-        yaml_node_t *kn, *v;
-        size_t mark;
-
-        if (!otelc__cfg_member(ld, pair, &k, &kn, &v, &mark))
-            continue;
-        if (strcmp(k, "max_size") == 0)
-            otelc__cfg_size(ld, v, &f->max_bytes);
-        else if (strcmp(k, "max_files") == 0)
-            otelc__cfg_u32(ld, v, 1, UINT32_MAX, "files", &f->max_files);
-        else if (strcmp(k, "daily") == 0)
-            otelc__cfg_bool(ld, v, &f->rotate_daily);
-        else
-            otelc__cfg_unknown(ld, kn);
-        otelc__cfg_path_pop(ld, mark);
-    }
-}
-
-static void read_file_exporter(otelc__cfg_t *ld, yaml_node_t *map)
-{
-    static const char *const formats[] = { "flat", "otlp" };
-    static const int format_values[] = { OTELC_FILE_FORMAT_FLAT, OTELC_FILE_FORMAT_OTLP };
-    otelc_file_options_t *f = &ld->o.file;
-
-    if (otelc__cfg_mapping(ld, map, "a mapping") <= 0)
-        return;
-    OTELC__CFG_FOR_EACH_PAIR(ld, map, pair)
-    {
-        const char *k;
-        yaml_node_t *kn, *v;
-        size_t mark;
-
-        if (!otelc__cfg_member(ld, pair, &k, &kn, &v, &mark))
-            continue;
-        if (strcmp(k, "directory") == 0) {
-            otelc__cfg_string(ld, v, &f->directory);
-        } else if (strcmp(k, "format") == 0) {
-            int format = (int)f->format;
-
-            if (otelc__cfg_enum(ld, v, formats, format_values, 2, "flat or otlp", &format))
-                f->format = (otelc_file_format_t)format;
-        } else if (strcmp(k, "level") == 0) {
-            otelc__cfg_level(ld, v, &f->level);
-        } else if (strcmp(k, "rotation") == 0) {
-            read_rotation(ld, v);
-        } else if (strcmp(k, "retention_days") == 0) {
-            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "days", &f->retention_days);
-        } else if (strcmp(k, "compress") == 0) {
-            otelc__cfg_bool(ld, v, &f->compress);
-        } else if (strcmp(k, "channels") == 0) {
-            read_channels(ld, v);
-        } else {
-            otelc__cfg_unknown(ld, kn);
-        }
-        otelc__cfg_path_pop(ld, mark);
-    }
-}
-
-/* otelc.ring_size: 0, or a power of two from 4 KiB to 1 GiB. */
-static void read_ring_size(otelc__cfg_t *ld, yaml_node_t *v)
-{
-    uint64_t n = ld->o.ring_size;
-    char kept[32];
     const char *s;
-    int r = otelc__cfg_scalar(ld, v, &s);
+    char kept[96];
+    int r;
 
-    if (r == 0)
-        return;
-    if (r > 0 && otelc__parse_size(s, &n) &&
-        (n == 0 || (n >= 4096 && n <= (1u << 30) && (n & (n - 1)) == 0))) {
-        ld->o.ring_size = (uint32_t)n;
-        return;
+    otelc__cfg_sb_clear(out);
+    if (n->type == YAML_SEQUENCE_NODE) {
+        OTELC__CFG_FOR_EACH_ITEM(ld, n, item)
+        {
+            yaml_node_t *it = otelc__cfg_node(ld, *item);
+            const char *t;
+            size_t len;
+
+            if (it == NULL)
+                continue;
+            if (otelc__cfg_scalar(ld, it, &s) <= 0 ||
+                (t = otelc__cfg_trim(s, &len), len == 0) || memchr(t, ',', len) != NULL ||
+                memchr(t, '|', len) != NULL) {
+                otelc__setting_show(row, base, kept, sizeof(kept));
+                otelc__cfg_reject(ld, it,
+                                  row->expected != NULL ? row->expected
+                                                        : "a list of non-empty strings",
+                                  row->type == OTELC_SETTING_KEYED ? "no value for this name"
+                                                                   : kept);
+                return -1;
+            }
+            if (out->len > 0)
+                otelc__cfg_sb_put(out, &sep, 1);
+            otelc__cfg_sb_put(out, t, len);
+        }
+        if (out->p == NULL)
+            otelc__cfg_sb_put(out, "", 0);
+        if (out->failed)
+            ld->nomem = true;
+        if (out->failed)
+            return -1;
+        /* [] is the empty list, as "none" is; a list of prefixes that is
+         * empty says nothing. */
+        if (out->len == 0) {
+            if (sep != ',')
+                return 0;
+            otelc__cfg_sb_puts(out, "none");
+        }
+        return 1;
     }
-    snprintf(kept, sizeof(kept), "%u", (unsigned)ld->o.ring_size);
-    otelc__cfg_reject(ld, v, "0 or a power of two from 4096 to 1073741824 bytes (as in 1MiB)",
-                      kept);
+    r = otelc__cfg_scalar(ld, n, &s);
+    if (r < 0) {
+        otelc__setting_show(row, base, kept, sizeof(kept));
+        otelc__cfg_reject(ld, n, "a list or a string", kept);
+        return -1;
+    }
+    if (r > 0 && sep == ',') {
+        otelc__cfg_sb_puts(out, s);
+    } else if (r > 0) {
+        /* "a, b" as the items of a list: joined with `sep`. */
+        const char *p = s;
+
+        while (*p != '\0') {
+            const char *comma = strchr(p, ',');
+            size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+            const char *t = p;
+
+            p = comma != NULL ? comma + 1 : p + len;
+            while (len > 0 && (*t == ' ' || *t == '\t')) {
+                t++;
+                len--;
+            }
+            while (len > 0 && (t[len - 1] == ' ' || t[len - 1] == '\t'))
+                len--;
+            if (len == 0)
+                continue;
+            if (out->len > 0)
+                otelc__cfg_sb_put(out, &sep, 1);
+            otelc__cfg_sb_put(out, t, len);
+        }
+        if (out->len == 0)
+            return 0;
+        if (out->failed) {
+            ld->nomem = true;
+            return -1;
+        }
+    }
+    return r;
 }
 
-void otelc__cfg_read_otelc(otelc__cfg_t *ld, yaml_node_t *map)
+/* One "name=value" item of a KEYED row, the value at node `v`. */
+static void keyed_item(otelc__cfg_t *ld, const yaml_node_t *v, const otelc_setting_t *row,
+                       void *base, const char *name)
 {
-    static const char *const overflow_words[] = { "drop", "block" };
-    static const int overflow_values[] = { OTELC_OVERFLOW_DROP, OTELC_OVERFLOW_BLOCK };
-    otelc__cfg_sb_t list = { 0 };
+    otelc__cfg_sb_t item = { 0 }, value = { 0 };
+    int r;
 
+    if (row->value_type == OTELC_SETTING_LIST) {
+        r = list_text(ld, v, row, base, '|', &value);
+    } else {
+        const char *s;
+
+        r = otelc__cfg_scalar(ld, v, &s);
+        if (r > 0)
+            otelc__cfg_sb_puts(&value, s);
+    }
+    if (r < 0 && v->type != YAML_SCALAR_NODE && row->value_type != OTELC_SETTING_LIST)
+        otelc__cfg_reject(ld, v, "a scalar", "no value for this name");
+    if (r > 0 && !value.failed) {
+        otelc__setting_alloc_t alloc = { chunk_alloc, ld };
+        otelc__setting_report_t rep;
+        otelc_setting_verdict_t verdict;
+
+        otelc__cfg_sb_puts(&item, name);
+        otelc__cfg_sb_put(&item, "=", 1);
+        otelc__cfg_sb_put(&item, value.p, value.len);
+        if (!item.failed) {
+            verdict = otelc__setting_read(row, item.p, item.len, false, base, &alloc, &rep);
+            if (verdict != OTELC_SETTING_TAKEN) {
+                char expected[160], shown[128];
+
+                if (strcmp(rep.why, "out of memory") == 0) {
+                    ld->nomem = true;
+                } else {
+                    otelc__setting_expected(row, row->value_type, expected, sizeof(expected));
+                    otelc__cfg_report(ld, v, "invalid value '%s': expected %s; keeping no value "
+                                      "for this name",
+                                      otelc__cfg_printable(value.p, value.len, shown,
+                                                           sizeof(shown)),
+                                      expected);
+                }
+            }
+        }
+    }
+    if (item.failed || value.failed)
+        ld->nomem = true;
+    otelc__cfg_sb_free(&item);
+    otelc__cfg_sb_free(&value);
+}
+
+bool otelc__cfg_row(otelc__cfg_t *ld, const yaml_node_t *n, const otelc_setting_t *row, void *base)
+{
+    otelc__cfg_sb_t text = { 0 };
+    const char *s;
+    bool taken = false;
+    int r;
+
+    if (row->type == OTELC_SETTING_LIST) {
+        r = list_text(ld, n, row, base, ',', &text);
+        if (r > 0)
+            taken = apply_text(ld, n, row, base, text.p, text.len, text.p);
+        otelc__cfg_sb_free(&text);
+        return taken;
+    }
+    if (row->type == OTELC_SETTING_KEYED && n->type == YAML_MAPPING_NODE) {
+        OTELC__CFG_FOR_EACH_PAIR(ld, n, pair)
+        {
+            const char *k;
+            yaml_node_t *kn, *v;
+            size_t mark;
+
+            if (!otelc__cfg_member(ld, pair, &k, &kn, &v, &mark))
+                continue;
+            if (!usable_name(k))
+                bad_name(ld, kn, k);
+            else
+                keyed_item(ld, v, row, base, k);
+            otelc__cfg_path_pop(ld, mark);
+        }
+        return true;
+    }
+    r = otelc__cfg_scalar(ld, n, &s);
+    if (r == 0)
+        return false;
+    if (r < 0) {
+        char expected[240], kept[96];
+
+        otelc__setting_expected(row, row->type, expected, sizeof(expected));
+        otelc__setting_show(row, base, kept, sizeof(kept));
+        otelc__cfg_reject(ld, n, expected, kept);
+        return false;
+    }
+    /* An empty string counts as not given, as an empty variable does. */
+    if (row->type == OTELC_SETTING_STRING && s[0] == '\0')
+        return false;
+    if (strlen(s) != ld->scratch.len) {
+        char kept[96];
+
+        otelc__setting_show(row, base, kept, sizeof(kept));
+        otelc__cfg_reject(ld, n, "a value without NUL characters", kept);
+        return false;
+    }
+    return apply_text(ld, n, row, base, s, ld->scratch.len, s);
+}
+
+/* ---- walking along the rows' keys ---------------------------------------------------- */
+
+/* The target whose key is `path`, or NULL. */
+static const otelc__cfg_target_t *target_at(const otelc__cfg_t *ld, const char *path)
+{
+    for (size_t i = 0; i < ld->n_targets; i++) {
+        if (ld->targets[i].row->key != NULL && strcmp(ld->targets[i].row->key, path) == 0)
+            return &ld->targets[i];
+    }
+    return NULL;
+}
+
+/* True when a row's key lies under `path` ("path." then more). */
+static bool rows_under(const otelc__cfg_t *ld, const char *path)
+{
+    size_t n = strlen(path);
+
+    for (size_t i = 0; i < ld->n_targets; i++) {
+        const char *k = ld->targets[i].row->key;
+
+        if (k != NULL && strncmp(k, path, n) == 0 && k[n] == '.')
+            return true;
+    }
+    return false;
+}
+
+static void walk(otelc__cfg_t *ld, yaml_node_t *map, const char *path, const char *name);
+
+static void walk_pair(otelc__cfg_t *ld, yaml_node_t *kn, const char *k, yaml_node_t *v,
+                      const char *path, const char *name)
+{
+    char full[OTELC__CFG_KEYPATH_MAX], wild[OTELC__CFG_KEYPATH_MAX];
+    const otelc__cfg_target_t *t;
+
+    if (snprintf(full, sizeof(full), "%s%s%s", path, path[0] != '\0' ? "." : "", k) >=
+        (int)sizeof(full)) {
+        otelc__cfg_unknown(ld, kn);
+        return;
+    }
+    snprintf(wild, sizeof(wild), "%s%s*", path, path[0] != '\0' ? "." : "");
+    t = target_at(ld, full);
+    if (t != NULL) {
+        if (name != NULL && t->row->type == OTELC_SETTING_KEYED)
+            keyed_item(ld, v, t->row, t->base, name);
+        else
+            (void)otelc__cfg_row(ld, v, t->row, t->base);
+    } else if (rows_under(ld, full)) {
+        walk(ld, v, full, name);
+    } else if (name == NULL && rows_under(ld, wild)) {
+        if (!usable_name(k))
+            bad_name(ld, kn, k);
+        else
+            walk(ld, v, wild, k);
+    } else if (strcmp(path, "otelc") == 0 && v->type == YAML_MAPPING_NODE) {
+        char shown[40];
+
+        otelc__cfg_printable(k, strlen(k), shown, sizeof(shown));
+        otelc__cfg_report(ld, kn,
+                          "unknown key; ignored (no part of otelc linked into this program reads "
+                          "it; for an exporter's settings, link its library, such as "
+                          "libotelc_%s)",
+                          shown);
+    } else {
+        otelc__cfg_unknown(ld, kn);
+    }
+}
+
+/* Walks mapping `map` found at key path `path`; `name` is the wildcard's. */
+static void walk(otelc__cfg_t *ld, yaml_node_t *map, const char *path, const char *name)
+{
     if (otelc__cfg_mapping(ld, map, "a mapping") <= 0)
         return;
     OTELC__CFG_FOR_EACH_PAIR(ld, map, pair)
@@ -353,54 +384,12 @@ void otelc__cfg_read_otelc(otelc__cfg_t *ld, yaml_node_t *map)
 
         if (!otelc__cfg_member(ld, pair, &k, &kn, &v, &mark))
             continue;
-        if (strcmp(k, "level") == 0) {
-            otelc__cfg_level(ld, v, &ld->o.level);
-        } else if (strcmp(k, "loggers") == 0) {
-            read_loggers(ld, v);
-        } else if (strcmp(k, "mask_keys") == 0) {
-            const yaml_node_t *bad;
-            const char *s;
-
-            if (get_list(ld, v, &list, &bad)) {
-                size_t len;
-                const char *t = otelc__cfg_trim(list.p, &len);
-
-                /* "none", as in OTELC_MASK_KEYS, and [] mask nothing. */
-                ld->o.mask_keys =
-                    otelc__cfg_word_is_nocase(t, len, "none") ? "" : otelc__cfg_sb_keep(ld, &list);
-            } else if (bad->type != YAML_SCALAR_NODE || otelc__cfg_scalar(ld, bad, &s) != 0 ||
-                       bad != v) {
-                otelc__cfg_reject(ld, bad,
-                                  "a list of attribute keys (or one comma-separated string)",
-                                  "the default list");
-            }
-        } else if (strcmp(k, "overflow") == 0) {
-            int o = (int)ld->o.overflow;
-
-            if (otelc__cfg_enum(ld, v, overflow_words, overflow_values, 2, "drop or block", &o))
-                ld->o.overflow = (otelc_overflow_t)o;
-        } else if (strcmp(k, "block_timeout_ms") == 0) {
-            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "milliseconds", &ld->o.block_timeout_ms);
-        } else if (strcmp(k, "ring_size") == 0) {
-            read_ring_size(ld, v);
-        } else if (strcmp(k, "stats") == 0) {
-            otelc__cfg_bool(ld, v, &ld->o.print_stats);
-        } else if (strcmp(k, "console") == 0) {
-            read_console(ld, v);
-        } else if (strcmp(k, "file") == 0) {
-            read_file_exporter(ld, v);
-        } else if (strcmp(k, "postgres") == 0) {
-            /* Reserved for the PostgreSQL exporter, which a later otelc
-             * brings; until then its settings are not read. */
-            otelc__cfg_report(ld, kn,
-                              "the PostgreSQL exporter is not built into this otelc yet; its "
-                              "settings are ignored");
-        } else {
-            otelc__cfg_unknown(ld, kn);
-        }
+        walk_pair(ld, kn, k, v, path, name);
         otelc__cfg_path_pop(ld, mark);
     }
-    if (list.failed)
-        ld->nomem = true;
-    otelc__cfg_sb_free(&list);
+}
+
+void otelc__cfg_walk(otelc__cfg_t *ld, yaml_node_t *map, const char *path)
+{
+    walk(ld, map, path, NULL);
 }

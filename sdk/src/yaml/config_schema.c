@@ -290,74 +290,6 @@ void otelc__cfg_read_resource(otelc__cfg_t *ld, yaml_node_t *map)
     otelc__cfg_sb_free(&list);
 }
 
-/* ---- limits -------------------------------------------------------------- */
-
-/* The general limits: applied to spans and logs before their own limits. */
-void otelc__cfg_read_attribute_limits(otelc__cfg_t *ld, yaml_node_t *map)
-{
-    otelc_limits_t *span = &ld->o.span_limits, *log = &ld->o.log_limits;
-
-    if (otelc__cfg_mapping(ld, map, "a mapping") <= 0)
-        return;
-    OTELC__CFG_FOR_EACH_PAIR(ld, map, pair)
-    {
-        const char *k;
-        yaml_node_t *kn, *v;
-        size_t mark;
-        uint32_t n;
-
-        if (!otelc__cfg_member(ld, pair, &k, &kn, &v, &mark))
-            continue;
-        if (strcmp(k, "attribute_value_length_limit") == 0) {
-            n = span->attribute_value_length;
-            if (otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a length", &n))
-                span->attribute_value_length = log->attribute_value_length = n;
-        } else if (strcmp(k, "attribute_count_limit") == 0) {
-            n = span->attribute_count;
-            if (otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a count", &n)) {
-                /* As OTEL_ATTRIBUTE_COUNT_LIMIT does. */
-                span->attribute_count = log->attribute_count = n;
-                span->attributes_per_event = span->attributes_per_link = n;
-            }
-        } else {
-            otelc__cfg_unknown(ld, kn);
-        }
-        otelc__cfg_path_pop(ld, mark);
-    }
-}
-
-static void read_limits(otelc__cfg_t *ld, yaml_node_t *map, int sig)
-{
-    otelc_limits_t *l = sig == OTELC__CFG_TRACES ? &ld->o.span_limits : &ld->o.log_limits;
-
-    if (otelc__cfg_mapping(ld, map, "a mapping") <= 0)
-        return;
-    OTELC__CFG_FOR_EACH_PAIR(ld, map, pair)
-    {
-        const char *k;
-        yaml_node_t *kn, *v;
-        size_t mark;
-
-        if (!otelc__cfg_member(ld, pair, &k, &kn, &v, &mark))
-            continue;
-        if (strcmp(k, "attribute_value_length_limit") == 0)
-            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a length", &l->attribute_value_length);
-        else if (strcmp(k, "attribute_count_limit") == 0)
-            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a count", &l->attribute_count);
-        else if (sig == OTELC__CFG_TRACES && strcmp(k, "event_count_limit") == 0)
-            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a count", &l->event_count);
-        else if (sig == OTELC__CFG_TRACES && strcmp(k, "link_count_limit") == 0)
-            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a count", &l->link_count);
-        else if (sig == OTELC__CFG_TRACES && strcmp(k, "event_attribute_count_limit") == 0)
-            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a count", &l->attributes_per_event);
-        else if (sig == OTELC__CFG_TRACES && strcmp(k, "link_attribute_count_limit") == 0)
-            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "a count", &l->attributes_per_link);
-        else
-            otelc__cfg_unknown(ld, kn);
-        otelc__cfg_path_pop(ld, mark);
-    }
-}
-
 /* ---- propagators --------------------------------------------------------- */
 
 /* Adds the propagator `name` to *set; false for a name otelc lacks. */
@@ -810,7 +742,7 @@ static bool is_exporter_name(const char *s)
 /*
  * exporter: {<name>: <settings>}. console and the OTLP exporters are the
  * schema's; any other name is an exporter registered with
- * otelc_exporter_factory_register() or built into otelc (file), and goes into
+ * a component (otelc/settings.h: file, with libotelc_file), and goes into
  * the list as it is: the pipeline reports a name it cannot make. Returns
  * true when an exporter was named.
  */
@@ -845,34 +777,37 @@ static bool read_exporter(otelc__cfg_t *ld, yaml_node_t *n, int sig)
         otelc__cfg_path_pop(ld, mark);
         return false;
     } else {
-        /* console and otelc's own exporters take their settings elsewhere
-         * (otelc.console, otelc.file), and an exporter registered by the
-         * program gets only its name. The schema's exporters otelc lacks
-         * are left to the pipeline, which reports them by name. */
+        /* console and the exporters of components take their settings
+         * under otelc.<name>, where their rows are. The schema's exporters
+         * otelc lacks are left to the pipeline, which reports them by name. */
         bool lacking = strcmp(name, "zipkin") == 0 || strncmp(name, "otlp_file", 9) == 0;
 
         if (!lacking && otelc__cfg_mapping(ld, value, "nothing (null or {})") > 0 &&
             otelc__cfg_pairs_count(value) > 0)
-            otelc__cfg_report(ld, value, "the %s exporter takes no settings here%s; ignored", name,
-                              strcmp(name, "file") == 0 ? " (they go under otelc.file)"
-                              : strcmp(name, "console") == 0
-                                  ? " (they go under otelc.console)"
-                                  : " (an exporter the program registers gets its settings from "
-                                    "the program)");
+            otelc__cfg_report(ld, value,
+                              "the %s exporter takes no settings here (they go under otelc.%s); "
+                              "ignored",
+                              name, name);
         add_exporter(ld, sig, name);
     }
     otelc__cfg_path_pop(ld, mark);
     return true;
 }
 
-/* One batch setting: the first processor's word wins. */
-static void batch_setting(otelc__cfg_t *ld, yaml_node_t *v, int sig, int which, uint32_t min,
-                          uint32_t max, const char *unit, uint32_t *field)
+/* One batch setting, read by the row of its OTEL_BSP_* or OTEL_BLRP_*
+ * variable: the first processor's word wins. */
+static void batch_setting(otelc__cfg_t *ld, yaml_node_t *v, int sig, int which, const char *var,
+                          uint32_t *field)
 {
-    uint32_t n = *field;
+    char env[64];
+    otelc_options_t scratch = ld->o;
+    uint32_t n;
 
-    if (!otelc__cfg_u32(ld, v, min, max, unit, &n))
+    snprintf(env, sizeof(env), "%s%s", sig == OTELC__CFG_TRACES ? "OTEL_BSP_" : "OTEL_BLRP_", var);
+    if (!otelc__cfg_row(ld, v, otelc__cfg_core_row(env), &scratch))
         return;
+    /* The field of the scratch copy that the row wrote. */
+    n = *(const uint32_t *)((const char *)&scratch + ((const char *)field - (const char *)&ld->o));
     if (ld->batch_given[sig][which] && n != *field) {
         otelc__cfg_report(
             ld, v,
@@ -926,17 +861,17 @@ static bool read_processor(otelc__cfg_t *ld, yaml_node_t *n, int sig)
                 has_exporter = true;
                 named = read_exporter(ld, v, sig) || named;
             } else if (!simple && strcmp(k, "schedule_delay") == 0) {
-                batch_setting(ld, v, sig, OTELC__CFG_DELAY, 0, UINT32_MAX, "milliseconds",
+                batch_setting(ld, v, sig, OTELC__CFG_DELAY, "SCHEDULE_DELAY",
                               &b->schedule_delay_ms);
             } else if (!simple && strcmp(k, "export_timeout") == 0) {
-                batch_setting(ld, v, sig, OTELC__CFG_TIMEOUT, 0, UINT32_MAX, "milliseconds",
+                batch_setting(ld, v, sig, OTELC__CFG_TIMEOUT, "EXPORT_TIMEOUT",
                               &b->export_timeout_ms);
             } else if (!simple && strcmp(k, "max_queue_size") == 0) {
-                batch_setting(ld, v, sig, OTELC__CFG_QUEUE, 1, OTELC__MAX_QUEUE_SIZE, "records",
+                batch_setting(ld, v, sig, OTELC__CFG_QUEUE, "MAX_QUEUE_SIZE",
                               &b->max_queue_size);
             } else if (!simple && strcmp(k, "max_export_batch_size") == 0) {
-                batch_setting(ld, v, sig, OTELC__CFG_BATCH, 1, OTELC__MAX_EXPORT_BATCH_SIZE,
-                              "records", &b->max_export_batch_size);
+                batch_setting(ld, v, sig, OTELC__CFG_BATCH, "MAX_EXPORT_BATCH_SIZE",
+                              &b->max_export_batch_size);
             } else {
                 otelc__cfg_unknown(ld, kn);
             }
@@ -1008,7 +943,9 @@ void otelc__cfg_read_provider(otelc__cfg_t *ld, yaml_node_t *map, int sig)
                 }
             }
         } else if (strcmp(k, "limits") == 0) {
-            read_limits(ld, v, sig);
+            otelc__cfg_walk(ld, v,
+                            sig == OTELC__CFG_TRACES ? "tracer_provider.limits"
+                                                     : "logger_provider.limits");
         } else if (sig == OTELC__CFG_TRACES && strcmp(k, "sampler") == 0) {
             read_sampler(ld, v);
         } else if (strcmp(k, configurator) == 0) {

@@ -22,6 +22,7 @@
 
 #include "config_file.h"
 #include "diag.h"
+#include "settings_int.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +54,13 @@ typedef struct otelc__cfg_sb {
 
 struct otelc__cfg_chunk;
 
+/* A row and the struct it is read into (the working copy of the options,
+ * or a component's settings in the working copy's set). */
+typedef struct otelc__cfg_target {
+    const otelc_setting_t *row;
+    void *base;
+} otelc__cfg_target_t;
+
 /* The state of one load. */
 typedef struct otelc__cfg {
     const char *path;     /* as given */
@@ -71,6 +79,8 @@ typedef struct otelc__cfg {
     size_t keypath_len;
     bool batch_given[2][OTELC__CFG_BATCH_FIELDS];
     otelc__cfg_sb_t exporters[2]; /* the comma lists being built, per signal */
+    otelc__cfg_target_t *targets; /* every row the file may set */
+    size_t n_targets;
 } otelc__cfg_t;
 
 /* ---- memory kept for the life of the process (config_file.c) ------------- */
@@ -189,12 +199,23 @@ void otelc__cfg_check_scalar(otelc__cfg_t *ld, const yaml_node_t *n, const char 
 
 /* config_schema.c */
 void otelc__cfg_read_resource(otelc__cfg_t *ld, yaml_node_t *map);
-void otelc__cfg_read_attribute_limits(otelc__cfg_t *ld, yaml_node_t *map);
 void otelc__cfg_read_propagator(otelc__cfg_t *ld, yaml_node_t *map);
 /* tracer_provider (OTELC__CFG_TRACES) or logger_provider (OTELC__CFG_LOGS). */
 void otelc__cfg_read_provider(otelc__cfg_t *ld, yaml_node_t *map, int sig);
 
-/* config_otelc.c */
-void otelc__cfg_read_otelc(otelc__cfg_t *ld, yaml_node_t *map);
+/* config_otelc.c: the rows */
+
+/* Fills ld->targets from the core's rows and the working copy's set. */
+void otelc__cfg_targets_init(otelc__cfg_t *ld);
+/* The core's row of environment variable `env`. */
+const otelc_setting_t *otelc__cfg_core_row(const char *env);
+/* Reads value node `n` by `row` into `base`; what does not read is
+ * reported at `n`. True when something was stored. */
+bool otelc__cfg_row(otelc__cfg_t *ld, const yaml_node_t *n, const otelc_setting_t *row,
+                    void *base);
+/* Walks mapping `map`, found at key path `path` ("otelc",
+ * "attribute_limits", "tracer_provider.limits"), along the rows' keys:
+ * other keys are reported as unknown. */
+void otelc__cfg_walk(otelc__cfg_t *ld, yaml_node_t *map, const char *path);
 
 #endif /* OTELC_CONFIG_YAML_H */

@@ -3,7 +3,7 @@
  *
  * Whatever the bytes, the load must return one of its documented statuses,
  * never crash, and leave options that otelc_init() could take: every string
- * it set is NUL-terminated and every channel array is as long as it says.
+ * it set is NUL-terminated, the core's and every linked component's.
  * The environment is ignored (env_ignored), so `${VAR}` references read
  * variables that are unset here and resolve to their defaults or nothing.
  * Diagnostics are silenced: a fuzzer makes thousands of them.
@@ -11,6 +11,7 @@
 #include "fuzz_check.h"
 #include "config_file.h"
 #include "diag.h"
+#include "settings_int.h"
 
 #include <string.h>
 
@@ -38,11 +39,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_string(o.logs_exporter);
     check_string(o.logger_levels);
     check_string(o.mask_keys);
-    check_string(o.file.directory);
-    FUZZ_CHECK(o.file.n_channels == 0 || o.file.channels != NULL);
-    for (size_t i = 0; i < o.file.n_channels; i++) {
-        check_string(o.file.channels[i].name);
-        check_string(o.file.channels[i].loggers);
+    for (size_t i = 0; o.components != NULL && i < o.components->n; i++) {
+        const otelc_component_t *c = o.components->item[i].component;
+
+        for (size_t j = 0; j < c->n_settings; j++) {
+            const otelc_setting_t *row = &c->settings[j];
+
+            if (row->type == OTELC_SETTING_STRING || row->type == OTELC_SETTING_LIST ||
+                row->type == OTELC_SETTING_KEYED)
+                check_string(
+                    *(const char *const *)((const char *)o.components->item[i].values +
+                                           row->offset));
+        }
     }
     FUZZ_CHECK(o.sampler_ratio >= 0.0 && o.sampler_ratio <= 1.0);
     otelc__config_file_release();

@@ -7,6 +7,7 @@
  * number of lines that test printed.
  */
 #include <setjmp.h>
+#include <otelc/file.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -170,6 +171,10 @@ static void test_empty_environment_gives_defaults(void **state)
     (void)state;
     otelc_options_default(&d);
     load(&o, OTELC_OK, 0);
+    /* The components' settings are a set of these options' own (the file
+     * exporter's tests check what it holds); the rest is the defaults. */
+    assert_non_null(o.components);
+    o.components = d.components;
     assert_memory_equal(&o, &d, sizeof(o));
 }
 
@@ -585,10 +590,15 @@ static void test_ring_size(void **state)
         { "1073741824", 1073741824u },
         { "1048576k", 1073741824u },
         { "0", 0 },
+        /* As a size reads everywhere (OTELC_FILE_MAX_SIZE, the config file). */
+        { "1G", 1073741824u },
+        { "4 k", 4096 },
+        { "4096b", 4096 },
+        { "64KiB", 65536 },
     };
     static const char *const bad[] = {
-        "4095", "2048", "3k",  "6144", "2048M",        "2147483648", "1G",
-        "k",    "12kk", "-4k", "4 k",  "99999999999k", "4096b",      "0x1000",
+        "4095", "2048", "3k",  "6144",         "2048M",  "2147483648",
+        "k",    "12kk", "-4k", "99999999999k", "0x1000", "2G",
     };
     otelc_options_t o;
 
@@ -666,11 +676,11 @@ static void test_logger_levels_from_env(void **state)
     load(&o, OTELC_OK, 0);
     assert_string_equal(o.logger_levels, "trading=DEBUG, trading.risk=WARNING");
 
-    /* Bad items: reported in one line, the variable kept for the good ones. */
+    /* Bad items: reported in one line, the good ones kept. */
     load_rejected(&o, "OTELC_LOGGER_LEVELS", "trading=DEBUG,market=LOUD,=INFO,risk");
     setenv("OTELC_LOGGER_LEVELS", "trading=DEBUG,market=LOUD", 1);
     load(&o, OTELC_ERR_INVALID, 1);
-    assert_string_equal(o.logger_levels, "trading=DEBUG,market=LOUD");
+    assert_string_equal(o.logger_levels, "trading=DEBUG");
     assert_int_equal(otelc__logger_level_for(o.logger_levels, "trading.x", 9), OTELC_SEV_DEBUG);
     assert_int_equal(otelc__logger_level_for(o.logger_levels, "market", 9), 9);
 }
@@ -870,16 +880,16 @@ static void test_file_defaults_and_env(void **state)
 
     (void)state;
     load(&o, OTELC_OK, 0);
-    assert_string_equal(o.file.directory, "logs");
-    assert_int_equal(o.file.format, OTELC_FILE_FORMAT_FLAT);
-    assert_int_equal(o.file.level, OTELC_SEV_TRACE);
-    assert_int_equal(o.file.max_bytes, 10u * 1024 * 1024);
-    assert_int_equal(o.file.max_files, 5);
-    assert_true(o.file.rotate_daily);
-    assert_int_equal(o.file.retention_days, 30);
-    assert_false(o.file.compress);
-    assert_null(o.file.channels);
-    assert_null(o.file.channel_routes);
+    assert_string_equal(otelc_file_options(&o)->directory, "logs");
+    assert_int_equal(otelc_file_options(&o)->format, OTELC_FILE_FORMAT_FLAT);
+    assert_int_equal(otelc_file_options(&o)->level, OTELC_SEV_TRACE);
+    assert_int_equal(otelc_file_options(&o)->max_bytes, 10u * 1024 * 1024);
+    assert_int_equal(otelc_file_options(&o)->max_files, 5);
+    assert_true(otelc_file_options(&o)->rotate_daily);
+    assert_int_equal(otelc_file_options(&o)->retention_days, 30);
+    assert_false(otelc_file_options(&o)->compress);
+    assert_null(otelc_file_options(&o)->channels);
+    assert_null(otelc_file_options(&o)->channel_routes);
 
     setenv("OTELC_FILE_DIR", "/var/log/gateway", 1);
     setenv("OTELC_FILE_FORMAT", " OTLP ", 1);
@@ -893,17 +903,17 @@ static void test_file_defaults_and_env(void **state)
     setenv("OTELC_FILE_CHANNEL_LEVELS", "database=WARNING", 1);
     setenv("OTELC_FILE_CHANNEL_RETENTION", "audit=3650", 1);
     load(&o, OTELC_OK, 0);
-    assert_string_equal(o.file.directory, "/var/log/gateway");
-    assert_int_equal(o.file.format, OTELC_FILE_FORMAT_OTLP);
-    assert_int_equal(o.file.level, OTELC_SEV_WARN);
-    assert_int_equal(o.file.max_bytes, 64u * 1024 * 1024);
-    assert_int_equal(o.file.max_files, 9);
-    assert_false(o.file.rotate_daily);
-    assert_int_equal(o.file.retention_days, 0);
-    assert_true(o.file.compress);
-    assert_string_equal(o.file.channel_routes, "fills=fills|exchange");
-    assert_string_equal(o.file.channel_levels, "database=WARNING");
-    assert_string_equal(o.file.channel_retention, "audit=3650");
+    assert_string_equal(otelc_file_options(&o)->directory, "/var/log/gateway");
+    assert_int_equal(otelc_file_options(&o)->format, OTELC_FILE_FORMAT_OTLP);
+    assert_int_equal(otelc_file_options(&o)->level, OTELC_SEV_WARN);
+    assert_int_equal(otelc_file_options(&o)->max_bytes, 64u * 1024 * 1024);
+    assert_int_equal(otelc_file_options(&o)->max_files, 9);
+    assert_false(otelc_file_options(&o)->rotate_daily);
+    assert_int_equal(otelc_file_options(&o)->retention_days, 0);
+    assert_true(otelc_file_options(&o)->compress);
+    assert_string_equal(otelc_file_options(&o)->channel_routes, "fills=fills|exchange");
+    assert_string_equal(otelc_file_options(&o)->channel_levels, "database=WARNING");
+    assert_string_equal(otelc_file_options(&o)->channel_retention, "audit=3650");
 }
 
 static void test_file_sizes(void **state)
@@ -933,13 +943,13 @@ static void test_file_sizes(void **state)
     assert_false(otelc__parse_size(NULL, &v));
     /* A rejected variable keeps the default, in one reported line. */
     load_rejected(&o, "OTELC_FILE_MAX_SIZE", "ten megabytes");
-    assert_int_equal(o.file.max_bytes, 10u * 1024 * 1024);
+    assert_int_equal(otelc_file_options(&o)->max_bytes, 10u * 1024 * 1024);
     load_rejected(&o, "OTELC_FILE_FORMAT", "xml");
-    assert_int_equal(o.file.format, OTELC_FILE_FORMAT_FLAT);
+    assert_int_equal(otelc_file_options(&o)->format, OTELC_FILE_FORMAT_FLAT);
     load_rejected(&o, "OTELC_FILE_MAX_FILES", "0");
-    assert_int_equal(o.file.max_files, 5);
+    assert_int_equal(otelc_file_options(&o)->max_files, 5);
     load_rejected(&o, "OTELC_FILE_COMPRESS", "yes please");
-    assert_false(o.file.compress);
+    assert_false(otelc_file_options(&o)->compress);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, clean_env, clean_env)

@@ -8,6 +8,7 @@
  * without libyaml skips everything.
  */
 #include <setjmp.h>
+#include <otelc/file.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -302,7 +303,7 @@ static void every_key_lands(void **state)
     assert_int_equal(o.logs_batch.max_export_batch_size, 100);
 
     assert_int_equal(o.level, OTELC_SEV_DEBUG);
-    assert_string_equal(o.logger_levels, "trading=5,trading.risk=13");
+    assert_string_equal(o.logger_levels, "trading=DEBUG,trading.risk=WARNING");
     assert_int_equal(otelc__logger_level_for(o.logger_levels, "trading.risk.limits", 9), 13);
     assert_string_equal(o.mask_keys, "api_key,pin");
     assert_int_equal(o.overflow, OTELC_OVERFLOW_BLOCK);
@@ -312,28 +313,22 @@ static void every_key_lands(void **state)
     assert_int_equal(o.console_level, OTELC_SEV_WARN);
     assert_int_equal(o.console_color, 0);
 
-    assert_string_equal(o.file.directory, "/var/log/gw");
-    assert_int_equal(o.file.format, OTELC_FILE_FORMAT_OTLP);
-    assert_int_equal(o.file.level, OTELC_SEV_INFO);
-    assert_int_equal(o.file.max_bytes, 1024 * 1024);
-    assert_int_equal(o.file.max_files, 3);
-    assert_false(o.file.rotate_daily);
-    assert_int_equal(o.file.retention_days, 9);
-    assert_true(o.file.compress);
-    assert_int_equal(o.file.n_channels, 4);
-    assert_string_equal(o.file.channels[0].name, "trading");
-    assert_string_equal(o.file.channels[0].loggers, "strategy,order");
-    assert_int_equal(o.file.channels[0].level, OTELC_SEV_INFO);
-    assert_int_equal(o.file.channels[0].retention_days, 60);
-    assert_string_equal(o.file.channels[1].name, "audit");
-    assert_string_equal(o.file.channels[1].loggers, "audit, compliance");
-    assert_int_equal(o.file.channels[1].level, 0);
-    assert_int_equal(o.file.channels[1].retention_days, 365);
-    assert_string_equal(o.file.channels[2].name, "database");
-    assert_null(o.file.channels[2].loggers);
-    assert_int_equal(o.file.channels[2].level, OTELC_SEV_WARN);
-    assert_string_equal(o.file.channels[3].name, "fills");
-    assert_null(o.file.channels[3].loggers);
+    assert_string_equal(otelc_file_options(&o)->directory, "/var/log/gw");
+    assert_int_equal(otelc_file_options(&o)->format, OTELC_FILE_FORMAT_OTLP);
+    assert_int_equal(otelc_file_options(&o)->level, OTELC_SEV_INFO);
+    assert_int_equal(otelc_file_options(&o)->max_bytes, 1024 * 1024);
+    assert_int_equal(otelc_file_options(&o)->max_files, 3);
+    assert_false(otelc_file_options(&o)->rotate_daily);
+    assert_int_equal(otelc_file_options(&o)->retention_days, 9);
+    assert_true(otelc_file_options(&o)->compress);
+    /* The channels become the per-channel lists the environment also
+     * gives (OTELC_FILE_CHANNELS, ..._LEVELS, ..._RETENTION); a channel
+     * with nothing set (fills) adds nothing. */
+    assert_int_equal(otelc_file_options(&o)->n_channels, 0);
+    assert_string_equal(otelc_file_options(&o)->channel_routes,
+                        "trading=strategy|order,audit=audit|compliance");
+    assert_string_equal(otelc_file_options(&o)->channel_levels, "trading=INFO,database=WARNING");
+    assert_string_equal(otelc_file_options(&o)->channel_retention, "trading=60,audit=365");
 }
 
 /* Sections the file leaves out keep otelc's defaults. */
@@ -356,8 +351,8 @@ static void omitted_keys_keep_defaults(void **state)
     assert_memory_equal(&o.logs_batch, &d.logs_batch, sizeof(d.logs_batch));
     assert_memory_equal(&o.span_limits, &d.span_limits, sizeof(d.span_limits));
     assert_memory_equal(&o.log_limits, &d.log_limits, sizeof(d.log_limits));
-    assert_string_equal(o.file.directory, d.file.directory);
-    assert_int_equal(o.file.n_channels, 0);
+    assert_string_equal(otelc_file_options(&o)->directory, otelc_file_options(&d)->directory);
+    assert_int_equal(otelc_file_options(&o)->n_channels, 0);
     assert_null(o.mask_keys);
     assert_null(o.logger_levels);
 }
@@ -545,7 +540,7 @@ static void substitution(void **state)
     assert_int_equal(o.spans_batch.export_timeout_ms, 30000);
     assert_int_equal(o.level, OTELC_SEV_INFO);
     assert_true(o.print_stats);
-    assert_string_equal(o.file.directory, "logs");
+    assert_string_equal(otelc_file_options(&o)->directory, "logs");
 }
 
 /* A reference that does not match the syntax makes the whole file unusable
@@ -596,7 +591,7 @@ static void config_file_env_ignored(void **state)
     assert_int_equal(o.spans_batch.schedule_delay_ms, 5000);
     assert_int_equal(o.level, OTELC_SEV_INFO);
     assert_int_equal(o.diag_level, OTELC_DIAG_WARN);
-    assert_string_equal(o.file.directory, "via-substitution");
+    assert_string_equal(otelc_file_options(&o)->directory, "via-substitution");
     assert_string_equal(o.config_file, getenv("OTEL_CONFIG_FILE"));
 }
 
@@ -689,12 +684,13 @@ static void unknown_key_and_bad_value(void **state)
                                 "invalid value 'lots': expected records from 1 to"));
     assert_non_null(strstr(out, "test.yaml:10: otelc.level: invalid value 'LOUD'"));
     assert_non_null(strstr(out, "keeping INFO"));
-    assert_non_null(strstr(out, "test.yaml:11: otelc.stats: invalid value 'yes': expected true or "
-                                "false; keeping false"));
+    assert_non_null(strstr(out, "test.yaml:11: otelc.stats: invalid value 'yes': expected true, "
+                                "false, 1 or 0; keeping false"));
     assert_non_null(strstr(out, "test.yaml:13: otelc.file.rotation.max_size: invalid value 'big'"));
     assert_non_null(strstr(out, "test.yaml:13: otelc.file.rotation.max_files: invalid value '0'"));
     assert_non_null(strstr(out, "test.yaml:14: otelc.file.compres: unknown key"));
-    assert_non_null(strstr(out, "test.yaml:16: otelc.file.channels.bad name: a channel name"));
+    assert_non_null(strstr(out, "test.yaml:16: otelc.file.channels.bad name: 'bad name' is not "
+                                "usable as a name here"));
     assert_non_null(strstr(out, "test.yaml:17: otelc.file.channels.ok: expected a mapping"));
     assert_non_null(strstr(out, "test.yaml:19: meter_provider: not supported by otelc"));
     assert_int_equal(count_lines(out), 11);
@@ -703,8 +699,7 @@ static void unknown_key_and_bad_value(void **state)
     assert_string_equal(o.traces_exporter, "console");
     assert_int_equal(o.spans_batch.schedule_delay_ms, 5000);
     assert_int_equal(o.overflow, OTELC_OVERFLOW_BLOCK);
-    assert_int_equal(o.file.n_channels, 1);
-    assert_string_equal(o.file.channels[0].name, "ok");
+    assert_null(otelc_file_options(&o)->channel_levels);
     assert_non_null(o.config_file);
 
     /* Each problem once: the same load again within the rate-limit
@@ -754,8 +749,9 @@ static void more_bad_values(void **state)
     assert_non_null(strstr(out, "test.yaml:14: otelc.mask_keys: invalid value 'b,c'"));
     assert_non_null(strstr(out, "test.yaml:15: otelc.console.color: invalid value 'pink': "
                                 "expected auto, always or never; keeping auto"));
-    assert_non_null(strstr(out, "test.yaml:16: otelc.postgres: the PostgreSQL exporter is not "
-                                "built into this otelc yet"));
+    assert_non_null(strstr(out, "test.yaml:16: otelc.postgres: unknown key; ignored (no part of "
+                                "otelc linked into this program reads it; for an exporter's "
+                                "settings, link its library, such as libotelc_postgres)"));
     assert_int_equal(count_lines(out), 12);
     assert_false(o.disabled);
     assert_null(o.resource_attributes);
@@ -804,10 +800,10 @@ static void logger_levels_forms(void **state)
                                &o, &out),
                      OTELC_ERR_INVALID);
     assert_non_null(strstr(out, "test.yaml:4: otelc.loggers.trading: invalid value 'LOUD'"));
-    assert_non_null(strstr(out, "keeping no rule for this prefix"));
-    assert_non_null(strstr(out, "test.yaml:5: otelc.loggers.a,b: a logger name prefix cannot"));
+    assert_non_null(strstr(out, "keeping no value for this name"));
+    assert_non_null(strstr(out, "test.yaml:5: otelc.loggers.a,b: 'a,b' is not usable as a name"));
     assert_int_equal(count_lines(out), 2);
-    assert_string_equal(o.logger_levels, "risk=21");
+    assert_string_equal(o.logger_levels, "risk=critical");
 }
 
 /* log_level: none in the file silences the reports about the file. */
@@ -1037,7 +1033,7 @@ static void strings_outlive_the_load(void **state)
     unsetenv("OTEL_CONFIG_FILE");
     snprintf(name, sizeof(name), "%s", o.service_name);
     assert_string_equal(name, "substituted-name");
-    assert_string_equal(o.file.channels[0].loggers, "a,b");
+    assert_string_equal(otelc_file_options(&o)->channel_routes, "trading=a|b");
     assert_non_null(strstr(o.config_file, "test.yaml"));
 }
 
@@ -1075,8 +1071,12 @@ static void example_loads_cleanly(void **state)
     assert_string_equal(o.traces_exporter, "file");
     assert_string_equal(o.logs_exporter, "file,console");
     assert_int_equal(o.sampler, OTELC_SAMPLER_PARENTBASED_TRACEIDRATIO);
-    assert_int_equal(o.file.n_channels, 4);
-    assert_string_equal(o.file.directory, "./logs");
+    assert_string_equal(otelc_file_options(&o)->channel_routes,
+                        "trading=strategy|order|position|risk|execution,audit=audit|compliance,"
+                        "fills=exchange.fills");
+    assert_string_equal(otelc_file_options(&o)->channel_retention,
+                        "trading=60,audit=365,database=7,fills=90");
+    assert_string_equal(otelc_file_options(&o)->directory, "./logs");
     assert_null(otelc__resource_attributes_error(o.resource_attributes));
 
     /* otelc_init() takes it as it is, but for the directory (the test's
@@ -1088,10 +1088,10 @@ static void example_loads_cleanly(void **state)
         otelc_logger_t *log;
 
         snprintf(dir, sizeof(dir), "%s/logs", tmpdir);
-        o.file.directory = dir;
+        otelc_file_options(&o)->directory = dir;
         o.logs_exporter = "file";
         otelc__factories_init();
-        if (otelc__factory_find("file", 4) == NULL) {
+        if (!otelc_exporter_factory_exists("file")) {
             o.traces_exporter = "none";
             o.logs_exporter = "none";
         }
@@ -1103,7 +1103,7 @@ static void example_loads_cleanly(void **state)
         out = capture_end();
         assert_int_equal(st, OTELC_OK);
         assert_string_equal(out, "");
-        if (otelc__factory_find("file", 4) != NULL) {
+        if (otelc_exporter_factory_exists("file")) {
             /* The example's own channel took the record. */
             snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/fills.log");
             assert_int_equal(stat(dir, &st_dir), 0);

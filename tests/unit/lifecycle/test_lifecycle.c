@@ -419,14 +419,18 @@ static void unknown_exporter_name_is_left_out(void **state)
     assert_counts(1, 1);
 }
 
-static otelc_status_t never_made(const struct otelc_options *o, otelc_signal_t sig,
-                                 otelc_exporter_t **out)
+static otelc_status_t never_made(const otelc_exporter_args_t *args, otelc_exporter_t **out)
 {
-    (void)o;
-    (void)sig;
+    (void)args;
     *out = NULL;
     return OTELC_ERR_UNSUPPORTED;
 }
+
+static const otelc_component_t never_made_component = {
+    .version = OTELC_COMPONENT_VERSION,
+    .name = "lifecycle-test",
+    .create = never_made,
+};
 
 /* What a program asks before it picks a default exporter. */
 static void exporter_factory_exists(void **state)
@@ -437,7 +441,7 @@ static void exporter_factory_exists(void **state)
     assert_false(otelc_exporter_factory_exists(""));
     assert_false(otelc_exporter_factory_exists(NULL));
     assert_false(otelc_exporter_factory_exists("lifecycle-test"));
-    assert_int_equal(otelc_exporter_factory_register("lifecycle-test", never_made), OTELC_OK);
+    assert_int_equal(otelc_component_register(&never_made_component), OTELC_OK);
     assert_true(otelc_exporter_factory_exists("lifecycle-test"));
 }
 

@@ -72,10 +72,10 @@ static const struct {
     const char *var;
     const char *range;
 } bounded[] = {
-    { "OTEL_BSP_MAX_QUEUE_SIZE", "a count from 1 to 1048576" },
-    { "OTEL_BLRP_MAX_QUEUE_SIZE", "a count from 1 to 1048576" },
-    { "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "a count from 1 to 65536" },
-    { "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "a count from 1 to 65536" },
+    { "OTEL_BSP_MAX_QUEUE_SIZE", "records from 1 to 1048576" },
+    { "OTEL_BLRP_MAX_QUEUE_SIZE", "records from 1 to 1048576" },
+    { "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "records from 1 to 65536" },
+    { "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "records from 1 to 65536" },
     { "OTEL_TRACES_SAMPLER_ARG", "a number from 0 to 1" },
     { "OTELC_RING_SIZE", "a power of two from 4096 to 1073741824" },
 };
@@ -263,7 +263,7 @@ static void both_queue_sizes_at_the_top(void **state)
     assert_int_equal(st, OTELC_ERR_INVALID);
     assert_int_equal(count_lines(out), 2);
     assert_non_null(strstr(out, "invalid value '4294967295' for OTEL_BSP_MAX_QUEUE_SIZE: expected "
-                                "a count from 1 to 1048576; using the default 2048"));
+                                "records from 1 to 1048576; using the default 2048"));
     assert_non_null(strstr(out, "invalid value '4294967295' for OTEL_BLRP_MAX_QUEUE_SIZE"));
     assert_int_equal(o.spans_batch.max_queue_size, 2048);
     assert_int_equal(o.logs_batch.max_queue_size, 2048);
@@ -323,14 +323,18 @@ static void program_sizes_clamped(void **state)
 
 /* ---- exporters that cannot be set up ----------------------------------------------- */
 
-static otelc_status_t failing_factory(const otelc_options_t *o, otelc_signal_t sig,
-                                      otelc_exporter_t **out)
+static otelc_status_t failing_factory(const otelc_exporter_args_t *args, otelc_exporter_t **out)
 {
-    (void)o;
-    (void)sig;
+    (void)args;
     (void)out;
     return OTELC_ERR_IO;
 }
+
+static const otelc_component_t failing_component = {
+    .version = OTELC_COMPONENT_VERSION,
+    .name = "failing",
+    .create = failing_factory,
+};
 
 /* A factory that fails: reported with the exporter's name and the status;
  * init succeeds and the other exporter gets every record. */
@@ -340,7 +344,7 @@ static void failing_factory_reported(void **state)
     const char *out;
 
     (void)state;
-    assert_int_equal(otelc_exporter_factory_register("failing", failing_factory), OTELC_OK);
+    assert_int_equal(otelc_component_register(&failing_component), OTELC_OK);
     cap_free(&cap);
     cap_init(&cap, false);
     cap_options(&o, &cap);

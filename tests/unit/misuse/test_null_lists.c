@@ -116,14 +116,12 @@ static void null_option_lists_with_counts(void **state)
     o.n_exporters = 3;
     o.resource_attrs = NULL;
     o.n_resource_attrs = 2;
-    o.file.channels = NULL;
-    o.file.n_channels = 4;
     otelc__diag_reset();
     assert_int_equal(otelc_init(&o), OTELC_OK);
     OTELC_INFO(lg, "nobody listens");
     assert_int_equal(otelc_flush(2000), OTELC_OK);
     assert_int_equal(otelc_shutdown(2000), OTELC_OK);
-    assert_true(otelc__diag_count() >= 3);
+    assert_true(otelc__diag_count() >= 2);
 
     /* And the SDK starts again normally afterwards. */
     start(NULL);

@@ -9,6 +9,7 @@
  * Also run under TSan (label concurrency), with less work.
  */
 #include <setjmp.h>
+#include <otelc/file.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -138,8 +139,8 @@ static void test_concurrent_writers(void **state)
     o.overflow = OTELC_OVERFLOW_BLOCK;
     o.block_timeout_ms = 30000;
     /* Rotation by size all along, every piece kept. */
-    o.file.max_bytes = 64 * 1024;
-    o.file.max_files = 100000;
+    otelc_file_options(&o)->max_bytes = 64 * 1024;
+    otelc_file_options(&o)->max_files = 100000;
     ft_start(&o);
     for (int t = 0; t < THREADS; t++)
         assert_int_equal(pthread_create(&th[t], NULL, writer, (void *)(intptr_t)t), 0);

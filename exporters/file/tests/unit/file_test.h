@@ -12,6 +12,7 @@
 #define OTELC_TEST_FILE_TEST_H
 
 #include <otelc/otelc.h>
+#include <otelc/file.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -165,7 +166,7 @@ FT_FN void ft_options(otelc_options_t *o)
     o->traces_exporter = "file";
     o->logs_exporter = "file";
     o->level = OTELC_SEV_TRACE;
-    o->file.directory = ft_dir;
+    otelc_file_options(o)->directory = ft_dir;
     o->clock_fn = ft_clock;
     o->clock_arg = NULL;
     o->spans_batch.schedule_delay_ms = 10;

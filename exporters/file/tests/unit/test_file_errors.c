@@ -8,6 +8,7 @@
  * the files is whole lines only.
  */
 #include <setjmp.h>
+#include <otelc/file.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,8 +84,8 @@ static void disk_full_child(int out, const char *logdir, const char *errpath)
     }
     ft_options(&o);
     o.traces_exporter = "none";
-    o.file.directory = logdir;
-    o.file.max_bytes = 0;
+    otelc_file_options(&o)->directory = logdir;
+    otelc_file_options(&o)->max_bytes = 0;
     o.logs_batch.max_export_batch_size = CHILD_BATCH;
     o.logs_batch.schedule_delay_ms = 60000;
     if (otelc_init(&o) != OTELC_OK) {
@@ -266,8 +267,8 @@ static void resume_child(int out, const char *logdir, const char *errpath, bool 
     }
     ft_options(&o);
     o.traces_exporter = "none";
-    o.file.directory = logdir;
-    o.file.max_bytes = 0;
+    otelc_file_options(&o)->directory = logdir;
+    otelc_file_options(&o)->max_bytes = 0;
     o.logs_batch.max_export_batch_size = CHILD_BATCH;
     o.logs_batch.schedule_delay_ms = 10;
     if (otelc_init(&o) != OTELC_OK) {
@@ -404,7 +405,7 @@ static void test_removed_directory_is_made_again(void **state)
     ft_stderr_begin();
     ft_options(&o);
     o.traces_exporter = "none";
-    o.file.directory = dir;
+    otelc_file_options(&o)->directory = dir;
     o.logs_batch.schedule_delay_ms = 60000;
     ft_start(&o);
     log_seq("trading.orders", 0, 3);
@@ -510,7 +511,7 @@ static void test_directory_cannot_be_made(void **state)
     ft_path(dir, "afile/logs");
     ft_stderr_begin();
     ft_options(&o);
-    o.file.directory = dir;
+    otelc_file_options(&o)->directory = dir;
     ft_start(&o);
     log_seq("trading.orders", 0, 10);
     {

@@ -9,6 +9,7 @@
  * files once otelc_flush() has returned.
  */
 #include <setjmp.h>
+#include <otelc/file.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -101,7 +102,7 @@ static otelc_status_t env_options(otelc_options_t *o)
     o->traces_exporter = "file";
     o->logs_exporter = "file";
     o->level = OTELC_SEV_TRACE;
-    o->file.directory = ft_dir;
+    otelc_file_options(o)->directory = ft_dir;
     o->clock_fn = ft_clock;
     o->spans_batch.schedule_delay_ms = 10;
     o->logs_batch.schedule_delay_ms = 10;
@@ -172,8 +173,8 @@ static void test_routing_custom_channels_longest_prefix(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.channels = channels;
-    o.file.n_channels = 3;
+    otelc_file_options(&o)->channels = channels;
+    otelc_file_options(&o)->n_channels = 3;
     ft_start(&o);
     log_each(orders, 2, OTELC_SEV_INFO);
     log_each(trading, 3, OTELC_SEV_INFO);
@@ -286,7 +287,7 @@ static void test_file_level(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.level = OTELC_SEV_WARN;
+    otelc_file_options(&o)->level = OTELC_SEV_WARN;
     ft_start(&o);
     log_all_levels("trading.orders");
     {
@@ -310,9 +311,9 @@ static void test_channel_level_from_struct(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.level = OTELC_SEV_INFO;
-    o.file.channels = channels;
-    o.file.n_channels = 3;
+    otelc_file_options(&o)->level = OTELC_SEV_INFO;
+    otelc_file_options(&o)->channels = channels;
+    otelc_file_options(&o)->n_channels = 3;
     ft_start(&o);
     log_all_levels("db");
     log_all_levels("trading");
@@ -359,7 +360,7 @@ static void test_console_keeps_its_own_level(void **state)
     o.logs_exporter = "console,file";
     o.console_level = OTELC_SEV_ERROR;
     o.console_color = 0;
-    o.file.level = OTELC_SEV_DEBUG;
+    otelc_file_options(&o)->level = OTELC_SEV_DEBUG;
     fd = open(ft_path(path, "console.out"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     assert_true(fd >= 0);
     fflush(stdout);
@@ -744,7 +745,7 @@ static void test_otlp_format(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.format = OTELC_FILE_FORMAT_OTLP;
+    otelc_file_options(&o)->format = OTELC_FILE_FORMAT_OTLP;
     /* Batches end at the flushes only. */
     o.logs_batch.schedule_delay_ms = 60000;
     o.spans_batch.schedule_delay_ms = 60000;
@@ -855,8 +856,8 @@ static void test_bad_env_values_keep_defaults(void **state)
     assert_int_equal(ft_count_lines_with(err, "OTELC_FILE_MAX_SIZE", "abc", NULL), 1);
     assert_int_equal(ft_count_lines_with(err, "OTELC_FILE_CHANNEL_LEVELS", "LOUD", NULL), 1);
     free(err);
-    assert_int_equal(o.file.format, OTELC_FILE_FORMAT_FLAT);
-    assert_int_equal(o.file.max_bytes, 10u * 1024u * 1024u);
+    assert_int_equal(otelc_file_options(&o)->format, OTELC_FILE_FORMAT_FLAT);
+    assert_int_equal(otelc_file_options(&o)->max_bytes, 10u * 1024u * 1024u);
 
     /* The defaults are in force, and the good item of the list applies. */
     d = ft_doc("trading.log");
@@ -883,8 +884,8 @@ static void test_bad_channel_names(void **state)
     (void)state;
     setenv("OTELC_FILE_CHANNELS", "../up=upname,fine=finename", 1);
     assert_int_equal(env_options(&o), OTELC_OK);
-    o.file.channels = channels;
-    o.file.n_channels = 3;
+    otelc_file_options(&o)->channels = channels;
+    otelc_file_options(&o)->n_channels = 3;
     ft_stderr_begin();
     ft_start(&o);
     log_at("badname", OTELC_SEV_INFO, "m:badname");

@@ -9,6 +9,7 @@
  * lost, repeated or split.
  */
 #include <setjmp.h>
+#include <otelc/file.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -116,8 +117,8 @@ static void test_rotation_by_size(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.max_bytes = 4096;
-    o.file.max_files = 100;
+    otelc_file_options(&o)->max_bytes = 4096;
+    otelc_file_options(&o)->max_files = 100;
     ft_start(&o);
     /* In three exports, so that rotation happens inside a batch and
      * between batches. */
@@ -159,8 +160,8 @@ static void test_rotation_line_longer_than_max_bytes(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.max_bytes = 100;
-    o.file.max_files = 100;
+    otelc_file_options(&o)->max_bytes = 100;
+    otelc_file_options(&o)->max_files = 100;
     ft_start(&o);
     log_seq("trading.orders", 0, 3);
     ft_flush();
@@ -189,8 +190,8 @@ static void test_rotation_continues_after_restart(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.max_bytes = 4096;
-    o.file.max_files = 100;
+    otelc_file_options(&o)->max_bytes = 4096;
+    otelc_file_options(&o)->max_files = 100;
     ft_start(&o);
     log_seq("trading.orders", 0, 100);
     ft_flush();
@@ -226,8 +227,8 @@ static void test_rotation_keeps_max_files(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.max_bytes = 4096;
-    o.file.max_files = 3;
+    otelc_file_options(&o)->max_bytes = 4096;
+    otelc_file_options(&o)->max_files = 3;
     ft_start(&o);
     log_seq("trading.orders", 0, 150);
     ft_flush();
@@ -310,7 +311,7 @@ static void test_no_daily_rotation_when_off(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.rotate_daily = false;
+    otelc_file_options(&o)->rotate_daily = false;
     ft_start(&o);
     ft_set_time((FT_DAY1_END_S - 1) * FT_NS);
     log_seq("trading.orders", 0, 5);
@@ -406,9 +407,9 @@ static void test_otlp_rotation_by_size(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.format = OTELC_FILE_FORMAT_OTLP;
-    o.file.max_bytes = 4096;
-    o.file.max_files = 100;
+    otelc_file_options(&o)->format = OTELC_FILE_FORMAT_OTLP;
+    otelc_file_options(&o)->max_bytes = 4096;
+    otelc_file_options(&o)->max_files = 100;
     o.logs_batch.schedule_delay_ms = 60000;
     ft_start(&o);
     /* One request line per batch of ten; each record one microsecond
@@ -450,7 +451,7 @@ static void test_otlp_rotation_at_midnight_in_one_batch(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.format = OTELC_FILE_FORMAT_OTLP;
+    otelc_file_options(&o)->format = OTELC_FILE_FORMAT_OTLP;
     o.logs_batch.schedule_delay_ms = 60000;
     ft_start(&o);
     ft_set_time((FT_DAY1_END_S - 10) * FT_NS);
@@ -511,8 +512,8 @@ static void test_retention_deletes_old_pieces(void **state)
     put_empty("application.log.2026-03-01.gz");
 
     ft_options(&o);
-    o.file.channels = channels;
-    o.file.n_channels = 1;
+    otelc_file_options(&o)->channels = channels;
+    otelc_file_options(&o)->n_channels = 1;
     ft_start(&o);
     log_seq("monitoring", 0, 1);
     ft_flush();
@@ -550,7 +551,7 @@ static void test_retention_from_env_and_today_moves(void **state)
     o.traces_exporter = "file";
     o.logs_exporter = "file";
     o.level = OTELC_SEV_TRACE;
-    o.file.directory = ft_dir;
+    otelc_file_options(&o)->directory = ft_dir;
     o.clock_fn = ft_clock;
     o.logs_batch.schedule_delay_ms = 10;
     ft_start(&o);
@@ -584,7 +585,7 @@ static void test_retention_zero_keeps_everything(void **state)
     put_empty("errors.log.2024-02-29.gz");
 
     ft_options(&o);
-    o.file.retention_days = 0;
+    otelc_file_options(&o)->retention_days = 0;
     ft_start(&o);
     log_seq("monitoring", 0, 1);
     ft_flush();
@@ -637,9 +638,9 @@ static void test_compress_rotated_pieces(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.max_bytes = 4096;
-    o.file.max_files = 100;
-    o.file.compress = true;
+    otelc_file_options(&o)->max_bytes = 4096;
+    otelc_file_options(&o)->max_files = 100;
+    otelc_file_options(&o)->compress = true;
     ft_start(&o);
     log_seq("trading.orders", 0, 150);
     ft_flush();
@@ -676,7 +677,7 @@ static void test_compress_daily_piece_read_with_gzgets(void **state)
 
     (void)state;
     ft_options(&o);
-    o.file.compress = true;
+    otelc_file_options(&o)->compress = true;
     ft_start(&o);
     ft_set_time((FT_DAY1_END_S - 10) * FT_NS);
     log_seq("trading.orders", 0, 20);
@@ -721,8 +722,8 @@ static void check_modes(const char *top, mode_t mask)
     assert_true(snprintf(topdir, sizeof(topdir), "%s/%s", ft_dir, top) < (int)sizeof(topdir));
     assert_true(snprintf(dir, sizeof(dir), "%s/logs", topdir) < (int)sizeof(dir));
     ft_options(&o);
-    o.file.directory = dir;
-    o.file.max_bytes = 2048;
+    otelc_file_options(&o)->directory = dir;
+    otelc_file_options(&o)->max_bytes = 2048;
     ft_start(&o);
     log_seq("trading.orders", 0, 20);
     OTELC_ERROR(otelc_logger("db"), "failed");
