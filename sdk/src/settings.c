@@ -592,11 +592,14 @@ otelc_status_t otelc_component_register(const otelc_component_t *c)
     const char *why;
     size_t i, bad_row;
     otelc_status_t st = OTELC_OK;
+    char key[64];
 
     if (c == NULL || c->name == NULL)
         return OTELC_ERR_INVALID;
+
+    snprintf(key, sizeof(key), "component.%.31s", c->name);
     if (c->version != OTELC_COMPONENT_VERSION) {
-        otelc__diag(OTELC_DIAG_ERROR, "component.version",
+        otelc__diag(OTELC_DIAG_ERROR, key,
                     "component '%.31s' not registered: it was built for component interface "
                     "version %u, this otelc has version %u (rebuild it against this otelc)",
                     c->name, (unsigned)c->version, OTELC_COMPONENT_VERSION);
@@ -606,7 +609,7 @@ otelc_status_t otelc_component_register(const otelc_component_t *c)
     if (why != NULL) {
         const otelc_setting_t *row = bad_row < c->n_settings ? &c->settings[bad_row] : NULL;
 
-        otelc__diag(OTELC_DIAG_ERROR, "component.table",
+        otelc__diag(OTELC_DIAG_ERROR, key,
                     "component '%.31s' not registered: %s%s%s%s", c->name,
                     row != NULL ? "setting " : "",
                     row != NULL ? (row->env != NULL ? row->env
