@@ -473,13 +473,16 @@ static void run_workload(const workload_t *w)
     for (int i = 0; i < reps; i++)
         per_op[i] = (double)rep_ns[i] / ((double)(r.chunk * per_rep) * nth);
     printf("%s %.1f ns/op\n", w->name, median(per_op, reps));
-    if (nth > 1) {
-        /* Wall time per span halves only if the threads share nothing and
-         * have the cores to themselves; on two cores the pipeline thread
-         * takes its share too. CPU time per span on each thread shows
-         * whether the hot path itself slowed down (shared cache lines). */
+    {
+        /* The producing thread's CPU time per op, beside the wall time: on
+         * this 2-vCPU machine the pipeline thread and everything else
+         * preempt the producer, which wall time counts and CPU time does
+         * not. With two threads, wall time per op halves only if they
+         * share nothing; CPU time per op on each shows whether the hot
+         * path itself slowed down (shared cache lines). Mean over the
+         * timed chunks. */
         double ops_timed = (double)(r.chunk * per_rep) * reps;
-        printf("# %s: CPU time per span on each thread:", w->name);
+        printf("# %s: thread CPU time per op:", w->name);
         for (int i = 0; i < nth; i++)
             printf(" %.1f ns", (double)r.cpu_ns[i] / ops_timed);
         printf("\n");
