@@ -9,6 +9,8 @@
  */
 #include "json_read.h"
 
+#include <otelc/text.h>
+
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -156,39 +158,11 @@ static json_value_t *new_value(parser_t *p, json_type_t type)
     return v;
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at `s` (2 to 4 bytes), or 0:
- * overlong forms, surrogates and code points past U+10FFFF are not
- * well-formed (RFC 3629). Called for lead bytes >= 0x80 only.
- */
+/* Length of the well-formed UTF-8 sequence at `s` (2 to 4 bytes), or 0
+ * (otelc/text.h). Called for lead bytes >= 0x80 only. */
 static size_t utf8_sequence(const unsigned char *s, size_t n)
 {
-    uint32_t cp;
-    size_t need;
-
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        need = 2;
-        cp = s[0] & 0x1fu;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        need = 3;
-        cp = s[0] & 0x0fu;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        need = 4;
-        cp = s[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xc0u) != 0x80u)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    if ((need == 3 && cp < 0x800u) || (need == 4 && cp < 0x10000u) || cp > 0x10ffffu ||
-        (cp >= 0xd800u && cp <= 0xdfffu))
-        return 0;
-    return need;
+    return otelc_text_utf8_sequence((const char *)s, n, NULL);
 }
 
 static size_t put_utf8(unsigned char *out, uint32_t cp)

@@ -3,6 +3,8 @@
  */
 #include "output.h"
 
+#include <otelc/text.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,134 +16,24 @@
  * duplicate keys (the check is quadratic; the SDK caps attributes at 128). */
 #define DEDUP_LIMIT 256u
 
-static const char hex_digits[] = "0123456789abcdef";
 
 /* ---- UTF-8 and escaping ------------------------------------------------ */
 
-/* Length of the well-formed UTF-8 sequence at `p`, or 0 (lead bytes >= 0x80). */
-static size_t utf8_sequence(const unsigned char *p, size_t n, uint32_t *code_point)
+static void sb_sink(void *ctx, const char *p, size_t n)
 {
-    uint32_t cp;
-    size_t need;
-
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        need = 2;
-        cp = p[0] & 0x1fu;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        need = 3;
-        cp = p[0] & 0x0fu;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        need = 4;
-        cp = p[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((p[i] & 0xc0u) != 0x80u)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3fu);
-    }
-    if ((need == 3 && cp < 0x800u) || (need == 4 && cp < 0x10000u) || cp > 0x10ffffu ||
-        (cp >= 0xd800u && cp <= 0xdfffu))
-        return 0;
-    *code_point = cp;
-    return need;
+    sb_put(ctx, p, n);
 }
 
-/* C1 controls (U+0080..U+009F): U+009B is a CSI to some terminals. */
-static bool is_c1(uint32_t cp)
-{
-    return cp >= 0x80u && cp <= 0x9fu;
-}
-
-static void put_byte_escape(strbuf_t *sb, unsigned char b)
-{
-    char esc[4] = { '\\', 'x', hex_digits[b >> 4], hex_digits[b & 0x0f] };
-
-    sb_put(sb, esc, sizeof(esc));
-}
-
+/* Controls, DEL, C1 controls and ill-formed UTF-8 escaped for a terminal,
+ * as the console exporter does (otelc/text.h). */
 void text_put_escaped(strbuf_t *sb, const char *s, size_t n, bool quoted)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t run = 0, i = 0;
-
-    if (n == 0)
-        return;
-    while (i < n) {
-        unsigned char b = p[i];
-        uint32_t cp = 0;
-        size_t seq = 0;
-
-        if (b >= 0x20 && b < 0x7f && !(quoted && (b == '"' || b == '\\'))) {
-            i++;
-            continue;
-        }
-        if (b >= 0x80) {
-            seq = utf8_sequence(p + i, n - i, &cp);
-            if (seq > 0 && !is_c1(cp)) {
-                i += seq;
-                continue;
-            }
-        }
-        sb_put(sb, s + run, i - run);
-        if (b == '\n')
-            SB_LIT(sb, "\\n");
-        else if (b == '\t')
-            SB_LIT(sb, "\\t");
-        else if (b == '\r')
-            SB_LIT(sb, "\\r");
-        else if (b == '"')
-            SB_LIT(sb, "\\\"");
-        else if (b == '\\')
-            SB_LIT(sb, "\\\\");
-        else if (seq > 0) {
-            put_byte_escape(sb, p[i]);
-            put_byte_escape(sb, p[i + 1]);
-            i += seq - 1;
-        } else {
-            put_byte_escape(sb, b);
-        }
-        i++;
-        run = i;
-    }
-    sb_put(sb, s + run, n - run);
-}
-
-/* A value reads back as one token unless it is empty or holds a space,
- * '"', '=', a control or invalid UTF-8 (in an array also ',' '[' ']'). */
-static bool needs_quotes(const char *s, size_t n, bool in_array)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    if (n == 0)
-        return true;
-    for (size_t i = 0; i < n;) {
-        unsigned char b = p[i];
-        uint32_t cp = 0;
-        size_t seq;
-
-        if (b <= 0x20 || b == 0x7f || b == '"' || b == '=')
-            return true;
-        if (in_array && (b == ',' || b == '[' || b == ']'))
-            return true;
-        if (b < 0x80) {
-            i++;
-            continue;
-        }
-        seq = utf8_sequence(p + i, n - i, &cp);
-        if (seq == 0 || is_c1(cp))
-            return true;
-        i += seq;
-    }
-    return false;
+    otelc_text_terminal(s, n, quoted, sb_sink, sb);
 }
 
 static void text_put_string_value(strbuf_t *sb, const char *s, size_t n, bool in_array)
 {
-    if (needs_quotes(s, n, in_array)) {
+    if (otelc_text_needs_quotes(s, n, in_array)) {
         sb_putc(sb, '"');
         text_put_escaped(sb, s, n, true);
         sb_putc(sb, '"');
@@ -152,53 +44,23 @@ static void text_put_string_value(strbuf_t *sb, const char *s, size_t n, bool in
 
 /* ---- JSON -------------------------------------------------------------- */
 
+/* Input bytes escaped per round, into room on the stack. */
+#define JSON_ROUND 512u
+
 void json_put_string(strbuf_t *sb, const char *s, size_t n)
 {
-    size_t run = 0;
+    char room[OTELC_TEXT_JSON_ROOM(JSON_ROUND)];
+    size_t i = 0;
 
     sb_putc(sb, '"');
-    if (n == 0) {
-        sb_putc(sb, '"');
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    while (i < n) {
+        size_t stop = n - i > JSON_ROUND ? i + JSON_ROUND : n;
+        /* A UTF-8 sequence begun before `stop` is taken whole: at most 3
+         * bytes more than the round, within the room's 10 spare bytes. */
+        char *end = otelc_text_json_escape(room, s, n, &i, stop);
 
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        sb_put(sb, s + run, i - run);
-        run = i + 1;
-        switch (c) {
-        case '"':
-            SB_LIT(sb, "\\\"");
-            break;
-        case '\\':
-            SB_LIT(sb, "\\\\");
-            break;
-        case '\n':
-            SB_LIT(sb, "\\n");
-            break;
-        case '\r':
-            SB_LIT(sb, "\\r");
-            break;
-        case '\t':
-            SB_LIT(sb, "\\t");
-            break;
-        case '\b':
-            SB_LIT(sb, "\\b");
-            break;
-        case '\f':
-            SB_LIT(sb, "\\f");
-            break;
-        default: {
-            char esc[6] = { '\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 0x0f] };
-
-            sb_put(sb, esc, sizeof(esc));
-            break;
-        }
-        }
+        sb_put(sb, room, (size_t)(end - room));
     }
-    sb_put(sb, s + run, n - run);
     sb_putc(sb, '"');
 }
 
@@ -569,7 +431,7 @@ static void text_log(strbuf_t *sb, const tool_record_t *r, bool color)
         char lvl[LEVEL_WIDTH + 1] = "-";
 
         if (r->level.n > 0 && r->level.n <= LEVEL_WIDTH &&
-            !needs_quotes(r->level.p, r->level.n, false)) {
+            !otelc_text_needs_quotes(r->level.p, r->level.n, false)) {
             memcpy(lvl, r->level.p, r->level.n);
             lvl[r->level.n] = '\0';
         }

@@ -125,14 +125,6 @@ void otelc__json_u64_string(otelc__fbuf_t *b, uint64_t v);
  */
 void otelc__json_double(otelc__fbuf_t *b, double d);
 
-/*
- * The text otelc__json_double() appends, into `out` (NUL-terminated, at most
- * OTELC__JSON_DOUBLE_MAX - 1 bytes, quotes included for NaN and the
- * infinities). Returns its length.
- */
-#define OTELC__JSON_DOUBLE_MAX 40
-size_t otelc__json_format_double(char out[OTELC__JSON_DOUBLE_MAX], double d);
-
 /* `n` bytes as a JSON string in base64 (RFC 4648, with padding). */
 void otelc__json_base64(otelc__fbuf_t *b, const void *p, size_t n);
 

@@ -22,6 +22,8 @@
  */
 #include "console.h"
 
+#include <otelc/text.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -185,14 +187,9 @@ static void put_field_start(console_exporter_t *c)
 
 static void put_u64(console_exporter_t *c, uint64_t v)
 {
-    char tmp[20];
-    size_t i = sizeof(tmp);
+    char tmp[OTELC_TEXT_U64_MAX];
 
-    do {
-        tmp[--i] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v != 0);
-    put(c, tmp + i, sizeof(tmp) - i);
+    put(c, tmp, (size_t)(otelc_text_u64(tmp, v) - tmp));
 }
 
 static void put_i64(console_exporter_t *c, int64_t v)
@@ -207,9 +204,10 @@ static void put_i64(console_exporter_t *c, int64_t v)
 }
 
 /*
- * Doubles are printed with the fewest of 15, 16 or 17 significant digits
- * that read back as the same value, so that 0.1 prints as 0.1 and no value
- * is rounded away.
+ * Doubles are printed for people, not as JSON (otelc_text_json_double()):
+ * the fewest of 15, 16 or 17 significant digits that read back as the same
+ * value, so that 0.1 prints as 0.1 and no value is rounded away, and 150
+ * as 150, -0 as -0 and nan as nan.
  */
 static void put_double(console_exporter_t *c, double d)
 {
@@ -254,142 +252,19 @@ static void put_hex(console_exporter_t *c, const uint8_t *bytes, size_t n)
 
 /* ---- strings ----------------------------------------------------------- */
 
-/*
- * Length of the well-formed UTF-8 sequence at `p` (2 to 4 bytes), or 0 when
- * it is not one: overlong forms, surrogates and code points past U+10FFFF
- * are rejected, as RFC 3629 asks. Called for lead bytes >= 0x80 only.
- */
-static size_t utf8_sequence(const unsigned char *p, size_t n, uint32_t *code_point)
+/* The text module's sink: the console's own buffer. */
+static void put_sink(void *ctx, const char *p, size_t n)
 {
-    uint32_t cp;
-    size_t need;
-
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        need = 2;
-        cp = p[0] & 0x1fu;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        need = 3;
-        cp = p[0] & 0x0fu;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        need = 4;
-        cp = p[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((p[i] & 0xc0u) != 0x80u)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3fu);
-    }
-    if ((need == 3 && cp < 0x800u) || (need == 4 && cp < 0x10000u) || cp > 0x10ffffu ||
-        (cp >= 0xd800u && cp <= 0xdfffu))
-        return 0;
-    *code_point = cp;
-    return need;
+    put(ctx, p, n);
 }
 
-/* True for the C1 control characters U+0080..U+009F: some terminals act on
- * them (U+009B is a CSI), so they are escaped like the C0 ones. */
-static bool is_c1(uint32_t cp)
-{
-    return cp >= 0x80u && cp <= 0x9fu;
-}
-
-static void put_byte_escape(console_exporter_t *c, unsigned char b)
-{
-    char esc[4] = { '\\', 'x', hex_digits[b >> 4], hex_digits[b & 0x0f] };
-
-    put(c, esc, sizeof(esc));
-}
-
-/*
- * Writes `p` (n bytes) with every byte that must not reach a terminal
- * escaped: \n \r \t, \xNN for other controls, DEL, C1 controls and bytes of
- * invalid UTF-8. In a quoted value `"` and `\` are escaped as well, so the
- * value reads back unambiguously; free text (messages, names) keeps its
- * backslashes as they are.
- */
+/* `s` with every byte that must not reach a terminal escaped (otelc/text.h):
+ * controls, DEL, C1 controls, ill-formed UTF-8, and in a quoted value `"`
+ * and `\`, so that the value reads back unambiguously; free text (messages,
+ * names) keeps its backslashes as they are. */
 static void put_escaped(console_exporter_t *c, const char *s, size_t n, bool quoted)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t run = 0; /* bytes before p[i] that are copied as they are */
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned char b = p[i];
-        uint32_t cp = 0;
-        size_t seq;
-
-        if (b >= 0x20 && b < 0x7f && !(quoted && (b == '"' || b == '\\'))) {
-            i++;
-            continue;
-        }
-        if (b >= 0x80) {
-            seq = utf8_sequence(p + i, n - i, &cp);
-            if (seq > 0 && !is_c1(cp)) {
-                i += seq;
-                continue;
-            }
-        } else {
-            seq = 0;
-        }
-        put(c, s + run, i - run);
-        if (b == '\n')
-            PUT_LITERAL(c, "\\n");
-        else if (b == '\t')
-            PUT_LITERAL(c, "\\t");
-        else if (b == '\r')
-            PUT_LITERAL(c, "\\r");
-        else if (b == '"')
-            PUT_LITERAL(c, "\\\"");
-        else if (b == '\\')
-            PUT_LITERAL(c, "\\\\");
-        else if (seq > 0) {
-            /* A C1 control: escape its two UTF-8 bytes. */
-            put_byte_escape(c, p[i]);
-            put_byte_escape(c, p[i + 1]);
-            i += seq - 1;
-        } else {
-            put_byte_escape(c, b);
-        }
-        i++;
-        run = i;
-    }
-    put(c, s + run, n - run);
-}
-
-/*
- * True when a value must be quoted to read back as one token: it is empty,
- * or holds a space, `"`, `=`, a control character or invalid UTF-8. Inside
- * an array `,` `[` and `]` would also split it.
- */
-static bool needs_quotes(const char *s, size_t n, bool in_array)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    if (n == 0)
-        return true;
-    for (size_t i = 0; i < n;) {
-        unsigned char b = p[i];
-        uint32_t cp = 0;
-        size_t seq;
-
-        if (b <= 0x20 || b == 0x7f || b == '"' || b == '=')
-            return true;
-        if (in_array && (b == ',' || b == '[' || b == ']'))
-            return true;
-        if (b < 0x80) {
-            i++;
-            continue;
-        }
-        seq = utf8_sequence(p + i, n - i, &cp);
-        if (seq == 0 || is_c1(cp))
-            return true;
-        i += seq;
-    }
-    return false;
+    otelc_text_terminal(s, n, quoted, put_sink, c);
 }
 
 static void put_value_string(console_exporter_t *c, const char *s, size_t n, bool in_array)
@@ -398,7 +273,7 @@ static void put_value_string(console_exporter_t *c, const char *s, size_t n, boo
         n = 0;
     else if (n == OTELC_NUL_TERMINATED)
         n = strlen(s);
-    if (needs_quotes(s, n, in_array)) {
+    if (otelc_text_needs_quotes(s, n, in_array)) {
         put_char(c, '"');
         put_escaped(c, s, n, true);
         put_char(c, '"');

@@ -31,6 +31,7 @@
 
 #include "format.h"
 #include "json.h"
+#include <otelc/text.h>
 
 /* 2026-11-21T10:30:00.123456789Z */
 #define T0 1795257000123456789ull
@@ -542,8 +543,8 @@ static void check_double(double d, const char *want_text)
 {
     otelc__fbuf_t b = { 0 };
     json_object *o;
-    char text[OTELC__JSON_DOUBLE_MAX];
-    size_t n = otelc__json_format_double(text, d);
+    char text[OTELC_TEXT_DOUBLE_MAX];
+    size_t n = otelc_text_json_double(text, d);
 
     assert_int_equal(strlen(text), n);
     if (want_text != NULL && strcmp(text, want_text) != 0)
@@ -622,18 +623,18 @@ static void test_doubles(void **state)
 static void test_doubles_locale(void **state)
 {
     static const char *const names[] = { "de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "C.UTF-8" };
-    char text[OTELC__JSON_DOUBLE_MAX];
+    char text[OTELC_TEXT_DOUBLE_MAX];
 
     (void)state;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (setlocale(LC_NUMERIC, names[i]) != NULL)
             break;
     }
-    otelc__json_format_double(text, 1.0 / 3.0);
+    otelc_text_json_double(text, 1.0 / 3.0);
     assert_string_equal(text, "0.3333333333333333");
-    otelc__json_format_double(text, 2.5e-10);
+    otelc_text_json_double(text, 2.5e-10);
     assert_string_equal(text, "2.5e-10");
-    otelc__json_format_double(text, 150.25);
+    otelc_text_json_double(text, 150.25);
     assert_string_equal(text, "150.25");
     setlocale(LC_NUMERIC, "C");
 }

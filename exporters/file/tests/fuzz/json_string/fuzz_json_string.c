@@ -33,6 +33,7 @@
 
 #include "format.h"
 #include "json.h"
+#include <otelc/text.h>
 
 /* ---- the reference decoder ----------------------------------------------- */
 
@@ -278,15 +279,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(kwant);
         }
         if (size >= 8) {
-            char text[OTELC__JSON_DOUBLE_MAX + 2];
+            char text[OTELC_TEXT_DOUBLE_MAX + 2];
             size_t n;
 
             check_double_value(member(o, "fz.double"), d);
             /* Alone, inside an array: a bare number is not a complete
              * text to json-c's incremental parser. */
             text[0] = '[';
-            n = otelc__json_format_double(text + 1, d);
-            FUZZ_CHECK(n > 0 && n < OTELC__JSON_DOUBLE_MAX && strlen(text + 1) == n);
+            n = otelc_text_json_double(text + 1, d);
+            FUZZ_CHECK(n > 0 && n < OTELC_TEXT_DOUBLE_MAX && strlen(text + 1) == n);
             text[n + 1] = ']';
             json_object_put(o);
             o = parse(text, n + 2);
