@@ -249,24 +249,42 @@ void otelc__cfg_report(otelc__cfg_t *ld, const yaml_node_t *at, const char *fmt,
  * the length to go back to with otelc__cfg_path_pop(). A path too long is cut. */
 size_t otelc__cfg_path_push(otelc__cfg_t *ld, const char *key)
 {
-    size_t mark = ld->keypath_len;
-    int n =
-        snprintf(ld->keypath + mark, sizeof(ld->keypath) - mark, "%s%s", mark > 0 ? "." : "", key);
+    size_t mark = ld->keypath_len, room = sizeof(ld->keypath) - 1 - mark, n = strlen(key);
+    char *o = ld->keypath + mark;
 
-    if (n > 0)
-        ld->keypath_len =
-            mark + (size_t)n < sizeof(ld->keypath) ? mark + (size_t)n : sizeof(ld->keypath) - 1;
+    /* By hand: this runs for every key of the file, and snprintf() was a
+     * third of the walk of a large one. */
+    if (mark > 0 && room > 0) {
+        *o++ = '.';
+        room--;
+    }
+    if (n > room)
+        n = room;
+    memcpy(o, key, n);
+    o[n] = '\0';
+    ld->keypath_len = (size_t)(o + n - ld->keypath);
     return mark;
 }
 
 size_t otelc__cfg_path_push_index(otelc__cfg_t *ld, size_t i)
 {
-    size_t mark = ld->keypath_len;
-    int n = snprintf(ld->keypath + mark, sizeof(ld->keypath) - mark, "[%zu]", i);
+    size_t mark = ld->keypath_len, room = sizeof(ld->keypath) - 1 - mark, n = 0;
+    char digits[24], text[26];
 
-    if (n > 0)
-        ld->keypath_len =
-            mark + (size_t)n < sizeof(ld->keypath) ? mark + (size_t)n : sizeof(ld->keypath) - 1;
+    do {
+        digits[n++] = (char)('0' + i % 10u);
+        i /= 10u;
+    } while (i > 0);
+    text[0] = '[';
+    for (size_t k = 0; k < n; k++)
+        text[1 + k] = digits[n - 1 - k];
+    text[n + 1] = ']';
+    n += 2;
+    if (n > room)
+        n = room;
+    memcpy(ld->keypath + mark, text, n);
+    ld->keypath_len = mark + n;
+    ld->keypath[ld->keypath_len] = '\0';
     return mark;
 }
 
@@ -1128,146 +1146,293 @@ static bool check_whole(otelc__cfg_t *ld, yaml_node_t *root)
     return ok;
 }
 
-/*
- * Checks the shape of the text before libyaml's loader builds a document of
- * it: at most MAX_DEPTH lists and mappings nested in one another, and at
- * most MAX_ANCHOR_LOOKUPS anchor comparisons to resolve the aliases. False
- * (reported) when the file is beyond either bound.
- *
- * The check reads libyaml's own event stream rather than scanning the text
- * by hand, so that it agrees with the parser on what is a quoted scalar, a
- * comment, a block scalar or a plain scalar that spans lines; a scan of its
- * own would disagree somewhere, and brackets it took for text would reach
- * the parser as nesting. The stream is read only as far as the first
- * collection past the bound: libyaml's scanner looks at most about 1 KiB
- * (a simple key's length) ahead of the event it returns, so the cost of
- * nesting stays bounded by MAX_DEPTH times that. A syntax error ends the
- * check with true: parse_yaml() reports it, from a text no deeper than the
- * bound up to that point.
- */
-static bool check_shape(otelc__cfg_t *ld, const unsigned char *buf, size_t size)
+/* An anchor of the document and the node it names. */
+typedef struct anchor {
+    yaml_char_t *name; /* taken from the event */
+    int node;
+} anchor_t;
+
+/* A collection being filled: its node, and a mapping's key waiting for its
+ * value (0: none). */
+typedef struct frame {
+    int node;
+    int key;
+} frame_t;
+
+/* The state of one composition. */
+typedef struct composer {
+    otelc__cfg_t *ld;
+    frame_t stack[MAX_DEPTH + 1];
+    unsigned depth;
+    anchor_t *anchors;
+    size_t n_anchors, cap_anchors;
+    unsigned long aliases, lookups;
+} composer_t;
+
+/* Reports a YAML error of the parser, as "not valid YAML". */
+static void yaml_error(otelc__cfg_t *ld, const yaml_parser_t *parser)
 {
-    yaml_parser_t parser;
-    yaml_event_t ev;
-    unsigned depth = 0;
-    unsigned long anchors = 0, aliases = 0, lookups = 0;
-    bool ok = true, done = false;
     char key[64 + sizeof(ld->shown_path)];
+    const yaml_mark_t *at = parser->error == YAML_READER_ERROR ? NULL : &parser->problem_mark;
 
-    if (!yaml_parser_initialize(&parser)) {
+    if (parser->error == YAML_MEMORY_ERROR) {
         ld->nomem = true;
-        return false;
+        return;
     }
-    yaml_parser_set_input_string(&parser, buf, size);
-    while (!done && ok) {
-        const yaml_char_t *anchor = NULL;
-
-        if (!yaml_parser_parse(&parser, &ev)) {
-            ld->nomem = parser.error == YAML_MEMORY_ERROR;
-            ok = !ld->nomem;
-            break;
-        }
-        switch (ev.type) {
-        case YAML_SEQUENCE_START_EVENT:
-        case YAML_MAPPING_START_EVENT:
-            anchor = ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
-                                                          : ev.data.mapping_start.anchor;
-            if (++depth > MAX_DEPTH) {
-                snprintf(key, sizeof(key), "config:depth:%s", ld->shown_path);
-                otelc__diag(OTELC_DIAG_WARN, key,
-                            "%s:%u: nested deeper than %d levels (lists and mappings in one "
-                            "another); ignoring the whole file",
-                            ld->shown_path, (unsigned)ev.start_mark.line + 1, MAX_DEPTH);
-                ok = false;
-            }
-            break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            depth--;
-            break;
-        case YAML_SCALAR_EVENT:
-            anchor = ev.data.scalar.anchor;
-            break;
-        case YAML_ALIAS_EVENT:
-            aliases++;
-            lookups += anchors;
-            break;
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
-        default:
-            break;
-        }
-        if (anchor != NULL) {
-            lookups += anchors;
-            anchors++;
-        }
-        if (ok && lookups > MAX_ANCHOR_LOOKUPS) {
-            snprintf(key, sizeof(key), "config:anchors:%s", ld->shown_path);
-            otelc__diag(OTELC_DIAG_WARN, key,
-                        "%s: too many YAML anchors and aliases (%lu anchors and %lu aliases by "
-                        "line %u; a configuration has a few); ignoring the whole file",
-                        ld->shown_path, anchors, aliases, (unsigned)ev.start_mark.line + 1);
-            ok = false;
-        }
-        yaml_event_delete(&ev);
-    }
-    if (!ok && !ld->nomem)
-        ld->rejected = true;
-    yaml_parser_delete(&parser);
-    return ok;
+    snprintf(key, sizeof(key), "config:yaml:%s", ld->shown_path);
+    if (at != NULL)
+        otelc__diag(OTELC_DIAG_WARN, key, "%s:%u:%u: not valid YAML: %s%s%s; ignoring the whole file",
+                    ld->shown_path, (unsigned)at->line + 1, (unsigned)at->column + 1,
+                    parser->problem != NULL ? parser->problem : "syntax error",
+                    parser->context != NULL ? " " : "",
+                    parser->context != NULL ? parser->context : "");
+    else
+        otelc__diag(OTELC_DIAG_WARN, key,
+                    "%s: not valid YAML at byte %zu: %s; ignoring the whole file", ld->shown_path,
+                    parser->problem_offset,
+                    parser->problem != NULL ? parser->problem : "bad encoding");
+    ld->rejected = true;
 }
 
-/* Parses `buf` into ld->doc. False (reported) on a YAML error. */
+/* Counts anchor comparisons against the budget; false past it (reported). */
+static bool lookups_left(composer_t *c, const yaml_event_t *ev)
+{
+    char key[64 + sizeof(c->ld->shown_path)];
+
+    if (c->lookups <= MAX_ANCHOR_LOOKUPS)
+        return true;
+    snprintf(key, sizeof(key), "config:anchors:%s", c->ld->shown_path);
+    otelc__diag(OTELC_DIAG_WARN, key,
+                "%s: too many YAML anchors and aliases (%zu anchors and %lu aliases by line %u; a "
+                "configuration has a few); ignoring the whole file",
+                c->ld->shown_path, c->n_anchors, c->aliases, (unsigned)ev->start_mark.line + 1);
+    c->ld->rejected = true;
+    return false;
+}
+
+/* Names node `id` by the event's anchor (taken from the event). */
+static bool anchor_define(composer_t *c, yaml_char_t **name, int id, const yaml_event_t *ev)
+{
+    size_t i;
+
+    if (*name == NULL)
+        return true;
+    /* A later anchor of the same name replaces the earlier (YAML 1.2). */
+    c->lookups += c->n_anchors;
+    if (!lookups_left(c, ev))
+        return false;
+    for (i = 0; i < c->n_anchors; i++) {
+        if (strcmp((const char *)c->anchors[i].name, (const char *)*name) == 0)
+            break;
+    }
+    if (i < c->n_anchors) {
+        c->anchors[i].node = id;
+        return true;
+    }
+    if (c->n_anchors == c->cap_anchors) {
+        size_t cap = c->cap_anchors > 0 ? 2 * c->cap_anchors : 16;
+        anchor_t *a = realloc(c->anchors, cap * sizeof(*a));
+
+        if (a == NULL) {
+            c->ld->nomem = true;
+            return false;
+        }
+        c->anchors = a;
+        c->cap_anchors = cap;
+    }
+    c->anchors[c->n_anchors++] = (anchor_t){ *name, id };
+    *name = NULL; /* the composer frees it */
+    return true;
+}
+
+/* Puts node `id` into the collection being filled, or makes it the root. */
+static bool attach(composer_t *c, int id)
+{
+    frame_t *top;
+    yaml_node_t *parent;
+
+    if (c->depth == 0)
+        return true; /* the root: the document's first node */
+    top = &c->stack[c->depth - 1];
+    parent = yaml_document_get_node(&c->ld->doc, top->node);
+    if (parent->type == YAML_SEQUENCE_NODE)
+        return yaml_document_append_sequence_item(&c->ld->doc, top->node, id) != 0;
+    if (top->key == 0) {
+        top->key = id;
+        return true;
+    }
+    if (!yaml_document_append_mapping_pair(&c->ld->doc, top->node, top->key, id))
+        return false;
+    top->key = 0;
+    return true;
+}
+
+static void set_marks(otelc__cfg_t *ld, int id, const yaml_event_t *ev)
+{
+    yaml_node_t *n = yaml_document_get_node(&ld->doc, id);
+
+    n->start_mark = ev->start_mark;
+    n->end_mark = ev->end_mark;
+}
+
+/* One event of the first document. 1: go on; 0: the document is done;
+ * -1: stop (reported, or out of memory). */
+static int compose_event(composer_t *c, yaml_event_t *ev)
+{
+    otelc__cfg_t *ld = c->ld;
+    char key[64 + sizeof(ld->shown_path)];
+    int id = 0;
+
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT:
+        id = yaml_document_add_scalar(&ld->doc, ev->data.scalar.tag, ev->data.scalar.value,
+                                      (int)ev->data.scalar.length, ev->data.scalar.style);
+        if (id == 0)
+            break;
+        set_marks(ld, id, ev);
+        if (!anchor_define(c, &ev->data.scalar.anchor, id, ev))
+            return -1;
+        return attach(c, id) ? 1 : (ld->nomem = true, -1);
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT:
+        if (c->depth >= MAX_DEPTH) {
+            snprintf(key, sizeof(key), "config:depth:%s", ld->shown_path);
+            otelc__diag(OTELC_DIAG_WARN, key,
+                        "%s:%u: nested deeper than %d levels (lists and mappings in one "
+                        "another); ignoring the whole file",
+                        ld->shown_path, (unsigned)ev->start_mark.line + 1, MAX_DEPTH);
+            ld->rejected = true;
+            return -1;
+        }
+        if (ev->type == YAML_SEQUENCE_START_EVENT)
+            id = yaml_document_add_sequence(&ld->doc, ev->data.sequence_start.tag,
+                                            ev->data.sequence_start.style);
+        else
+            id = yaml_document_add_mapping(&ld->doc, ev->data.mapping_start.tag,
+                                           ev->data.mapping_start.style);
+        if (id == 0)
+            break;
+        set_marks(ld, id, ev);
+        if (!anchor_define(c, ev->type == YAML_SEQUENCE_START_EVENT
+                                  ? &ev->data.sequence_start.anchor
+                                  : &ev->data.mapping_start.anchor,
+                           id, ev))
+            return -1;
+        if (!attach(c, id))
+            break;
+        c->stack[c->depth++] = (frame_t){ id, 0 };
+        return 1;
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        if (c->depth > 0) {
+            yaml_node_t *n = yaml_document_get_node(&ld->doc, c->stack[c->depth - 1].node);
+
+            n->end_mark = ev->end_mark;
+            c->depth--;
+        }
+        return 1;
+    case YAML_ALIAS_EVENT: {
+        size_t i;
+
+        c->aliases++;
+        c->lookups += c->n_anchors;
+        if (!lookups_left(c, ev))
+            return -1;
+        for (i = 0; i < c->n_anchors; i++) {
+            if (strcmp((const char *)c->anchors[i].name, (const char *)ev->data.alias.anchor) == 0)
+                break;
+        }
+        if (i == c->n_anchors) {
+            snprintf(key, sizeof(key), "config:yaml:%s", ld->shown_path);
+            otelc__diag(OTELC_DIAG_WARN, key,
+                        "%s:%u:%u: not valid YAML: found undefined alias; ignoring the whole file",
+                        ld->shown_path, (unsigned)ev->start_mark.line + 1,
+                        (unsigned)ev->start_mark.column + 1);
+            ld->rejected = true;
+            return -1;
+        }
+        return attach(c, c->anchors[i].node) ? 1 : (ld->nomem = true, -1);
+    }
+    case YAML_DOCUMENT_END_EVENT:
+        return 0;
+    default:
+        return 1;
+    }
+    ld->nomem = true;
+    return -1;
+}
+
+/*
+ * Parses `buf` into ld->doc, in one pass over libyaml's events: the
+ * document is composed here, with the bounds checked as it grows -- at
+ * most MAX_DEPTH lists and mappings nested in one another, at most
+ * MAX_ANCHOR_LOOKUPS anchor comparisons -- rather than by libyaml's loader
+ * after a pass of its own to check them (which read the text twice: two
+ * thirds of the time of a large file). The nesting is checked as each
+ * collection opens, before libyaml's scanner, whose work grows with the
+ * depth of flow collections, goes any deeper. False (reported) when the
+ * text is not valid YAML or beyond a bound; a file of no document gives an
+ * empty document.
+ */
 static bool parse_yaml(otelc__cfg_t *ld, const unsigned char *buf, size_t size)
 {
     yaml_parser_t parser;
-    yaml_document_t extra;
-    bool ok;
+    yaml_event_t ev;
+    composer_t c = { .ld = ld };
+    bool ok = true, have_doc = false, done = false;
 
     if (!yaml_parser_initialize(&parser)) {
         ld->nomem = true;
         return false;
     }
     yaml_parser_set_input_string(&parser, buf, size);
-    ok = yaml_parser_load(&parser, &ld->doc) != 0;
-    if (!ok) {
-        char key[64 + sizeof(ld->shown_path)];
-        const yaml_mark_t *at = parser.error == YAML_READER_ERROR ? NULL : &parser.problem_mark;
+    while (ok && !done) {
+        int r = 1;
 
-        if (parser.error == YAML_MEMORY_ERROR) {
-            ld->nomem = true;
-        } else {
-            snprintf(key, sizeof(key), "config:yaml:%s", ld->shown_path);
-            if (at != NULL)
-                otelc__diag(OTELC_DIAG_WARN, key,
-                            "%s:%u:%u: not valid YAML: %s%s%s; ignoring the whole file",
-                            ld->shown_path, (unsigned)at->line + 1, (unsigned)at->column + 1,
-                            parser.problem != NULL ? parser.problem : "syntax error",
-                            parser.context != NULL ? " " : "",
-                            parser.context != NULL ? parser.context : "");
-            else
-                otelc__diag(OTELC_DIAG_WARN, key,
-                            "%s: not valid YAML at byte %zu: %s; ignoring the whole file",
-                            ld->shown_path, parser.problem_offset,
-                            parser.problem != NULL ? parser.problem : "bad encoding");
-            ld->rejected = true;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            yaml_error(ld, &parser);
+            ok = false;
+            break;
         }
-        yaml_parser_delete(&parser);
-        return false;
-    }
-    /* Only the first document is read; say so when there are more. */
-    if (yaml_parser_load(&parser, &extra)) {
-        yaml_node_t *more = yaml_document_get_root_node(&extra);
+        if (ev.type == YAML_STREAM_END_EVENT) {
+            done = true;
+        } else if (ev.type == YAML_DOCUMENT_START_EVENT) {
+            if (have_doc) {
+                /* Only the first document is read; say so, and stop. */
+                yaml_node_t at = { .start_mark = ev.start_mark };
 
-        if (more != NULL)
-            otelc__cfg_report(ld, more,
-                              "only the first YAML document of the file is read; this one is "
-                              "ignored");
-        yaml_document_delete(&extra);
+                otelc__cfg_report(ld, &at,
+                                  "only the first YAML document of the file is read; this one "
+                                  "is ignored");
+                done = true;
+            } else if (!yaml_document_initialize(&ld->doc, NULL, NULL, NULL, 1, 1)) {
+                ld->nomem = true;
+                ok = false;
+            } else {
+                have_doc = true;
+            }
+        } else if (have_doc) {
+            r = compose_event(&c, &ev);
+            if (r < 0)
+                ok = false;
+        }
+        yaml_event_delete(&ev);
     }
+    for (size_t i = 0; i < c.n_anchors; i++)
+        free(c.anchors[i].name);
+    free(c.anchors);
     yaml_parser_delete(&parser);
-    return true;
+    if (!have_doc && ok) {
+        /* No document at all: an empty one, so that the caller has one. */
+        if (!yaml_document_initialize(&ld->doc, NULL, NULL, NULL, 1, 1)) {
+            ld->nomem = true;
+            return false;
+        }
+        return true;
+    }
+    if (!ok && have_doc)
+        yaml_document_delete(&ld->doc);
+    return ok;
 }
 
 static void loader_free(otelc__cfg_t *ld)
@@ -1343,7 +1508,7 @@ static otelc_status_t loader_run(otelc__cfg_t *ld, const unsigned char *buf, siz
     bool have_doc = false;
     yaml_node_t *root;
 
-    if (!check_shape(ld, buf, size) || !parse_yaml(ld, buf, size)) {
+    if (!parse_yaml(ld, buf, size)) {
         st = ld->nomem ? OTELC_ERR_NOMEM : OTELC_ERR_INVALID;
         goto out;
     }

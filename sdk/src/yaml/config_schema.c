@@ -29,6 +29,7 @@
 static void put_encoded(otelc__cfg_sb_t *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
+    size_t run = 0; /* bytes before s[i] that go as they are */
 
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -36,11 +37,12 @@ static void put_encoded(otelc__cfg_sb_t *b, const char *s, size_t n)
         if (c == ',' || c == '=' || c == '%' || c <= 0x20 || c == 0x7f) {
             char e[3] = { '%', hex[c >> 4], hex[c & 15] };
 
+            otelc__cfg_sb_put(b, s + run, i - run);
             otelc__cfg_sb_put(b, e, 3);
-        } else {
-            otelc__cfg_sb_put(b, s + i, 1);
+            run = i + 1;
         }
     }
+    otelc__cfg_sb_put(b, s + run, n - run);
 }
 
 /* The typed resource attributes read so far (bool, int, double). */
