@@ -713,8 +713,11 @@ static otelc_status_t console_create(const otelc_exporter_ops_t *ops,
         goto fail;
     }
     *out = NULL;
+    /* What the caller's version of the struct has (0: this version's). */
     if (opts != NULL)
-        o = *opts;
+        memcpy(&o, opts,
+               opts->struct_size != 0 && opts->struct_size < sizeof(o) ? opts->struct_size
+                                                                       : sizeof(o));
     /* A zeroed options struct means stdout: descriptor 0 is standard input,
      * never a sensible place for output. */
     if (o.fd == 0)

@@ -313,10 +313,14 @@ out:
     return st;
 }
 
-void otelc_stats(otelc_stats_t *out)
+void otelc_stats_sized(otelc_stats_t *out, size_t struct_size)
 {
-    if (out != NULL)
-        otelc__pipeline_stats(out);
+    otelc_stats_t s;
+
+    if (out == NULL)
+        return;
+    otelc__pipeline_stats(&s);
+    memcpy(out, &s, struct_size < sizeof(s) ? struct_size : sizeof(s));
 }
 
 uint64_t otelc_signal_stats_dropped(const otelc_signal_stats_t *s)

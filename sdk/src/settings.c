@@ -804,8 +804,13 @@ otelc_status_t otelc_options_set(otelc_options_t *opts, const char *name, const 
     return strcmp(r.why, "out of memory") == 0 ? OTELC_ERR_NOMEM : OTELC_ERR_INVALID;
 }
 
+/* The end of the last member of the first version of otelc_options_t: what
+ * struct_size 0 means once the struct has grown. */
+#define OPTIONS_SIZE_V1 (offsetof(otelc_options_t, id_arg) + sizeof(void *))
+
 size_t otelc__options_size(const otelc_options_t *opts)
 {
-    return opts->struct_size == 0 || opts->struct_size > sizeof(*opts) ? sizeof(*opts)
-                                                                       : opts->struct_size;
+    if (opts->struct_size == 0)
+        return OPTIONS_SIZE_V1;
+    return opts->struct_size > sizeof(*opts) ? sizeof(*opts) : opts->struct_size;
 }

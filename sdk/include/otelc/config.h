@@ -115,7 +115,7 @@ struct otelc_component_set;
  * library (which reads only that much, and takes the defaults for the
  * rest). otelc_options_default() and otelc_options_init() set it; a program
  * that fills the struct by other means sets it to sizeof(otelc_options_t)
- * (0 reads as the size of this header's struct).
+ * (0 reads as the fields of this first version).
  */
 typedef struct otelc_options {
     size_t struct_size;

@@ -247,6 +247,7 @@ OTELC_API const char *otelc_diag_escape(const char *s, size_t n, char *buf, size
 
 /* The console exporter (human text on stderr or stdout), for direct use. */
 typedef struct otelc_console_options {
+    size_t struct_size; /* 0: this version's fields (see otelc_span_options_t) */
     int min_severity; /* records below it are not printed */
     int color;        /* -1 auto (a terminal), 0 never, 1 always */
     int fd;           /* file descriptor to write to; 0 (a zeroed struct) means 1, stdout */

@@ -137,9 +137,12 @@ typedef struct otelc_stats {
 /*
  * Fills `out` with the counters since init. Exact once the pipeline is idle
  * (after otelc_flush()): produced == exported + sum(dropped) + pending, with
- * pending 0 then. Thread-safe; costs a lock and a walk over the threads.
+ * pending 0 then. Thread-safe; costs a lock and a walk over the threads. A
+ * macro, so that the size of the caller's struct goes with it: a newer
+ * library writes no more than a program built against this header has.
  */
-OTELC_API void otelc_stats(otelc_stats_t *out);
+OTELC_API void otelc_stats_sized(otelc_stats_t *out, size_t struct_size);
+#define otelc_stats(out) otelc_stats_sized((out), sizeof(otelc_stats_t))
 
 /* Sum of the dropped counters of one signal. */
 OTELC_API uint64_t otelc_signal_stats_dropped(const otelc_signal_stats_t *s);

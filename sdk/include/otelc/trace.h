@@ -83,8 +83,13 @@ typedef struct otelc_span_site {
  */
 OTELC_API otelc_tracer_t *otelc_tracer(const char *scope_name, const char *version);
 
-/* Options of otelc_span_start_ex(). Zero-initialise, then set what you need. */
+/* Options of otelc_span_start_ex(). Zero-initialise, then set what you need.
+ * The struct grows at its end from one version to the next: `struct_size`
+ * 0 (as zero-initialising leaves it) means this version's fields, so that a
+ * program built now keeps working with a newer library; a program that uses
+ * fields of a later version sets it to sizeof(otelc_span_options_t). */
 typedef struct otelc_span_options {
+    size_t struct_size;
     otelc_tracer_t *tracer;             /* NULL: the default tracer ("otelc") */
     const char *name;                   /* NULL gives "unnamed" */
     size_t name_len;                    /* or OTELC_NUL_TERMINATED */
