@@ -533,4 +533,41 @@ FT_FN void ft_stats(otelc_stats_t *s)
     otelc_stats(s);
 }
 
+/* Logs records seq from..to-1 with a padding attribute, on `logger`. */
+#define FT_PAD "padding-padding-padding-padding-padding-padding-padding-padding"
+FT_FN void ft_log_seq(const char *logger, int from, int to)
+{
+    otelc_logger_t *lg = otelc_logger(logger);
+
+    for (int i = from; i < to; i++)
+        OTELC_INFO(lg, "sequenced record", OTELC_INT("seq", i), OTELC_STR("pad", FT_PAD));
+}
+
+/* The whole lines of the file at `path` whose seq is `from` or more (other
+ * lines are not looked at); 0 when the file cannot be read. */
+FT_FN size_t ft_seq_lines_from(const char *path, int64_t from)
+{
+    size_t len, found = 0;
+    char *text = ft_slurp(path, &len);
+    const char *at = text;
+
+    if (text == NULL)
+        return 0;
+    while (at < text + len) {
+        const char *nl = memchr(at, '\n', (size_t)(text + len - at));
+        json_object *o, *v;
+
+        if (nl == NULL)
+            break;
+        o = ft_parse(at, (size_t)(nl - at));
+        if (o != NULL && json_object_object_get_ex(o, "seq", &v) &&
+            json_object_get_int64(v) >= from)
+            found++;
+        json_object_put(o);
+        at = nl + 1;
+    }
+    free(text);
+    return found;
+}
+
 #endif /* OTELC_TEST_FILE_TEST_H */

@@ -23,16 +23,6 @@
 
 #include "file_test.h"
 
-#define PAD "padding-padding-padding-padding-padding-padding-padding-padding"
-
-static void log_seq(const char *logger, int from, int to)
-{
-    otelc_logger_t *lg = otelc_logger(logger);
-
-    for (int i = from; i < to; i++)
-        OTELC_INFO(lg, "sequenced record", OTELC_INT("seq", i), OTELC_STR("pad", PAD));
-}
-
 /* Asserts that ft_dir/file holds records seq 0..n-1, whole lines. */
 static void expect_seq_file(const char *file, size_t n)
 {
@@ -93,7 +83,7 @@ static void disk_full_child(int out, const char *logdir, const char *errpath)
         goto done;
     }
     for (int b = 0; b < CHILD_BATCHES; b++) {
-        log_seq("trading.orders", b * CHILD_BATCH, (b + 1) * CHILD_BATCH);
+        ft_log_seq("trading.orders", b * CHILD_BATCH, (b + 1) * CHILD_BATCH);
         if (otelc_flush(10000) != OTELC_OK) {
             r.failed_step = 5;
             goto done;
@@ -179,30 +169,10 @@ typedef struct resume_result {
 } resume_result_t;
 
 /* True when the file at `path` has a whole line for every seq of
- * RESUME_FROM..RESUME_FROM+RESUME_N-1 (any other line is not looked at). */
+ * RESUME_FROM..RESUME_FROM+RESUME_N-1. */
 static bool resumed_lines_there(const char *path)
 {
-    size_t len, found = 0;
-    char *text = ft_slurp(path, &len);
-    const char *at = text;
-
-    if (text == NULL)
-        return false;
-    while (at < text + len) {
-        const char *nl = memchr(at, '\n', (size_t)(text + len - at));
-        json_object *o, *v;
-
-        if (nl == NULL)
-            break;
-        o = ft_parse(at, (size_t)(nl - at));
-        if (o != NULL && json_object_object_get_ex(o, "seq", &v) &&
-            json_object_get_int64(v) >= RESUME_FROM)
-            found++;
-        json_object_put(o);
-        at = nl + 1;
-    }
-    free(text);
-    return found == RESUME_N;
+    return ft_seq_lines_from(path, RESUME_FROM) == RESUME_N;
 }
 
 /* Sets or clears the append-only flag of `path` (root only): a file that
@@ -276,7 +246,7 @@ static void resume_child(int out, const char *logdir, const char *errpath, bool 
         goto done;
     }
     for (int b = 0; b < CHILD_BATCHES; b++) {
-        log_seq("trading.orders", b * CHILD_BATCH, (b + 1) * CHILD_BATCH);
+        ft_log_seq("trading.orders", b * CHILD_BATCH, (b + 1) * CHILD_BATCH);
         if (otelc_flush(10000) != OTELC_OK) {
             r.failed_step = 6;
             goto done;
@@ -288,7 +258,7 @@ static void resume_child(int out, const char *logdir, const char *errpath, bool 
         r.failed_step = 7;
         goto done;
     }
-    log_seq("trading.orders", RESUME_FROM, RESUME_FROM + RESUME_N);
+    ft_log_seq("trading.orders", RESUME_FROM, RESUME_FROM + RESUME_N);
     deadline = otelc__mono_ns() + 10 * FT_NS;
     while (!(r.resumed = resumed_lines_there(file)) && otelc__mono_ns() < deadline) {
         struct timespec ts = { 0, 5000000 };
@@ -408,18 +378,18 @@ static void test_removed_directory_is_made_again(void **state)
     otelc_file_options(&o)->directory = dir;
     o.logs_batch.schedule_delay_ms = 60000;
     ft_start(&o);
-    log_seq("trading.orders", 0, 3);
+    ft_log_seq("trading.orders", 0, 3);
     ft_flush();
     expect_seq_file("logs/trading.log", 3);
 
     ft_rm_rf(dir);
     assert_false(ft_exists("logs"));
-    log_seq("trading.orders", 0, 4);
+    ft_log_seq("trading.orders", 0, 4);
     ft_flush();
     expect_seq_file("logs/trading.log", 4);
 
     /* The new file goes on being written, with no new diagnostic. */
-    log_seq("trading.orders", 4, 6);
+    ft_log_seq("trading.orders", 4, 6);
     ft_flush();
     ft_stats(&s);
     ft_end();
@@ -455,7 +425,7 @@ static void test_failure_without_loss_says_so(void **state)
     ft_options(&o);
     o.traces_exporter = "none";
     ft_start(&o);
-    log_seq("trading.orders", 0, 3);
+    ft_log_seq("trading.orders", 0, 3);
     ft_flush();
     ft_stats(&s);
     ft_end();
@@ -484,7 +454,7 @@ static void test_leftover_gz_tmp_is_removed(void **state)
     ft_options(&o);
     o.traces_exporter = "none";
     ft_start(&o);
-    log_seq("trading.orders", 0, 1);
+    ft_log_seq("trading.orders", 0, 1);
     ft_flush();
     ft_end();
 
@@ -513,7 +483,7 @@ static void test_directory_cannot_be_made(void **state)
     ft_options(&o);
     otelc_file_options(&o)->directory = dir;
     ft_start(&o);
-    log_seq("trading.orders", 0, 10);
+    ft_log_seq("trading.orders", 0, 10);
     {
         OTELC_SPAN("work");
     }
@@ -525,7 +495,7 @@ static void test_directory_cannot_be_made(void **state)
     assert_int_equal(s.spans.dropped[OTELC_DROP_EXPORTER], 1);
 
     /* The application goes on, and so does the counting. */
-    log_seq("trading.orders", 10, 15);
+    ft_log_seq("trading.orders", 10, 15);
     ft_flush();
     ft_stats(&s);
     assert_int_equal(s.logs.dropped[OTELC_DROP_EXPORTER], 15);
@@ -561,8 +531,8 @@ static void test_one_channel_unopenable_others_written(void **state)
     ft_options(&o);
     o.logs_batch.schedule_delay_ms = 60000;
     ft_start(&o);
-    log_seq("trading.orders", 0, 3);
-    log_seq("db", 0, 2);
+    ft_log_seq("trading.orders", 0, 3);
+    ft_log_seq("db", 0, 2);
     ft_flush();
     ft_stats(&s);
     assert_int_equal(s.logs.produced, 5);
@@ -572,7 +542,7 @@ static void test_one_channel_unopenable_others_written(void **state)
     expect_seq_file("database.log", 2);
 
     /* A later batch without the broken channel goes through. */
-    log_seq("db", 2, 4);
+    ft_log_seq("db", 2, 4);
     ft_flush();
     ft_stats(&s);
     assert_int_equal(s.logs.exported + s.logs.dropped[OTELC_DROP_EXPORTER], 7);
@@ -638,7 +608,7 @@ static void test_restart_after_cut_line_starts_fresh(void **state)
     ft_options(&o);
     o.traces_exporter = "none";
     ft_start(&o);
-    log_seq("trading.orders", 0, 3);
+    ft_log_seq("trading.orders", 0, 3);
     ft_flush();
     ft_stats(&s);
     ft_end();
@@ -677,8 +647,8 @@ static void test_partial_batch_counts_what_was_written(void **state)
     ft_start(&o);
     trading = otelc_logger("trading.orders");
     db = otelc_logger("db");
-    log_seq("trading.orders", 0, 3);
-    log_seq("db", 0, 2);
+    ft_log_seq("trading.orders", 0, 3);
+    ft_log_seq("db", 0, 2);
     OTELC_ERROR(db, "db error", OTELC_INT("seq", 2));
     OTELC_ERROR(trading, "trading error", OTELC_INT("seq", 3));
     ft_flush();

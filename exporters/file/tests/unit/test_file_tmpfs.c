@@ -23,8 +23,6 @@
 
 #include "file_test.h"
 
-#define PAD "padding-padding-padding-padding-padding-padding-padding-padding"
-
 /* The tmpfs, and the ballast that takes most of it. */
 #define TMPFS_BYTES (256u * 1024u)
 #define BALLAST_BYTES (200u * 1024u)
@@ -41,39 +39,11 @@ typedef struct result {
     uint64_t exported_before_free, dropped_before_free;
 } result_t;
 
-static void log_seq(int from, int to)
-{
-    otelc_logger_t *lg = otelc_logger("trading.orders");
-
-    for (int i = from; i < to; i++)
-        OTELC_INFO(lg, "sequenced record", OTELC_INT("seq", i), OTELC_STR("pad", PAD));
-}
-
-/* True when the file holds the RESUME_N records logged after space came
- * back, as whole lines. */
+/* True when the file at `path` has a whole line for every seq of
+ * RESUME_FROM..RESUME_FROM+RESUME_N-1. */
 static bool resumed_lines_there(const char *path)
 {
-    size_t len, found = 0;
-    char *text = ft_slurp(path, &len);
-    const char *at = text;
-
-    if (text == NULL)
-        return false;
-    while (at < text + len) {
-        const char *nl = memchr(at, '\n', (size_t)(text + len - at));
-        json_object *o, *v;
-
-        if (nl == NULL)
-            break;
-        o = ft_parse(at, (size_t)(nl - at));
-        if (o != NULL && json_object_object_get_ex(o, "seq", &v) &&
-            json_object_get_int64(v) >= RESUME_FROM)
-            found++;
-        json_object_put(o);
-        at = nl + 1;
-    }
-    free(text);
-    return found == RESUME_N;
+    return ft_seq_lines_from(path, RESUME_FROM) == RESUME_N;
 }
 
 static bool write_ballast(const char *path)
@@ -126,7 +96,7 @@ static void tmpfs_child(int out, const char *mnt, const char *errpath)
         goto done;
     }
     for (int i = 0; i < FULL_RECORDS; i += BATCH) {
-        log_seq(i, i + BATCH);
+        ft_log_seq("trading.orders", i, i + BATCH);
         if (otelc_flush(10000) != OTELC_OK) {
             r.failed_step = 3;
             goto done;
@@ -141,7 +111,7 @@ static void tmpfs_child(int out, const char *mnt, const char *errpath)
         r.failed_step = 4;
         goto done;
     }
-    log_seq(RESUME_FROM, RESUME_FROM + RESUME_N);
+    ft_log_seq("trading.orders", RESUME_FROM, RESUME_FROM + RESUME_N);
     deadline = otelc__mono_ns() + 10 * FT_NS;
     while (!(r.resumed = resumed_lines_there(file)) && otelc__mono_ns() < deadline) {
         struct timespec ts = { 0, 5000000 };
