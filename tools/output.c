@@ -340,29 +340,6 @@ static void text_put_attrs(text_line_t *l, const tool_record_t *r)
 
 /* ---- text lines -------------------------------------------------------- */
 
-void console_level(int severity, const char **name, const char **color_code)
-{
-    if (severity < 5) {
-        *name = "TRACE";
-        *color_code = "\x1b[2m";
-    } else if (severity < 9) {
-        *name = "DEBUG";
-        *color_code = "\x1b[36m";
-    } else if (severity < 13) {
-        *name = "INFO";
-        *color_code = "\x1b[32m";
-    } else if (severity < 17) {
-        *name = "WARNING";
-        *color_code = "\x1b[33m";
-    } else if (severity < 21) {
-        *name = "ERROR";
-        *color_code = "\x1b[31m";
-    } else {
-        *name = "CRITICAL";
-        *color_code = "\x1b[1;31m";
-    }
-}
-
 void text_put_level(strbuf_t *sb, const char *name, const char *color_code, bool color)
 {
     size_t n = strlen(name);
@@ -423,7 +400,7 @@ static void text_log(strbuf_t *sb, const tool_record_t *r, bool color)
     time_format_local(r->time, when);
     sb_puts(sb, when);
     if (r->severity > 0) {
-        console_level(r->severity, &name, &color_code);
+        otelc_text_level(r->severity, &name, &color_code);
         text_put_level(sb, name, color_code, color);
     } else {
         /* An unknown level is shown as written (when it is short and

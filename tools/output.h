@@ -67,8 +67,6 @@ void text_put_escaped(strbuf_t *sb, const char *p, size_t n, bool quoted);
 /* " | LEVEL    | " as the console pads it, coloured when `color`. */
 void text_put_level(strbuf_t *sb, const char *name, const char *color_code, bool color);
 
-/* The console's name and colour of a severity (WARNING, CRITICAL, ...). */
-void console_level(int severity, const char **name, const char **color_code);
 
 /* A duration in milliseconds as "12.345" (microsecond precision). */
 void format_ms(double ms, char out[32]);

@@ -438,38 +438,11 @@ static void end_line(console_exporter_t *c)
 
 /* ---- records ----------------------------------------------------------- */
 
-/*
- * The level names of the users' Python designs, one per OpenTelemetry
- * severity range (1-4 TRACE, 5-8 DEBUG, ..., 21-24 FATAL as CRITICAL).
- */
-static void level_of(int severity, const char **name, const char **color)
-{
-    if (severity < 5) {
-        *name = "TRACE";
-        *color = "\x1b[2m";
-    } else if (severity < 9) {
-        *name = "DEBUG";
-        *color = "\x1b[36m";
-    } else if (severity < 13) {
-        *name = "INFO";
-        *color = "\x1b[32m";
-    } else if (severity < 17) {
-        *name = "WARNING";
-        *color = "\x1b[33m";
-    } else if (severity < 21) {
-        *name = "ERROR";
-        *color = "\x1b[31m";
-    } else {
-        *name = "CRITICAL";
-        *color = "\x1b[1;31m";
-    }
-}
-
 static void put_log(console_exporter_t *c, const otelc_log_data_t *r)
 {
     const char *name, *color;
 
-    level_of(r->severity, &name, &color);
+    otelc_text_level(r->severity, &name, &color);
     begin_line(c);
     put_time(c, r->time_ns);
     put_level(c, name, color);

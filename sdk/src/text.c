@@ -614,3 +614,17 @@ bool otelc_text_needs_quotes(const char *s, size_t n, bool in_array)
     }
     return false;
 }
+
+void otelc_text_level(int severity, const char **name, const char **color)
+{
+    static const struct {
+        const char *name, *color;
+    } levels[6] = {
+        { "TRACE", "\x1b[2m" },  { "DEBUG", "\x1b[36m" }, { "INFO", "\x1b[32m" },
+        { "WARNING", "\x1b[33m" }, { "ERROR", "\x1b[31m" }, { "CRITICAL", "\x1b[1;31m" },
+    };
+    int i = severity < 5 ? 0 : severity >= 21 ? 5 : (severity - 1) / 4;
+
+    *name = levels[i].name;
+    *color = levels[i].color;
+}

@@ -162,6 +162,14 @@ OTELC_API void otelc_text_terminal(const char *s, size_t n, bool quoted, otelc_t
  */
 OTELC_API bool otelc_text_needs_quotes(const char *s, size_t n, bool in_array);
 
+/*
+ * The level name a console line shows for a severity number, those of the
+ * users' Python designs, one per OpenTelemetry severity range (1-4 TRACE,
+ * 5-8 DEBUG, 9-12 INFO, 13-16 WARNING, 17-20 ERROR, 21-24 CRITICAL), and its
+ * ANSI colour sequence. Static strings.
+ */
+OTELC_API void otelc_text_level(int severity, const char **name, const char **color);
+
 #ifdef __cplusplus
 }
 #endif

@@ -262,13 +262,34 @@ static void quoting(void **state)
     assert_true(otelc_text_needs_quotes("[x]", 3, true));
 }
 
+static void level_names(void **state)
+{
+    static const struct {
+        int severity;
+        const char *name;
+    } cases[] = {
+        { 0, "TRACE" },    { 1, "TRACE" },  { 4, "TRACE" },   { 5, "DEBUG" },    { 8, "DEBUG" },
+        { 9, "INFO" },     { 12, "INFO" },  { 13, "WARNING" }, { 16, "WARNING" }, { 17, "ERROR" },
+        { 20, "ERROR" },   { 21, "CRITICAL" }, { 24, "CRITICAL" }, { 25, "CRITICAL" },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *name, *color;
+
+        otelc_text_level(cases[i].severity, &name, &color);
+        assert_string_equal(name, cases[i].name);
+        assert_true(color[0] == '\x1b' && color[strlen(color) - 1] == 'm');
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8_sequences),       cmocka_unit_test(json_escapes),
         cmocka_unit_test(json_escape_in_rounds), cmocka_unit_test(integers),
         cmocka_unit_test(doubles),              cmocka_unit_test(terminal_escapes),
-        cmocka_unit_test(quoting),
+        cmocka_unit_test(quoting),              cmocka_unit_test(level_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
