@@ -202,6 +202,11 @@ static bool parse_decimal(text_t t, double *out)
     return true;
 }
 
+bool otelc__parse_decimal(const char *s, size_t n, double *out)
+{
+    return s != NULL && out != NULL && parse_decimal((text_t){ s, n }, out);
+}
+
 static const struct {
     const char *name;
     int severity;

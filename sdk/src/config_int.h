@@ -49,6 +49,13 @@ bool otelc__mask_key_match(const char *keys_csv, const char *key, size_t key_len
 bool otelc__parse_size(const char *s, uint64_t *out);
 
 /*
+ * Parses `n` bytes of `s` as a non-negative decimal number: digits with an
+ * optional fraction and exponent ("1", "0.25", ".5", "1e-3"), no sign, no
+ * blanks, no "inf" or "nan", whatever the locale. True with *out set.
+ */
+bool otelc__parse_decimal(const char *s, size_t n, double *out);
+
+/*
  * The largest batch settings otelc takes, per signal. Every exporter has a
  * queue with room for the records of both signals, allocated at init, and
  * each thread's ring is derived from the sum of the queue sizes: unbounded

@@ -589,70 +589,15 @@ bool otelc__cfg_parse_uint(const char *s, uint64_t max, uint64_t *out)
 bool otelc__cfg_parse_number(const char *s, double *out)
 {
     size_t n;
-    const char *p, *end;
-    uint64_t mantissa = 0;
-    int significant = 0, digits = 0;
-    long exponent = 0;
-    double v;
 
     s = otelc__cfg_trim(s, &n);
-    p = s;
-    end = s + n;
-    if (p < end && *p == '+')
-        p++;
-    for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-        if (significant < 18) {
-            mantissa = mantissa * 10 + (uint64_t)(*p - '0');
-            significant += mantissa != 0;
-        } else {
-            exponent++;
-        }
+    /* YAML's core schema allows a '+'; the rest is the environment's
+     * number (config.c). */
+    if (n > 0 && s[0] == '+') {
+        s++;
+        n--;
     }
-    if (p < end && *p == '.') {
-        for (p++; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-            if (significant < 18) {
-                mantissa = mantissa * 10 + (uint64_t)(*p - '0');
-                significant += mantissa != 0;
-                exponent--;
-            }
-        }
-    }
-    if (digits == 0)
-        return false;
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        bool negative = false;
-        long e = 0;
-
-        p++;
-        if (p < end && (*p == '+' || *p == '-'))
-            negative = *p++ == '-';
-        if (p == end || *p < '0' || *p > '9')
-            return false;
-        for (; p < end && *p >= '0' && *p <= '9'; p++) {
-            if (e < 1000)
-                e = e * 10 + (*p - '0');
-        }
-        exponent += negative ? -e : e;
-    }
-    if (p != end)
-        return false;
-    v = (double)mantissa;
-    for (; exponent > 0 && v < 1e300; exponent--)
-        v *= 10.0;
-    for (; exponent < 0 && v > 0.0; exponent++)
-        v /= 10.0;
-    *out = v;
-    return true;
-}
-
-static const char *level_text(int level, char *buf, size_t size)
-{
-    if (level == OTELC_SEV_OFF)
-        return "OFF";
-    if (level == 0)
-        return "0 (the exporter's)";
-    snprintf(buf, size, "%s", otelc_severity_text(level));
-    return buf;
+    return otelc__parse_decimal(s, n, out);
 }
 
 /* ---- typed getters -------------------------------------------------------
@@ -736,59 +681,6 @@ bool otelc__cfg_enum(otelc__cfg_t *ld, const yaml_node_t *n, const char *const *
     }
     otelc__cfg_reject(ld, n, expected, kept);
     return false;
-}
-
-bool otelc__cfg_level(otelc__cfg_t *ld, const yaml_node_t *n, int *field)
-{
-    const char *s;
-    char kept[32];
-    int r = otelc__cfg_scalar(ld, n, &s);
-
-    if (r == 0)
-        return false;
-    if (r > 0 && otelc__parse_level(s, field))
-        return true;
-    otelc__cfg_reject(
-        ld, n, "TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF or a severity number from 1 to 24",
-        level_text(*field, kept, sizeof(kept)));
-    return false;
-}
-
-bool otelc__cfg_size(otelc__cfg_t *ld, const yaml_node_t *n, uint64_t *field)
-{
-    const char *s;
-    char kept[32];
-    int r = otelc__cfg_scalar(ld, n, &s);
-
-    if (r == 0)
-        return false;
-    if (r > 0 && otelc__parse_size(s, field))
-        return true;
-    snprintf(kept, sizeof(kept), "%llu", (unsigned long long)*field);
-    otelc__cfg_reject(ld, n, "a size in bytes (suffixes k, m, g, as in 10MB; 0 for no limit)",
-                      kept);
-    return false;
-}
-
-/* A string, copied into kept memory. An empty string counts as not given,
- * as an empty environment variable does. */
-bool otelc__cfg_string(otelc__cfg_t *ld, const yaml_node_t *n, const char **field)
-{
-    const char *s, *copy;
-    int r = otelc__cfg_scalar(ld, n, &s);
-
-    if (r == 0 || (r > 0 && s[0] == '\0'))
-        return false;
-    if (r < 0 || strlen(s) != ld->scratch.len) {
-        otelc__cfg_reject(ld, n, "a string without NUL characters",
-                          *field != NULL ? *field : "none");
-        return false;
-    }
-    copy = otelc__cfg_strdup(ld, s, ld->scratch.len);
-    if (copy == NULL)
-        return false;
-    *field = copy;
-    return true;
 }
 
 /* Checks that a setting otelc parses but does not use yet is a scalar. */

@@ -294,27 +294,33 @@ void otelc__cfg_read_resource(otelc__cfg_t *ld, yaml_node_t *map)
 
 /* ---- propagators --------------------------------------------------------- */
 
-/* Adds the propagator `name` to *set; false for a name otelc lacks. */
-static bool propagator_bit(const char *name, size_t n, unsigned *set)
+/* Whether otelc has the propagator `name`: asked of the core's row of
+ * OTEL_PROPAGATORS, which holds the table of names. */
+static bool propagator_known(const char *name, size_t n)
 {
-    static const struct {
-        const char *name;
-        unsigned bit;
-    } names[] = {
-        { "tracecontext", OTELC_PROPAGATOR_TRACECONTEXT },
-        { "baggage", OTELC_PROPAGATOR_BAGGAGE },
-        { "b3", OTELC_PROPAGATOR_B3 },
-        { "b3multi", OTELC_PROPAGATOR_B3MULTI },
-        { "none", 0 },
-    };
+    const otelc_setting_t *row = otelc__cfg_core_row("OTEL_PROPAGATORS");
+    otelc_options_t scratch;
+    char why[128];
 
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (otelc__cfg_word_is_nocase(name, n, names[i].name)) {
-            *set |= names[i].bit;
-            return true;
-        }
+    memset(&scratch, 0, sizeof(scratch));
+    return row->parse(row, name, n, &scratch, why, sizeof(why)) == OTELC_SETTING_TAKEN;
+}
+
+/* Adds a known name to the list being built, or reports it at `at`. */
+static void propagator_add(otelc__cfg_t *ld, const yaml_node_t *at, const char *name, size_t n,
+                           otelc__cfg_sb_t *list)
+{
+    char shown[64];
+
+    if (propagator_known(name, n)) {
+        if (list->len > 0)
+            otelc__cfg_sb_put(list, ",", 1);
+        otelc__cfg_sb_put(list, name, n);
+        return;
     }
-    return false;
+    otelc__cfg_report(ld, at, "propagator '%s' is not built into otelc (expected %s); skipped",
+                      otelc__cfg_printable(name, n, shown, sizeof(shown)),
+                      otelc__cfg_core_row("OTEL_PROPAGATORS")->expected);
 }
 
 /*
@@ -325,7 +331,7 @@ static bool propagator_bit(const char *name, size_t n, unsigned *set)
  */
 void otelc__cfg_read_propagator(otelc__cfg_t *ld, yaml_node_t *map)
 {
-    unsigned set = 0;
+    otelc__cfg_sb_t list = { 0 };
     bool any = false;
 
     if (otelc__cfg_mapping(ld, map, "a mapping") <= 0)
@@ -365,20 +371,11 @@ void otelc__cfg_read_propagator(otelc__cfg_t *ld, yaml_node_t *map)
                         if (otelc__cfg_scalar(ld, it, &name) <= 0)
                             name = NULL;
                     }
-                    if (name == NULL) {
+                    if (name == NULL)
                         otelc__cfg_report(
                             ld, it, "expected a propagator such as {tracecontext: }; ignored");
-                    } else if (propagator_bit(name, strlen(name), &set)) {
-                        any = true;
-                    } else {
-                        char shown[64];
-
-                        otelc__cfg_report(
-                            ld, at,
-                            "propagator '%s' is not built into otelc (tracecontext, baggage, "
-                            "b3, b3multi); skipped",
-                            otelc__cfg_printable(name, strlen(name), shown, sizeof(shown)));
-                    }
+                    else
+                        propagator_add(ld, at, name, strlen(name), &list);
                     otelc__cfg_path_pop(ld, m);
                 }
             } else {
@@ -403,18 +400,10 @@ void otelc__cfg_read_propagator(otelc__cfg_t *ld, yaml_node_t *map)
                     while ((item = strsep(&cursor, ",")) != NULL) {
                         size_t n;
                         const char *t = otelc__cfg_trim(item, &n);
-                        char shown[64];
 
                         if (n == 0)
                             continue;
-                        if (propagator_bit(t, n, &set))
-                            any = true;
-                        else
-                            otelc__cfg_report(
-                                ld, v,
-                                "propagator '%s' is not built into otelc (tracecontext, "
-                                "baggage, b3, b3multi); skipped",
-                                otelc__cfg_printable(t, n, shown, sizeof(shown)));
+                        propagator_add(ld, v, t, n, &list);
                     }
                     free(copy);
                 }
@@ -424,8 +413,20 @@ void otelc__cfg_read_propagator(otelc__cfg_t *ld, yaml_node_t *map)
         }
         otelc__cfg_path_pop(ld, mark);
     }
-    if (any)
-        ld->o.propagators = set;
+    /* The names otelc has, read by the row as OTEL_PROPAGATORS is ("none"
+     * for an empty composite); with none usable the default stays. */
+    if (list.len > 0 || any) {
+        const otelc_setting_t *row = otelc__cfg_core_row("OTEL_PROPAGATORS");
+        char why[128];
+
+        if (list.len == 0)
+            otelc__cfg_sb_puts(&list, "none");
+        if (!list.failed)
+            (void)row->parse(row, list.p, list.len, &ld->o, why, sizeof(why));
+    }
+    if (list.failed)
+        ld->nomem = true;
+    otelc__cfg_sb_free(&list);
 }
 
 /* ---- sampler ------------------------------------------------------------- */

@@ -186,12 +186,6 @@ bool otelc__cfg_bool(otelc__cfg_t *ld, const yaml_node_t *n, bool *field);
 /* One of `n_words` words, case-insensitive, stored as the matching value. */
 bool otelc__cfg_enum(otelc__cfg_t *ld, const yaml_node_t *n, const char *const *words,
                      const int *values, size_t n_words, const char *expected, int *field);
-/* A level as otelc__parse_level() reads it. */
-bool otelc__cfg_level(otelc__cfg_t *ld, const yaml_node_t *n, int *field);
-/* A size as otelc__parse_size() reads it. */
-bool otelc__cfg_size(otelc__cfg_t *ld, const yaml_node_t *n, uint64_t *field);
-/* A string copied into kept memory; an empty string counts as not given. */
-bool otelc__cfg_string(otelc__cfg_t *ld, const yaml_node_t *n, const char **field);
 /* Checks that a setting otelc reads but does not use yet is a scalar. */
 void otelc__cfg_check_scalar(otelc__cfg_t *ld, const yaml_node_t *n, const char *expected);
 
