@@ -303,8 +303,9 @@ static otelc_setting_verdict_t read_keyed(const otelc_setting_t *row, const char
     char *good;
     const char *p = s, *end = s + n;
 
-    /* Room for the good items, and for what was there. */
-    good = alloc->fn(alloc->ctx, old_len + 1 + n + 1);
+    /* Room for the good items and what was there, on the heap until the
+     * result is known: kept memory only for a string that is stored. */
+    good = malloc(old_len + 1 + n + 1);
     if (good == NULL) {
         snprintf(r->why, sizeof(r->why), "out of memory");
         return OTELC_SETTING_REJECTED;
@@ -376,25 +377,35 @@ static otelc_setting_verdict_t read_keyed(const otelc_setting_t *row, const char
 
         snprintf(r->why + w, sizeof(r->why) - w, " (and %zu more)", bad - 1);
     }
-    if (good_len == 0 && bad > 0)
+    if (good_len == 0 && bad > 0) {
+        free(good);
         return OTELC_SETTING_REJECTED;
+    }
     if (bad == 0) {
         /* Every item reads: the text as it is. */
         if (old == NULL && borrow && s[n] == '\0') {
+            free(good);
             *(const char **)field = s;
             return OTELC_SETTING_TAKEN;
         }
         memcpy(good, s, n);
         good_len = n;
-        good[good_len] = '\0';
     }
     if (old != NULL && old_len > 0) {
-        memmove(good + old_len + 1, good, good_len + 1);
+        memmove(good + old_len + 1, good, good_len);
         memcpy(good, old, old_len);
         good[old_len] = ',';
-        *(const char **)field = good;
-    } else {
-        *(const char **)field = good;
+        good_len += old_len + 1;
+    }
+    {
+        char *kept = copy_text(alloc, good, good_len);
+
+        free(good);
+        if (kept == NULL) {
+            snprintf(r->why, sizeof(r->why), "out of memory");
+            return OTELC_SETTING_REJECTED;
+        }
+        *(const char **)field = kept;
     }
     return bad > 0 ? OTELC_SETTING_PARTLY : OTELC_SETTING_TAKEN;
 }

@@ -323,6 +323,13 @@ static void config_file_read_by_the_same_rows(void **state)
     assert_string_equal(s->tags, "x,y");
     assert_string_equal(s->weights, "a=5,b=6");
 
+    /* The environment adds its items after the file's: a later item wins. */
+    setenv("TST_WEIGHTS", "b=9", 1);
+    assert_int_equal(otelc_options_from_env(&o), OTELC_OK);
+    assert_string_equal(settings_of(&o)->weights, "a=5,b=6,b=9");
+    assert_string_equal(settings_of(&o)->url, "https://c:4318");
+    unsetenv("TST_WEIGHTS");
+
     /* The same checks, reported with the file, the line and the key. */
     st = load_yaml("file_format: \"1.0\"\n"
                    "otelc:\n"
