@@ -31,6 +31,9 @@
 #include "bench_common.h"
 
 #include <otelc/file.h>
+#ifdef OTELC_BENCH_OTLP
+#include "encode.h"
+#endif
 
 #include <errno.h>
 #include <limits.h>
@@ -818,10 +821,56 @@ static void run_file_lines(const char *name, otelc_file_format_t format)
     fflush(stdout);
 }
 
+/*
+ * otlp_encode_spans and otlp_encode_logs: records per second of the OTLP
+ * protobuf encoder (exporters/otlp/encode.c) on one core, batches of the
+ * file benchmarks' records (3 attributes each), the encoder's buffer reused
+ * from one batch to the next as an exporter does. Thread CPU time.
+ */
+static void run_otlp_encode(const char *name, otelc_signal_t signal)
+{
+#ifdef OTELC_BENCH_OTLP
+    static otelc_span_data_t spans[FILE_BATCH];
+    static otelc_log_data_t logs[FILE_BATCH];
+    static otelc_attr_t attrs[3 * FILE_BATCH];
+    const otelc_attr_t resource_attrs[] = { OTELC_STR("service.name", "otelc-bench") };
+    otelc_resource_t resource;
+    otelc__otlp_encoder_t e = { 0 };
+    otelc_batch_t b;
+    uint64_t records = 0, bytes = 0, cpu0, wall0, cpu;
+    double secs = cfg.quick ? 0.3 : 2.0;
+    bool ok = true;
+
+    file_batches(spans, logs, attrs, resource_attrs, &resource);
+    b = (otelc_batch_t){ .signal = signal, .resource = &resource, .n = FILE_BATCH };
+    if (signal == OTELC_SIGNAL_TRACES)
+        b.spans = spans;
+    else
+        b.logs = logs;
+    cpu0 = thread_cpu_ns();
+    wall0 = now_ns();
+    do {
+        ok = otelc__otlp_encode(&e, &b) && ok;
+        records += FILE_BATCH;
+        bytes += e.len;
+    } while (now_ns() - wall0 < (uint64_t)(secs * 1e9));
+    cpu = thread_cpu_ns() - cpu0;
+    printf("%s %.0f records/s (%.1f ns/record, %.0f bytes/record)%s\n", name,
+           (double)records * 1e9 / (double)cpu, (double)cpu / (double)records,
+           (double)bytes / (double)records, ok ? "" : " (encoding failed)");
+    otelc__otlp_encoder_free(&e);
+#else
+    (void)signal;
+    printf("# %s: the OTLP encoding is not built (OTELC_WITH_OTLP)\n", name);
+#endif
+    fflush(stdout);
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m", "flat_out_2threads",
-                                           "file_flat_lines", "file_otlp_lines" };
+                                           "file_flat_lines", "file_otlp_lines",
+                                           "otlp_encode_spans", "otlp_encode_logs" };
 
 static void usage(FILE *f)
 {
@@ -913,6 +962,10 @@ int main(int argc, char **argv)
         run_file_lines("file_flat_lines", OTELC_FILE_FORMAT_FLAT);
     if (selected("file_otlp_lines"))
         run_file_lines("file_otlp_lines", OTELC_FILE_FORMAT_OTLP);
+    if (selected("otlp_encode_spans"))
+        run_otlp_encode("otlp_encode_spans", OTELC_SIGNAL_TRACES);
+    if (selected("otlp_encode_logs"))
+        run_otlp_encode("otlp_encode_logs", OTELC_SIGNAL_LOGS);
 
     for (int r = 0; r < OTELC_DROP_REASONS; r++) {
         dropped += total_dropped[r];

@@ -12,7 +12,6 @@ set -euo pipefail
 # The packages. Each later issue appends what its exporter or tool needs to
 # PACKAGES, with a comment saying who needs it. Waiting to be added, as their
 # issues land:
-#   libprotobuf-c-dev protobuf-c-compiler nanopb   OTLP encoding (proto/)
 #   libgrpc-dev                                    OTLP/gRPC transport
 #   libcurl4-openssl-dev                           OTLP/HTTP transport
 #   libpq-dev postgresql                           PostgreSQL exporter and its tests
@@ -27,7 +26,9 @@ PACKAGES=(
     clang           # a second compiler for warnings and fuzzing
     zlib1g-dev      # the file exporter: gzip of rotated files; the otelc tool reads them
     libyaml-dev     # the config file (OTEL_CONFIG_FILE, otelc.yaml)
+    nanopb libnanopb-dev # OTLP encoding: field numbers generated from proto/, pb_encode
     # Tests only: independent readers of what otelc writes.
+    protobuf-c-compiler libprotobuf-c-dev # OTLP protobuf decoded by protobuf-c
     jq                # the flat files, as users query them
     libjson-c-dev     # a JSON parser that is not ours, in the unit and fuzz tests
     python3           # Debian's, for the two below
