@@ -144,43 +144,42 @@ void otelc__json_key(otelc__fbuf_t *b, bool comma, const char *s, size_t n)
 
 /* ---- integers -------------------------------------------------------------- */
 
-/* An integer with its sign and, when `quote`, between quotes. */
-static void write_integer(otelc__fbuf_t *b, bool negative, uint64_t magnitude, bool quote)
-{
-    char *o;
-
-    if (!otelc__fbuf_reserve(b, 24))
-        return;
-    o = b->data + b->len;
-    *o = '"';
-    o += quote;
-    *o = '-';
-    o += negative;
-    o = otelc_text_u64(o, magnitude);
-    *o = '"';
-    o += quote;
-    b->len = (size_t)(o - b->data);
-}
-
 void otelc__json_u64(otelc__fbuf_t *b, uint64_t v)
 {
-    write_integer(b, false, v, false);
+    if (otelc__fbuf_reserve(b, OTELC_TEXT_U64_MAX))
+        b->len = (size_t)(otelc_text_u64(b->data + b->len, v) - b->data);
 }
 
-/* Negating in unsigned arithmetic is defined for INT64_MIN too. */
 void otelc__json_i64(otelc__fbuf_t *b, int64_t v)
 {
-    write_integer(b, v < 0, v < 0 ? 0u - (uint64_t)v : (uint64_t)v, false);
+    if (otelc__fbuf_reserve(b, OTELC_TEXT_I64_MAX))
+        b->len = (size_t)(otelc_text_i64(b->data + b->len, v) - b->data);
 }
 
 void otelc__json_u64_string(otelc__fbuf_t *b, uint64_t v)
 {
-    write_integer(b, false, v, true);
+    char *o;
+
+    if (!otelc__fbuf_reserve(b, OTELC_TEXT_U64_MAX + 2))
+        return;
+    o = b->data + b->len;
+    *o++ = '"';
+    o = otelc_text_u64(o, v);
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
 }
 
 void otelc__json_i64_string(otelc__fbuf_t *b, int64_t v)
 {
-    write_integer(b, v < 0, v < 0 ? 0u - (uint64_t)v : (uint64_t)v, true);
+    char *o;
+
+    if (!otelc__fbuf_reserve(b, OTELC_TEXT_I64_MAX + 2))
+        return;
+    o = b->data + b->len;
+    *o++ = '"';
+    o = otelc_text_i64(o, v);
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
 }
 
 /* ---- doubles --------------------------------------------------------------- */

@@ -194,51 +194,19 @@ static void put_u64(console_exporter_t *c, uint64_t v)
 
 static void put_i64(console_exporter_t *c, int64_t v)
 {
-    if (v < 0) {
-        put_char(c, '-');
-        /* Negating in unsigned arithmetic is defined for INT64_MIN too. */
-        put_u64(c, 0u - (uint64_t)v);
-    } else {
-        put_u64(c, (uint64_t)v);
-    }
+    char tmp[OTELC_TEXT_I64_MAX];
+
+    put(c, tmp, (size_t)(otelc_text_i64(tmp, v) - tmp));
 }
 
-/*
- * Doubles are printed for people, not as JSON (otelc_text_json_double()):
- * the fewest of 15, 16 or 17 significant digits that read back as the same
- * value, so that 0.1 prints as 0.1 and no value is rounded away, and 150
- * as 150, -0 as -0 and nan as nan.
- */
+/* Doubles are printed for people, not as JSON: 0.1 as 0.1, 150 as 150, -0
+ * as -0 and nan as nan, no value rounded away, and a '.' whatever the
+ * host's locale (a decimal comma would read as an array separator). */
 static void put_double(console_exporter_t *c, double d)
 {
-    char tmp[40];
-    int n = 0;
-    int i, j;
+    char tmp[OTELC_TEXT_DOUBLE_MAX];
 
-    for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
-        if (n < 0 || (size_t)n >= sizeof(tmp)) {
-            PUT_LITERAL(c, "?");
-            return;
-        }
-        if (strtod(tmp, NULL) == d || d != d)
-            break;
-    }
-    /* A host that set LC_NUMERIC may get a decimal comma, which would read as
-     * an array separator here. Whatever is not part of a C-locale number is
-     * the locale's decimal point (one or more bytes): make it one '.'. */
-    for (i = 0, j = 0; i < n; i++) {
-        char ch = tmp[i];
-
-        if ((ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == 'e' || ch == 'E' ||
-            ch == 'n' || ch == 'a' || ch == 'i' || ch == 'f' || ch == 'N' || ch == 'A' ||
-            ch == 'I' || ch == 'F') {
-            tmp[j++] = ch;
-        } else if (j == 0 || tmp[j - 1] != '.') {
-            tmp[j++] = '.';
-        }
-    }
-    put(c, tmp, (size_t)j);
+    put(c, tmp, otelc_text_double(tmp, d));
 }
 
 static void put_hex(console_exporter_t *c, const uint8_t *bytes, size_t n)

@@ -360,6 +360,19 @@ char *otelc_text_u64(char *out, uint64_t v)
     return put_u64(out, v);
 }
 
+char *otelc_text_i64(char *out, int64_t v)
+{
+    uint64_t magnitude = (uint64_t)v;
+
+    *out = '-';
+    if (v < 0) {
+        /* Negating in unsigned arithmetic is defined for INT64_MIN too. */
+        magnitude = 0u - magnitude;
+        out++;
+    }
+    return put_u64(out, magnitude);
+}
+
 /* ---- doubles ------------------------------------------------------------------------ */
 
 static const double powers_of_ten[10] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
@@ -379,72 +392,97 @@ static void make_c_locale(void)
     c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
+/* Room for printf's %g of a double with 17 digits: "-1.2345678901234567e-308"
+ * is 24 bytes, and a locale's decimal point may take a few more. */
+#define G_ROOM (OTELC_TEXT_DOUBLE_MAX - 3)
+
 /*
- * The slow path: printf's %g with 15, 16, then 17 significant digits, the
- * first that reads back as `d` (17 always does). `d` is finite. Writes into
- * `out` (room for OTELC_TEXT_DOUBLE_MAX bytes).
+ * printf's %g with 15, 16, then 17 significant digits, the first that reads
+ * back as `d` (17 always does; NaN and the infinities stop at 15), in the C
+ * locale, into `text`. Returns its length, 0 when printf failed.
  *
- * printf writes into an array of this function, never into `out`: its size
- * is then the one snprintf is told, whatever the caller passed, and the
+ * printf writes into an array of the caller's, never into the `out` of the
+ * public functions: its size is then the one snprintf is told, and the
  * compiler sees a destination that cannot be null. (With a pointer from the
  * caller, UBSan's null check before strtod() made gcc 12 at -O3 follow the
  * null path into the next snprintf() and fail the build with
  * -Werror=format-truncation.) The copy to `out` is the pass that repairs
  * the decimal point, which reads every byte anyway.
  */
-static size_t format_g(char *out, double d)
+static size_t shortest_g(char text[G_ROOM], double d)
 {
-    /* Three bytes short of `out`: room for the ".0" an integral value
-     * gets, and the NUL. */
-    char text[OTELC_TEXT_DOUBLE_MAX - 3];
     locale_t old = (locale_t)0;
     int n = 0;
-    size_t i, j;
-    bool seen_point = false, need_point = true;
 
     pthread_once(&c_locale_once, make_c_locale);
     if (c_locale != (locale_t)0)
         old = uselocale(c_locale);
     for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(text, sizeof(text), "%.*g", prec, d);
-        if (n <= 0 || (size_t)n >= sizeof(text)) {
+        n = snprintf(text, G_ROOM, "%.*g", prec, d);
+        if (n <= 0 || (size_t)n >= G_ROOM) {
             n = 0;
             break;
         }
         /* Without the C locale strtod might stop at a '.', and 17 digits
          * are right in every case. */
-        if (c_locale == (locale_t)0 || prec == 17 || strtod(text, NULL) == d)
+        if (c_locale == (locale_t)0 || prec == 17 || !isfinite(d) || strtod(text, NULL) == d)
             break;
     }
     if (c_locale != (locale_t)0)
         uselocale(old);
+    return (size_t)n;
+}
+
+/*
+ * Copies the `n` bytes of %g output `text` to `out`, NUL-terminated, with
+ * whatever is not part of a C-locale number (digits, signs, the letters of
+ * "e", "nan" and "inf") taken for the decimal point of a locale (one or
+ * more bytes) and made one '.'. Returns the length; *has_point is whether
+ * the number has a '.' or an exponent.
+ */
+static size_t repair_point(char *out, const char *text, size_t n, bool *has_point)
+{
+    size_t i, j;
+    bool seen_point = false;
+
+    *has_point = false;
+    for (i = 0, j = 0; i < n; i++) {
+        char c = text[i];
+
+        if ((c >= '0' && c <= '9') || c == '-' || c == '+' || (c >= 'a' && c <= 'z') ||
+            (c >= 'A' && c <= 'Z')) {
+            out[j++] = c;
+            if (c == 'e' || c == 'E')
+                *has_point = true;
+        } else if (!seen_point) {
+            out[j++] = '.';
+            seen_point = true;
+            *has_point = true;
+        }
+    }
+    out[j] = '\0';
+    return j;
+}
+
+/* The slow path of otelc_text_json_double() for a finite `d`. An integral
+ * value (2^53 and up, without an exponent) gets ".0" so that it reads as a
+ * double. */
+static size_t format_g(char *out, double d)
+{
+    char text[G_ROOM];
+    size_t n = shortest_g(text, d), len;
+    bool has_point;
+
     if (n == 0) {
         memcpy(out, "0.0", 4);
         return 3;
     }
-    /* Whatever is not part of a C-locale number is a locale's decimal point
-     * (one or more bytes): make it one '.'. An integral value (2^53 and
-     * up, without an exponent) gets ".0" so that it reads as a double. */
-    for (i = 0, j = 0; i < (size_t)n; i++) {
-        char c = text[i];
-
-        if ((c >= '0' && c <= '9') || c == '-' || c == '+') {
-            out[j++] = c;
-        } else if (c == 'e' || c == 'E') {
-            out[j++] = 'e';
-            need_point = false;
-        } else if (!seen_point) {
-            out[j++] = '.';
-            seen_point = true;
-            need_point = false;
-        }
+    len = repair_point(out, text, n, &has_point);
+    if (!has_point) {
+        memcpy(out + len, ".0", 3);
+        len += 2;
     }
-    if (need_point) {
-        memcpy(out + j, ".0", 2);
-        j += 2;
-    }
-    out[j] = '\0';
-    return j;
+    return len;
 }
 
 /*
@@ -520,6 +558,19 @@ size_t otelc_text_json_double(char out[OTELC_TEXT_DOUBLE_MAX], double d)
         }
     }
     return format_g(out, d);
+}
+
+size_t otelc_text_double(char out[OTELC_TEXT_DOUBLE_MAX], double d)
+{
+    char text[G_ROOM];
+    size_t n = shortest_g(text, d);
+    bool has_point;
+
+    if (n == 0) {
+        memcpy(out, "?", 2);
+        return 1;
+    }
+    return repair_point(out, text, n, &has_point);
 }
 
 

@@ -123,10 +123,16 @@ static inline char *otelc_text_json_escape_inline(char *out, const char *s, size
 
 /* Room for the numbers below. */
 #define OTELC_TEXT_U64_MAX 20    /* 18446744073709551615 */
+#define OTELC_TEXT_I64_MAX 20    /* -9223372036854775808 */
 #define OTELC_TEXT_DOUBLE_MAX 40 /* with the NUL */
 
-/* The decimal digits of `v` at `out`; returns the end. */
+/* The decimal digits of `v` at `out` (not NUL-terminated); returns the
+ * end. */
 OTELC_API char *otelc_text_u64(char *out, uint64_t v);
+
+/* The same for a signed `v`, with a '-' when it is negative (INT64_MIN
+ * included). */
+OTELC_API char *otelc_text_i64(char *out, int64_t v);
 
 /*
  * A double as a JSON number that reads back as the same double (sign of
@@ -139,6 +145,16 @@ OTELC_API char *otelc_text_u64(char *out, uint64_t v);
  * NUL-terminated; returns the length.
  */
 OTELC_API size_t otelc_text_json_double(char out[OTELC_TEXT_DOUBLE_MAX], double d);
+
+/*
+ * A double for people (a console line, not JSON): the fewest of 15, 16 or
+ * 17 significant digits that read back as the same value, as printf's %g
+ * writes them in the C locale, whatever the program's locale: 0.1 is
+ * "0.1", 150 is "150", -0 is "-0", 1e300 is "1e+300", and NaN and the
+ * infinities are "nan", "inf" and "-inf" (glibc writes "-nan" for a NaN
+ * with its sign bit set). NUL-terminated; returns the length.
+ */
+OTELC_API size_t otelc_text_double(char out[OTELC_TEXT_DOUBLE_MAX], double d);
 
 /* ---- text for a terminal ------------------------------------------------------------ */
 
