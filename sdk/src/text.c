@@ -540,21 +540,31 @@ size_t otelc_text_json_double(char out[OTELC_TEXT_DOUBLE_MAX], double d)
      * The fast path: the fewest decimals k (up to 9) for which |d| * 10^k is
      * an integer m below 2^53 and m / 10^k gives |d| back. m and 10^k are
      * exact doubles and IEEE division rounds correctly, so that quotient is
-     * what strtod makes of the decimal text: the text reads back exactly.
+     * what strtod makes of the decimal text: the text reads back exactly,
+     * and it is written without trailing zeros.
      */
     if (a < TWO_POW_53) {
         for (unsigned k = 0; k < 10; k++) {
             double t = a * powers_of_ten[k];
             uint64_t m;
+            unsigned decimals = k;
 
             if (t >= TWO_POW_53)
                 break;
             m = (uint64_t)t;
             if ((double)m != t || (double)m / powers_of_ten[k] != a)
                 continue;
+            /* 4.35 * 100 is 434.99999999999994 and 4.35 * 1000 exactly
+             * 4350: drop the zeros that k = 3 leaves. m / 10^k and the
+             * shorter quotient are the same real number, so they round to
+             * the same double. */
+            while (decimals > 0 && m % 10u == 0) {
+                m /= 10u;
+                decimals--;
+            }
             *p = '-';
             p += signbit(d) ? 1 : 0;
-            return (size_t)(put_decimal(p, m, k) - out);
+            return (size_t)(put_decimal(p, m, decimals) - out);
         }
     }
     return format_g(out, d);

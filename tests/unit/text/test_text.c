@@ -42,6 +42,21 @@ static void utf8_sequences(void **state)
         { "\xe2\x82", 2, 0, 2 },          /* truncated at the end */
         { "\xe2\x82x", 3, 0, 2 },         /* cut by ASCII */
         { "\xf0\x9f\x98", 3, 0, 3 },      /* 3 of 4 */
+        { "\xc2\x80", 2, 2, 0 },          /* U+0080, the first 2-byte one */
+        { "\xe0\xa0\x80", 3, 3, 0 },      /* U+0800, the first 3-byte one */
+        { "\xed\x9f\xbf", 3, 3, 0 },      /* U+D7FF, just below the surrogates */
+        { "\xee\x80\x80", 3, 3, 0 },      /* U+E000, just above them */
+        { "\xef\xbf\xbf", 3, 3, 0 },      /* U+FFFF */
+        { "\xf0\x90\x80\x80", 4, 4, 0 },  /* U+10000, the first 4-byte one */
+        { "\xe0\x9f\xbf", 3, 0, 1 },      /* overlong U+07FF */
+        { "\xf0\x8f\xbf\xbf", 4, 0, 1 },  /* overlong U+FFFF */
+        { "\xed\xbf\xbf", 3, 0, 1 },      /* surrogate U+DFFF */
+        { "\xc2", 1, 0, 1 },              /* lead byte alone at the end */
+        { "\xc2" "a", 2, 0, 1 },          /* lead byte before ASCII */
+        { "\xf4\x8f\xbf", 3, 0, 3 },      /* U+10FFFF cut after 3 */
+        { "\xf0\x9f\x98" "a", 4, 0, 3 },  /* 3 of 4, then ASCII */
+        { "\xfe", 1, 0, 1 },              /* never in UTF-8 */
+        { "\xff", 1, 0, 1 },
     };
 
     (void)state;
@@ -57,6 +72,10 @@ static void utf8_sequences(void **state)
     assert_int_equal(otelc_text_utf8_valid("ab\xc3\xa9" "c\xff" "d", 7), 5);
     assert_int_equal(otelc_text_utf8_valid("plain", 5), 5);
     assert_int_equal(otelc_text_utf8_valid("\xe2\x82", 2), 0);
+    assert_int_equal(otelc_text_utf8_valid("", 0), 0);
+    /* A surrogate or an overlong form ends the valid prefix. */
+    assert_int_equal(otelc_text_utf8_valid("ok\xed\xa0\x80", 5), 2);
+    assert_int_equal(otelc_text_utf8_valid("\xf0\x9f\x98\x80\xc0\x80", 6), 4);
 }
 
 /* ---- JSON strings ------------------------------------------------------------------ */
@@ -76,6 +95,19 @@ static const char *round_trip(const char *s, size_t n, char *out, size_t out_siz
     buf[0] = '"';
     end = otelc_text_json_escape(buf + 1, s, n, &pos, n);
     assert_int_equal(pos, n);
+    /* The inline form writes the same bytes. */
+    {
+        char *again = malloc(OTELC_TEXT_JSON_ROOM(n));
+        size_t again_pos = 0;
+        char *again_end;
+
+        assert_non_null(again);
+        again_end = otelc_text_json_escape_inline(again, s, n, &again_pos, n);
+        assert_int_equal(again_pos, n);
+        assert_int_equal(again_end - again, end - (buf + 1));
+        assert_memory_equal(again, buf + 1, (size_t)(end - (buf + 1)));
+        free(again);
+    }
     *end++ = '"';
     o = json_tokener_parse_ex(tok, buf, (int)(end - buf));
     err = json_tokener_get_error(tok);
@@ -113,6 +145,19 @@ static void json_escapes(void **state)
     assert_string_equal(round_trip("\xed\xa0\x80", 3, got, sizeof(got)),
                         "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
     assert_string_equal(round_trip("end\xf0\x9f\x98", 6, got, sizeof(got)), "end\xef\xbf\xbd");
+    /* Overlong forms and code points past U+10FFFF: their lead byte never
+     * starts a well-formed sequence, so every byte is a subpart of its own. */
+    assert_string_equal(round_trip("\xc0\xaf", 2, got, sizeof(got)), "\xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(round_trip("\xe0\x80\xaf", 3, got, sizeof(got)),
+                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(round_trip("\xf4\x90\x80\x80", 4, got, sizeof(got)),
+                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    /* A truncated sequence is one subpart, however long: one U+FFFD. */
+    assert_string_equal(round_trip("\xf0\x9f\x98" "a\xf0\x9f\x98\x80", 8, got, sizeof(got)),
+                        "\xef\xbf\xbd" "a\xf0\x9f\x98\x80");
+    assert_string_equal(round_trip("\x80\x80", 2, got, sizeof(got)), "\xef\xbf\xbd\xef\xbf\xbd");
+    /* U+FFFD itself, in the input, is kept as it is. */
+    assert_string_equal(round_trip("\xef\xbf\xbd", 3, got, sizeof(got)), "\xef\xbf\xbd");
     /* Every length from 0 to 40 around the word-at-a-time scan, with the
      * byte that needs an escape at every place. */
     for (size_t n = 0; n <= 40; n++) {
@@ -125,6 +170,44 @@ static void json_escapes(void **state)
             want[n] = '\0';
             assert_string_equal(round_trip(in, n, got, sizeof(got)), want);
         }
+    }
+}
+
+/* The exact text of the escapes: the short forms of RFC 8259 where there is
+ * one, \u00XX (lower-case hex) for the other control characters. */
+static void json_escape_text(void **state)
+{
+    static const char *const short_forms[0x80] = {
+        ['\b'] = "\\b", ['\t'] = "\\t",  ['\n'] = "\\n",  ['\f'] = "\\f",
+        ['\r'] = "\\r", ['"'] = "\\\"", ['\\'] = "\\\\",
+    };
+    char out[OTELC_TEXT_JSON_ROOM(1)];
+    char want[8];
+
+    (void)state;
+    for (unsigned c = 0; c < 0x80; c++) {
+        char in = (char)c;
+        size_t pos = 0;
+        char *end = otelc_text_json_escape(out, &in, 1, &pos, 1);
+
+        if (short_forms[c] != NULL)
+            snprintf(want, sizeof(want), "%s", short_forms[c]);
+        else if (c < 0x20)
+            snprintf(want, sizeof(want), "\\u%04x", c);
+        else
+            snprintf(want, sizeof(want), "%c", (int)c); /* '/' and DEL too */
+        assert_int_equal(pos, 1);
+        assert_int_equal(end - out, strlen(want));
+        assert_memory_equal(out, want, strlen(want));
+    }
+    /* The room the header promises is enough for the worst case. */
+    {
+        char in[64], big[OTELC_TEXT_JSON_ROOM(64)];
+        size_t pos = 0;
+
+        memset(in, 0x01, sizeof(in));
+        assert_int_equal(otelc_text_json_escape(big, in, sizeof(in), &pos, sizeof(in)) - big,
+                         6 * sizeof(in));
     }
 }
 
@@ -164,6 +247,33 @@ static void integers(void **state)
     }
 }
 
+static void signed_integers(void **state)
+{
+    static const struct {
+        int64_t v;
+        const char *text;
+    } cases[] = {
+        { 0, "0" },
+        { -1, "-1" },
+        { 9, "9" },
+        { -10, "-10" },
+        { 1234567890123, "1234567890123" },
+        { INT64_MAX, "9223372036854775807" },
+        { -INT64_MAX, "-9223372036854775807" },
+        { INT64_MIN, "-9223372036854775808" },
+    };
+    char buf[OTELC_TEXT_I64_MAX + 1];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *end = otelc_text_i64(buf, cases[i].v);
+
+        assert_true(end - buf <= OTELC_TEXT_I64_MAX);
+        *end = '\0';
+        assert_string_equal(buf, cases[i].text);
+    }
+}
+
 static void doubles(void **state)
 {
     static const double values[] = {
@@ -197,6 +307,60 @@ static void doubles(void **state)
     assert_string_equal(buf, "\"Infinity\"");
     otelc_text_json_double(buf, -INFINITY);
     assert_string_equal(buf, "\"-Infinity\"");
+}
+
+/* The exact text: the fewest decimals up to 9 without trailing zeros, else
+ * the shortest of 15, 16 or 17 significant digits. */
+static void double_text(void **state)
+{
+    static const struct {
+        double d;
+        const char *json, *people;
+    } cases[] = {
+        { 0.0, "0.0", "0" },
+        { -0.0, "-0.0", "-0" },
+        { 150.0, "150.0", "150" },
+        { 150.25, "150.25", "150.25" },
+        { -2.5, "-2.5", "-2.5" },
+        { 0.1, "0.1", "0.1" },
+        { 4.35, "4.35", "4.35" }, /* 4.35 * 100 is not integral, * 1000 is */
+        { 0.000001, "0.000001", "1e-06" },
+        { 1.0 / 3.0, "0.3333333333333333", "0.3333333333333333" },
+        { 123456789.123456789, "123456789.12345679", "123456789.12345679" },
+        { 1e15, "1000000000000000.0", "1e+15" },
+        { 9007199254740993.0, "9007199254740992.0", "9007199254740992" }, /* 2^53 */
+        { 1e21, "1e+21", "1e+21" },
+        { 1e300, "1e+300", "1e+300" },
+        { 1.7976931348623157e308, "1.7976931348623157e+308", "1.7976931348623157e+308" },
+        { 2.2250738585072014e-308, "2.2250738585072014e-308", "2.2250738585072014e-308" },
+        /* Denormals: 15 digits are enough for the smallest. */
+        { 5e-324, "4.94065645841247e-324", "4.94065645841247e-324" },
+        { -5e-324, "-4.94065645841247e-324", "-4.94065645841247e-324" },
+        { 1e-310, "9.99999999999997e-311", "9.99999999999997e-311" },
+    };
+    char buf[OTELC_TEXT_DOUBLE_MAX];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = otelc_text_json_double(buf, cases[i].d);
+        double back;
+
+        assert_string_equal(buf, cases[i].json);
+        assert_int_equal(n, strlen(buf));
+        back = strtod(buf, NULL);
+        assert_memory_equal(&back, &cases[i].d, sizeof(back)); /* -0 keeps its sign */
+        n = otelc_text_double(buf, cases[i].d);
+        assert_string_equal(buf, cases[i].people);
+        assert_int_equal(n, strlen(buf));
+        back = strtod(buf, NULL);
+        assert_memory_equal(&back, &cases[i].d, sizeof(back));
+    }
+    otelc_text_double(buf, NAN);
+    assert_string_equal(buf, "nan");
+    otelc_text_double(buf, INFINITY);
+    assert_string_equal(buf, "inf");
+    otelc_text_double(buf, -INFINITY);
+    assert_string_equal(buf, "-inf");
 }
 
 /* ---- text for a terminal ----------------------------------------------------------- */
@@ -288,6 +452,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8_sequences),       cmocka_unit_test(json_escapes),
         cmocka_unit_test(json_escape_in_rounds), cmocka_unit_test(integers),
+        cmocka_unit_test(json_escape_text),     cmocka_unit_test(signed_integers),
+        cmocka_unit_test(double_text),
         cmocka_unit_test(doubles),              cmocka_unit_test(terminal_escapes),
         cmocka_unit_test(quoting),              cmocka_unit_test(level_names),
     };
