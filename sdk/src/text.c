@@ -8,7 +8,9 @@
  * The JSON writers run once per field of every record a file exporter
  * writes, so they avoid the C library's formatting: strings are scanned a
  * word at a time, integers written two digits at a time, and only doubles
- * that need more than 9 decimals go through snprintf, in the C locale.
+ * that need more than 9 decimals go through snprintf, in the C locale. The
+ * console's doubles (otelc_text_double) always do: a console is not a hot
+ * path, and its form is printf's %g.
  */
 #include <otelc/text.h>
 
