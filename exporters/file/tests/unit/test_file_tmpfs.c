@@ -34,9 +34,10 @@
 #define RESUME_N 40
 
 /* How the disk fills and how space comes back: a ballast file taken away,
- * or the exporter's own rotated pieces deleted (as a user frees a log
- * disk). */
-typedef enum fill_mode { FILL_BALLAST, FILL_OWN_PIECES } fill_mode_t;
+ * the exporter's own rotated pieces deleted (as a user frees a log disk),
+ * or its one file, still open, deleted (its space comes back only when the
+ * exporter closes it). */
+typedef enum fill_mode { FILL_BALLAST, FILL_OWN_PIECES, FILL_OWN_CURRENT } fill_mode_t;
 
 /* With FILL_OWN_PIECES: pieces this size, many more allowed than fit. */
 #define PIECE_BYTES (32u * 1024u)
@@ -46,9 +47,10 @@ typedef struct result {
     bool resumed;
     uint64_t produced, exported, dropped_exporter, dropped_other;
     uint64_t exported_before_free, dropped_before_free;
-    /* FILL_OWN_PIECES: the whole lines in the pieces deleted to free space
+    /* FILL_OWN_*: the whole lines in the files deleted to free space
      * (records exported, then removed by the user). */
     uint64_t deleted_lines;
+    bool delete_current;
 } result_t;
 
 /* The whole lines in the text t[0, len) (each one JSON object). */
@@ -104,14 +106,14 @@ static bool resumed_lines_there(const char *dir)
     return n == RESUME_N;
 }
 
-/* Deletes a rotated piece (not the current file), counting its lines. */
+/* Deletes a rotated piece, or the current file only, counting its lines. */
 static void delete_piece(const char *path, void *arg)
 {
     result_t *r = arg;
     size_t len;
     char *text;
 
-    if (strcmp(path + strlen(path) - 4, ".log") == 0)
+    if ((strcmp(path + strlen(path) - 4, ".log") == 0) != r->delete_current)
         return;
     text = ft_slurp(path, &len);
     if (text != NULL)
@@ -175,7 +177,7 @@ static void tmpfs_child(int out, const char *mnt, const char *errpath, fill_mode
     ft_options(&o);
     o.traces_exporter = "none";
     otelc_file_options(&o)->directory = logdir;
-    otelc_file_options(&o)->max_bytes = mode == FILL_BALLAST ? 0 : PIECE_BYTES;
+    otelc_file_options(&o)->max_bytes = mode == FILL_OWN_PIECES ? PIECE_BYTES : 0;
     otelc_file_options(&o)->max_files = 1000;
     o.logs_batch.max_export_batch_size = BATCH;
     o.logs_batch.schedule_delay_ms = 10;
@@ -198,7 +200,8 @@ static void tmpfs_child(int out, const char *mnt, const char *errpath, fill_mode
      * (the batch delay sends them); the other flushes as it polls. */
     if (mode == FILL_BALLAST && unlink(ballast) != 0)
         r.failed_step = 4;
-    if (mode == FILL_OWN_PIECES)
+    r.delete_current = mode == FILL_OWN_CURRENT;
+    if (mode != FILL_BALLAST)
         each_channel_file(logdir, delete_piece, &r);
     if (r.failed_step != 0)
         goto done;
@@ -207,7 +210,7 @@ static void tmpfs_child(int out, const char *mnt, const char *errpath, fill_mode
     while (!(r.resumed = resumed_lines_there(logdir)) && otelc__mono_ns() < deadline) {
         struct timespec ts = { 0, 5000000 };
 
-        if (mode == FILL_OWN_PIECES)
+        if (mode != FILL_BALLAST)
             (void)otelc_flush(1000);
         nanosleep(&ts, NULL);
     }
@@ -321,7 +324,7 @@ static void full_tmpfs_then_space_freed(fill_mode_t mode)
     assert_int_equal(bad, 0);
     assert_int_equal(whole + r.deleted_lines, r.exported);
     assert_int_equal(resumed, RESUME_N);
-    if (mode == FILL_OWN_PIECES)
+    if (mode != FILL_BALLAST)
         assert_true(r.deleted_lines > 0);
 }
 
@@ -339,6 +342,15 @@ static void test_full_tmpfs_of_own_pieces_then_pieces_deleted(void **state)
     full_tmpfs_then_space_freed(FILL_OWN_PIECES);
 }
 
+/* The exporter fills the disk with its one file; the user deletes it while
+ * it is open: the exporter must close it (freeing the space) and write a
+ * new one. */
+static void test_full_tmpfs_then_open_file_deleted(void **state)
+{
+    (void)state;
+    full_tmpfs_then_space_freed(FILL_OWN_CURRENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +358,8 @@ int main(void)
                                         ft_teardown),
         cmocka_unit_test_setup_teardown(test_full_tmpfs_of_own_pieces_then_pieces_deleted,
                                         ft_setup, ft_teardown),
+        cmocka_unit_test_setup_teardown(test_full_tmpfs_then_open_file_deleted, ft_setup,
+                                        ft_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
