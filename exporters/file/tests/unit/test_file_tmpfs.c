@@ -7,7 +7,7 @@
  * exported or counted as dropped.
  *
  * Skipped where the kernel refuses the namespace or the mount (a container
- * without the capability).
+ * without the capability, a user without user namespaces).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -149,6 +149,36 @@ static bool write_ballast(const char *path)
     return ok;
 }
 
+static bool write_text(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    size_t n = strlen(text);
+    bool ok = fd >= 0 && write(fd, text, n) == (ssize_t)n;
+
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    return ok;
+}
+
+/* A mount namespace of this process's own: directly as root, else inside
+ * a user namespace where this user is root (where the kernel allows it). */
+static bool own_mount_namespace(void)
+{
+    char map[64];
+    unsigned uid = (unsigned)getuid(), gid = (unsigned)getgid();
+
+    if (unshare(CLONE_NEWNS) == 0)
+        return true;
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
+        return false;
+    snprintf(map, sizeof(map), "0 %u 1\n", uid);
+    if (!write_text("/proc/self/uid_map", map))
+        return false;
+    /* A gid map needs setgroups denied first (user_namespaces(7)). */
+    snprintf(map, sizeof(map), "0 %u 1\n", gid);
+    return write_text("/proc/self/setgroups", "deny") && write_text("/proc/self/gid_map", map);
+}
+
 /* The child: its own mount namespace and tmpfs, stderr to a file. Never
  * returns. */
 static void tmpfs_child(int out, const char *mnt, const char *errpath, fill_mode_t mode)
@@ -163,7 +193,7 @@ static void tmpfs_child(int out, const char *mnt, const char *errpath, fill_mode
     memset(&r, 0, sizeof(r));
     snprintf(logdir, sizeof(logdir), "%s/logs", mnt);
     snprintf(ballast, sizeof(ballast), "%s/ballast", mnt);
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+    if (!own_mount_namespace() || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
         mount("tmpfs", mnt, "tmpfs", 0, "size=256k") != 0) {
         r.failed_step = -1;
         goto done;
@@ -356,8 +386,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_full_tmpfs_then_ballast_removed, ft_setup,
                                         ft_teardown),
-        cmocka_unit_test_setup_teardown(test_full_tmpfs_of_own_pieces_then_pieces_deleted,
-                                        ft_setup, ft_teardown),
+        cmocka_unit_test_setup_teardown(test_full_tmpfs_of_own_pieces_then_pieces_deleted, ft_setup,
+                                        ft_teardown),
         cmocka_unit_test_setup_teardown(test_full_tmpfs_then_open_file_deleted, ft_setup,
                                         ft_teardown),
     };
