@@ -396,8 +396,9 @@ static void check_numbers(const uint8_t *data, size_t size)
         json_object_put(o);
         json_tokener_free(tok);
         check_same_double(strtod(text + 1, NULL), d);
-        if (strchr(text + 1, 'e') == NULL) {
-            FUZZ_CHECK(strchr(text + 1, '.') != NULL);
+        /* text[n + 1] is the ']' now, not a NUL: search n bytes. */
+        if (memchr(text + 1, 'e', n) == NULL) {
+            FUZZ_CHECK(memchr(text + 1, '.', n) != NULL);
             FUZZ_CHECK(text[n] != '0' || text[n - 1] == '.');
         }
     }
