@@ -6,8 +6,13 @@
  * logged afterwards reach the file as whole lines, and every record is
  * exported or counted as dropped.
  *
+ * Space comes back three ways, as it does for a user: another file on the
+ * disk is deleted (ballast), the rotated pieces of the log are deleted, or
+ * the current log file is truncated under the open descriptor.
+ *
  * Skipped where the kernel refuses the namespace or the mount (a container
- * without the capability).
+ * without the capability, or no user namespaces for a user who is not
+ * root).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +25,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
+#include <zlib.h>
 
 #include "file_test.h"
 
@@ -32,6 +38,13 @@
 #define RESUME_FROM 100000
 #define RESUME_N 40
 
+/* How space is freed once the disk is full. */
+typedef enum free_mode {
+    FREE_BALLAST, /* another file of the disk is deleted */
+    FREE_ROTATED, /* the log's rotated pieces are deleted */
+    FREE_TRUNCATE /* the current log file is truncated while open */
+} free_mode_t;
+
 typedef struct result {
     int failed_step; /* 0: every step done; -1: no namespace or mount here */
     bool resumed;
@@ -39,11 +52,123 @@ typedef struct result {
     uint64_t exported_before_free, dropped_before_free;
 } result_t;
 
-/* True when the file at `path` has a whole line for every seq of
- * RESUME_FROM..RESUME_FROM+RESUME_N-1. */
-static bool resumed_lines_there(const char *path)
+/* The whole lines with a seq of RESUME_FROM or more in the file at `path`
+ * (read through zlib, which takes a plain file as it is and a .gz
+ * decompressed); -1 when it cannot be read. Appends the text to `copy`
+ * when it is not NULL. */
+static long seq_lines_in(const char *path, FILE *copy)
 {
-    return ft_seq_lines_from(path, RESUME_FROM) == RESUME_N;
+    gzFile gz = gzopen(path, "rb");
+    static char text[1u << 20];
+    size_t len = 0;
+    long found = 0;
+    int r;
+
+    if (gz == NULL)
+        return -1;
+    while (len < sizeof(text) && (r = gzread(gz, text + len, (unsigned)(sizeof(text) - len))) > 0)
+        len += (size_t)r;
+    (void)gzclose(gz);
+    if (copy != NULL && fwrite(text, 1, len, copy) != len)
+        return -1;
+    for (const char *at = text; at < text + len;) {
+        const char *nl = memchr(at, '\n', (size_t)(text + len - at));
+        json_object *o, *v;
+
+        if (nl == NULL)
+            break;
+        o = ft_parse(at, (size_t)(nl - at));
+        if (o != NULL && json_object_object_get_ex(o, "seq", &v) &&
+            json_object_get_int64(v) >= RESUME_FROM)
+            found++;
+        json_object_put(o);
+        at = nl + 1;
+    }
+    return found;
+}
+
+/* The same over every file of the log directory (the current file and the
+ * rotated pieces, compressed or not; not the compressor's .tmp files). */
+static long seq_lines_in_dir(const char *dir, FILE *copy)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char p[FT_PATH + 300];
+    long found = 0, n;
+
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+
+        if (e->d_name[0] == '.' || (len > 4 && strcmp(e->d_name + len - 4, ".tmp") == 0))
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        n = seq_lines_in(p, copy);
+        if (n > 0)
+            found += n;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Deletes the rotated pieces of the log directory: all but the current
+ * file. */
+static bool delete_rotated(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char p[FT_PATH + 300];
+    bool ok = d != NULL, any = false;
+
+    while (ok && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "trading.log") == 0)
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        ok = unlink(p) == 0 || errno == ENOENT;
+        any = true;
+    }
+    if (d != NULL)
+        closedir(d);
+    return ok && any;
+}
+
+/* Writes `text` to the file at `path`. */
+static bool write_text(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY);
+    bool ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    return ok;
+}
+
+/*
+ * Enters a mount namespace of this process's own and mounts a tmpfs of
+ * TMPFS_BYTES at `mnt`. Root needs only the mount namespace; another user
+ * makes a user namespace first, where it is root (uid and gid mapped to its
+ * own). False when the kernel refuses either.
+ */
+static bool private_tmpfs(const char *mnt)
+{
+    char map[64];
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+
+    if (unshare(CLONE_NEWNS) != 0) {
+        if (uid == 0 || unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
+            return false;
+        snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+        if (!write_text("/proc/self/uid_map", map))
+            return false;
+        snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+        if (!write_text("/proc/self/setgroups", "deny") || !write_text("/proc/self/gid_map", map))
+            return false;
+    }
+    snprintf(map, sizeof(map), "size=%u", TMPFS_BYTES);
+    return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+           mount("tmpfs", mnt, "tmpfs", 0, map) == 0;
 }
 
 static bool write_ballast(const char *path)
@@ -62,33 +187,42 @@ static bool write_ballast(const char *path)
 
 /* The child: its own mount namespace and tmpfs, stderr to a file. Never
  * returns. */
-static void tmpfs_child(int out, const char *mnt, const char *errpath)
+static void tmpfs_child(int out, free_mode_t mode, const char *mnt, const char *errpath)
 {
     result_t r;
     otelc_options_t o;
+    otelc_file_options_t *fo;
     otelc_stats_t s;
-    char logdir[FT_PATH + 32], ballast[FT_PATH + 32], file[FT_PATH + 32];
+    char logdir[FT_PATH + 32], ballast[FT_PATH + 32], file[FT_PATH + 32], copy[FT_PATH];
     uint64_t deadline;
+    FILE *cf;
     int fd;
 
     memset(&r, 0, sizeof(r));
     snprintf(logdir, sizeof(logdir), "%s/logs", mnt);
     snprintf(ballast, sizeof(ballast), "%s/ballast", mnt);
     snprintf(file, sizeof(file), "%s/logs/trading.log", mnt);
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-        mount("tmpfs", mnt, "tmpfs", 0, "size=256k") != 0) {
+    if (!private_tmpfs(mnt)) {
         r.failed_step = -1;
         goto done;
     }
     fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 || !write_ballast(ballast)) {
+    if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 || (mode == FREE_BALLAST && !write_ballast(ballast))) {
         r.failed_step = 1;
         goto done;
     }
     ft_options(&o);
     o.traces_exporter = "none";
-    otelc_file_options(&o)->directory = logdir;
-    otelc_file_options(&o)->max_bytes = 0;
+    fo = otelc_file_options(&o);
+    fo->directory = logdir;
+    fo->max_bytes = 0;
+    if (mode == FREE_ROTATED) {
+        /* Small pieces, as many as fit: the disk fills with them. (Not
+         * compressed: the sequenced lines compress so well that they
+         * would never fill it.) */
+        fo->max_bytes = 16u * 1024u;
+        fo->max_files = 1000;
+    }
     o.logs_batch.max_export_batch_size = BATCH;
     o.logs_batch.schedule_delay_ms = 10;
     if (otelc_init(&o) != OTELC_OK) {
@@ -107,13 +241,16 @@ static void tmpfs_child(int out, const char *mnt, const char *errpath)
     r.dropped_before_free = s.logs.dropped[OTELC_DROP_EXPORTER];
     /* Space comes back; the next records must reach the file without
      * anything else happening (no flush: the batch delay sends them). */
-    if (unlink(ballast) != 0) {
+    if ((mode == FREE_BALLAST && unlink(ballast) != 0) ||
+        (mode == FREE_ROTATED && !delete_rotated(logdir)) ||
+        (mode == FREE_TRUNCATE && truncate(file, 0) != 0)) {
         r.failed_step = 4;
         goto done;
     }
     ft_log_seq("trading.orders", RESUME_FROM, RESUME_FROM + RESUME_N);
     deadline = otelc__mono_ns() + 10 * FT_NS;
-    while (!(r.resumed = resumed_lines_there(file)) && otelc__mono_ns() < deadline) {
+    while (!(r.resumed = seq_lines_in_dir(logdir, NULL) >= RESUME_N) &&
+           otelc__mono_ns() < deadline) {
         struct timespec ts = { 0, 5000000 };
         nanosleep(&ts, NULL);
     }
@@ -126,19 +263,11 @@ static void tmpfs_child(int out, const char *mnt, const char *errpath)
     r.exported = s.logs.exported;
     r.dropped_exporter = s.logs.dropped[OTELC_DROP_EXPORTER];
     r.dropped_other = otelc_signal_stats_dropped(&s.logs) - r.dropped_exporter;
-    /* The lines are read back by the parent: keep a copy outside the
-     * tmpfs, which goes with this namespace. */
-    {
-        size_t len;
-        char *text = ft_slurp(file, &len), copy[FT_PATH];
-        int cfd;
-
-        ft_path(copy, "trading.log.copy");
-        cfd = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (text == NULL || cfd < 0 || write(cfd, text, len) != (ssize_t)len || close(cfd) != 0)
-            r.failed_step = 6;
-        free(text);
-    }
+    /* The lines are read back by the parent: keep a copy of every file of
+     * the log outside the tmpfs, which goes with this namespace. */
+    cf = fopen(ft_path(copy, "trading.log.copy"), "w");
+    if (cf == NULL || seq_lines_in_dir(logdir, cf) < 0 || fclose(cf) != 0)
+        r.failed_step = 6;
     (void)otelc_shutdown(5000);
 done:
     if (write(out, &r, sizeof(r)) != (ssize_t)sizeof(r))
@@ -146,7 +275,7 @@ done:
     _exit(0);
 }
 
-static void test_full_tmpfs_then_space_freed(void **state)
+static void full_tmpfs_then_space_freed(free_mode_t mode)
 {
     char mnt[FT_PATH], errpath[FT_PATH], p[FT_PATH];
     result_t r;
@@ -156,7 +285,6 @@ static void test_full_tmpfs_then_space_freed(void **state)
     size_t len, err_len, whole = 0, bad = 0, resumed = 0;
     const char *at;
 
-    (void)state;
     ft_path(mnt, "mnt");
     ft_path(errpath, "stderr.txt");
     assert_int_equal(mkdir(mnt, 0700), 0);
@@ -167,7 +295,7 @@ static void test_full_tmpfs_then_space_freed(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         close(fds[0]);
-        tmpfs_child(fds[1], mnt, errpath);
+        tmpfs_child(fds[1], mode, mnt, errpath);
     }
     close(fds[1]);
     memset(&r, 0, sizeof(r));
@@ -178,6 +306,11 @@ static void test_full_tmpfs_then_space_freed(void **state)
         skip(); /* no mount namespace or tmpfs for this process */
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     assert_int_equal(r.failed_step, 0);
+    printf("before space was freed: %llu exported, %llu dropped; at the end: %llu produced, %llu "
+           "exported, %llu dropped\n",
+           (unsigned long long)r.exported_before_free, (unsigned long long)r.dropped_before_free,
+           (unsigned long long)r.produced, (unsigned long long)r.exported,
+           (unsigned long long)r.dropped_exporter);
 
     /* The disk filled: records were lost, counted with reason exporter,
      * and some were written before that. */
@@ -189,6 +322,8 @@ static void test_full_tmpfs_then_space_freed(void **state)
     assert_int_equal(r.produced, FULL_RECORDS + RESUME_N);
     assert_int_equal(r.exported + r.dropped_exporter + r.dropped_other, r.produced);
     assert_int_equal(r.dropped_other, 0);
+    /* The records logged after space came back were all written. */
+    assert_int_equal(r.exported, r.exported_before_free + RESUME_N);
 
     /* The loss was reported, with the cause, and not once per batch. */
     err = ft_slurp(errpath, &err_len);
@@ -204,8 +339,9 @@ static void test_full_tmpfs_then_space_freed(void **state)
     }
     free(err);
 
-    /* What is in the file is whole lines, exactly the records counted
-     * exported; the ones logged after space came back among them. */
+    /* What is in the files is whole lines, the ones logged after space
+     * came back among them; where nothing was deleted, exactly the records
+     * counted exported. */
     text = ft_slurp(ft_path(p, "trading.log.copy"), &len);
     assert_non_null(text);
     assert_true(len > 0 && text[len - 1] == '\n');
@@ -225,14 +361,39 @@ static void test_full_tmpfs_then_space_freed(void **state)
     }
     free(text);
     assert_int_equal(bad, 0);
-    assert_int_equal(whole, r.exported);
+    if (mode == FREE_BALLAST)
+        assert_int_equal(whole, r.exported);
     assert_int_equal(resumed, RESUME_N);
+}
+
+/* Another file of the disk is deleted. */
+static void test_full_tmpfs_then_space_freed(void **state)
+{
+    (void)state;
+    full_tmpfs_then_space_freed(FREE_BALLAST);
+}
+
+/* The disk fills with rotated pieces; they are deleted. */
+static void test_full_tmpfs_then_rotated_deleted(void **state)
+{
+    (void)state;
+    full_tmpfs_then_space_freed(FREE_ROTATED);
+}
+
+/* The log file itself fills the disk and is truncated while open. */
+static void test_full_tmpfs_then_file_truncated(void **state)
+{
+    (void)state;
+    full_tmpfs_then_space_freed(FREE_TRUNCATE);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_full_tmpfs_then_space_freed, ft_setup, ft_teardown),
+        cmocka_unit_test_setup_teardown(test_full_tmpfs_then_rotated_deleted, ft_setup,
+                                        ft_teardown),
+        cmocka_unit_test_setup_teardown(test_full_tmpfs_then_file_truncated, ft_setup, ft_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
