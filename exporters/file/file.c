@@ -620,13 +620,23 @@ static bool write_whole(channel_t *c, const char *p, size_t n, size_t *kept)
             continue;
         if (w <= 0) {
             int err = w < 0 ? errno : ENOSPC;
-            if (done > 0 && ftruncate(c->fd, (off_t)c->size) != 0) {
+            struct stat st;
+
+            /* The cut is made where this write began: the file's size now
+             * less what it took. Not at c->size: the file may have been
+             * truncated under the open descriptor (space freed by hand),
+             * and cutting "back" to a larger size would extend it with a
+             * hole of NUL bytes. */
+            if (done > 0 && (fstat(c->fd, &st) != 0 || (uint64_t)st.st_size < done ||
+                             ftruncate(c->fd, st.st_size - (off_t)done) != 0)) {
                 /* The partial line stays (the readers skip it), and the
                  * whole lines before it; the next write starts on a line
                  * of its own. */
                 c->tail_unknown = true;
                 c->size += done;
                 *kept = done;
+            } else if (done > 0) {
+                c->size = (uint64_t)st.st_size - done;
             }
             report_errno("write", c->path, err, LOST);
             return false;
@@ -855,8 +865,14 @@ static void channel_check_deleted(channel_t *c)
     if (c->fd < 0 || c->checked)
         return;
     c->checked = true;
-    if (fstat(c->fd, &st) != 0 || st.st_nlink > 0)
+    if (fstat(c->fd, &st) != 0)
         return;
+    /* The file may have been truncated (space freed by hand): the size
+     * that rotation compares with max_bytes is the file's own. */
+    if (st.st_nlink > 0) {
+        c->size = (uint64_t)st.st_size;
+        return;
+    }
     otelc_diag(OTELC_DIAG_WARN, "exporter.file.deleted",
                 "file exporter: %s was deleted while open (its directory removed?); making the "
                 "directory again and writing to a new file",

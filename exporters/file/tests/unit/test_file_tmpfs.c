@@ -37,6 +37,7 @@
 #define FULL_RECORDS 4000
 #define RESUME_FROM 100000
 #define RESUME_N 40
+#define REFILL_FROM 200000
 
 /* How space is freed once the disk is full. */
 typedef enum free_mode {
@@ -49,7 +50,7 @@ typedef struct result {
     int failed_step; /* 0: every step done; -1: no namespace or mount here */
     bool resumed;
     uint64_t produced, exported, dropped_exporter, dropped_other;
-    uint64_t exported_before_free, dropped_before_free;
+    uint64_t exported_before_free, dropped_before_free, exported_after_resume;
 } result_t;
 
 /* The whole lines with a seq of RESUME_FROM or more in the file at `path`
@@ -259,6 +260,18 @@ static void tmpfs_child(int out, free_mode_t mode, const char *mnt, const char *
         goto done;
     }
     otelc_stats(&s);
+    r.exported_after_resume = s.logs.exported;
+    /* The truncated file fills the disk a second time: what the exporter
+     * knew of its size is stale, and a write cut back to it must not leave
+     * a hole of NUL bytes in the file. */
+    for (int i = 0; mode == FREE_TRUNCATE && i < FULL_RECORDS; i += BATCH) {
+        ft_log_seq("trading.orders", REFILL_FROM + i, REFILL_FROM + i + BATCH);
+        if (otelc_flush(10000) != OTELC_OK) {
+            r.failed_step = 7;
+            goto done;
+        }
+    }
+    otelc_stats(&s);
     r.produced = s.logs.produced;
     r.exported = s.logs.exported;
     r.dropped_exporter = s.logs.dropped[OTELC_DROP_EXPORTER];
@@ -319,11 +332,11 @@ static void full_tmpfs_then_space_freed(free_mode_t mode)
     /* Writing resumed by itself once space was freed. */
     assert_true(r.resumed);
     /* Every record exported or dropped with a reason. */
-    assert_int_equal(r.produced, FULL_RECORDS + RESUME_N);
+    assert_int_equal(r.produced, FULL_RECORDS * (mode == FREE_TRUNCATE ? 2 : 1) + RESUME_N);
     assert_int_equal(r.exported + r.dropped_exporter + r.dropped_other, r.produced);
     assert_int_equal(r.dropped_other, 0);
     /* The records logged after space came back were all written. */
-    assert_int_equal(r.exported, r.exported_before_free + RESUME_N);
+    assert_int_equal(r.exported_after_resume, r.exported_before_free + RESUME_N);
 
     /* The loss was reported, with the cause, and not once per batch. */
     err = ft_slurp(errpath, &err_len);
@@ -340,8 +353,8 @@ static void full_tmpfs_then_space_freed(free_mode_t mode)
     free(err);
 
     /* What is in the files is whole lines, the ones logged after space
-     * came back among them; where nothing was deleted, exactly the records
-     * counted exported. */
+     * came back among them; exactly the records counted exported, less
+     * those in what was deleted or truncated. */
     text = ft_slurp(ft_path(p, "trading.log.copy"), &len);
     assert_non_null(text);
     assert_true(len > 0 && text[len - 1] == '\n');
@@ -353,7 +366,8 @@ static void full_tmpfs_then_space_freed(free_mode_t mode)
             bad++;
         } else {
             whole++;
-            if (json_object_object_get_ex(o, "seq", &v) && json_object_get_int64(v) >= RESUME_FROM)
+            if (json_object_object_get_ex(o, "seq", &v) && json_object_get_int64(v) >= RESUME_FROM &&
+                json_object_get_int64(v) < RESUME_FROM + RESUME_N)
                 resumed++;
             json_object_put(o);
         }
@@ -363,6 +377,8 @@ static void full_tmpfs_then_space_freed(free_mode_t mode)
     assert_int_equal(bad, 0);
     if (mode == FREE_BALLAST)
         assert_int_equal(whole, r.exported);
+    else if (mode == FREE_TRUNCATE)
+        assert_int_equal(whole, r.exported - r.exported_before_free);
     assert_int_equal(resumed, RESUME_N);
 }
 
@@ -380,7 +396,8 @@ static void test_full_tmpfs_then_rotated_deleted(void **state)
     full_tmpfs_then_space_freed(FREE_ROTATED);
 }
 
-/* The log file itself fills the disk and is truncated while open. */
+/* The log file itself fills the disk and is truncated while open; then it
+ * fills the disk again. */
 static void test_full_tmpfs_then_file_truncated(void **state)
 {
     (void)state;
