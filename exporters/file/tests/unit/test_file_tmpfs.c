@@ -147,9 +147,10 @@ static bool write_text(const char *path, const char *text)
 
 /*
  * Enters a mount namespace of this process's own and mounts a tmpfs of
- * TMPFS_BYTES at `mnt`. Root needs only the mount namespace; another user
- * makes a user namespace first, where it is root (uid and gid mapped to its
- * own). False when the kernel refuses either.
+ * TMPFS_BYTES at `mnt`. Root with CAP_SYS_ADMIN needs only the mount
+ * namespace; otherwise (another user, or root in a container without the
+ * capability) a user namespace comes first, where the process is root with
+ * its uid and gid mapped to its own. False when the kernel refuses.
  */
 static bool private_tmpfs(const char *mnt)
 {
@@ -158,7 +159,7 @@ static bool private_tmpfs(const char *mnt)
     gid_t gid = getegid();
 
     if (unshare(CLONE_NEWNS) != 0) {
-        if (uid == 0 || unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
             return false;
         snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
         if (!write_text("/proc/self/uid_map", map))
