@@ -209,7 +209,8 @@ static void tmpfs_child(int out, free_mode_t mode, const char *mnt, const char *
         goto done;
     }
     fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 || (mode == FREE_BALLAST && !write_ballast(ballast))) {
+    if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 ||
+        (mode == FREE_BALLAST && !write_ballast(ballast))) {
         r.failed_step = 1;
         goto done;
     }
@@ -367,7 +368,8 @@ static void full_tmpfs_then_space_freed(free_mode_t mode)
             bad++;
         } else {
             whole++;
-            if (json_object_object_get_ex(o, "seq", &v) && json_object_get_int64(v) >= RESUME_FROM &&
+            if (json_object_object_get_ex(o, "seq", &v) &&
+                json_object_get_int64(v) >= RESUME_FROM &&
                 json_object_get_int64(v) < RESUME_FROM + RESUME_N)
                 resumed++;
             json_object_put(o);
