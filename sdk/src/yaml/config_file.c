@@ -1160,18 +1160,22 @@ static bool attach(composer_t *c, int id)
 }
 
 /*
- * Adds the scalar of `ev` to the document, taking its value from the event
- * instead of copying it as yaml_document_add_scalar() does (with a copy of
- * the default tag and a second UTF-8 check of a value the parser has just
- * checked): on a large file that copy, and the free of the event's own
- * string, were a third of the time spent composing. The node keeps the
- * event's tag (NULL for a plain scalar; the walk never reads tags).
- * libyaml's document frees what it holds with free(), as it allocates with
- * malloc(): the event's strings came from the same allocator, and so does
- * the node stack grown here as libyaml's own loader grows it (doubling).
- * Returns the node's id, 0 when out of memory (the event keeps its strings).
+ * Adds the node that `ev` starts (a scalar, a list or a mapping) to the
+ * document, taking the event's value and tag instead of copying them as
+ * yaml_document_add_scalar(), _add_sequence() and _add_mapping() do (each
+ * with a copy of the default tag, and a second UTF-8 check of what the
+ * parser has just checked): on a large file those copies, and the frees of
+ * the event's own strings, were a third of the time spent composing. A
+ * node keeps the event's tag (NULL when the file gives none; the walk never
+ * reads tags). A mapping's pairs start with room for 4 (libyaml gives 16),
+ * since most mappings of a configuration are small; appending grows them by
+ * doubling. libyaml's document frees what it holds with free() and grows
+ * its stacks with realloc(), as it allocates with malloc(): the event's
+ * strings came from the same allocator, and the stacks made here are grown
+ * as libyaml's own loader grows them. Returns the node's id, 0 when out of
+ * memory (the event keeps its strings).
  */
-static int add_scalar_taken(yaml_document_t *doc, yaml_event_t *ev)
+static int add_node_taken(yaml_document_t *doc, yaml_event_t *ev)
 {
     yaml_node_t node;
 
@@ -1189,25 +1193,41 @@ static int add_scalar_taken(yaml_document_t *doc, yaml_event_t *ev)
         doc->nodes.start = grown;
     }
     memset(&node, 0, sizeof(node));
-    node.type = YAML_SCALAR_NODE;
-    node.tag = ev->data.scalar.tag;
-    node.data.scalar.value = ev->data.scalar.value;
-    node.data.scalar.length = ev->data.scalar.length;
-    node.data.scalar.style = ev->data.scalar.style;
     node.start_mark = ev->start_mark;
     node.end_mark = ev->end_mark;
+    if (ev->type == YAML_SCALAR_EVENT) {
+        node.type = YAML_SCALAR_NODE;
+        node.tag = ev->data.scalar.tag;
+        node.data.scalar.value = ev->data.scalar.value;
+        node.data.scalar.length = ev->data.scalar.length;
+        node.data.scalar.style = ev->data.scalar.style;
+        ev->data.scalar.tag = NULL;
+        ev->data.scalar.value = NULL;
+    } else if (ev->type == YAML_SEQUENCE_START_EVENT) {
+        yaml_node_item_t *items = malloc(16 * sizeof(*items));
+
+        if (items == NULL)
+            return 0;
+        node.type = YAML_SEQUENCE_NODE;
+        node.tag = ev->data.sequence_start.tag;
+        node.data.sequence.items.start = node.data.sequence.items.top = items;
+        node.data.sequence.items.end = items + 16;
+        node.data.sequence.style = ev->data.sequence_start.style;
+        ev->data.sequence_start.tag = NULL;
+    } else {
+        yaml_node_pair_t *pairs = malloc(4 * sizeof(*pairs));
+
+        if (pairs == NULL)
+            return 0;
+        node.type = YAML_MAPPING_NODE;
+        node.tag = ev->data.mapping_start.tag;
+        node.data.mapping.pairs.start = node.data.mapping.pairs.top = pairs;
+        node.data.mapping.pairs.end = pairs + 4;
+        node.data.mapping.style = ev->data.mapping_start.style;
+        ev->data.mapping_start.tag = NULL;
+    }
     *doc->nodes.top++ = node;
-    ev->data.scalar.tag = NULL;
-    ev->data.scalar.value = NULL;
     return (int)(doc->nodes.top - doc->nodes.start);
-}
-
-static void set_marks(otelc__cfg_t *ld, int id, const yaml_event_t *ev)
-{
-    yaml_node_t *n = yaml_document_get_node(&ld->doc, id);
-
-    n->start_mark = ev->start_mark;
-    n->end_mark = ev->end_mark;
 }
 
 /* One event of the first document. 1: go on; 0: the document is done;
@@ -1220,7 +1240,7 @@ static int compose_event(composer_t *c, yaml_event_t *ev)
 
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
-        id = add_scalar_taken(&ld->doc, ev);
+        id = add_node_taken(&ld->doc, ev);
         if (id == 0)
             break;
         if (!anchor_define(c, &ev->data.scalar.anchor, id, ev))
@@ -1237,15 +1257,9 @@ static int compose_event(composer_t *c, yaml_event_t *ev)
             ld->rejected = true;
             return -1;
         }
-        if (ev->type == YAML_SEQUENCE_START_EVENT)
-            id = yaml_document_add_sequence(&ld->doc, ev->data.sequence_start.tag,
-                                            ev->data.sequence_start.style);
-        else
-            id = yaml_document_add_mapping(&ld->doc, ev->data.mapping_start.tag,
-                                           ev->data.mapping_start.style);
+        id = add_node_taken(&ld->doc, ev);
         if (id == 0)
             break;
-        set_marks(ld, id, ev);
         if (!anchor_define(c, ev->type == YAML_SEQUENCE_START_EVENT
                                   ? &ev->data.sequence_start.anchor
                                   : &ev->data.mapping_start.anchor,
