@@ -297,7 +297,7 @@ static void report_errno(const char *what, const char *path, int err, const char
 
     snprintf(key, sizeof(key), "exporter.file.%s", what);
     otelc_diag(OTELC_DIAG_ERROR, key, "file exporter: cannot %s %s: %s; %s", what, path,
-                strerror(err), outcome);
+               strerror(err), outcome);
 }
 
 /* ---- channel setup ---------------------------------------------------------- */
@@ -383,7 +383,7 @@ static void report_item(const char *var, const char *item, size_t n, const char 
     /* One key per item, so that each bad item is reported (once). */
     snprintf(key, sizeof(key), "config.%s.%.*s", var, (int)(n > 48 ? 48 : n), item);
     otelc_diag(OTELC_DIAG_WARN, key, "invalid item '%.*s' in %s: expected %s; item ignored",
-                (int)(n > 80 ? 80 : n), item, var, expected);
+               (int)(n > 80 ? 80 : n), item, var, expected);
 }
 
 /*
@@ -485,9 +485,9 @@ static otelc_status_t channels_setup(file_exporter_t *fe, const otelc_file_optio
 
             snprintf(key, sizeof(key), "config.file.channel.%zu", i);
             otelc_diag(OTELC_DIAG_WARN, key,
-                        "file exporter: channel %zu: name '%s' is not valid (letters, digits, "
-                        "'_', '-', '.'; at most %d channels); ignored",
-                        i, u->name != NULL ? u->name : "(null)", MAX_CHANNELS);
+                       "file exporter: channel %zu: name '%s' is not valid (letters, digits, "
+                       "'_', '-', '.'; at most %d channels); ignored",
+                       i, u->name != NULL ? u->name : "(null)", MAX_CHANNELS);
             continue;
         }
         if (u->loggers != NULL) {
@@ -620,13 +620,23 @@ static bool write_whole(channel_t *c, const char *p, size_t n, size_t *kept)
             continue;
         if (w <= 0) {
             int err = w < 0 ? errno : ENOSPC;
-            if (done > 0 && ftruncate(c->fd, (off_t)c->size) != 0) {
+            struct stat st;
+
+            /* The cut is made where this write began: the file's size now
+             * less what it took. Not at c->size: the file may have been
+             * truncated under the open descriptor (space freed by hand),
+             * and cutting "back" to a larger size would extend it with a
+             * hole of NUL bytes. */
+            if (done > 0 && (fstat(c->fd, &st) != 0 || (uint64_t)st.st_size < done ||
+                             ftruncate(c->fd, st.st_size - (off_t)done) != 0)) {
                 /* The partial line stays (the readers skip it), and the
                  * whole lines before it; the next write starts on a line
                  * of its own. */
                 c->tail_unknown = true;
                 c->size += done;
                 *kept = done;
+            } else if (done > 0) {
+                c->size = (uint64_t)st.st_size - done;
             }
             report_errno("write", c->path, err, LOST);
             return false;
@@ -855,12 +865,18 @@ static void channel_check_deleted(channel_t *c)
     if (c->fd < 0 || c->checked)
         return;
     c->checked = true;
-    if (fstat(c->fd, &st) != 0 || st.st_nlink > 0)
+    if (fstat(c->fd, &st) != 0)
         return;
+    /* The file may have been truncated (space freed by hand): the size
+     * that rotation compares with max_bytes is the file's own. */
+    if (st.st_nlink > 0) {
+        c->size = (uint64_t)st.st_size;
+        return;
+    }
     otelc_diag(OTELC_DIAG_WARN, "exporter.file.deleted",
-                "file exporter: %s was deleted while open (its directory removed?); making the "
-                "directory again and writing to a new file",
-                c->path);
+               "file exporter: %s was deleted while open (its directory removed?); making the "
+               "directory again and writing to a new file",
+               c->path);
     channel_close(c);
 }
 
@@ -967,7 +983,7 @@ static bool line_kept(channel_t *c, size_t mark)
     if (!c->buf.failed)
         return true;
     otelc_diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
-                "file exporter: out of memory formatting %s; records dropped", c->path);
+               "file exporter: out of memory formatting %s; records dropped", c->path);
     c->buf.len = mark;
     c->buf.failed = false;
     return false;
@@ -1090,8 +1106,8 @@ static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *b
         if (nl == NULL) {
             /* Nothing is written: the whole batch is dropped. */
             otelc_diag(OTELC_DIAG_ERROR, "exporter.file.nomem",
-                        "file exporter: out of memory for a batch of %zu records; records dropped",
-                        batch->n);
+                       "file exporter: out of memory for a batch of %zu records; records dropped",
+                       batch->n);
             status = OTELC_ERR_NOMEM;
             goto fail;
         }
@@ -1244,8 +1260,8 @@ otelc_status_t otelc__file_exporter_create(const otelc_file_options_t *opts, uns
      * an older header (struct_size; 0 reads as this header's). */
     otelc_file_options_default(&o);
     if (opts != NULL) {
-        size_t size = opts->struct_size == 0 || opts->struct_size > sizeof(o) ? sizeof(o)
-                                                                              : opts->struct_size;
+        size_t size =
+            opts->struct_size == 0 || opts->struct_size > sizeof(o) ? sizeof(o) : opts->struct_size;
 
         memcpy(&o, opts, size);
     }

@@ -353,11 +353,13 @@ otelc_status_t otelc__resource_build(const otelc_options_t *opts, otelc__resourc
     if (service_version != NULL)
         bytes += strlen(service_version) + 1;
     if (list != NULL) {
+        /* Each entry ends at a ',' or at the end: one count of the commas
+         * bounds the entries (the list has been checked already). */
         bytes += strlen(list) + 1;
-        for (cursor = list; cursor != NULL; n_entries++) {
-            (void)next_entry(&cursor, &e);
-            bytes += 2;
-        }
+        n_entries = 1;
+        for (cursor = strchr(list, ','); cursor != NULL; cursor = strchr(cursor + 1, ','))
+            n_entries++;
+        bytes += 2 * n_entries;
     }
     for (size_t i = 0; i < n_typed; i++) {
         bytes += strlen(typed[i].key) + 1;

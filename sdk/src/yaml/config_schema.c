@@ -78,16 +78,17 @@ static void keep_typed(otelc__cfg_t *ld, typed_attrs_t *typed, const char *name,
     typed->attrs[typed->n++] = a;
 }
 
-/* One entry of resource.attributes: {name, value, type}. */
+/* One entry of resource.attributes: {name, value, type}. `name_buf` holds
+ * the name while the scratch buffer takes the value; it is the caller's,
+ * reused from entry to entry (a file may have tens of thousands). */
 static void read_resource_attribute(otelc__cfg_t *ld, yaml_node_t *item, otelc__cfg_sb_t *list,
-                                    typed_attrs_t *typed)
+                                    typed_attrs_t *typed, otelc__cfg_sb_t *name_buf)
 {
     static const char *const types[] = {
         "string", "bool", "int", "double", "string_array", "bool_array", "int_array", "double_array"
     };
     yaml_node_t *name_node = NULL, *value_node = NULL, *type_node = NULL;
-    const char *s;
-    char *name;
+    const char *s, *name;
     int type = 0, r;
     size_t name_len, value_mark;
     bool ok = true;
@@ -139,11 +140,13 @@ static void read_resource_attribute(otelc__cfg_t *ld, yaml_node_t *item, otelc__
     }
     /* The scratch buffer is reused by the value below. */
     name_len = ld->scratch.len;
-    name = strdup(s);
-    if (name == NULL) {
+    otelc__cfg_sb_clear(name_buf);
+    otelc__cfg_sb_put(name_buf, s, name_len);
+    if (name_buf->failed) {
         ld->nomem = true;
         return;
     }
+    name = name_buf->p;
     value_mark = otelc__cfg_path_push(ld, "value");
     if (type >= 4) {
         otelc__cfg_report(ld, value_node,
@@ -192,13 +195,12 @@ static void read_resource_attribute(otelc__cfg_t *ld, yaml_node_t *item, otelc__
     }
 out:
     otelc__cfg_path_pop(ld, value_mark);
-    free(name);
 }
 
 void otelc__cfg_read_resource(otelc__cfg_t *ld, yaml_node_t *map)
 {
     typed_attrs_t typed = { NULL, 0, 0 };
-    otelc__cfg_sb_t list = { 0 };
+    otelc__cfg_sb_t list = { 0 }, name_buf = { 0 };
     yaml_node_t *attributes = NULL, *attributes_list = NULL;
     bool any = false;
 
@@ -269,7 +271,7 @@ void otelc__cfg_read_resource(otelc__cfg_t *ld, yaml_node_t *map)
                 yaml_node_t *it = otelc__cfg_node(ld, *item);
 
                 if (it != NULL)
-                    read_resource_attribute(ld, it, &list, &typed);
+                    read_resource_attribute(ld, it, &list, &typed, &name_buf);
                 otelc__cfg_path_pop(ld, m);
             }
             any = true;
@@ -290,6 +292,7 @@ void otelc__cfg_read_resource(otelc__cfg_t *ld, yaml_node_t *map)
     if (list.failed)
         ld->nomem = true;
     otelc__cfg_sb_free(&list);
+    otelc__cfg_sb_free(&name_buf);
 }
 
 /* ---- propagators --------------------------------------------------------- */

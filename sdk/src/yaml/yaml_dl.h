@@ -32,11 +32,6 @@
     X(int, yaml_document_initialize,                                                               \
       (yaml_document_t *, yaml_version_directive_t *, yaml_tag_directive_t *,                      \
        yaml_tag_directive_t *, int, int))                                                          \
-    X(int, yaml_document_add_scalar,                                                               \
-      (yaml_document_t *, const yaml_char_t *, const yaml_char_t *, int, yaml_scalar_style_t))     \
-    X(int, yaml_document_add_sequence,                                                             \
-      (yaml_document_t *, const yaml_char_t *, yaml_sequence_style_t))                             \
-    X(int, yaml_document_add_mapping, (yaml_document_t *, const yaml_char_t *, yaml_mapping_style_t)) \
     X(int, yaml_document_append_sequence_item, (yaml_document_t *, int, int))                      \
     X(int, yaml_document_append_mapping_pair, (yaml_document_t *, int, int, int))
 
@@ -65,9 +60,6 @@ bool otelc__yaml_load(const char **why);
 #define yaml_document_get_node otelc__yaml.p_yaml_document_get_node
 #define yaml_document_get_root_node otelc__yaml.p_yaml_document_get_root_node
 #define yaml_document_initialize otelc__yaml.p_yaml_document_initialize
-#define yaml_document_add_scalar otelc__yaml.p_yaml_document_add_scalar
-#define yaml_document_add_sequence otelc__yaml.p_yaml_document_add_sequence
-#define yaml_document_add_mapping otelc__yaml.p_yaml_document_add_mapping
 #define yaml_document_append_sequence_item otelc__yaml.p_yaml_document_append_sequence_item
 #define yaml_document_append_mapping_pair otelc__yaml.p_yaml_document_append_mapping_pair
 #endif

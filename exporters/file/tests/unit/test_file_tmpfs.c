@@ -32,12 +32,19 @@
 #define FULL_RECORDS 4000
 #define RESUME_FROM 100000
 #define RESUME_N 40
+#define REFILL_FROM 200000
 
 /* How the disk fills and how space comes back: a ballast file taken away,
  * the exporter's own rotated pieces deleted (as a user frees a log disk),
  * or its one file, still open, deleted (its space comes back only when the
- * exporter closes it). */
-typedef enum fill_mode { FILL_BALLAST, FILL_OWN_PIECES, FILL_OWN_CURRENT } fill_mode_t;
+ * exporter closes it), or that file truncated (`: > trading.log`), which
+ * frees the space at once under the exporter's open descriptor. */
+typedef enum fill_mode {
+    FILL_BALLAST,
+    FILL_OWN_PIECES,
+    FILL_OWN_CURRENT,
+    FILL_OWN_TRUNCATED /* its one file, still open, truncated to nothing */
+} fill_mode_t;
 
 /* With FILL_OWN_PIECES: pieces this size, many more allowed than fit. */
 #define PIECE_BYTES (32u * 1024u)
@@ -50,7 +57,7 @@ typedef struct result {
     /* FILL_OWN_*: the whole lines in the files deleted to free space
      * (records exported, then removed by the user). */
     uint64_t deleted_lines;
-    bool delete_current;
+    bool delete_current, truncate_current;
 } result_t;
 
 /* The whole lines in the text t[0, len) (each one JSON object). */
@@ -106,7 +113,8 @@ static bool resumed_lines_there(const char *dir)
     return n == RESUME_N;
 }
 
-/* Deletes a rotated piece, or the current file only, counting its lines. */
+/* Deletes a rotated piece, or the current file only (or truncates it),
+ * counting its lines. */
 static void delete_piece(const char *path, void *arg)
 {
     result_t *r = arg;
@@ -119,7 +127,7 @@ static void delete_piece(const char *path, void *arg)
     if (text != NULL)
         r->deleted_lines += whole_lines(text, len);
     free(text);
-    if (unlink(path) != 0)
+    if (r->truncate_current ? truncate(path, 0) != 0 : unlink(path) != 0)
         r->failed_step = 4;
 }
 
@@ -230,7 +238,8 @@ static void tmpfs_child(int out, const char *mnt, const char *errpath, fill_mode
      * (the batch delay sends them); the other flushes as it polls. */
     if (mode == FILL_BALLAST && unlink(ballast) != 0)
         r.failed_step = 4;
-    r.delete_current = mode == FILL_OWN_CURRENT;
+    r.delete_current = mode == FILL_OWN_CURRENT || mode == FILL_OWN_TRUNCATED;
+    r.truncate_current = mode == FILL_OWN_TRUNCATED;
     if (mode != FILL_BALLAST)
         each_channel_file(logdir, delete_piece, &r);
     if (r.failed_step != 0)
@@ -247,6 +256,16 @@ static void tmpfs_child(int out, const char *mnt, const char *errpath, fill_mode
     if (otelc_flush(10000) != OTELC_OK) {
         r.failed_step = 5;
         goto done;
+    }
+    /* The truncated file fills the disk a second time: what the exporter
+     * knew of the file's size is stale, and a failed write cut back to it
+     * would leave a hole of NUL bytes and lose records counted exported. */
+    for (int i = 0; mode == FILL_OWN_TRUNCATED && i < FULL_RECORDS; i += BATCH) {
+        ft_log_seq("trading.orders", REFILL_FROM + i, REFILL_FROM + i + BATCH);
+        if (otelc_flush(10000) != OTELC_OK) {
+            r.failed_step = 7;
+            goto done;
+        }
     }
     otelc_stats(&s);
     r.produced = s.logs.produced;
@@ -270,6 +289,11 @@ done:
     if (write(out, &r, sizeof(r)) != (ssize_t)sizeof(r))
         _exit(3);
     _exit(0);
+}
+
+static bool in_range(int64_t seq, int64_t from, int64_t n)
+{
+    return seq >= from && seq < from + n;
 }
 
 static void full_tmpfs_then_space_freed(fill_mode_t mode)
@@ -313,7 +337,8 @@ static void full_tmpfs_then_space_freed(fill_mode_t mode)
     /* Writing resumed by itself once space was freed. */
     assert_true(r.resumed);
     /* Every record exported or dropped with a reason. */
-    assert_int_equal(r.produced, FULL_RECORDS + RESUME_N);
+    assert_int_equal(r.produced,
+                     FULL_RECORDS + RESUME_N + (mode == FILL_OWN_TRUNCATED ? FULL_RECORDS : 0));
     assert_int_equal(r.exported + r.dropped_exporter + r.dropped_other, r.produced);
     assert_int_equal(r.dropped_other, 0);
 
@@ -344,7 +369,8 @@ static void full_tmpfs_then_space_freed(fill_mode_t mode)
             bad++;
         } else {
             whole++;
-            if (json_object_object_get_ex(o, "seq", &v) && json_object_get_int64(v) >= RESUME_FROM)
+            if (json_object_object_get_ex(o, "seq", &v) &&
+                in_range(json_object_get_int64(v), RESUME_FROM, RESUME_N))
                 resumed++;
             json_object_put(o);
         }
@@ -381,6 +407,16 @@ static void test_full_tmpfs_then_open_file_deleted(void **state)
     full_tmpfs_then_space_freed(FILL_OWN_CURRENT);
 }
 
+/* The exporter fills the disk with its one file; the user truncates it
+ * while it is open: the next records must start at the new end, with no run
+ * of NUL bytes where the old content was, and no record counted exported
+ * that is not in the file. */
+static void test_full_tmpfs_then_open_file_truncated(void **state)
+{
+    (void)state;
+    full_tmpfs_then_space_freed(FILL_OWN_TRUNCATED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +425,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_tmpfs_of_own_pieces_then_pieces_deleted, ft_setup,
                                         ft_teardown),
         cmocka_unit_test_setup_teardown(test_full_tmpfs_then_open_file_deleted, ft_setup,
+                                        ft_teardown),
+        cmocka_unit_test_setup_teardown(test_full_tmpfs_then_open_file_truncated, ft_setup,
                                         ft_teardown),
     };
 
