@@ -255,8 +255,7 @@ static bool put_scope(pb_ostream_t *s, uint32_t field, const otelc_scope_info_t 
         return true;
     return sub_begin(s, field, &mark) &&
            put_str(s, F_COMMON(InstrumentationScope, name), &scope->name) &&
-           put_str(s, F_COMMON(InstrumentationScope, version), &scope->version) &&
-           sub_end(s, mark);
+           put_str(s, F_COMMON(InstrumentationScope, version), &scope->version) && sub_end(s, mark);
 }
 
 static const otelc_scope_info_t *scope_of(const otelc_batch_t *b, size_t i)
@@ -366,8 +365,7 @@ static bool put_span(pb_ostream_t *s, uint32_t field, const otelc_span_data_t *s
 
         if (!sub_begin(s, F_TRACE(Span, status), &st) ||
             !put_str(s, F_TRACE(Status, message), &sp->status_message) ||
-            !put_varint_nz(s, F_TRACE(Status, code), (uint64_t)sp->status_code) ||
-            !sub_end(s, st))
+            !put_varint_nz(s, F_TRACE(Status, code), (uint64_t)sp->status_code) || !sub_end(s, st))
             return false;
     }
     return put_fixed32(s, F_TRACE(Span, flags), flags) && sub_end(s, mark);
@@ -416,8 +414,9 @@ static bool put_request(pb_ostream_t *s, const otelc_batch_t *b, const size_t *o
         const otelc_scope_info_t *sc = scope_of(b, order[i]);
         size_t smark;
 
-        if (!sub_begin(s, traces ? F_TRACE(ResourceSpans, scope_spans) : F_LOGS(ResourceLogs, scope_logs),
-                       &smark) ||
+        if (!sub_begin(
+                s, traces ? F_TRACE(ResourceSpans, scope_spans) : F_LOGS(ResourceLogs, scope_logs),
+                &smark) ||
             !put_scope(s, traces ? F_TRACE(ScopeSpans, scope) : F_LOGS(ScopeLogs, scope), sc))
             return false;
         for (; i < b->n && scope_cmp(scope_of(b, order[i]), sc) == 0; i++) {

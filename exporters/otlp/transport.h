@@ -50,11 +50,11 @@ typedef struct otelc__otlp_target {
     const char *const *header_names;
     const char *const *header_values;
     size_t n_headers;
-    bool gzip;     /* compress requests (Content-Encoding / grpc-encoding gzip) */
-    bool json;     /* http/json: the body is OTLP/JSON (Content-Type application/json);
-                      otherwise protobuf (application/x-protobuf, or grpc) */
-    bool insecure; /* grpc without a scheme: plaintext */
-    const char *ca_file;          /* PEM file of trusted CAs; NULL: the system's */
+    bool gzip;           /* compress requests (Content-Encoding / grpc-encoding gzip) */
+    bool json;           /* http/json: the body is OTLP/JSON (Content-Type application/json);
+                            otherwise protobuf (application/x-protobuf, or grpc) */
+    bool insecure;       /* grpc without a scheme: plaintext */
+    const char *ca_file; /* PEM file of trusted CAs; NULL: the system's */
     const char *client_cert_file; /* PEM client certificate (mTLS); NULL: none */
     const char *client_key_file;  /* PEM key of the client certificate; NULL: none */
     const char *user_agent;       /* "otelc/0.1.0" (User-Agent; grpc: the primary user agent) */
