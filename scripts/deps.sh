@@ -12,10 +12,11 @@ set -euo pipefail
 # The packages. Each later issue appends what its exporter or tool needs to
 # PACKAGES, with a comment saying who needs it. Waiting to be added, as their
 # issues land:
-#   libgrpc-dev                                    OTLP/gRPC transport
-#   libcurl4-openssl-dev                           OTLP/HTTP transport
 #   libpq-dev postgresql                           PostgreSQL exporter and its tests
-#   nodejs npm                                     (reserved by the roadmap)
+# Node.js and npm (the OTLP tests' receiver) are installed by
+# tests/otlp-receiver/install.sh only when the commands are missing: a
+# machine may have them from elsewhere (NodeSource), whose nodejs package
+# conflicts with Debian's npm.
 # ---------------------------------------------------------------------------
 PACKAGES=(
     build-essential # gcc, make, libc headers; gcc brings libasan, libubsan, libtsan
@@ -27,8 +28,10 @@ PACKAGES=(
     zlib1g-dev      # the file exporter: gzip of rotated files; the otelc tool reads them
     libyaml-dev     # the config file (OTEL_CONFIG_FILE, otelc.yaml)
     nanopb libnanopb-dev # OTLP encoding: field numbers generated from proto/, pb_encode
+    protobuf-c-compiler libprotobuf-c-dev # OTLP: export responses and spool files decoded
+    libcurl4-openssl-dev # OTLP/HTTP transport (libotelc_otlp_http); the tests' receiver control
+    libgrpc-dev          # OTLP/gRPC transport (libotelc_otlp_grpc): the gRPC C core
     # Tests only: independent readers of what otelc writes.
-    protobuf-c-compiler libprotobuf-c-dev # OTLP protobuf decoded by protobuf-c
     jq                # the flat files, as users query them
     libjson-c-dev     # a JSON parser that is not ours, in the unit and fuzz tests
     python3           # Debian's, for the two below

@@ -15,6 +15,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/deps.sh
+# The OTLP tests' receiver: the official OpenTelemetry JS packages from npm.
+# Here it must be there: a test that cannot start it fails instead of
+# skipping.
+bash tests/otlp-receiver/install.sh
+export OTELC_REQUIRE_RECEIVER=1
 
 # The machine has two cores.
 JOBS=2

@@ -298,6 +298,56 @@ static bool retryable_curl(CURLcode rc)
     }
 }
 
+/* True when the answer said it is JSON (or text): shown as it is. */
+static bool json_body(http_conn_t *c)
+{
+    char *ct = NULL;
+
+    return curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL &&
+           strstr(ct, "protobuf") == NULL;
+}
+
+/* The message (field 2, a string) of a google.rpc.Status in p[0, n): into
+ * *text, *len when the bytes read as one; they are left alone otherwise. */
+static void status_message(const uint8_t *p, size_t n, const uint8_t **text, size_t *len)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        uint64_t key = 0, v = 0;
+        int shift = 0;
+
+        while (i < n && shift < 64) {
+            key |= (uint64_t)(p[i] & 0x7f) << shift;
+            shift += 7;
+            if ((p[i++] & 0x80) == 0)
+                break;
+        }
+        if ((key & 7) == 0) { /* a varint: the code */
+            while (i < n && (p[i++] & 0x80) != 0)
+                ;
+            continue;
+        }
+        if ((key & 7) != 2)
+            return;
+        shift = 0;
+        while (i < n && shift < 64) {
+            v |= (uint64_t)(p[i] & 0x7f) << shift;
+            shift += 7;
+            if ((p[i++] & 0x80) == 0)
+                break;
+        }
+        if (v > n - i)
+            return;
+        if ((key >> 3) == 2) {
+            *text = p + i;
+            *len = (size_t)v;
+            return;
+        }
+        i += (size_t)v;
+    }
+}
+
 static void http_send(void *conn, const uint8_t *body, size_t len, uint32_t timeout_ms,
                       otelc__otlp_reply_t *reply)
 {
@@ -349,12 +399,17 @@ static void http_send(void *conn, const uint8_t *body, size_t len, uint32_t time
     }
     reply->outcome = retryable_status(code) ? OTELC__OTLP_RETRY : OTELC__OTLP_FAILED;
     {
-        /* The server's own words (a google.rpc.Status or text) help: the
-         * first bytes, escaped. */
+        /* The server's own words help: the message of a google.rpc.Status
+         * (the body OTLP/HTTP gives a failure), else the first bytes. */
         char shown[160];
+        const uint8_t *text = c->resp;
         size_t show = c->resp_failed ? 0 : (c->resp_len < 120 ? c->resp_len : 120);
 
-        otelc_diag_escape((const char *)c->resp, show, shown, sizeof(shown));
+        if (!c->resp_failed && !json_body(c))
+            status_message(c->resp, c->resp_len, &text, &show);
+        if (show > 120)
+            show = 120;
+        otelc_diag_escape((const char *)text, show, shown, sizeof(shown));
         snprintf(reply->error, sizeof(reply->error), "HTTP %ld%s%s", code, show > 0 ? ": " : "",
                  show > 0 ? shown : "");
     }

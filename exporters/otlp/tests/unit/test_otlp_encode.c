@@ -130,8 +130,9 @@ static void spans_round_trip(void **state)
     memset(long_name, 'n', sizeof(long_name) - 1);
     long_name[sizeof(long_name) - 1] = '\0';
 
-    events[0] = (otelc_event_data_t){ .time_ns = 1001, .name = S("fill"), .attrs = every_type,
-                                      .n_attrs = 2, .dropped_attrs = 1 };
+    events[0] = (otelc_event_data_t){
+        .time_ns = 1001, .name = S("fill"), .attrs = every_type, .n_attrs = 2, .dropped_attrs = 1
+    };
     events[1] = (otelc_event_data_t){ .time_ns = 1002, .name = S("cancel") };
     fill_ctx(&link.ctx, 90);
     link.ctx.is_remote = true;
@@ -173,8 +174,9 @@ static void spans_round_trip(void **state)
     spans[2].start_ns = 7;
     spans[2].end_ns = 8;
 
-    b = (otelc_batch_t){ .signal = OTELC_SIGNAL_TRACES, .resource = &resource, .spans = spans,
-                         .n = 3 };
+    b = (otelc_batch_t){
+        .signal = OTELC_SIGNAL_TRACES, .resource = &resource, .spans = spans, .n = 3
+    };
     assert_true(otelc__otlp_encode(&e, &b));
     req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
         NULL, e.len, e.buf);
@@ -241,19 +243,27 @@ static void logs_round_trip(void **state)
 
     (void)state;
     memset(logs, 0, sizeof(logs));
-    logs[0] = (otelc_log_data_t){ .time_ns = 11, .observed_time_ns = 12,
-                                  .severity = OTELC_SEV_WARN, .severity_text = S("WARN"),
-                                  .body = S("order rejected"), .event_name = S("order.rejected"),
-                                  .scope = &scope_b, .attrs = every_type, .n_attrs = N_EVERY,
+    logs[0] = (otelc_log_data_t){ .time_ns = 11,
+                                  .observed_time_ns = 12,
+                                  .severity = OTELC_SEV_WARN,
+                                  .severity_text = S("WARN"),
+                                  .body = S("order rejected"),
+                                  .event_name = S("order.rejected"),
+                                  .scope = &scope_b,
+                                  .attrs = every_type,
+                                  .n_attrs = N_EVERY,
                                   .dropped_attrs = 2 };
     fill_ctx(&logs[0].ctx, 40);
-    logs[1] = (otelc_log_data_t){ .time_ns = 21, .observed_time_ns = 21,
-                                  .severity = OTELC_SEV_INFO, .severity_text = S("INFO"),
-                                  .body = S("no trace"), .scope = &scope_b };
+    logs[1] = (otelc_log_data_t){ .time_ns = 21,
+                                  .observed_time_ns = 21,
+                                  .severity = OTELC_SEV_INFO,
+                                  .severity_text = S("INFO"),
+                                  .body = S("no trace"),
+                                  .scope = &scope_b };
     b = (otelc_batch_t){ .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs, .n = 2 };
     assert_true(otelc__otlp_encode(&e, &b));
-    req = opentelemetry__proto__collector__logs__v1__export_logs_service_request__unpack(NULL, e.len,
-                                                                                         e.buf);
+    req = opentelemetry__proto__collector__logs__v1__export_logs_service_request__unpack(
+        NULL, e.len, e.buf);
     assert_non_null(req);
     assert_int_equal(req->n_resource_logs, 1);
     expect_resource(req->resource_logs[0]->resource);
@@ -278,7 +288,8 @@ static void logs_round_trip(void **state)
     assert_int_equal(lr->trace_id.len, 0);
     assert_int_equal(lr->span_id.len, 0);
     assert_string_equal(lr->event_name, "");
-    opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(req, NULL);
+    opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(req,
+                                                                                          NULL);
     otelc__otlp_encoder_free(&e);
 }
 
@@ -301,16 +312,19 @@ static void large_batch_and_reuse(void **state)
     memset(body, 'x', 69999);
     body[69999] = '\0';
     for (size_t i = 0; i < N; i++) {
-        logs[i] = (otelc_log_data_t){ .time_ns = i, .severity = OTELC_SEV_INFO,
-                                      .body = S("tick"), .scope = i % 2 ? &scope_a : &scope_b,
-                                      .attrs = every_type, .n_attrs = N_EVERY };
+        logs[i] = (otelc_log_data_t){ .time_ns = i,
+                                      .severity = OTELC_SEV_INFO,
+                                      .body = S("tick"),
+                                      .scope = i % 2 ? &scope_a : &scope_b,
+                                      .attrs = every_type,
+                                      .n_attrs = N_EVERY };
     }
     /* One record with a 70,000-byte body: a length of three bytes. */
     logs[7].body = (otelc_str_t){ body, 69999 };
     b = (otelc_batch_t){ .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs, .n = N };
     assert_true(otelc__otlp_encode(&e, &b));
-    req = opentelemetry__proto__collector__logs__v1__export_logs_service_request__unpack(NULL, e.len,
-                                                                                         e.buf);
+    req = opentelemetry__proto__collector__logs__v1__export_logs_service_request__unpack(
+        NULL, e.len, e.buf);
     assert_non_null(req);
     assert_int_equal(req->resource_logs[0]->n_scope_logs, 2);
     /* Scopes in the order they first appear; records in their order. */
@@ -319,9 +333,10 @@ static void large_batch_and_reuse(void **state)
     assert_int_equal(req->resource_logs[0]->scope_logs[1]->n_log_records, N / 2);
     for (size_t i = 0; i < N / 2; i++)
         assert_true(req->resource_logs[0]->scope_logs[0]->log_records[i]->time_unix_nano == 2 * i);
-    assert_int_equal(strlen(req->resource_logs[0]->scope_logs[1]->log_records[3]->body->string_value),
-                     69999);
-    opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(req, NULL);
+    assert_int_equal(
+        strlen(req->resource_logs[0]->scope_logs[1]->log_records[3]->body->string_value), 69999);
+    opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(req,
+                                                                                          NULL);
     first = e.buf;
     cap = e.cap;
     assert_true(otelc__otlp_encode(&e, &b));
