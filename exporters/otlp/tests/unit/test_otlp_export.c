@@ -842,6 +842,130 @@ static void test_pipeline_end_to_end(void **state)
     assert_int_equal(rx_count(&rx, "logs", "records"), N);
 }
 
+/* ---- TLS and mTLS -------------------------------------------------------- */
+
+/* A CA, a server certificate for 127.0.0.1 and a client certificate, made
+ * with openssl in `dir`. */
+static void make_certs(const char *dir)
+{
+    char cmd[4096];
+
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && "
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
+             "-subj /CN=otelc-test-ca 2>/dev/null && "
+             "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+             "-subj /CN=127.0.0.1 2>/dev/null && "
+             "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
+             "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+             "-out server.crt -days 2 -extfile san.ext 2>/dev/null && "
+             "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
+             "-subj /CN=otelc-client 2>/dev/null && "
+             "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+             "-out client.crt -days 2 2>/dev/null && "
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.crt "
+             "-days 2 -subj /CN=someone-else 2>/dev/null",
+             dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static otelc_exporter_t *make_tls(rx_t *r, int protocol, const char *dir, const char *ca,
+                                  bool client)
+{
+    otelc_otlp_options_t o;
+    otelc_exporter_args_t args;
+    otelc_exporter_t *x = NULL;
+    static char url[128], ca_path[512], cert[512], key[512];
+
+    memset(&o, 0, sizeof(o));
+    assert_int_equal(otelc_component_defaults("otlp", &o, sizeof(o)), OTELC_OK);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d",
+             protocol == OTELC_OTLP_GRPC ? r->grpc_port : r->http_port);
+    snprintf(ca_path, sizeof(ca_path), "%s/%s", dir, ca);
+    snprintf(cert, sizeof(cert), "%s/client.crt", dir);
+    snprintf(key, sizeof(key), "%s/client.key", dir);
+    o.all.endpoint = url;
+    o.all.protocol = protocol;
+    o.all.timeout_ms = 3000;
+    o.all.certificate = ca_path;
+    if (client) {
+        o.all.client_certificate = cert;
+        o.all.client_key = key;
+    }
+    o.retry_initial_ms = 100;
+    o.retry_max_ms = 200;
+    memset(&args, 0, sizeof(args));
+    args.struct_size = sizeof(args);
+    args.signal = OTELC_SIGNAL_TRACES;
+    args.settings = &o;
+    args.resource = &resource;
+    assert_int_equal(otelc_component_find("otlp")->create(&args, &x), OTELC_OK);
+    return x;
+}
+
+static void tls_case(int protocol)
+{
+    char dir[] = "/tmp/otelc_tls_XXXXXX", cert[512], key[512], ca[512];
+    const char *args[8];
+    rx_t t;
+    otelc_exporter_t *x;
+    otelc_export_result_t r;
+    spans_fixture_t sf;
+    char cmd[600];
+
+    NEED_RECEIVER();
+    if (protocol == OTELC_OTLP_GRPC && otelc__otlp_transport_find("grpc") == NULL)
+        skip();
+    assert_non_null(mkdtemp(dir));
+    make_certs(dir);
+    snprintf(cert, sizeof(cert), "%s/server.crt", dir);
+    snprintf(key, sizeof(key), "%s/server.key", dir);
+    snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+    args[0] = "--tls-cert";
+    args[1] = cert;
+    args[2] = "--tls-key";
+    args[3] = key;
+    args[4] = "--tls-ca";
+    args[5] = ca;
+    args[6] = NULL;
+    assert_int_equal(rx_start(&t, args), 0);
+    make_spans(&sf, 120);
+
+    /* mTLS: the CA trusted, the client's certificate shown: delivered. */
+    x = make_tls(&t, protocol, dir, "ca.crt", true);
+    assert_int_equal(export(x, &sf.batch, 5000, &r), OTELC_OK);
+    destroy(x);
+    assert_int_equal(rx_count(&t, "traces", "records"), 2);
+
+    /* No client certificate: the server refuses the handshake. */
+    x = make_tls(&t, protocol, dir, "ca.crt", false);
+    assert_int_not_equal(export(x, &sf.batch, 1500, &r), OTELC_OK);
+    printf("without a client certificate: %s\n", r.message != NULL ? r.message : "");
+    destroy(x);
+
+    /* A CA that did not sign the server's certificate: not sent. */
+    x = make_tls(&t, protocol, dir, "other.crt", true);
+    assert_int_not_equal(export(x, &sf.batch, 1500, &r), OTELC_OK);
+    printf("with the wrong CA: %s\n", r.message != NULL ? r.message : "");
+    destroy(x);
+    assert_int_equal(rx_count(&t, "traces", "records"), 2);
+    rx_stop(&t);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_http_tls_and_mtls(void **state)
+{
+    (void)state;
+    tls_case(OTELC_OTLP_HTTP_PROTOBUF);
+}
+
+static void test_grpc_tls_and_mtls(void **state)
+{
+    (void)state;
+    tls_case(OTELC_OTLP_GRPC);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -861,6 +985,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_down_without_spool_dropped_and_secret_kept, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_end_to_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_http_tls_and_mtls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grpc_tls_and_mtls, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
