@@ -431,6 +431,9 @@ static otelc_status_t otlp_export(otelc_exporter_t *self, const otelc_batch_t *b
         {
             uint32_t wait = reply.has_retry_after ? reply.retry_after_ms : jitter(x, backoff);
 
+            otelc_diag(OTELC_DIAG_WARN, "exporter.otlp.retry",
+                       "OTLP exporter (%s): %s; sent again in %u ms", x->signal_name, x->message,
+                       (unsigned)wait);
             now = mono_ms();
             if (now + wait >= deadline) {
                 result->accepted = 0;
@@ -547,7 +550,7 @@ static size_t pct_decode(const char *s, size_t n, char *out)
     size_t o = 0;
 
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n + 0 && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
             out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
             i += 2;
         } else {
@@ -579,6 +582,37 @@ static const char *put(char **at, const char *s, size_t n)
     return r;
 }
 
+/* An HTTP field name (RFC 9110 token), percent-escapes allowed. */
+static bool token(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (!isalnum(c) && strchr("!#$%&'*+-.^_`|~", c) == NULL)
+            return false;
+    }
+    return true;
+}
+
+/* A value without control characters once decoded (CR and LF would split
+ * the request), percent-escapes of them included. */
+static bool field_value(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return false;
+        if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            int d = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+
+            if ((d < 0x20 && d != '\t') || d == 0x7f)
+                return false;
+        }
+    }
+    return true;
+}
+
 /* Headers "name=value,..." into the target; a bad item is reported (its
  * value never shown) and skipped. */
 static void parse_headers(otlp_exporter_t *x, const char *h, char **at, const char *var)
@@ -608,10 +642,14 @@ static void parse_headers(otlp_exporter_t *x, const char *h, char **at, const ch
         trim(&k, &kl);
         trim(&v, &vl);
         count++;
-        if (kl == 0 || x->target.n_headers >= MAX_HEADERS) {
+        if (kl == 0 || x->target.n_headers >= MAX_HEADERS || !token(k, kl) || !field_value(v, vl)) {
             otelc_diag(OTELC_DIAG_WARN, "exporter.otlp.headers",
                        "OTLP exporter: %s item %zu %s; skipped", var, count,
-                       kl == 0 ? "has an empty name" : "is past the 64 headers kept");
+                       kl == 0                              ? "has an empty name"
+                       : x->target.n_headers >= MAX_HEADERS ? "is past the 64 headers kept"
+                       : !token(k, kl) ? "has a name that is not an HTTP token (letters, digits, "
+                                         "!#$%&'*+-.^_`|~)"
+                                       : "has a control character in its value");
             continue;
         }
         {

@@ -304,6 +304,12 @@ bool otelc__cfg_row(otelc__cfg_t *ld, const yaml_node_t *n, const otelc_setting_
     return apply_text(ld, n, row, base, s, ld->scratch.len, s);
 }
 
+bool otelc__cfg_row_text(otelc__cfg_t *ld, const yaml_node_t *at, const otelc_setting_t *row,
+                         void *base, const char *text, size_t len)
+{
+    return apply_text(ld, at, row, base, text, len, text);
+}
+
 /* ---- walking along the rows' keys ---------------------------------------------------- */
 
 /* The target whose key is `path`, or NULL. */
@@ -328,6 +334,11 @@ static bool rows_under(const otelc__cfg_t *ld, const char *path)
             return true;
     }
     return false;
+}
+
+const otelc__cfg_target_t *otelc__cfg_target(const otelc__cfg_t *ld, const char *key)
+{
+    return target_at(ld, key);
 }
 
 static void walk(otelc__cfg_t *ld, yaml_node_t *map, const char *path, const char *name);

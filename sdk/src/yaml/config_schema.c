@@ -621,116 +621,192 @@ static void add_exporter(otelc__cfg_t *ld, int sig, const char *name)
 }
 
 /*
- * The settings of an OTLP exporter. otelc has no OTLP exporter yet (it comes
- * with a later issue), so they are checked -- a typo is reported now -- and
- * not kept anywhere: the OTLP exporter will read them from here.
+ * The settings of an OTLP exporter block (otlp_http, otlp_grpc) of a
+ * provider: handed to the rows of the OTLP exporter's component for that
+ * signal (otelc.otlp.traces.* or otelc.otlp.logs.*: the per-signal
+ * settings, so an otlp_http endpoint is used verbatim, as the schema
+ * means it). Where libotelc_otlp is not linked the values are only checked
+ * (a typo is still reported), and the pipeline reports the exporter.
  */
-static void read_otlp_settings(otelc__cfg_t *ld, yaml_node_t *map, bool grpc)
+typedef struct otlp_block {
+    otelc__cfg_t *ld;
+    int sig;
+    bool linked;
+} otlp_block_t;
+
+/* One value for row otelc.otlp.<signal>.<field>, from node v. */
+static void otlp_value(otlp_block_t *b, yaml_node_t *v, const char *field)
 {
-    if (otelc__cfg_mapping(ld, map, "a mapping") <= 0)
+    char key[80];
+    const otelc__cfg_target_t *t;
+
+    snprintf(key, sizeof(key), "otelc.otlp.%s.%s", b->sig == OTELC__CFG_TRACES ? "traces" : "logs",
+             field);
+    t = otelc__cfg_target(b->ld, key);
+    if (t == NULL)
+        otelc__cfg_check_scalar(b->ld, v, "a string");
+    else
+        (void)otelc__cfg_row(b->ld, v, t->row, t->base);
+}
+
+static void otlp_text(otlp_block_t *b, yaml_node_t *at, const char *field, const char *text,
+                      size_t len)
+{
+    char key[80];
+    const otelc__cfg_target_t *t;
+
+    snprintf(key, sizeof(key), "otelc.otlp.%s.%s", b->sig == OTELC__CFG_TRACES ? "traces" : "logs",
+             field);
+    t = otelc__cfg_target(b->ld, key);
+    if (t != NULL)
+        (void)otelc__cfg_row_text(b->ld, at, t->row, t->base, text, len);
+}
+
+/* The keys of the schema, and the row each one sets. */
+static const char *otlp_field(const char *k)
+{
+    static const char *const map[][2] = {
+        { "endpoint", "endpoint" },
+        { "certificate", "certificate" },
+        { "certificate_file", "certificate" },
+        { "client_key", "client_key" },
+        { "client_key_file", "client_key" },
+        { "client_certificate", "client_certificate" },
+        { "client_certificate_file", "client_certificate" },
+        { "timeout", "timeout" },
+        { "compression", "compression" },
+        { "insecure", "insecure" },
+        { "headers_list", "headers" },
+        { "protocol", "protocol" },
+        /* under tls: */
+        { "ca_file", "certificate" },
+        { "cert_file", "client_certificate" },
+        { "key_file", "client_key" },
+    };
+
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(map[i][0], k) == 0)
+            return map[i][1];
+    return NULL;
+}
+
+/* headers: [{name: n, value: v}, ...] as the row's "n=v,..." text (with
+ * ',', '=' and '%' percent-encoded, as the row decodes them). */
+static void otlp_headers(otlp_block_t *b, yaml_node_t *v)
+{
+    otelc__cfg_t *ld = b->ld;
+    otelc__cfg_sb_t text = { 0 };
+    size_t i = 0;
+
+    if (v->type != YAML_SEQUENCE_NODE) {
+        otelc__cfg_reject(ld, v, "a list of {name, value}", "no headers");
+        return;
+    }
+    OTELC__CFG_FOR_EACH_ITEM(ld, v, item)
+    {
+        size_t m = otelc__cfg_path_push_index(ld, i++);
+        yaml_node_t *it = otelc__cfg_node(ld, *item);
+        const char *name = NULL, *value = NULL;
+
+        if (it != NULL && otelc__cfg_mapping(ld, it, "a mapping with name and value") > 0) {
+            OTELC__CFG_FOR_EACH_PAIR(ld, it, hp)
+            {
+                const char *hk, *s;
+                yaml_node_t *hkn, *hv;
+                size_t hm;
+
+                if (!otelc__cfg_member(ld, hp, &hk, &hkn, &hv, &hm))
+                    continue;
+                if (strcmp(hk, "name") == 0 || strcmp(hk, "value") == 0) {
+                    /* The node's own text: the scalar's is a scratch
+                     * buffer that the next one reuses. */
+                    if (otelc__cfg_scalar(ld, hv, &s) > 0)
+                        *(hk[0] == 'n' ? &name : &value) = (const char *)hv->data.scalar.value;
+                    else
+                        otelc__cfg_check_scalar(ld, hv, "a string");
+                } else {
+                    otelc__cfg_unknown(ld, hkn);
+                }
+                otelc__cfg_path_pop(ld, hm);
+            }
+            if (name != NULL && value != NULL && name[0] != '\0') {
+                if (text.len > 0)
+                    otelc__cfg_sb_put(&text, ",", 1);
+                put_encoded(&text, name, strlen(name));
+                otelc__cfg_sb_put(&text, "=", 1);
+                put_encoded(&text, value, strlen(value));
+            } else if ((name == NULL) != (value == NULL)) {
+                otelc__cfg_report(ld, it, "a header needs both name and value; skipped");
+            }
+        }
+        otelc__cfg_path_pop(ld, m);
+    }
+    if (text.failed)
+        ld->nomem = true;
+    else if (text.len > 0)
+        otlp_text(b, v, "headers", text.p, text.len);
+    otelc__cfg_sb_free(&text);
+}
+
+static void read_otlp_settings(otelc__cfg_t *ld, yaml_node_t *map, int sig, bool grpc)
+{
+    otlp_block_t b = { ld, sig, false };
+    bool json = false;
+
+    if (otelc__cfg_mapping(ld, map, "a mapping") < 0)
+        return;
+    /* The block's kind says the protocol; `encoding: json` or an explicit
+     * `protocol` (set after) changes it. */
+    otlp_text(&b, map, "protocol", grpc ? "grpc" : "http/protobuf",
+              strlen(grpc ? "grpc" : "http/protobuf"));
+    if (otelc__cfg_mapping(ld, map, "a mapping") == 0)
         return;
     OTELC__CFG_FOR_EACH_PAIR(ld, map, pair)
     {
-        const char *k;
+        const char *k, *field;
         yaml_node_t *kn, *v;
         size_t mark;
-        uint32_t timeout = 10000;
 
         if (!otelc__cfg_member(ld, pair, &k, &kn, &v, &mark))
             continue;
-        if (strcmp(k, "endpoint") == 0 || strcmp(k, "headers_list") == 0 ||
-            strcmp(k, "certificate") == 0 || strcmp(k, "client_key") == 0 ||
-            strcmp(k, "client_certificate") == 0 || strcmp(k, "certificate_file") == 0 ||
-            strcmp(k, "client_key_file") == 0 || strcmp(k, "client_certificate_file") == 0) {
-            otelc__cfg_check_scalar(ld, v, "a string");
-        } else if (strcmp(k, "timeout") == 0) {
-            otelc__cfg_u32(ld, v, 0, UINT32_MAX, "milliseconds", &timeout);
-        } else if (strcmp(k, "compression") == 0) {
-            static const char *const words[] = { "gzip", "none" };
-            static const int values[] = { 1, 0 };
-            int c = 0;
-
-            otelc__cfg_enum(ld, v, words, values, 2, "gzip or none", &c);
-        } else if (!grpc && strcmp(k, "encoding") == 0) {
+        if (!grpc && strcmp(k, "encoding") == 0) {
             static const char *const words[] = { "protobuf", "json" };
             static const int values[] = { 0, 1 };
             int e = 0;
 
             otelc__cfg_enum(ld, v, words, values, 2, "protobuf or json", &e);
-        } else if (strcmp(k, "protocol") == 0) {
-            static const char *const words[] = { "grpc", "http/protobuf", "http/json" };
-            static const int values[] = { 0, 1, 2 };
-            int p = 1;
-
-            otelc__cfg_enum(ld, v, words, values, 3, "grpc, http/protobuf or http/json", &p);
-        } else if (strcmp(k, "insecure") == 0) {
-            bool b = false;
-
-            otelc__cfg_bool(ld, v, &b);
+            json = e == 1;
         } else if (strcmp(k, "headers") == 0) {
-            if (v->type != YAML_SEQUENCE_NODE) {
-                const char *s;
-
-                if (otelc__cfg_scalar(ld, v, &s) != 0)
-                    otelc__cfg_reject(ld, v, "a list of {name, value}", "no headers");
-            } else {
-                size_t i = 0;
-
-                OTELC__CFG_FOR_EACH_ITEM(ld, v, item)
-                {
-                    size_t m = otelc__cfg_path_push_index(ld, i++);
-                    yaml_node_t *it = otelc__cfg_node(ld, *item);
-
-                    if (it != NULL &&
-                        otelc__cfg_mapping(ld, it, "a mapping with name and value") > 0) {
-                        OTELC__CFG_FOR_EACH_PAIR(ld, it, hp)
-                        {
-                            const char *hk;
-                            yaml_node_t *hkn, *hv;
-                            size_t hm;
-
-                            if (!otelc__cfg_member(ld, hp, &hk, &hkn, &hv, &hm))
-                                continue;
-                            if (strcmp(hk, "name") == 0 || strcmp(hk, "value") == 0)
-                                otelc__cfg_check_scalar(ld, hv, "a string");
-                            else
-                                otelc__cfg_unknown(ld, hkn);
-                            otelc__cfg_path_pop(ld, hm);
-                        }
-                    }
-                    otelc__cfg_path_pop(ld, m);
-                }
-            }
+            otlp_headers(&b, v);
         } else if (strcmp(k, "tls") == 0) {
             if (otelc__cfg_mapping(ld, v, "a mapping") > 0) {
                 OTELC__CFG_FOR_EACH_PAIR(ld, v, tp)
                 {
-                    const char *tk;
+                    const char *tk, *tf;
                     yaml_node_t *tkn, *tv;
                     size_t tm;
 
                     if (!otelc__cfg_member(ld, tp, &tk, &tkn, &tv, &tm))
                         continue;
-                    if (strcmp(tk, "ca_file") == 0 || strcmp(tk, "key_file") == 0 ||
-                        strcmp(tk, "cert_file") == 0 || strcmp(tk, "certificate_file") == 0 ||
-                        strcmp(tk, "client_key_file") == 0 ||
-                        strcmp(tk, "client_certificate_file") == 0) {
-                        otelc__cfg_check_scalar(ld, tv, "a file name");
-                    } else if (strcmp(tk, "insecure") == 0) {
-                        bool b = false;
-
-                        otelc__cfg_bool(ld, tv, &b);
-                    } else {
+                    tf = otlp_field(tk);
+                    if (tf != NULL && strcmp(tf, "endpoint") != 0 && strcmp(tf, "timeout") != 0 &&
+                        strcmp(tf, "protocol") != 0 && strcmp(tf, "headers") != 0 &&
+                        strcmp(tf, "compression") != 0)
+                        otlp_value(&b, tv, tf);
+                    else
                         otelc__cfg_unknown(ld, tkn);
-                    }
                     otelc__cfg_path_pop(ld, tm);
                 }
             }
+        } else if ((field = otlp_field(k)) != NULL) {
+            otlp_value(&b, v, field);
         } else {
             otelc__cfg_unknown(ld, kn);
         }
         otelc__cfg_path_pop(ld, mark);
     }
+    if (json)
+        otlp_text(&b, map, "protocol", "http/json", 9);
 }
 
 /* An exporter name usable in a comma list. */
@@ -773,7 +849,7 @@ static bool read_exporter(otelc__cfg_t *ld, yaml_node_t *n, int sig)
     mark = otelc__cfg_path_push(ld, name);
     if (strcmp(name, "otlp_http") == 0 || strcmp(name, "otlp_grpc") == 0 ||
         strcmp(name, "otlp") == 0) {
-        read_otlp_settings(ld, value, strcmp(name, "otlp_grpc") == 0);
+        read_otlp_settings(ld, value, sig, strcmp(name, "otlp_grpc") == 0);
         add_exporter(ld, sig, "otlp");
     } else if (!is_exporter_name(name)) {
         char shown[64];
@@ -873,8 +949,7 @@ static bool read_processor(otelc__cfg_t *ld, yaml_node_t *n, int sig)
                 batch_setting(ld, v, sig, OTELC__CFG_TIMEOUT, "EXPORT_TIMEOUT",
                               &b->export_timeout_ms);
             } else if (!simple && strcmp(k, "max_queue_size") == 0) {
-                batch_setting(ld, v, sig, OTELC__CFG_QUEUE, "MAX_QUEUE_SIZE",
-                              &b->max_queue_size);
+                batch_setting(ld, v, sig, OTELC__CFG_QUEUE, "MAX_QUEUE_SIZE", &b->max_queue_size);
             } else if (!simple && strcmp(k, "max_export_batch_size") == 0) {
                 batch_setting(ld, v, sig, OTELC__CFG_BATCH, "MAX_EXPORT_BATCH_SIZE",
                               &b->max_export_batch_size);

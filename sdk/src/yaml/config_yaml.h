@@ -203,6 +203,13 @@ void otelc__cfg_read_provider(otelc__cfg_t *ld, yaml_node_t *map, int sig);
 void otelc__cfg_targets_init(otelc__cfg_t *ld);
 /* The core's row of environment variable `env`. */
 const otelc_setting_t *otelc__cfg_core_row(const char *env);
+/* The target (row and base) whose config-file key is `key`, or NULL: the
+ * component is not linked. */
+const otelc__cfg_target_t *otelc__cfg_target(const otelc__cfg_t *ld, const char *key);
+/* Reads `text` (made from node `at`) by `row` into `base`, reported at `at`
+ * as a value of the file. True when something was stored. */
+bool otelc__cfg_row_text(otelc__cfg_t *ld, const yaml_node_t *at, const otelc_setting_t *row,
+                         void *base, const char *text, size_t len);
 /* Reads value node `n` by `row` into `base`; what does not read is
  * reported at `n`. True when something was stored. */
 bool otelc__cfg_row(otelc__cfg_t *ld, const yaml_node_t *n, const otelc_setting_t *row,

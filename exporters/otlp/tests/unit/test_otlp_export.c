@@ -842,6 +842,77 @@ static void test_pipeline_end_to_end(void **state)
     assert_int_equal(rx_count(&rx, "logs", "records"), N);
 }
 
+/* The config file's otlp_http blocks: traces as protobuf with gzip and a
+ * header from the list form, logs as JSON to a path of their own (the
+ * schema's endpoint is the signal's URL, used verbatim). */
+static void test_config_file_blocks(void **state)
+{
+    char path[] = "/tmp/otelc_otlp_cfg_XXXXXX", yaml[2048];
+    otelc_options_t o;
+    int fd = mkstemp(path), n;
+    json_object *holder, *records, *r;
+
+    (void)state;
+    NEED_RECEIVER();
+    assert_true(fd >= 0);
+    n = snprintf(yaml, sizeof(yaml),
+                 "file_format: \"1.0\"\n"
+                 "tracer_provider:\n"
+                 "  processors:\n"
+                 "    - batch:\n"
+                 "        schedule_delay: 50\n"
+                 "        exporter:\n"
+                 "          otlp_http:\n"
+                 "            endpoint: http://127.0.0.1:%d/v1/traces\n"
+                 "            compression: gzip\n"
+                 "            timeout: 5000\n"
+                 "            headers:\n"
+                 "              - name: x-api-key\n"
+                 "                value: key with, comma\n"
+                 "logger_provider:\n"
+                 "  processors:\n"
+                 "    - batch:\n"
+                 "        schedule_delay: 50\n"
+                 "        exporter:\n"
+                 "          otlp_http:\n"
+                 "            endpoint: http://127.0.0.1:%d/otlp/v1/logs\n"
+                 "            encoding: json\n",
+                 rx.http_port, rx.http_port);
+    assert_true(n > 0 && (size_t)n < sizeof(yaml));
+    assert_int_equal(write(fd, yaml, (size_t)n), n);
+    close(fd);
+    setenv("OTEL_CONFIG_FILE", path, 1);
+    assert_int_equal(otelc_options_init(&o), OTELC_OK);
+    unsetenv("OTEL_CONFIG_FILE");
+    assert_string_equal(o.traces_exporter, "otlp");
+    assert_string_equal(o.logs_exporter, "otlp");
+    assert_int_equal(otelc_init(&o), OTELC_OK);
+    {
+        otelc_span_t sp = otelc_span_start("from_config", NULL, 0);
+
+        otelc_log(otelc_logger("cfg"), OTELC_SEV_WARN, NULL, "configured", OTELC_NUL_TERMINATED,
+                  NULL, 0);
+        otelc_span_end(&sp);
+    }
+    assert_int_equal(otelc_shutdown(10000), OTELC_OK);
+    unlink(path);
+    assert_true(rx_wait(&rx, "traces", 1, 5000));
+    assert_true(rx_wait(&rx, "logs", 1, 5000));
+    records = rx_records(&rx, "traces", &holder);
+    r = json_object_array_get_idx(records, 0);
+    assert_string_equal(jstr(r, "record.name"), "from_config");
+    assert_string_equal(jstr(r, "transport"), "http/protobuf");
+    assert_true(json_object_get_boolean(jpath(r, "gzip")));
+    assert_string_equal(jstr(r, "headers.x-api-key"), "key with, comma");
+    json_object_put(holder);
+    records = rx_records(&rx, "logs", &holder);
+    r = json_object_array_get_idx(records, 0);
+    assert_string_equal(jstr(r, "record.body.stringValue"), "configured");
+    assert_string_equal(jstr(r, "transport"), "http/json");
+    assert_string_equal(jstr(r, "path"), "/otlp/v1/logs");
+    json_object_put(holder);
+}
+
 /* ---- TLS and mTLS -------------------------------------------------------- */
 
 /* A CA, a server certificate for 127.0.0.1 and a client certificate, made
@@ -985,9 +1056,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_down_without_spool_dropped_and_secret_kept, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_end_to_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_file_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_tls_and_mtls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grpc_tls_and_mtls, setup, teardown),
     };
 
+    /* OTLP_TEST=name runs one test (a pattern, as cmocka takes it). */
+    if (getenv("OTLP_TEST") != NULL)
+        cmocka_set_test_filter(getenv("OTLP_TEST"));
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
