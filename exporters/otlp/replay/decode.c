@@ -537,20 +537,23 @@ static const uint8_t *jbase64(ctx_t *c, const json_value_t *v, size_t *len)
 static bool j_array(ctx_t *c, const json_value_t *values, otelc_attr_t *a)
 {
     size_t n = values != NULL && values->type == JSON_ARRAY ? values->count : 0, i = 0;
-    const char *kind = NULL;
+    const char *kind = NULL; /* the member name of the first element (not NUL-terminated) */
+    size_t kind_len = 0;
 
     for (const json_value_t *e = n > 0 ? values->first : NULL; e != NULL; e = e->next) {
         const json_value_t *m = e->type == JSON_OBJECT ? e->first : NULL;
 
         if (m == NULL || m->next != NULL)
             return false;
-        if (kind == NULL)
+        if (kind == NULL) {
             kind = m->key;
-        else if (m->key_len != strlen(kind) || memcmp(m->key, kind, m->key_len) != 0)
+            kind_len = m->key_len;
+        } else if (m->key_len != kind_len || memcmp(m->key, kind, kind_len) != 0) {
             return false;
+        }
     }
     a->len = n;
-    if (kind == NULL || json_key_is(kind, strlen("stringValue"), "stringValue")) {
+    if (kind == NULL || json_key_is(kind, kind_len, "stringValue")) {
         const char **v = take(c, (n + 1) * sizeof(*v));
 
         for (const json_value_t *e = n > 0 ? values->first : NULL; v != NULL && e != NULL;
@@ -560,7 +563,7 @@ static bool j_array(ctx_t *c, const json_value_t *values, otelc_attr_t *a)
         a->v.sa = v;
         return v != NULL;
     }
-    if (json_key_is(kind, strlen("boolValue"), "boolValue")) {
+    if (json_key_is(kind, kind_len, "boolValue")) {
         bool *v = take(c, (n + 1) * sizeof(*v));
 
         for (const json_value_t *e = values->first; v != NULL && e != NULL; e = e->next)
@@ -569,7 +572,7 @@ static bool j_array(ctx_t *c, const json_value_t *values, otelc_attr_t *a)
         a->v.ba = v;
         return v != NULL;
     }
-    if (json_key_is(kind, strlen("intValue"), "intValue")) {
+    if (json_key_is(kind, kind_len, "intValue")) {
         int64_t *v = take(c, (n + 1) * sizeof(*v));
 
         for (const json_value_t *e = values->first; v != NULL && e != NULL; e = e->next)
@@ -578,7 +581,7 @@ static bool j_array(ctx_t *c, const json_value_t *values, otelc_attr_t *a)
         a->v.ia = v;
         return v != NULL;
     }
-    if (json_key_is(kind, strlen("doubleValue"), "doubleValue")) {
+    if (json_key_is(kind, kind_len, "doubleValue")) {
         double *v = take(c, (n + 1) * sizeof(*v));
 
         for (const json_value_t *e = values->first; v != NULL && e != NULL; e = e->next)

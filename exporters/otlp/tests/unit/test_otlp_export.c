@@ -913,6 +913,71 @@ static void test_config_file_blocks(void **state)
     json_object_put(holder);
 }
 
+/* otelc replay: spool files written while the backend was down, sent
+ * afterwards in the other encoding (protobuf spool over http/json, OTLP/JSON
+ * spool over grpc or http/protobuf), every field arriving as sent. */
+static void replay_case(int spool_protocol, const char *replay_protocol, int port)
+{
+    config_t c = { .protocol = spool_protocol, .spool = true, .timeout_ms = 500 };
+    otelc_exporter_t *x;
+    otelc_export_result_t r;
+    spans_fixture_t sf;
+    logs_fixture_t lf;
+    char cmd[1024], out[512];
+    json_object *holder, *records;
+    FILE *p;
+    int status;
+
+    rx_reset(&rx);
+    rx_mode(&rx, "{\"mode\":\"down\"}");
+    make_spans(&sf, 60);
+    make_logs(&lf, 61);
+    x = make(OTELC_SIGNAL_TRACES, &c);
+    assert_int_equal(export(x, &sf.batch, 5000, &r), OTELC_OK);
+    destroy(x);
+    x = make(OTELC_SIGNAL_LOGS, &c);
+    assert_int_equal(export(x, &lf.batch, 5000, &r), OTELC_OK);
+    destroy(x);
+    rx_mode(&rx, "{\"mode\":\"up\"}");
+    snprintf(cmd, sizeof(cmd),
+             "%s --endpoint http://127.0.0.1:%d --protocol %s %s/*.otlp 2>&1 </dev/null",
+             OTELC_REPLAY, port, replay_protocol, spool_dir);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    out[0] = '\0';
+    while (fgets(out, sizeof(out), p) != NULL)
+        printf("%s", out);
+    status = pclose(p);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_non_null(strstr(out, "2 requests, 4 records: 4 accepted, 0 rejected, 0 not delivered"));
+    assert_true(rx_wait(&rx, "traces", 2, 5000));
+    assert_true(rx_wait(&rx, "logs", 2, 5000));
+    records = rx_records(&rx, "traces", &holder);
+    assert_int_equal(json_object_array_length(records), 2);
+    expect_spans(records, &sf);
+    json_object_put(holder);
+    records = rx_records(&rx, "logs", &holder);
+    assert_int_equal(json_object_array_length(records), 2);
+    expect_logs(records, &lf);
+    json_object_put(holder);
+}
+
+static void test_replay_protobuf_spool_as_json(void **state)
+{
+    (void)state;
+    NEED_RECEIVER();
+    replay_case(OTELC_OTLP_HTTP_PROTOBUF, "http/json", rx.http_port);
+}
+
+static void test_replay_json_spool_as_grpc(void **state)
+{
+    (void)state;
+    NEED_RECEIVER();
+    if (otelc__otlp_transport_find("grpc") == NULL)
+        skip();
+    replay_case(OTELC_OTLP_HTTP_JSON, "grpc", rx.grpc_port);
+}
+
 /* ---- TLS and mTLS -------------------------------------------------------- */
 
 /* A CA, a server certificate for 127.0.0.1 and a client certificate, made
@@ -1057,6 +1122,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_end_to_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_file_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_protobuf_spool_as_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_json_spool_as_grpc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_tls_and_mtls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grpc_tls_and_mtls, setup, teardown),
     };
