@@ -61,7 +61,8 @@ void otelc__spool_close(otelc__spool_t *s);
 bool otelc__spool_put(otelc__spool_t *s, const uint8_t *body, size_t len, uint32_t records,
                       bool json);
 
-/* True when files of this signal wait. */
+/* True when files of this signal wait (this process's count: no directory
+ * read; the sender's periodic look finds other processes' files). */
 bool otelc__spool_pending(otelc__spool_t *s);
 
 /*

@@ -35,6 +35,10 @@ struct otelc__spool {
     uint64_t max_bytes;
     int lock_fd;
     atomic_uint seq;
+    /* Files of this signal waiting, as this process counts them: those
+     * found at open, plus those written, less those removed. Files another
+     * process writes later are found by the sender's periodic look. */
+    atomic_long pending;
 };
 
 /* The bytes of spool files in the directory, as this process counts them:
@@ -132,6 +136,24 @@ uint64_t otelc__spool_bytes(void)
     return atomic_load(&spool_bytes);
 }
 
+/* The files of s's signal in its directory. */
+static size_t count_files(otelc__spool_t *s)
+{
+    DIR *d = opendir(s->dir);
+    struct dirent *de;
+    size_t n = 0, sl = strlen(s->suffix);
+
+    if (d == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+
+        n += l > sl && strcmp(de->d_name + l - sl, s->suffix) == 0 && is_spool_name(de->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
 otelc__spool_t *otelc__spool_open(const char *dir, otelc_signal_t signal, uint64_t max_bytes)
 {
     otelc__spool_t *s;
@@ -163,6 +185,7 @@ otelc__spool_t *otelc__spool_open(const char *dir, otelc_signal_t signal, uint64
     /* One directory per process is counted (the setting is one). */
     scan_dir = s->dir;
     pthread_once(&scan_once, scan);
+    atomic_store(&s->pending, (long)count_files(s));
     return s;
 }
 
@@ -242,6 +265,7 @@ bool otelc__spool_put(otelc__spool_t *s, const uint8_t *body, size_t len, uint32
         return false;
     }
     atomic_fetch_add(&spool_bytes, size);
+    atomic_fetch_add(&s->pending, 1);
     return true;
 }
 
@@ -351,12 +375,10 @@ static bool oldest(otelc__spool_t *s, char *name, size_t size)
 
 bool otelc__spool_pending(otelc__spool_t *s)
 {
-    char name[256];
-
-    return s != NULL && oldest(s, name, sizeof(name));
+    return s != NULL && atomic_load(&s->pending) > 0;
 }
 
-static void forget(const char *path)
+static void forget(otelc__spool_t *s, const char *path)
 {
     struct stat st;
 
@@ -367,6 +389,8 @@ static void forget(const char *path)
         while (!atomic_compare_exchange_weak(&spool_bytes, &have, have > size ? have - size : 0))
             ;
     }
+    if (atomic_fetch_sub(&s->pending, 1) <= 0)
+        atomic_store(&s->pending, 0);
 }
 
 bool otelc__spool_peek(otelc__spool_t *s, otelc__spool_item_t *item, uint64_t *corrupt_records)
@@ -376,6 +400,8 @@ bool otelc__spool_peek(otelc__spool_t *s, otelc__spool_item_t *item, uint64_t *c
     if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0)
         return false; /* another process is sending this signal's files */
     while (oldest(s, name, sizeof(name))) {
+        if (atomic_load(&s->pending) <= 0)
+            atomic_store(&s->pending, 1); /* another process's file */
         otelc_signal_t sig;
         uint32_t known;
 
@@ -385,15 +411,16 @@ bool otelc__spool_peek(otelc__spool_t *s, otelc__spool_item_t *item, uint64_t *c
         otelc_diag(OTELC_DIAG_ERROR, "exporter.otlp.spool.corrupt",
                    "OTLP exporter: spool file %s skipped and removed: %s", path, why);
         *corrupt_records += known;
-        forget(path);
+        forget(s, path);
     }
+    atomic_store(&s->pending, 0);
     (void)flock(s->lock_fd, LOCK_UN);
     return false;
 }
 
 void otelc__spool_done(otelc__spool_t *s, otelc__spool_item_t *item)
 {
-    forget(item->path);
+    forget(s, item->path);
     otelc__spool_release(s, item);
 }
 
