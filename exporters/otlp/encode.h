@@ -4,13 +4,15 @@
  *
  * One pass over the records, into a buffer the caller keeps from one batch
  * to the next: nothing is allocated per record once the buffer has grown to
- * the size of a batch. Fields are written with nanopb's stream primitives
- * and the field numbers nanopb generates from proto/; the length of each
- * submessage is written after its content (a byte is reserved, and the
- * content moved up when the length needs more), so that no message is
- * encoded twice to be measured, as pb_encode() does at each of the five
- * levels an attribute value sits under. The records of one batch share the
- * resource; they are grouped by instrumentation scope (name and version).
+ * the size of a batch. Fields are written by small inlined writers with the
+ * field numbers nanopb generates from proto/ (nanopb's own stream
+ * primitives cost a call per field: 70 % of the instructions); leaf
+ * messages are sized before they are written, and the others get their
+ * length after their content (a byte is reserved, and the content moved up
+ * when the length needs more), so that no message is encoded twice to be
+ * measured, as pb_encode() does at each of the five levels an attribute
+ * value sits under. The records of one batch share the resource; they are
+ * grouped by instrumentation scope (name and version).
  */
 #ifndef OTELC_OTLP_ENCODE_H
 #define OTELC_OTLP_ENCODE_H
