@@ -351,12 +351,76 @@ static void large_batch_and_reuse(void **state)
     free(logs);
 }
 
+/* Keys, names and values of every length from 0 to 40 bytes, each byte
+ * different: the encoder copies short strings its own way up to 16 bytes
+ * (a loop below 4, two overlapping moves above), memcpy() beyond. */
+static void every_short_length(void **state)
+{
+    enum { MAX = 40 };
+    static char text[MAX + 1];
+    static char keys[MAX + 1][MAX + 2];
+    otelc_attr_t attrs[2 * (MAX + 1)];
+    otelc_span_data_t span;
+    otelc__otlp_encoder_t e = { 0 };
+    otelc_batch_t b;
+    Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest *req;
+    Opentelemetry__Proto__Trace__V1__Span *sp;
+
+    (void)state;
+    for (size_t i = 0; i < MAX; i++)
+        text[i] = (char)('A' + i);
+    for (size_t n = 0; n <= MAX; n++) {
+        /* Key n: "k" then n bytes; value: the first n bytes of text, as a
+         * string and as bytes. */
+        keys[n][0] = 'k';
+        memcpy(keys[n] + 1, text, n);
+        keys[n][n + 1] = '\0';
+        attrs[2 * n] = (otelc_attr_t){ .key = keys[n], .key_len = n + 1, .type = OTELC_ATTR_STRING,
+                                       .v.s = text, .len = n };
+        attrs[2 * n + 1] = (otelc_attr_t){ .key = keys[n], .type = OTELC_ATTR_BYTES,
+                                           .v.bytes = (const uint8_t *)text, .len = n };
+    }
+    memset(&span, 0, sizeof(span));
+    fill_ctx(&span.ctx, 3);
+    span.name = (otelc_str_t){ text, 13 };
+    span.scope = &scope_a;
+    span.attrs = attrs;
+    span.n_attrs = 2 * (MAX + 1);
+    b = (otelc_batch_t){ .signal = OTELC_SIGNAL_TRACES, .resource = &resource, .spans = &span,
+                         .n = 1 };
+    assert_true(otelc__otlp_encode(&e, &b));
+    req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
+        NULL, e.len, e.buf);
+    assert_non_null(req);
+    sp = req->resource_spans[0]->scope_spans[0]->spans[0];
+    assert_int_equal(strlen(sp->name), 13);
+    assert_memory_equal(sp->name, text, 13);
+    assert_int_equal(sp->n_attributes, 2 * (MAX + 1));
+    for (size_t n = 0; n <= MAX; n++) {
+        kv_t *str = sp->attributes[2 * n], *bin = sp->attributes[2 * n + 1];
+
+        assert_string_equal(str->key, keys[n]);
+        assert_string_equal(bin->key, keys[n]);
+        assert_int_equal(str->value->value_case, CASE(STRING_VALUE));
+        assert_int_equal(strlen(str->value->string_value), n);
+        assert_memory_equal(str->value->string_value, text, n);
+        assert_int_equal(bin->value->value_case, CASE(BYTES_VALUE));
+        assert_int_equal(bin->value->bytes_value.len, n);
+        if (n > 0)
+            assert_memory_equal(bin->value->bytes_value.data, text, n);
+    }
+    opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(req,
+                                                                                            NULL);
+    otelc__otlp_encoder_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(spans_round_trip),
         cmocka_unit_test(logs_round_trip),
         cmocka_unit_test(large_batch_and_reuse),
+        cmocka_unit_test(every_short_length),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
