@@ -139,8 +139,10 @@ typedef struct otlp_exporter {
     bool sender_started;
     pthread_mutex_t lock;
     pthread_cond_t wake; /* work for the sender, or stop */
-    pthread_cond_t idle; /* the sender found the spool empty */
+    pthread_cond_t idle; /* the sender found the spool empty, or ended */
     bool stop, work, empty;
+    bool sender_done;  /* the sender has left its loop */
+    void *sender_conn; /* the sender's connection (under lock), for interrupt() */
     atomic_bool down; /* the last attempt failed in transit */
     uint64_t rng;
 } otlp_exporter_t;
@@ -260,6 +262,9 @@ static void *sender_main(void *arg)
             memset(&reply, 0, sizeof(reply));
             reply.outcome = OTELC__OTLP_RETRY;
         } else {
+            pthread_mutex_lock(&x->lock);
+            x->sender_conn = conn;
+            pthread_mutex_unlock(&x->lock);
             x->tr->send(conn, item.body, item.len, x->request_timeout_ms, &reply);
             atomic_fetch_add(&n_requests, 1);
         }
@@ -296,9 +301,14 @@ static void *sender_main(void *arg)
         (void)wait_or_stop(x, reply.has_retry_after ? reply.retry_after_ms : jitter(x, backoff));
         backoff = grow(x, backoff);
     }
+    x->sender_conn = NULL;
     pthread_mutex_unlock(&x->lock);
     if (conn != NULL)
         x->tr->close(conn);
+    pthread_mutex_lock(&x->lock);
+    x->sender_done = true;
+    pthread_cond_broadcast(&x->idle);
+    pthread_mutex_unlock(&x->lock);
     return NULL;
 }
 
@@ -455,17 +465,15 @@ static otelc_status_t otlp_export(otelc_exporter_t *self, const otelc_batch_t *b
 
 /* Waits until the spool is sent (or the backend is down): the records are
  * delivered, or as safe as they will be. */
-static otelc_status_t otlp_flush(otelc_exporter_t *self, uint32_t timeout_ms)
+static otelc_status_t flush_until(otlp_exporter_t *x, const struct timespec *until)
 {
-    otlp_exporter_t *x = (otlp_exporter_t *)self;
-    struct timespec until = abs_after_ms(timeout_ms);
     otelc_status_t st = OTELC_OK;
 
     if (x->spool == NULL)
         return OTELC_OK;
     pthread_mutex_lock(&x->lock);
     while (!x->empty && !atomic_load(&x->down) && !x->stop) {
-        if (pthread_cond_timedwait(&x->idle, &x->lock, &until) == ETIMEDOUT) {
+        if (pthread_cond_timedwait(&x->idle, &x->lock, until) == ETIMEDOUT) {
             st = OTELC_ERR_TIMEOUT;
             break;
         }
@@ -474,18 +482,37 @@ static otelc_status_t otlp_flush(otelc_exporter_t *self, uint32_t timeout_ms)
     return st;
 }
 
+static otelc_status_t otlp_flush(otelc_exporter_t *self, uint32_t timeout_ms)
+{
+    struct timespec until = abs_after_ms(timeout_ms);
+
+    return flush_until((otlp_exporter_t *)self, &until);
+}
+
 static void otlp_shutdown(otelc_exporter_t *self, uint32_t timeout_ms)
 {
     otlp_exporter_t *x = (otlp_exporter_t *)self;
+    struct timespec until = abs_after_ms(timeout_ms);
 
-    (void)otlp_flush(self, timeout_ms);
+    (void)flush_until(x, &until);
     pthread_mutex_lock(&x->lock);
     x->stop = true;
     pthread_cond_broadcast(&x->wake);
+    if (x->sender_started) {
+        /* A request in flight may finish within the deadline; past it, it
+         * is interrupted and its file stays in the spool for the next
+         * process, so that shutdown keeps its deadline whatever the
+         * request timeout. */
+        while (!x->sender_done) {
+            if (pthread_cond_timedwait(&x->idle, &x->lock, &until) == ETIMEDOUT) {
+                if (x->sender_conn != NULL)
+                    x->tr->interrupt(x->sender_conn);
+                break;
+            }
+        }
+    }
     pthread_mutex_unlock(&x->lock);
     if (x->sender_started) {
-        /* The sender's send returns within the request timeout; what it
-         * had not sent stays in the spool for the next process. */
         pthread_join(x->sender, NULL);
         x->sender_started = false;
     }

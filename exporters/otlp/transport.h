@@ -11,7 +11,8 @@
  * queue, retries with backoff, the spool, the accounting. A transport sends
  * one encoded request and says what became of it. It is called from one
  * exporter thread at a time per connection (never concurrently on one
- * connection), and must return within the timeout it is given.
+ * connection, interrupt() aside), and must return within the timeout it is
+ * given.
  *
  * Internal to otelc's exporters: not installed, no stability promise beyond
  * OTELC__OTLP_TRANSPORT_VERSION, which both sides check.
@@ -29,7 +30,7 @@
 extern "C" {
 #endif
 
-#define OTELC__OTLP_TRANSPORT_VERSION 1u
+#define OTELC__OTLP_TRANSPORT_VERSION 2u
 
 /* Where and how one signal's requests go, resolved from the settings (the
  * per-signal variables over the general ones, the defaults under both).
@@ -110,6 +111,13 @@ typedef struct otelc__otlp_transport_ops {
                  otelc__otlp_reply_t *reply);
     /* Closes the connection and frees it. */
     void (*close)(void *conn);
+    /* Makes the send in progress on `conn`, if any, and every later one
+     * return at once with OTELC__OTLP_RETRY ("interrupted"). The one call
+     * that may come from another thread while send() runs: the exporter's
+     * shutdown uses it when its deadline passes with a request in flight,
+     * so that the request stays in the spool instead of holding the
+     * shutdown for the whole request timeout. */
+    void (*interrupt)(void *conn);
 } otelc__otlp_transport_ops_t;
 
 /*

@@ -46,6 +46,10 @@ typedef struct grpc_conn {
     size_t n_headers;
     uint8_t *body; /* the last response message */
     size_t body_cap;
+    /* interrupt(), from another thread: the call in flight is cancelled. */
+    pthread_mutex_t lock;
+    grpc_call *active; /* the call send() waits on; NULL between calls */
+    bool interrupted;
 } grpc_conn_t;
 
 /* ---- process-wide setup -------------------------------------------------- */
@@ -250,6 +254,7 @@ static otelc_status_t grpc_open(const otelc__otlp_target_t *target, void **conn_
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         goto nomem;
+    pthread_mutex_init(&c->lock, NULL);
     c->method = grpc_slice_from_static_string(target->grpc_method);
     if (target->n_headers > 0) {
         c->headers = calloc(target->n_headers, sizeof(*c->headers));
@@ -434,7 +439,7 @@ static void grpc_send(void *conn, const uint8_t *body, size_t len, uint32_t time
     grpc_call_error call_error;
     grpc_event ev;
     gpr_timespec deadline;
-    bool timed_out = false, retry_info = false;
+    bool timed_out = false, retry_info = false, interrupted;
     uint32_t delay_ms = 0;
     char text[200];
 
@@ -446,8 +451,19 @@ static void grpc_send(void *conn, const uint8_t *body, size_t len, uint32_t time
 
     deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                             gpr_time_from_millis((int64_t)timeout_ms, GPR_TIMESPAN));
-    call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq, c->method,
-                                    NULL, deadline, NULL);
+    pthread_mutex_lock(&c->lock);
+    interrupted = c->interrupted;
+    if (!interrupted) {
+        call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
+                                        c->method, NULL, deadline, NULL);
+        c->active = call;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (interrupted) {
+        reply->outcome = OTELC__OTLP_RETRY;
+        snprintf(reply->error, sizeof(reply->error), "interrupted: the exporter shuts down");
+        goto done;
+    }
     if (call == NULL) {
         snprintf(reply->error, sizeof(reply->error), "the gRPC core made no call");
         goto done;
@@ -493,6 +509,16 @@ static void grpc_send(void *conn, const uint8_t *body, size_t len, uint32_t time
     }
     if (timed_out)
         code = GRPC_STATUS_DEADLINE_EXCEEDED;
+    pthread_mutex_lock(&c->lock);
+    c->active = NULL;
+    interrupted = c->interrupted;
+    pthread_mutex_unlock(&c->lock);
+    if (interrupted && code == GRPC_STATUS_CANCELLED) {
+        reply->code = (int)code;
+        reply->outcome = OTELC__OTLP_RETRY;
+        snprintf(reply->error, sizeof(reply->error), "interrupted: the exporter shuts down");
+        goto done;
+    }
 
     reply->code = (int)code;
     switch (code) {
@@ -556,6 +582,19 @@ done:
         grpc_call_unref(call);
 }
 
+static void grpc_interrupt(void *conn)
+{
+    grpc_conn_t *c = conn;
+
+    pthread_mutex_lock(&c->lock);
+    c->interrupted = true;
+    /* Safe from any thread before the call is unreferenced, which send()
+     * does only after taking it out of `active` under the lock. */
+    if (c->active != NULL)
+        grpc_call_cancel(c->active, NULL);
+    pthread_mutex_unlock(&c->lock);
+}
+
 /* ---- close ----------------------------------------------------------------- */
 
 static void grpc_close(void *conn)
@@ -578,6 +617,7 @@ static void grpc_close(void *conn)
     }
     free(c->headers);
     free(c->body);
+    pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
@@ -590,6 +630,7 @@ static const otelc__otlp_transport_ops_t ops = {
     .open = grpc_open,
     .send = grpc_send,
     .close = grpc_close,
+    .interrupt = grpc_interrupt,
 };
 
 /* Called when the library is loaded (linked, or dlopen'ed); callable again

@@ -19,6 +19,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,9 @@
 #include <time.h>
 
 typedef struct http_conn {
+    CURLM *multi; /* runs the transfers of `curl`, so that interrupt() can wake it */
     CURL *curl;
+    atomic_bool interrupted;
     struct curl_slist *headers;
     bool gzip;
     uint8_t *zbuf; /* the compressed request */
@@ -148,6 +151,8 @@ static void http_close(void *conn)
         return;
     if (c->curl != NULL)
         curl_easy_cleanup(c->curl);
+    if (c->multi != NULL)
+        curl_multi_cleanup(c->multi);
     curl_slist_free_all(c->headers);
     free(c->zbuf);
     free(c->resp);
@@ -195,8 +200,9 @@ static otelc_status_t http_open(const otelc__otlp_target_t *t, void **out, char 
         !is_file(t->client_key_file, err, err_size, "client key"))
         return OTELC_ERR_INVALID;
     c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->curl = curl_easy_init()) == NULL) {
-        free(c);
+    if (c == NULL || (c->curl = curl_easy_init()) == NULL ||
+        (c->multi = curl_multi_init()) == NULL) {
+        http_close(c);
         snprintf(err, err_size, "out of memory");
         return OTELC_ERR_NOMEM;
     }
@@ -348,6 +354,56 @@ static void status_message(const uint8_t *p, size_t n, const uint8_t **text, siz
     }
 }
 
+/* curl_easy_perform() on the multi handle: the same transfer, connection
+ * reuse through the multi handle's cache, and a wait that interrupt() can
+ * cut (curl_multi_wakeup). CURLE_ABORTED_BY_CALLBACK: interrupted. */
+static CURLcode perform(http_conn_t *c)
+{
+    CURLcode rc = CURLE_OK;
+    CURLMsg *msg;
+    int running = 1, left;
+
+    if (atomic_load(&c->interrupted))
+        return CURLE_ABORTED_BY_CALLBACK;
+    if (curl_multi_add_handle(c->multi, c->curl) != CURLM_OK)
+        return CURLE_OUT_OF_MEMORY;
+    for (;;) {
+        if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
+            rc = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+        if (running == 0)
+            break;
+        if (atomic_load(&c->interrupted)) {
+            rc = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        /* The transfer's own timeout (CURLOPT_TIMEOUT_MS) ends it; the poll
+         * only waits for the sockets or a wakeup. */
+        if (curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK) {
+            rc = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+    }
+    if (running == 0 && rc == CURLE_OK) {
+        rc = CURLE_GOT_NOTHING;
+        while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->curl)
+                rc = msg->data.result;
+        }
+    }
+    curl_multi_remove_handle(c->multi, c->curl);
+    return rc;
+}
+
+static void http_interrupt(void *conn)
+{
+    http_conn_t *c = conn;
+
+    atomic_store(&c->interrupted, true);
+    curl_multi_wakeup(c->multi);
+}
+
 static void http_send(void *conn, const uint8_t *body, size_t len, uint32_t timeout_ms,
                       otelc__otlp_reply_t *reply)
 {
@@ -375,7 +431,12 @@ static void http_send(void *conn, const uint8_t *body, size_t len, uint32_t time
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, (const char *)data);
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : 1));
-    rc = curl_easy_perform(c->curl);
+    rc = perform(c);
+    if (rc == CURLE_ABORTED_BY_CALLBACK) {
+        reply->outcome = OTELC__OTLP_RETRY;
+        snprintf(reply->error, sizeof(reply->error), "interrupted: the exporter shuts down");
+        return;
+    }
     if (rc != CURLE_OK) {
         char shown[200];
         const char *text = c->curl_error[0] != '\0' ? c->curl_error : curl_easy_strerror(rc);
@@ -422,6 +483,7 @@ static const otelc__otlp_transport_ops_t http_ops = {
     .open = http_open,
     .send = http_send,
     .close = http_close,
+    .interrupt = http_interrupt,
 };
 
 OTELC_API otelc_status_t otelc_otlp_http_register(void);

@@ -714,6 +714,84 @@ static void test_down_then_spool_sent_once(void **state)
     assert_int_equal(after.spool_dropped - before.spool_dropped, 0);
 }
 
+/* Awaits `n` requests held by the receiver's hang mode. */
+static bool rx_held(const rx_t *r, int n, int timeout_ms)
+{
+    uint64_t until = now_ms() + (uint64_t)timeout_ms;
+
+    do {
+        long code;
+        json_object *o = rx_call(r, "GET", "/mode", NULL, &code);
+        int64_t held = code == 200 ? jint(o, "held") : -1;
+
+        json_object_put(o);
+        if (held >= n)
+            return true;
+        usleep(20 * 1000);
+    } while (now_ms() < until);
+    return false;
+}
+
+/* Shutdown keeps its deadline when the spool's sender waits on a hung
+ * backend with a request timeout far longer: the request is interrupted,
+ * its file stays in the spool, and the next exporter sends it. */
+static void shutdown_deadline_case(int protocol)
+{
+    config_t c = { .protocol = protocol, .spool = true, .timeout_ms = 20000 };
+    otelc_exporter_t *x;
+    otelc_export_result_t r;
+    spans_fixture_t sf;
+    uint64_t t0, took;
+    long code;
+
+    rx_reset(&rx);
+    rx_mode(&rx, "{\"mode\":\"down\"}");
+    x = make(OTELC_SIGNAL_TRACES, &c);
+    make_spans(&sf, 140);
+    assert_int_equal(export(x, &sf.batch, 5000, &r), OTELC_OK);
+    assert_int_equal(files_in(spool_dir, ".traces.otlp"), 1);
+    /* Up but never answering: the sender's next attempt hangs (20 s). */
+    rx_mode(&rx, "{\"mode\":\"hang\"}");
+    rx_mode(&rx, "{\"mode\":\"up\"}");
+    assert_true(rx_held(&rx, 1, 10000));
+    t0 = now_ms();
+    x->ops->shutdown(x, 500);
+    took = now_ms() - t0;
+    printf("shutdown(500 ms) with a request in flight (timeout 20 s): %llu ms\n",
+           (unsigned long long)took);
+    assert_true(took >= 400 && took < 1500);
+    x->ops->destroy(x);
+    /* The receiver saw the client give up, and kept nothing of it. */
+    json_object_put(rx_call(&rx, "GET", "/wait?signal=traces&failed=1&timeout_ms=10000", NULL,
+                            &code));
+    assert_int_equal(code, 200);
+    assert_int_equal(rx_count(&rx, "traces", "records"), 0);
+    assert_int_equal(files_in(spool_dir, ".traces.otlp"), 1);
+    /* The next exporter sends what this one left. */
+    rx_mode(&rx, "{\"mode\":\"ok\"}");
+    c.timeout_ms = 5000;
+    x = make(OTELC_SIGNAL_TRACES, &c);
+    assert_true(rx_wait(&rx, "traces", 2, 20000));
+    assert_int_equal(x->ops->force_flush(x, 10000), OTELC_OK);
+    destroy(x);
+    assert_int_equal(rx_count(&rx, "traces", "records"), 2);
+    assert_int_equal(files_in(spool_dir, ".traces.otlp"), 0);
+}
+
+static void test_shutdown_deadline_http(void **state)
+{
+    (void)state;
+    NEED_RECEIVER();
+    shutdown_deadline_case(OTELC_OTLP_HTTP_PROTOBUF);
+}
+
+static void test_shutdown_deadline_grpc(void **state)
+{
+    (void)state;
+    NEED_RECEIVER();
+    shutdown_deadline_case(OTELC_OTLP_GRPC);
+}
+
 /* A previous process left requests in the spool: the next one sends them;
  * a file it wrote in part is skipped, never sent. */
 static void test_spool_of_previous_process(void **state)
@@ -1118,6 +1196,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hang_cut_at_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down_then_spool_sent_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spool_of_previous_process, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_deadline_http, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_deadline_grpc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down_without_spool_dropped_and_secret_kept, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pipeline_end_to_end, setup, teardown),
