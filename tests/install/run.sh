@@ -26,6 +26,23 @@ other=$(needs "$libdir/libotelc.so" | grep -Ev '^lib(c|pthread|m|dl)\.so\.[0-9]+
 [ -z "$other" ] || fail "libotelc.so needs more than libc: $other"
 needs "$libdir/libotelc_file.so" | grep -q '^libz\.so' || fail "libotelc_file.so does not need zlib"
 
+# run_otlp BINARY: the OTLP exporter over http/protobuf and grpc, named in
+# the environment only, to an address where nothing listens, with a spool:
+# the record is kept in the spool (counted exported), which shows that the
+# exporter and the transport were both linked and found.
+run_otlp() {
+    local p dir out
+    for p in http/protobuf grpc; do
+        dir=$tmp/spool.$(basename "$1").${p%%/*}
+        mkdir -p "$dir"
+        out=$(OTEL_LOGS_EXPORTER=otlp OTEL_TRACES_EXPORTER=none OTEL_EXPORTER_OTLP_PROTOCOL=$p \
+              OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9 OTELC_OTLP_SPOOL_DIR=$dir \
+              "$1" 2>&1) || fail "$1 (otlp $p): $out"
+        grep -q "logs produced=1 exported=1" <<<"$out" || fail "$1 (otlp $p): $out"
+        ls "$dir"/*.logs.otlp >/dev/null 2>&1 || fail "$1 (otlp $p) left no spool file in $dir: $out"
+    done
+}
+
 # run_core BINARY: the console exporter, always in the core; "file" is not
 # known to a program that did not link the file exporter, and it says so.
 run_core() {
@@ -64,6 +81,30 @@ run_file "$c/file_shared"
 run_file "$c/file_static"
 echo "install: find_package(otelc COMPONENTS file): core and file exporter, shared and static"
 
+# OTLP, when its libraries were built: libotelc_otlp needs protobuf-c but
+# neither libcurl nor gRPC, which only its transports need.
+if [ -e "$libdir/libotelc_otlp_http.so" ] && [ -e "$libdir/libotelc_otlp_grpc.so" ]; then
+    otlp=yes
+    needs "$libdir/libotelc_otlp.so" | grep -q '^libprotobuf-c\.so' ||
+        fail "libotelc_otlp.so does not need protobuf-c"
+    needs "$libdir/libotelc_otlp.so" | grep -Eq '^lib(curl|grpc)' &&
+        fail "libotelc_otlp.so needs a transport's dependency"
+    needs "$libdir/libotelc_otlp_http.so" | grep -q '^libcurl' ||
+        fail "libotelc_otlp_http.so does not need libcurl"
+    needs "$libdir/libotelc_otlp_grpc.so" | grep -q '^libgrpc\.so' ||
+        fail "libotelc_otlp_grpc.so does not need libgrpc"
+    [ -x "$c/otlp_shared" ] || fail "find_package(otelc COMPONENTS otlp_http otlp_grpc) found nothing"
+    for l in libotelc_otlp_http libotelc_otlp_grpc libotelc_otlp; do
+        needs "$c/otlp_shared" | grep -q "^$l\.so" || fail "otlp_shared lost $l"
+    done
+    static "$c/otlp_static"
+    run_otlp "$c/otlp_shared"
+    run_otlp "$c/otlp_static"
+    echo "install: find_package(otelc COMPONENTS otlp_http otlp_grpc): both transports, shared and static"
+else
+    otlp=no
+fi
+
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 # The .pc files name the prefix they were configured with: point them here.
 pc() { pkg-config --define-variable=prefix="$tmp/prefix" "$@"; }
@@ -77,9 +118,10 @@ cc -std=c11 -o "$tmp/pc_core_static" "$main" -static-libgcc \
 # shellcheck disable=SC2046
 cc -std=c11 -o "$tmp/pc_file" "$main" $(pc --cflags --libs otelc-file)
 # shellcheck disable=SC2046
+# (the "other" flags hold -lotelc_file, inside the -Wl that keeps it linked)
 cc -std=c11 -o "$tmp/pc_file_static" "$main" $(pc --cflags otelc-file) \
-   $(pc --static --libs-only-L otelc-file) $(pc --static --libs-only-other otelc-file) \
-   -Wl,-Bstatic -lotelc_file -lotelc -Wl,-Bdynamic \
+   $(pc --static --libs-only-L otelc-file) -Wl,-Bstatic $(pc --static --libs-only-other otelc-file) \
+   -lotelc -Wl,-Bdynamic \
    $(pc --static --libs-only-l otelc-file | sed 's/-lotelc_file//; s/-lotelc//g')
 static "$tmp/pc_core_static"
 static "$tmp/pc_file_static"
@@ -88,3 +130,9 @@ run_core "$tmp/pc_core_static"
 run_file "$tmp/pc_file"
 run_file "$tmp/pc_file_static"
 echo "install: pkg-config otelc and otelc-file: core and file exporter, shared and static"
+if [ "$otlp" = yes ]; then
+    # shellcheck disable=SC2046
+    cc -std=c11 -o "$tmp/pc_otlp" "$main" $(pc --cflags --libs otelc-otlp-http otelc-otlp-grpc)
+    run_otlp "$tmp/pc_otlp"
+    echo "install: pkg-config otelc-otlp-http and otelc-otlp-grpc: both transports"
+fi
