@@ -10,9 +10,7 @@ set -euo pipefail
 
 # ---------------------------------------------------------------------------
 # The packages. Each later issue appends what its exporter or tool needs to
-# PACKAGES, with a comment saying who needs it. Waiting to be added, as their
-# issues land:
-#   libpq-dev postgresql                           PostgreSQL exporter and its tests
+# PACKAGES, with a comment saying who needs it.
 # Node.js and npm (the OTLP tests' receiver) are installed by
 # tests/otlp-receiver/install.sh only when the commands are missing: a
 # machine may have them from elsewhere (NodeSource), whose nodejs package
@@ -31,6 +29,8 @@ PACKAGES=(
     protobuf-c-compiler libprotobuf-c-dev # OTLP: export responses and spool files decoded
     libcurl4-openssl-dev # OTLP/HTTP transport (libotelc_otlp_http); the tests' receiver control
     libgrpc-dev          # OTLP/gRPC transport (libotelc_otlp_grpc): the gRPC C core
+    libpq-dev            # the PostgreSQL exporter (libotelc_postgres)
+    postgresql           # its tests: a throwaway cluster (tests/pg/cluster.sh)
     # Tests only: independent readers of what otelc writes.
     jq                # the flat files, as users query them
     libjson-c-dev     # a JSON parser that is not ours, in the unit and fuzz tests

@@ -20,6 +20,9 @@ bash scripts/deps.sh
 # skipping.
 bash tests/otlp-receiver/install.sh
 export OTELC_REQUIRE_RECEIVER=1
+# The PostgreSQL tests' cluster (tests/pg/cluster.sh, a CTest fixture) must
+# start here: a test that finds none fails instead of skipping.
+export OTELC_REQUIRE_PG=1
 
 # The machine has two cores.
 JOBS=2

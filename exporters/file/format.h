@@ -26,6 +26,11 @@ void otelc__flat_log(otelc__fbuf_t *b, const otelc_log_data_t *r);
 /* One flat span line, per FORMAT.md. */
 void otelc__flat_span(otelc__fbuf_t *b, const otelc_span_data_t *s);
 
+/* Attributes as one JSON object {"key":value,...}, values as the flat
+ * format writes them (bytes in base64, arrays as arrays); a key seen before
+ * is skipped (the first wins). {} for none. */
+void otelc__flat_attrs(otelc__fbuf_t *b, const otelc_attr_t *attrs, size_t n);
+
 /*
  * One ExportLogsServiceRequest in OTLP/JSON holding the `n` records given (a
  * subset of a batch, in order): one ResourceLogs with `res` (NULL: none), and

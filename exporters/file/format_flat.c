@@ -222,19 +222,25 @@ static void colliding_attrs(otelc__fbuf_t *b, const otelc_attr_t *attrs, size_t 
     otelc__fbuf_putc(b, '}');
 }
 
-/* ,"attributes":{...} of an event or a link (nothing when there are none). */
-static void nested_attrs(otelc__fbuf_t *b, const otelc_attr_t *attrs, size_t n)
+void otelc__flat_attrs(otelc__fbuf_t *b, const otelc_attr_t *attrs, size_t n)
 {
     size_t written = 0;
 
-    if (attrs == NULL || n == 0)
-        return;
-    OTELC__FBUF_LITERAL(b, ",\"attributes\":{");
-    for (size_t i = 0; i < n; i++) {
+    otelc__fbuf_putc(b, '{');
+    for (size_t i = 0; attrs != NULL && i < n; i++) {
         if (!otelc__attr_skip(attrs, i))
             member(b, &attrs[i], attr_key_len(&attrs[i]), written++ > 0);
     }
     otelc__fbuf_putc(b, '}');
+}
+
+/* ,"attributes":{...} of an event or a link (nothing when there are none). */
+static void nested_attrs(otelc__fbuf_t *b, const otelc_attr_t *attrs, size_t n)
+{
+    if (attrs == NULL || n == 0)
+        return;
+    OTELC__FBUF_LITERAL(b, ",\"attributes\":");
+    otelc__flat_attrs(b, attrs, n);
 }
 
 static void dropped(otelc__fbuf_t *b, uint32_t n)

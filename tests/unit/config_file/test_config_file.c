@@ -732,7 +732,7 @@ static void more_bad_values(void **state)
                                "  loggers: \"trading=LOUD\"\n"
                                "  mask_keys: [a, \"b,c\"]\n"
                                "  console: {color: pink}\n"
-                               "  postgres: {conninfo: x}\n",
+                               "  kafka: {brokers: x}\n",
                                &o, &out),
                      OTELC_ERR_INVALID);
     assert_non_null(strstr(out, "test.yaml:2: disabled: invalid value '1'"));
@@ -749,9 +749,9 @@ static void more_bad_values(void **state)
     assert_non_null(strstr(out, "test.yaml:14: otelc.mask_keys: invalid value 'b,c'"));
     assert_non_null(strstr(out, "test.yaml:15: otelc.console.color: invalid value 'pink': "
                                 "expected auto, always or never; keeping auto"));
-    assert_non_null(strstr(out, "test.yaml:16: otelc.postgres: unknown key; ignored (no part of "
+    assert_non_null(strstr(out, "test.yaml:16: otelc.kafka: unknown key; ignored (no part of "
                                 "otelc linked into this program reads it; for an exporter's "
-                                "settings, link its library, such as libotelc_postgres)"));
+                                "settings, link its library, such as libotelc_kafka)"));
     assert_int_equal(count_lines(out), 12);
     assert_false(o.disabled);
     assert_null(o.resource_attributes);

@@ -1,0 +1,67 @@
+/*
+ * otelc/postgres.h: the PostgreSQL exporter (libotelc_postgres, CMake
+ * otelc::postgres, pkg-config otelc-postgres): logs and spans into the
+ * tables of the `logging` schema, for analysts who join them with their
+ * own data in SQL.
+ *
+ *   logging.system_logs       a row per log record: service, level (DEBUG,
+ *                             INFO, WARNING, ERROR, CRITICAL), message, data
+ *                             (the attributes, JSONB), correlation_id,
+ *                             event_type, timestamp, trace_id, span_id
+ *   logging.performance_logs  a row per span that carries performance data
+ *                             (the attribute execution_time_ms, with
+ *                             memory_usage_mb and cpu_usage_percent when
+ *                             present): service, operation (the span's
+ *                             name), the figures, timestamp (the span's end)
+ *   logging.spans             a row per span: ids, name, kind, service,
+ *                             times, duration, status, attributes, events,
+ *                             links and resource as JSONB
+ *
+ * Linking the library makes "postgres" a name for OTEL_LOGS_EXPORTER and
+ * OTEL_TRACES_EXPORTER. Its settings (environment; config file keys under
+ * otelc.postgres):
+ *
+ *   OTELC_PG_CONNINFO      libpq connection string or URI; empty: libpq's
+ *                          defaults, the PG* variables and ~/.pgpass. The
+ *                          password never appears in a diagnostic.
+ *   OTELC_PG_AUTO_MIGRATE  1: create or upgrade the schema at start (as
+ *                          `otelc pg init` does); 0 (default): expect it
+ *
+ * Batches are the pipeline's (OTEL_BLRP_* for logs, OTEL_BSP_* for spans):
+ * one transaction per batch, the rows sent with COPY into a temporary table
+ * and inserted with ON CONFLICT DO NOTHING, so that a batch sent twice (a
+ * COMMIT whose answer was lost) is stored once: each log row carries a
+ * record_id, each span its trace and span ids.
+ *
+ * Text goes in as it came, quotes, backslashes, tabs and newlines included;
+ * ill-formed UTF-8 and NUL bytes (which PostgreSQL text cannot hold) become
+ * U+FFFD. Values longer than their column (service 50 characters,
+ * correlation_id 100, event_type 50, operation 100) are cut at a character.
+ */
+#ifndef OTELC_POSTGRES_H
+#define OTELC_POSTGRES_H
+
+#include <otelc/exporter.h>
+#include <otelc/settings.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The exporter's settings (component "postgres"). */
+typedef struct otelc_pg_options {
+    const char *conninfo; /* OTELC_PG_CONNINFO; NULL or "": libpq's defaults */
+    int auto_migrate;     /* OTELC_PG_AUTO_MIGRATE: 1 create or upgrade the schema */
+} otelc_pg_options_t;
+
+/*
+ * Registers the component "postgres" (done when the library is loaded;
+ * callable again). OTELC_OK or the registry's status.
+ */
+OTELC_API otelc_status_t otelc_postgres_register(void) OTELC_WARN_UNUSED;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OTELC_POSTGRES_H */

@@ -1,0 +1,567 @@
+/*
+ * postgres.c: the PostgreSQL exporter (otelc/postgres.h).
+ *
+ * One exporter per signal, each with its own connection, on the worker
+ * thread the pipeline gives it. A batch is one transaction:
+ *
+ *   BEGIN
+ *   COPY otelc_stage_<table> (...) FROM STDIN      -- rows.c, text format
+ *   INSERT INTO logging.<table> (...) SELECT ... FROM otelc_stage_<table>
+ *       ON CONFLICT DO NOTHING
+ *   COMMIT                                          -- the stage empties itself
+ *
+ * The staging tables are temporary (ON COMMIT DELETE ROWS), made once per
+ * connection. ON CONFLICT on the tables' unique keys (record_id and the
+ * day, a span's ids and start) makes a batch sent again -- after a COMMIT
+ * whose answer was lost -- store nothing twice. No SQL text is built from a
+ * record: rows travel as COPY data only.
+ *
+ * A lost connection is made again with backoff within the export's
+ * timeout; the batch is sent whole on the new one.
+ */
+#include <otelc/postgres.h>
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rows.h"
+#include "schema.h"
+
+#define OFF(field) offsetof(otelc_pg_options_t, field)
+
+static const otelc_setting_word_t bool_words[] = {
+    { "1", 1 }, { "true", 1 }, { "0", 0 }, { "false", 0 }, { NULL, 0 },
+};
+
+static const otelc_setting_t pg_settings[] = {
+    { .env = "OTELC_PG_CONNINFO",
+      .key = "otelc.postgres.conninfo",
+      .type = OTELC_SETTING_STRING,
+      .offset = OFF(conninfo),
+      .expected = "a libpq connection string or URI",
+      .doc = "the database; empty: libpq's defaults, PG* variables, ~/.pgpass" },
+    { .env = "OTELC_PG_AUTO_MIGRATE",
+      .key = "otelc.postgres.auto_migrate",
+      .type = OTELC_SETTING_ENUM,
+      .offset = OFF(auto_migrate),
+      .def = "0",
+      .words = bool_words,
+      .doc = "1: create or upgrade the logging schema at start" },
+};
+
+/* ---- the instance ---------------------------------------------------------------------- */
+
+/* How far ahead partitions are made: today and the next days, so that a
+ * batch after midnight finds its day. */
+#define DAYS_AHEAD 3
+
+typedef struct pg_exporter {
+    otelc_exporter_t base;
+    otelc_signal_t signal;
+    const char *name; /* "logs", "traces": for diagnostics */
+    char *conninfo;
+    bool auto_migrate, migrated;
+    PGconn *conn;
+    bool staged; /* the staging tables exist on conn */
+    /* Days whose partitions are known to exist on conn: the range around
+     * today made at connect, and the last other days a batch had. */
+    long days_first, days_last;
+    long other_days[16];
+    size_t n_other_days, next_other_day;
+    otelc_str_t service;
+    char *service_buf;
+    otelc_resource_t resource;
+    otelc__fbuf_t rows, perf;
+    otelc__pg_clock_t clock;
+    uint8_t id_prefix[8]; /* record ids: this prefix and a count */
+    uint64_t id_next;
+    uint8_t *ids; /* the batch's record ids, 16 bytes each */
+    size_t ids_cap;
+    char err[512];
+    char sqlstate[6]; /* of the last failed statement; "" when none came */
+    long days[64];    /* the batch's days (UTC, since the epoch) */
+    size_t n_days;
+} pg_exporter_t;
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(uint32_t ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L };
+
+    nanosleep(&ts, NULL);
+}
+
+/* Forgets the connection and what was known on it (no word to the server). */
+static void forget(pg_exporter_t *x)
+{
+    x->conn = NULL;
+    x->staged = false;
+    x->days_first = 1;
+    x->days_last = 0;
+    x->n_other_days = 0;
+}
+
+static void disconnect(pg_exporter_t *x)
+{
+    if (x->conn != NULL)
+        PQfinish(x->conn);
+    forget(x);
+}
+
+/* Records why `r` failed (NULL: the connection's message): x->err and the
+ * SQLSTATE. The first failure of an attempt is kept. */
+static void failed(pg_exporter_t *x, const PGresult *r)
+{
+    const char *state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+    if (x->err[0] != '\0')
+        return;
+    otelc__pg_error(x->conn, r, x->err, sizeof(x->err));
+    snprintf(x->sqlstate, sizeof(x->sqlstate), "%s", state != NULL ? state : "");
+}
+
+/* Whether the last failure may pass on a retry: no answer (the connection
+ * broke), or SQLSTATE class 08 (connection), 40 (transaction rolled back:
+ * deadlock, serialization), 53 (insufficient resources), 57 (operator
+ * intervention: shutdown, statement timeout), 58 (system error). Errors of
+ * the data (22, 23) or of the statement would come back the same. */
+static bool transient(const pg_exporter_t *x)
+{
+    static const char *const classes[] = { "08", "40", "53", "57", "58" };
+
+    if (x->conn == NULL || PQstatus(x->conn) != CONNECTION_OK || x->sqlstate[0] == '\0')
+        return true;
+    for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+        if (memcmp(x->sqlstate, classes[i], 2) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Runs a statement without results; false with the reason in x->err. */
+static bool exec(pg_exporter_t *x, const char *sql)
+{
+    PGresult *r = PQexec(x->conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+
+    if (!ok)
+        failed(x, r);
+    PQclear(r);
+    return ok;
+}
+
+static const char stage_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS otelc_stage_system_logs"
+    " (LIKE logging.system_logs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS otelc_stage_spans"
+    " (LIKE logging.spans) ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS otelc_stage_performance_logs"
+    " (LIKE logging.performance_logs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS";
+
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* Connects (when not connected) and readies the connection: the schema
+ * (auto-migrate), the staging tables, a statement timeout. */
+static bool connect_db(pg_exporter_t *x, uint32_t timeout_ms)
+{
+    char seconds[16];
+    /* libpq's connect_timeout is whole seconds: the timeout rounded up.
+     * One in the user's conninfo comes later and wins. */
+    const char *keys[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
+    const char *values[] = { seconds, "otelc", x->conninfo, NULL };
+    char sql[96];
+
+    if (x->conn != NULL && PQstatus(x->conn) == CONNECTION_OK)
+        return true;
+    disconnect(x);
+    snprintf(seconds, sizeof(seconds), "%u", timeout_ms / 1000u + 1u);
+    x->conn = PQconnectdbParams(keys, values, 1);
+    if (x->conn == NULL || PQstatus(x->conn) != CONNECTION_OK) {
+        /* libpq's message names host, port and user, never the password. */
+        failed(x, NULL);
+        disconnect(x);
+        return false;
+    }
+    /* The server's notices ("already exists, skipping") are not the
+     * application's: libpq would print them on stderr. */
+    PQsetNoticeProcessor(x->conn, ignore_notice, NULL);
+    if (x->auto_migrate && !x->migrated) {
+        if (otelc__pg_migrate(x->conn, x->err, sizeof(x->err)) < 0) {
+            disconnect(x);
+            return false;
+        }
+        x->migrated = true;
+    }
+    snprintf(sql, sizeof(sql), "SET statement_timeout = %u", timeout_ms > 0 ? timeout_ms : 1u);
+    if (!exec(x, sql) || !exec(x, stage_sql)) {
+        disconnect(x);
+        return false;
+    }
+    x->staged = true;
+    return true;
+}
+
+/* Days since the epoch (UTC) of ns. */
+static long day_of(uint64_t ns)
+{
+    return (long)(ns / 1000000000u / 86400u);
+}
+
+static bool day_known(const pg_exporter_t *x, long day)
+{
+    if (day >= x->days_first && day <= x->days_last)
+        return true;
+    for (size_t i = 0; i < x->n_other_days; i++) {
+        if (x->other_days[i] == day)
+            return true;
+    }
+    return false;
+}
+
+/* The partitions of yesterday to DAYS_AHEAD days ahead (once per
+ * connection and day), and of each day of the batch's that is not known:
+ * only the days there are rows for, so that a replay of a month-old file
+ * makes one day's partitions, not thirty. */
+static bool ensure_days(pg_exporter_t *x, const long *days, size_t n)
+{
+    long today = day_of((uint64_t)time(NULL) * 1000000000u);
+
+    if (today < x->days_first || today + DAYS_AHEAD > x->days_last) {
+        if (!otelc__pg_ensure_partitions(x->conn, today - 1, today + DAYS_AHEAD, x->err,
+                                         sizeof(x->err)))
+            return false; /* x->sqlstate stays "": taken as transient */
+        x->days_first = today - 1;
+        x->days_last = today + DAYS_AHEAD;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (day_known(x, days[i]))
+            continue;
+        if (!otelc__pg_ensure_partitions(x->conn, days[i], days[i], x->err, sizeof(x->err)))
+            return false;
+        x->other_days[x->next_other_day] = days[i];
+        x->next_other_day = (x->next_other_day + 1) % 16u;
+        if (x->n_other_days < 16)
+            x->n_other_days++;
+    }
+    return true;
+}
+
+/* COPY `rows` into the staging table by the statement `copy`. */
+static bool copy_in(pg_exporter_t *x, const char *copy, const otelc__fbuf_t *rows)
+{
+    PGresult *r = PQexec(x->conn, copy);
+    bool ok = PQresultStatus(r) == PGRES_COPY_IN;
+    size_t at = 0;
+
+    if (!ok)
+        failed(x, r);
+    PQclear(r);
+    if (!ok)
+        return false;
+    /* In pieces of at most 1 MiB: PQputCopyData takes an int length. */
+    while (ok && at < rows->len) {
+        size_t n = rows->len - at < (1u << 20) ? rows->len - at : (1u << 20);
+
+        ok = PQputCopyData(x->conn, rows->data + at, (int)n) == 1;
+        at += n;
+    }
+    if (PQputCopyEnd(x->conn, ok ? NULL : "otelc: the rows could not be sent") != 1)
+        ok = false;
+    while ((r = PQgetResult(x->conn)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            failed(x, r);
+            ok = false;
+        }
+        PQclear(r);
+    }
+    if (!ok)
+        failed(x, NULL);
+    return ok;
+}
+
+static const char copy_logs[] =
+    "COPY otelc_stage_system_logs (service, level, message, data, correlation_id, event_type,"
+    " timestamp, trace_id, span_id, logger, record_id) FROM STDIN";
+static const char insert_logs[] =
+    "INSERT INTO logging.system_logs (service, level, message, data, correlation_id, event_type,"
+    " timestamp, trace_id, span_id, logger, record_id)"
+    " SELECT service, level, message, data, correlation_id, event_type, timestamp, trace_id,"
+    " span_id, logger, record_id FROM otelc_stage_system_logs ORDER BY id"
+    " ON CONFLICT DO NOTHING";
+static const char copy_spans[] =
+    "COPY otelc_stage_spans (trace_id, span_id, parent_span_id, name, kind, service, start_time,"
+    " end_time, duration_ms, status_code, status_message, correlation_id, attributes, events,"
+    " links, resource) FROM STDIN";
+static const char insert_spans[] =
+    "INSERT INTO logging.spans SELECT * FROM otelc_stage_spans ON CONFLICT DO NOTHING";
+static const char copy_perf[] =
+    "COPY otelc_stage_performance_logs (service, operation, execution_time_ms, memory_usage_mb,"
+    " cpu_usage_percent, timestamp, trace_id, span_id, record_id) FROM STDIN";
+static const char insert_perf[] =
+    "INSERT INTO logging.performance_logs (service, operation, execution_time_ms,"
+    " memory_usage_mb, cpu_usage_percent, timestamp, trace_id, span_id, record_id)"
+    " SELECT service, operation, execution_time_ms, memory_usage_mb, cpu_usage_percent,"
+    " timestamp, trace_id, span_id, record_id FROM otelc_stage_performance_logs ORDER BY id"
+    " ON CONFLICT DO NOTHING";
+
+/* Adds `day` to the batch's distinct days (x->days, at most 64: past that
+ * the batch is sent in the hope that the partitions exist; a row without
+ * one fails the batch, which is then refused with the server's reason). */
+static void add_day(pg_exporter_t *x, long day)
+{
+    for (size_t i = 0; i < x->n_days; i++) {
+        if (x->days[i] == day)
+            return;
+    }
+    if (x->n_days < sizeof(x->days) / sizeof(x->days[0]))
+        x->days[x->n_days++] = day;
+}
+
+/* The batch's rows into x->rows (and x->perf), its days into x->days. */
+static bool build_rows(pg_exporter_t *x, const otelc_batch_t *b)
+{
+    otelc__fbuf_reset(&x->rows);
+    otelc__fbuf_reset(&x->perf);
+    x->n_days = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (x->signal == OTELC_SIGNAL_LOGS) {
+            const otelc_log_data_t *r = &b->logs[i];
+
+            add_day(x, day_of(r->time_ns != 0 ? r->time_ns : r->observed_time_ns));
+            otelc__pg_log_row(&x->rows, &x->clock, &x->service, r, x->ids + 16 * i);
+        } else {
+            const otelc_span_data_t *s = &b->spans[i];
+
+            add_day(x, day_of(s->start_ns));
+            otelc__pg_span_row(&x->rows, &x->clock, &x->service, &x->resource, s);
+            if (otelc__pg_perf_row(&x->perf, &x->clock, &x->service, s))
+                add_day(x, day_of(s->end_ns > s->start_ns ? s->end_ns : s->start_ns));
+        }
+    }
+    return !x->rows.failed && !x->perf.failed;
+}
+
+/* Gives each record of the batch its id: this exporter's prefix and a
+ * count. Kept for the whole export, retries included. */
+static bool assign_ids(pg_exporter_t *x, size_t n)
+{
+    if (x->ids_cap < n) {
+        uint8_t *ids = realloc(x->ids, n * 16);
+
+        if (ids == NULL)
+            return false;
+        x->ids = ids;
+        x->ids_cap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = x->id_next++;
+
+        memcpy(x->ids + 16 * i, x->id_prefix, 8);
+        for (int k = 0; k < 8; k++)
+            x->ids[16 * i + 8 + k] = (uint8_t)(v >> (56 - 8 * k));
+    }
+    return true;
+}
+
+/* One attempt: the batch in one transaction. */
+static bool send_batch(pg_exporter_t *x)
+{
+    bool logs = x->signal == OTELC_SIGNAL_LOGS;
+
+    if (!ensure_days(x, x->days, x->n_days) || !exec(x, "BEGIN"))
+        return false;
+    if (!copy_in(x, logs ? copy_logs : copy_spans, &x->rows) ||
+        !exec(x, logs ? insert_logs : insert_spans) ||
+        (x->perf.len > 0 && (!copy_in(x, copy_perf, &x->perf) || !exec(x, insert_perf))) ||
+        !exec(x, "COMMIT")) {
+        PGresult *r = PQexec(x->conn, "ROLLBACK");
+
+        PQclear(r);
+        return false;
+    }
+    return true;
+}
+
+static otelc_status_t pg_export(otelc_exporter_t *self, const otelc_batch_t *batch,
+                                uint32_t timeout_ms, otelc_export_result_t *result)
+{
+    pg_exporter_t *x = (pg_exporter_t *)self;
+    uint64_t deadline = mono_ms() + timeout_ms;
+    uint32_t backoff = 100;
+
+    if (batch == NULL || batch->n == 0)
+        return OTELC_OK;
+    if ((x->signal == OTELC_SIGNAL_LOGS && !assign_ids(x, batch->n)) ||
+        !build_rows(x, batch)) {
+        result->message = "out of memory for the rows";
+        return OTELC_ERR_NOMEM;
+    }
+    for (;;) {
+        uint64_t now = mono_ms();
+        uint32_t left = now < deadline ? (uint32_t)(deadline - now) : 0;
+
+        x->err[0] = '\0';
+        x->sqlstate[0] = '\0';
+        if (connect_db(x, left) && send_batch(x))
+            return OTELC_OK;
+        /* A broken connection is made again; an error of the data or the
+         * statement would come back the same: the batch fails now. */
+        if (!transient(x)) {
+            otelc_diag(OTELC_DIAG_ERROR, "exporter.postgres.batch",
+                       "PostgreSQL exporter (%s): a batch of %zu records was refused: %s",
+                       x->name, batch->n, x->err);
+            result->rejected = batch->n;
+            result->message = x->err;
+            return OTELC_ERR_IO;
+        }
+        disconnect(x);
+        now = mono_ms();
+        if (now + backoff >= deadline) {
+            otelc_diag(OTELC_DIAG_WARN, "exporter.postgres.connect",
+                       "PostgreSQL exporter (%s): the database is not reachable: %s", x->name,
+                       x->err);
+            result->message = x->err;
+            result->retryable = true;
+            return OTELC_ERR_IO;
+        }
+        sleep_ms(backoff);
+        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+    }
+}
+
+static void pg_shutdown(otelc_exporter_t *self, uint32_t timeout_ms)
+{
+    (void)timeout_ms;
+    disconnect((pg_exporter_t *)self);
+}
+
+static void pg_destroy(otelc_exporter_t *self)
+{
+    pg_exporter_t *x = (pg_exporter_t *)self;
+
+    disconnect(x);
+    otelc__fbuf_free(&x->rows);
+    otelc__fbuf_free(&x->perf);
+    free(x->ids);
+    free(x->conninfo);
+    free(x->service_buf);
+    free(x);
+}
+
+/* A child after fork() must not use the parent's connection (its socket is
+ * shared): forget it without a word to the server. */
+static void pg_fork_child(otelc_exporter_t *self)
+{
+    pg_exporter_t *x = (pg_exporter_t *)self;
+
+    x->conn = NULL;
+    x->staged = false;
+    x->days_first = 1;
+    x->days_last = 0;
+    x->n_other_days = 0;
+}
+
+static const otelc_exporter_ops_t pg_ops = {
+    .version = OTELC_EXPORTER_INTERFACE_VERSION,
+    .name = "postgres",
+    .signals = OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
+    .export_batch = pg_export,
+    .shutdown = pg_shutdown,
+    .destroy = pg_destroy,
+    .fork_child = pg_fork_child,
+};
+
+/* service.name of the resource ("unknown_service" without one). */
+static const char *service_name(const otelc_resource_t *r, size_t *len)
+{
+    for (size_t i = 0; r != NULL && i < r->n_attrs; i++) {
+        const otelc_attr_t *a = &r->attrs[i];
+
+        if (a->key != NULL && strcmp(a->key, "service.name") == 0 &&
+            a->type == OTELC_ATTR_STRING && a->v.s != NULL) {
+            *len = a->len == OTELC_NUL_TERMINATED ? strlen(a->v.s) : a->len;
+            return a->v.s;
+        }
+    }
+    *len = strlen("unknown_service");
+    return "unknown_service";
+}
+
+static otelc_status_t pg_create(const otelc_exporter_args_t *args, otelc_exporter_t **out)
+{
+    const otelc_pg_options_t *o = args->settings;
+    pg_exporter_t *x;
+    const char *svc;
+    size_t svc_len;
+
+    if (args->signal != OTELC_SIGNAL_LOGS && args->signal != OTELC_SIGNAL_TRACES)
+        return OTELC_ERR_INVALID;
+    x = calloc(1, sizeof(*x));
+    if (x == NULL)
+        return OTELC_ERR_NOMEM;
+    x->base.ops = &pg_ops;
+    x->signal = args->signal;
+    x->name = args->signal == OTELC_SIGNAL_LOGS ? "logs" : "traces";
+    x->conninfo = strdup(o != NULL && o->conninfo != NULL ? o->conninfo : "");
+    x->auto_migrate = o != NULL && o->auto_migrate == 1;
+    svc = service_name(args->resource, &svc_len);
+    x->service_buf = strndup(svc, svc_len);
+    x->service = (otelc_str_t){ x->service_buf, svc_len };
+    if (args->resource != NULL)
+        x->resource = *args->resource;
+    forget(x);
+    if (getrandom(x->id_prefix, sizeof(x->id_prefix), 0) != (ssize_t)sizeof(x->id_prefix)) {
+        uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)x;
+
+        memcpy(x->id_prefix, &seed, sizeof(seed));
+    }
+    if (x->conninfo == NULL || x->service_buf == NULL) {
+        pg_destroy(&x->base);
+        return OTELC_ERR_NOMEM;
+    }
+    *out = &x->base;
+    return OTELC_OK;
+}
+
+static const otelc_component_t pg_component = {
+    .version = OTELC_COMPONENT_VERSION,
+    .name = "postgres",
+    .settings = pg_settings,
+    .n_settings = sizeof(pg_settings) / sizeof(pg_settings[0]),
+    .settings_size = sizeof(otelc_pg_options_t),
+    .create = pg_create,
+};
+
+otelc_status_t otelc_postgres_register(void)
+{
+    return otelc_component_register(&pg_component);
+}
+
+__attribute__((constructor)) static void pg_register_at_load(void)
+{
+    otelc_status_t st = otelc_postgres_register();
+
+    if (st != OTELC_OK)
+        otelc_diag(OTELC_DIAG_ERROR, "exporter.postgres.register",
+                   "the PostgreSQL exporter could not register itself: %s",
+                   otelc_status_str(st));
+}

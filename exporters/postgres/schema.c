@@ -1,0 +1,161 @@
+/*
+ * schema.c: the migrations of the `logging` schema (see schema.h).
+ */
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema_sql.h" /* generated: otelc__pg_sql_NNNN[] from sql/NNNN_*.sql */
+
+typedef struct migration {
+    int version;
+    const char *what;
+    const char *sql;
+} migration_t;
+
+static const migration_t migrations[] = {
+    { 1, "the logging schema: system_logs, performance_logs, spans, partitions, retention",
+      otelc__pg_sql_0001 },
+};
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+/* The advisory lock the migrations are taken under: any number, the same
+ * in every process ("otelc" in ASCII). */
+#define MIGRATION_LOCK "7310693706105"
+
+int otelc__pg_schema_latest(void)
+{
+    return migrations[N_MIGRATIONS - 1].version;
+}
+
+void otelc__pg_error(PGconn *conn, const PGresult *r, char *err, size_t err_size)
+{
+    const char *m = r != NULL ? PQresultErrorMessage(r) : "";
+
+    if (m[0] == '\0')
+        m = PQerrorMessage(conn);
+    /* The first line: the message, without the DETAIL and HINT lines. */
+    snprintf(err, err_size, "%.*s", (int)strcspn(m, "\n"), m);
+}
+
+/* Runs `sql`; false with the server's message in err. */
+static bool run(PGconn *conn, const char *sql, char *err, size_t err_size)
+{
+    PGresult *r = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+
+    if (!ok)
+        otelc__pg_error(conn, r, err, err_size);
+    PQclear(r);
+    return ok;
+}
+
+/* The version recorded, read inside the caller's transaction; -1 on error. */
+static int recorded_version(PGconn *conn, char *err, size_t err_size)
+{
+    PGresult *r = PQexec(conn, "SELECT coalesce(max(version), 0) FROM logging.schema_migrations");
+    int v = -1;
+
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        v = atoi(PQgetvalue(r, 0, 0));
+    else
+        otelc__pg_error(conn, r, err, err_size);
+    PQclear(r);
+    return v;
+}
+
+int otelc__pg_migrate(PGconn *conn, char *err, size_t err_size)
+{
+    int applied = 0, have;
+
+    if (!run(conn,
+             "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ");"
+             "CREATE SCHEMA IF NOT EXISTS logging;"
+             "CREATE TABLE IF NOT EXISTS logging.schema_migrations ("
+             " version integer PRIMARY KEY, description text NOT NULL,"
+             " applied_at timestamptz NOT NULL DEFAULT now())",
+             err, err_size))
+        goto fail;
+    have = recorded_version(conn, err, err_size);
+    if (have < 0)
+        goto fail;
+    for (size_t i = 0; i < N_MIGRATIONS; i++) {
+        const migration_t *m = &migrations[i];
+        const char *values[2];
+        char version[16];
+        PGresult *r;
+        bool ok;
+
+        if (m->version <= have)
+            continue;
+        if (!run(conn, m->sql, err, err_size))
+            goto fail;
+        snprintf(version, sizeof(version), "%d", m->version);
+        values[0] = version;
+        values[1] = m->what;
+        r = PQexecParams(conn,
+                         "INSERT INTO logging.schema_migrations (version, description) "
+                         "VALUES ($1, $2)",
+                         2, NULL, values, NULL, NULL, 0);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            otelc__pg_error(conn, r, err, err_size);
+        PQclear(r);
+        if (!ok)
+            goto fail;
+        applied++;
+    }
+    if (!run(conn, "COMMIT", err, err_size))
+        goto fail;
+    return applied;
+fail:
+    {
+        PGresult *r = PQexec(conn, "ROLLBACK");
+
+        PQclear(r);
+    }
+    return -1;
+}
+
+int otelc__pg_schema_version(PGconn *conn, char *err, size_t err_size)
+{
+    PGresult *r = PQexec(conn, "SELECT to_regclass('logging.schema_migrations') IS NOT NULL");
+    bool exists;
+    int v;
+
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        otelc__pg_error(conn, r, err, err_size);
+        PQclear(r);
+        return -1;
+    }
+    exists = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (!exists)
+        return 0;
+    v = recorded_version(conn, err, err_size);
+    return v;
+}
+
+bool otelc__pg_ensure_partitions(PGconn *conn, long first_day, long last_day, char *err,
+                                 size_t err_size)
+{
+    char a[24], b[24];
+    const char *values[2] = { a, b };
+    PGresult *r;
+    bool ok;
+
+    snprintf(a, sizeof(a), "%ld", first_day);
+    snprintf(b, sizeof(b), "%ld", last_day);
+    r = PQexecParams(conn,
+                     "SELECT logging.ensure_partitions(date '1970-01-01' + $1::integer,"
+                     " date '1970-01-01' + $2::integer)",
+                     2, NULL, values, NULL, NULL, 0);
+    ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        otelc__pg_error(conn, r, err, err_size);
+    PQclear(r);
+    return ok;
+}

@@ -1,0 +1,423 @@
+/*
+ * test_pg_export.c: the PostgreSQL exporter against a real server (the
+ * test run's throwaway cluster, a database of this program's own): the
+ * schema and its migrations, every column of the rows that logs and spans
+ * become, hostile text read back exactly, a batch sent twice stored once,
+ * the seed's queries, retention by partition. What is read back is read by
+ * libpq, not by the exporter.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <otelc/otelc.h>
+#include <otelc/postgres.h>
+
+#include "pg_harness.h"
+#include "schema.h"
+
+static pg_db_t db;
+static int have_db;
+
+#define NEED_DB()                                                                                  \
+    do {                                                                                           \
+        if (have_db != 0) {                                                                        \
+            assert_int_not_equal(have_db, -1);                                                     \
+            skip();                                                                                \
+        }                                                                                          \
+    } while (0)
+
+/* The first value of the first row of `sql` on the test database. */
+static char *one(const char *sql)
+{
+    static char out[1 << 21];
+
+    assert_true(pg_run(db.conninfo, sql, out, sizeof(out)));
+    return out;
+}
+
+static long count(const char *sql)
+{
+    return atol(one(sql));
+}
+
+/* The schema there (as `otelc pg init` makes it), and every table empty:
+ * each test starts from this, whatever ran before. */
+static void fresh(void)
+{
+    PGconn *c = PQconnectdb(db.conninfo);
+    char err[256];
+
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    assert_true(otelc__pg_migrate(c, err, sizeof(err)) >= 0);
+    PQfinish(c);
+    assert_true(pg_run(db.conninfo,
+                       "TRUNCATE logging.system_logs, logging.spans, logging.performance_logs,"
+                       " logging.archived_system_logs, logging.archived_spans,"
+                       " logging.archived_performance_logs",
+                       NULL, 0));
+}
+
+/* Starts otelc with the exporter for logs and traces, the schema made at
+ * start. */
+static void start(void)
+{
+    otelc_options_t o;
+
+    otelc_options_init(&o);
+    o.traces_exporter = "postgres";
+    o.logs_exporter = "postgres";
+    assert_int_equal(otelc_options_set(&o, "OTEL_SERVICE_NAME", "order-gateway"), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTELC_PG_CONNINFO", db.conninfo), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTELC_PG_AUTO_MIGRATE", "1"), OTELC_OK);
+    assert_int_equal(otelc_init(&o), OTELC_OK);
+}
+
+static void stop(otelc_stats_t *s)
+{
+    assert_int_equal(otelc_flush(20000), OTELC_OK);
+    otelc_stats(s);
+    assert_int_equal(otelc_shutdown(20000), OTELC_OK);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    have_db = pg_open(&db);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    pg_close(&db);
+    return 0;
+}
+
+/* The migrations: applied once, recorded, idempotent. */
+static void test_migrate(void **state)
+{
+    PGconn *c;
+    char err[256];
+
+    (void)state;
+    NEED_DB();
+    c = PQconnectdb(db.conninfo);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    assert_int_equal(otelc__pg_schema_version(c, err, sizeof(err)), 0);
+    assert_int_equal(otelc__pg_migrate(c, err, sizeof(err)), otelc__pg_schema_latest());
+    assert_int_equal(otelc__pg_migrate(c, err, sizeof(err)), 0);
+    assert_int_equal(otelc__pg_schema_version(c, err, sizeof(err)), otelc__pg_schema_latest());
+    PQfinish(c);
+    assert_int_equal(count("SELECT count(*) FROM logging.schema_migrations"),
+                     otelc__pg_schema_latest());
+    /* Every column the seed names, with its type. */
+    assert_string_equal(
+        one("SELECT string_agg(column_name || ' ' || data_type ||"
+            " coalesce('(' || character_maximum_length || ')', '') ||"
+            " coalesce('(' || numeric_precision || ',' || numeric_scale || ')', ''), ', '"
+            " ORDER BY ordinal_position) FROM information_schema.columns"
+            " WHERE table_schema = 'logging' AND table_name = 'performance_logs'"),
+        "id bigint(64,0), service character varying(50), operation character varying(100), "
+        "execution_time_ms numeric(10,3), memory_usage_mb numeric(10,3), "
+        "cpu_usage_percent numeric(5,2), timestamp timestamp with time zone, "
+        "trace_id character(32), span_id character(16), record_id uuid");
+    assert_string_equal(
+        one("SELECT string_agg(column_name || ' ' || data_type ||"
+            " coalesce('(' || character_maximum_length || ')', ''), ', '"
+            " ORDER BY ordinal_position) FROM information_schema.columns"
+            " WHERE table_schema = 'logging' AND table_name = 'system_logs'"),
+        "id bigint, service character varying(50), level character varying(20), message text, "
+        "data jsonb, correlation_id character varying(100), event_type character varying(50), "
+        "timestamp timestamp with time zone, trace_id character(32), span_id character(16), "
+        "logger text, record_id uuid");
+    /* The seed's indexes. */
+    assert_int_equal(count("SELECT count(*) FROM pg_indexes WHERE schemaname = 'logging' AND"
+                           " indexname IN ('idx_system_logs_timestamp', 'idx_system_logs_service',"
+                           " 'idx_system_logs_level', 'idx_system_logs_correlation',"
+                           " 'idx_system_logs_event_type', 'idx_system_logs_service_timestamp',"
+                           " 'idx_performance_logs_timestamp', 'idx_performance_logs_service',"
+                           " 'idx_performance_logs_operation',"
+                           " 'idx_performance_logs_service_timestamp')"),
+                     10);
+}
+
+/* Text that breaks naive COPY or SQL, and what it must read back as. */
+static const char hostile[] = "it's \"quoted\" \\ back\\slash\ttab\nnew line\r\n\\.\nend; "
+                              "DROP TABLE logging.system_logs; --";
+
+static void test_logs_exact(void **state)
+{
+    otelc_logger_t *lg;
+    otelc_stats_t s;
+    char *big = malloc(1 << 20);
+    const char nul_text[] = { 'a', '\0', 'b' };
+    const char bad_utf8[] = "ok \xff\xfe end \xe2\x82";
+
+    (void)state;
+    NEED_DB();
+    assert_non_null(big);
+    memset(big, 'm', (1 << 20) - 1);
+    big[(1 << 20) - 1] = '\0';
+    fresh();
+    start();
+    lg = otelc_logger("execution.order_manager");
+    otelc_logger_set_level(lg, OTELC_SEV_DEBUG);
+    {
+        otelc_token_t t = otelc_correlation_begin("trade-12345", OTELC_NUL_TERMINATED);
+        otelc_attr_t attrs[] = {
+            OTELC_STR("symbol", "AAPL"),    OTELC_INT("qty", 100), OTELC_DBL("price", 150.25),
+            OTELC_BOOL("filled", true),     OTELC_STR("note", hostile),
+            OTELC_STRN("nul", nul_text, 3),
+        };
+
+        otelc_log(lg, OTELC_SEV_INFO, "order_submitted", hostile, OTELC_NUL_TERMINATED, attrs,
+                  sizeof(attrs) / sizeof(attrs[0]));
+        otelc_correlation_end(t);
+    }
+    otelc_log(lg, OTELC_SEV_WARN, NULL, bad_utf8, OTELC_NUL_TERMINATED, NULL, 0);
+    otelc_log(lg, OTELC_SEV_ERROR, NULL, nul_text, 3, NULL, 0);
+    otelc_log(lg, OTELC_SEV_FATAL, NULL, big, OTELC_NUL_TERMINATED, NULL, 0);
+    otelc_log(lg, OTELC_SEV_DEBUG, NULL, "debug", OTELC_NUL_TERMINATED, NULL, 0);
+    stop(&s);
+    assert_int_equal(s.logs.produced, 5);
+    assert_int_equal(s.logs.exported, 5);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), 5);
+
+    /* The first record, column by column. */
+    assert_string_equal(one("SELECT message FROM logging.system_logs WHERE level = 'INFO'"),
+                        hostile);
+    assert_string_equal(one("SELECT service || '|' || level || '|' || correlation_id || '|' ||"
+                            " event_type || '|' || logger FROM logging.system_logs"
+                            " WHERE level = 'INFO'"),
+                        "order-gateway|INFO|trade-12345|order_submitted|execution.order_manager");
+    assert_string_equal(one("SELECT data->>'symbol' || '|' || (data->'qty')::text || '|' ||"
+                            " (data->'price')::text || '|' || (data->'filled')::text || '|' ||"
+                            " jsonb_typeof(data->'qty') FROM logging.system_logs"
+                            " WHERE level = 'INFO'"),
+                        "AAPL|100|150.25|true|number");
+    assert_string_equal(one("SELECT data->>'note' FROM logging.system_logs WHERE level = 'INFO'"),
+                        hostile);
+    /* NUL cannot be in PostgreSQL text: U+FFFD, in jsonb and in text. */
+    assert_string_equal(one("SELECT data->>'nul' FROM logging.system_logs WHERE level = 'INFO'"),
+                        "a\xef\xbf\xbd"
+                        "b");
+    assert_string_equal(one("SELECT message FROM logging.system_logs WHERE level = 'ERROR'"),
+                        "a\xef\xbf\xbd"
+                        "b");
+    /* Ill-formed UTF-8: one U+FFFD per maximal subpart. */
+    assert_string_equal(one("SELECT message FROM logging.system_logs WHERE level = 'WARNING'"),
+                        "ok \xef\xbf\xbd\xef\xbf\xbd end \xef\xbf\xbd");
+    assert_int_equal(count("SELECT length(message) FROM logging.system_logs"
+                           " WHERE level = 'CRITICAL'"),
+                     (1 << 20) - 1);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs WHERE level = 'DEBUG'"), 1);
+    /* Logs outside a span carry no trace ids, but the correlation scope
+     * started a trace; the time is the record's. */
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs WHERE trace_id IS NULL"), 4);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs WHERE trace_id IS NOT NULL"
+                           " AND correlation_id = 'trade-12345' AND length(span_id) = 16"),
+                     1);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"
+                           " WHERE abs(extract(epoch FROM now() - timestamp)) < 600"),
+                     5);
+    assert_int_equal(count("SELECT count(DISTINCT record_id) FROM logging.system_logs"), 5);
+    free(big);
+}
+
+static void test_spans_and_performance(void **state)
+{
+    otelc_stats_t s;
+    otelc_logger_t *lg;
+    char trace[64], span[64], sql[512];
+
+    (void)state;
+    NEED_DB();
+    fresh();
+    start();
+    lg = otelc_logger("execution");
+    {
+        otelc_attr_t attrs[] = { OTELC_STR("symbol", "AAPL"),
+                                 OTELC_DBL("execution_time_ms", 12.3456),
+                                 OTELC_DBL("memory_usage_mb", 1.5),
+                                 OTELC_DBL("cpu_usage_percent", 97.125) };
+        otelc_span_t parent = otelc_span_start("place_order", attrs, 4);
+        otelc_span_t child = otelc_span_start("risk_check", NULL, 0);
+        otelc_span_context_t pc = otelc_span_current().ctx;
+
+        (void)pc;
+        otelc_log(lg, OTELC_SEV_INFO, NULL, "inside", OTELC_NUL_TERMINATED, NULL, 0);
+        otelc_span_add_event(&child, "limit.checked", NULL, 0);
+        otelc_span_set_status(&child, OTELC_STATUS_ERROR, "limit exceeded");
+        otelc_span_end(&child);
+        otelc_span_end(&parent);
+    }
+    stop(&s);
+    assert_int_equal(s.spans.exported, 2);
+    assert_int_equal(count("SELECT count(*) FROM logging.spans"), 2);
+    assert_true(pg_run(db.conninfo, "SELECT trace_id FROM logging.spans WHERE name = 'place_order'",
+                       trace, sizeof(trace)));
+    assert_true(pg_run(db.conninfo, "SELECT span_id FROM logging.spans WHERE name = 'place_order'",
+                       span, sizeof(span)));
+    assert_int_equal(strlen(trace), 32);
+    assert_int_equal(strlen(span), 16);
+    /* The child: same trace, parent's span id, status, event. */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM logging.spans WHERE name = 'risk_check' AND trace_id = '%s'"
+             " AND parent_span_id = '%s' AND status_code = 'ERROR'"
+             " AND status_message = 'limit exceeded' AND kind = 'INTERNAL'"
+             " AND service = 'order-gateway' AND events->0->>'name' = 'limit.checked'"
+             " AND end_time >= start_time",
+             trace, span);
+    assert_int_equal(count(sql), 1);
+    assert_int_equal(count("SELECT count(*) FROM logging.spans WHERE name = 'place_order'"
+                           " AND parent_span_id IS NULL AND attributes->>'symbol' = 'AAPL'"
+                           " AND resource->>'service.name' = 'order-gateway'"
+                           /* µs times: each cut, so within a µs of the exact ns */
+                           " AND abs(duration_ms - extract(epoch FROM end_time - start_time)"
+                           " * 1000) <= 0.001 AND duration_ms > 0"),
+                     1);
+    /* The log inside the spans carries the child's ids. */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM logging.system_logs l JOIN logging.spans s"
+             " ON s.trace_id = l.trace_id AND s.span_id = l.span_id"
+             " WHERE s.name = 'risk_check' AND l.message = 'inside'");
+    assert_int_equal(count(sql), 1);
+    /* The span with performance data is a performance_logs row too. */
+    assert_int_equal(count("SELECT count(*) FROM logging.performance_logs"), 1);
+    snprintf(sql, sizeof(sql),
+             "SELECT service || '|' || operation || '|' || execution_time_ms || '|' ||"
+             " memory_usage_mb || '|' || cpu_usage_percent || '|' || (trace_id = '%s')"
+             " FROM logging.performance_logs",
+             trace);
+    assert_string_equal(one(sql), "order-gateway|place_order|12.346|1.500|97.13|true");
+}
+
+/* The same batch twice (a COMMIT whose answer was lost, a replay): one set
+ * of rows. */
+static void test_batch_twice_stored_once(void **state)
+{
+    const otelc_component_t *comp;
+    otelc_pg_options_t o = { db.conninfo, 1 };
+    otelc_exporter_args_t args;
+    otelc_exporter_t *x = NULL;
+    otelc_attr_t rattr[] = { OTELC_STR("service.name", "twice") };
+    otelc_resource_t res = { rattr, 1 };
+    otelc_span_data_t spans[3];
+    otelc_batch_t b;
+    otelc_export_result_t r = OTELC_EXPORT_RESULT_INIT;
+
+    (void)state;
+    NEED_DB();
+    fresh();
+    comp = otelc_component_find("postgres");
+    assert_non_null(comp);
+    memset(&args, 0, sizeof(args));
+    args.struct_size = sizeof(args);
+    args.signal = OTELC_SIGNAL_TRACES;
+    args.settings = &o;
+    args.resource = &res;
+    assert_int_equal(comp->create(&args, &x), OTELC_OK);
+    memset(spans, 0, sizeof(spans));
+    for (int i = 0; i < 3; i++) {
+        memset(spans[i].ctx.trace_id, 0x40 + i, 16);
+        memset(spans[i].ctx.span_id, 0x70 + i, 8);
+        spans[i].name = (otelc_str_t){ "twice", 5 };
+        spans[i].start_ns = 1764760000000000000ull + (uint64_t)i;
+        spans[i].end_ns = spans[i].start_ns + 1000;
+    }
+    b = (otelc_batch_t){ .signal = OTELC_SIGNAL_TRACES, .resource = &res, .spans = spans, .n = 3 };
+    assert_int_equal(x->ops->export_batch(x, &b, 10000, &r), OTELC_OK);
+    assert_int_equal(x->ops->export_batch(x, &b, 10000, &r), OTELC_OK);
+    x->ops->shutdown(x, 1000);
+    x->ops->destroy(x);
+    assert_int_equal(count("SELECT count(*) FROM logging.spans WHERE service = 'twice'"), 3);
+}
+
+/* Retention: days older than 30 move to the archive, archived days older
+ * than 90 go; newer ones stay where they are. */
+static void test_retention(void **state)
+{
+    (void)state;
+    NEED_DB();
+    fresh();
+    assert_true(pg_run(db.conninfo,
+                       "SELECT logging.ensure_partitions(current_date - 120, current_date);"
+                       "INSERT INTO logging.system_logs (service, level, message, timestamp,"
+                       " record_id) SELECT 'ret', 'INFO', 'm', now() - (g || ' days')::interval,"
+                       " gen_random_uuid() FROM generate_series(0, 119) g",
+                       NULL, 0));
+    assert_int_equal(count("SELECT count(*) FROM logging.retention(30, 90)"
+                           " WHERE table_name = 'system_logs' AND day >= current_date - 120"),
+                     90);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), 31);
+    assert_int_equal(count("SELECT count(*) FROM logging.archived_system_logs"), 60);
+    assert_int_equal(count("SELECT count(*) FROM logging.archived_system_logs"
+                           " WHERE timestamp::date >= current_date - 30"),
+                     0);
+    /* Partitions moved whole: none left in the active table for those days. */
+    assert_int_equal(count("SELECT count(*) FROM logging.partitions_of('system_logs')"
+                           " WHERE day < current_date - 30"),
+                     0);
+    assert_int_equal(count("SELECT count(*) FROM logging.partitions_of('archived_system_logs')"
+                           " WHERE day < current_date - 90"),
+                     0);
+    /* Again: nothing to do. */
+    assert_int_equal(count("SELECT count(*) FROM logging.retention(30, 90)"), 0);
+}
+
+/* The seed's three queries, as written, give the expected answers. */
+static void test_seed_queries(void **state)
+{
+    (void)state;
+    NEED_DB();
+    fresh();
+    assert_true(pg_run(db.conninfo,
+                       "SELECT logging.ensure_partitions(current_date - 1, current_date);"
+                       "INSERT INTO logging.system_logs (service, level, message, correlation_id,"
+                       " timestamp, record_id) SELECT 'execution', CASE WHEN g % 4 = 0 THEN"
+                       " 'ERROR' ELSE 'INFO' END, 'step ' || g, 'trade_12345',"
+                       " now() - (g || ' minutes')::interval, gen_random_uuid()"
+                       " FROM generate_series(1, 20) g;"
+                       "INSERT INTO logging.performance_logs (service, operation,"
+                       " execution_time_ms, timestamp, record_id) SELECT 'execution',"
+                       " 'place_order', g, now() - (g || ' minutes')::interval,"
+                       " gen_random_uuid() FROM generate_series(1, 10) g",
+                       NULL, 0));
+    /* Unqualified names: `logging` is on the database's search path. */
+    assert_string_equal(one("SELECT string_agg(message, ',') FROM (SELECT * FROM system_logs"
+                            " WHERE correlation_id = 'trade_12345' ORDER BY timestamp"
+                            " LIMIT 3) s"),
+                        "step 20,step 19,step 18");
+    assert_string_equal(one("SELECT service || ' ' || AVG(execution_time_ms)::numeric(10,1)"
+                            " FROM performance_logs WHERE timestamp > NOW() - INTERVAL '1 day'"
+                            " GROUP BY service"),
+                        "execution 5.5");
+    assert_string_equal(one("SELECT string_agg(service || ' ' || level || ' ' || n, ',' ORDER BY"
+                            " level) FROM (SELECT service, level, COUNT(*) AS n FROM system_logs"
+                            " WHERE timestamp > NOW() - INTERVAL '7 days' AND level IN"
+                            " ('ERROR', 'CRITICAL') GROUP BY service, level) s"),
+                        "execution ERROR 5");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_migrate),
+        cmocka_unit_test(test_logs_exact),
+        cmocka_unit_test(test_spans_and_performance),
+        cmocka_unit_test(test_batch_twice_stored_once),
+        cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_seed_queries),
+    };
+
+    if (getenv("PG_TEST") != NULL)
+        cmocka_set_test_filter(getenv("PG_TEST"));
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
