@@ -131,8 +131,8 @@ static bool linked(int protocol)
 static otelc_status_t service_init(const char *protocol, const char *endpoint, const char *dir)
 {
     static const char *const settings[][2] = {
-        { "OTEL_BSP_SCHEDULE_DELAY", "100" },      { "OTEL_BLRP_SCHEDULE_DELAY", "100" },
-        { "OTELC_OTLP_RETRY_INITIAL_MS", "100" },  { "OTELC_OTLP_RETRY_MAX_MS", "1000" },
+        { "OTEL_BSP_SCHEDULE_DELAY", "100" },       { "OTEL_BLRP_SCHEDULE_DELAY", "100" },
+        { "OTELC_OTLP_RETRY_INITIAL_MS", "100" },   { "OTELC_OTLP_RETRY_MAX_MS", "1000" },
         { "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "64" }, { "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "64" },
         { "OTEL_EXPORTER_OTLP_TIMEOUT", "3000" },
     };
@@ -181,6 +181,7 @@ static void produce_one(otelc_logger_t *lg, int64_t seq, uint64_t *span_id)
 
 typedef struct producer {
     pthread_t thread;
+    bool running;
     atomic_bool stop;
     uint64_t span_ids[MAX_RECORDS];
     size_t n; /* records of each signal produced */
@@ -206,15 +207,22 @@ static void producer_start(producer_t *p)
     memset(p, 0, sizeof(*p));
     atomic_init(&p->stop, false);
     assert_int_equal(pthread_create(&p->thread, NULL, producer_main, p), 0);
+    p->running = true;
 }
 
 static void producer_stop(producer_t *p)
 {
+    if (!p->running)
+        return;
     atomic_store(&p->stop, true);
     assert_int_equal(pthread_join(p->thread, NULL), 0);
+    p->running = false;
     /* Full, it would have stopped early: the run would not be the one meant. */
     assert_true(p->n < MAX_RECORDS);
 }
+
+/* The producer of the running test (teardown stops it if the test failed). */
+static producer_t producer;
 
 /* ---- what arrived -------------------------------------------------------- */
 
@@ -506,6 +514,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    /* A test that failed half way leaves its service running. */
+    producer_stop(&producer);
+    (void)otelc_shutdown(10000);
     rm_dir(spool_dir);
     return 0;
 }
@@ -514,7 +525,7 @@ static int teardown(void **state)
 
 static void down_mid_run(int protocol)
 {
-    static producer_t p;
+    producer_t *p = &producer;
     otelc_otlp_stats_t before;
     char url[128];
     uint64_t t0;
@@ -526,16 +537,16 @@ static void down_mid_run(int protocol)
     otelc_otlp_stats(&before);
     assert_int_equal(service_init(protocol_name(protocol), url, spool_dir), OTELC_OK);
     t0 = now_ms();
-    producer_start(&p);
+    producer_start(p);
     sleep_until_ms(t0 + 3000);
     rx_mode(&rx, "{\"mode\":\"down\"}");
     sleep_until_ms(t0 + 13000);
     rx_mode(&rx, "{\"mode\":\"up\"}");
     sleep_until_ms(t0 + 16000);
-    producer_stop(&p);
+    producer_stop(p);
     printf("%s: %zu spans and %zu logs in %llu ms, the receiver down from 3 s to 13 s\n",
-           protocol_name(protocol), p.n, p.n, (unsigned long long)(now_ms() - t0));
-    expect_run_accounted(&p, &rx, &before, NULL);
+           protocol_name(protocol), p->n, p->n, (unsigned long long)(now_ms() - t0));
+    expect_run_accounted(p, &rx, &before, NULL);
 }
 
 static void test_down_10s_mid_run_http_protobuf(void **state)
@@ -563,7 +574,7 @@ static void test_down_10s_mid_run_grpc(void **state)
  */
 static void killed_and_restarted(int protocol)
 {
-    static producer_t p;
+    producer_t *p = &producer;
     otelc_otlp_stats_t before, seen;
     snapshot_t earlier;
     char url[128];
@@ -576,7 +587,7 @@ static void killed_and_restarted(int protocol)
     otelc_otlp_stats(&before);
     assert_int_equal(service_init(protocol_name(protocol), url, spool_dir), OTELC_OK);
     t0 = now_ms();
-    producer_start(&p);
+    producer_start(p);
     sleep_until_ms(t0 + 2000);
 
     rx_mode(&rx, "{\"mode\":\"hang\"}");
@@ -592,12 +603,12 @@ static void killed_and_restarted(int protocol)
     assert_true(otlp_stats_await(spool_took_some, &before, 10000, &seen));
     rx_restart_on_same_ports(&rx);
     sleep_until_ms(now_ms() + 3000);
-    producer_stop(&p);
+    producer_stop(p);
     printf("%s: %zu spans and %zu logs in %llu ms, the receiver killed at 2 s after taking %zu "
            "spans and %zu logs\n",
-           protocol_name(protocol), p.n, p.n, (unsigned long long)(now_ms() - t0),
+           protocol_name(protocol), p->n, p->n, (unsigned long long)(now_ms() - t0),
            json_object_array_length(earlier.traces), json_object_array_length(earlier.logs));
-    expect_run_accounted(&p, &rx, &before, &earlier);
+    expect_run_accounted(p, &rx, &before, &earlier);
     snapshot_free(&earlier);
 }
 
@@ -669,10 +680,12 @@ static int service_main(int argc, char **argv)
         char c;
 
         /* The backend is down: everything is in the spool, or will be. */
-        do {
-            otelc_otlp_stats(&o);
-        } while (o.spooled - b.spooled < (uint64_t)(2 * count) && now_ms() < deadline &&
-                 (poll_pause(), true));
+        for (otelc_otlp_stats(&o); o.spooled - b.spooled < (uint64_t)(2 * count);
+             otelc_otlp_stats(&o)) {
+            if (now_ms() >= deadline)
+                break;
+            poll_pause();
+        }
         printf("spooled %" PRIu64 "\n", o.spooled - b.spooled);
         fflush(stdout);
         while (read(0, &c, 1) != 0)
@@ -680,10 +693,12 @@ static int service_main(int argc, char **argv)
         return 3; /* not killed: the test went wrong */
     }
     /* The spool of the killed process and this one's own, sent. */
-    do {
-        otelc_otlp_stats(&o);
-    } while (o.unspooled + o.spool_dropped < (uint64_t)left + o.spooled && now_ms() < deadline &&
-             (poll_pause(), true));
+    for (otelc_otlp_stats(&o); o.unspooled + o.spool_dropped < (uint64_t)left + o.spooled;
+         otelc_otlp_stats(&o)) {
+        if (now_ms() >= deadline)
+            break;
+        poll_pause();
+    }
     (void)otelc_flush(20000);
     otelc_stats(&s);
     otelc_otlp_stats(&o);
@@ -780,8 +795,15 @@ static void service_killed(int protocol)
     snprintf(first, sizeof(first), "%d", 0);
     snprintf(count, sizeof(count), "%d", N);
     {
-        const char *args[] = { "test_otlp_faults", "--service", "produce", protocol_name(protocol),
-                               url, spool_dir, first, count, NULL };
+        const char *args[] = { "test_otlp_faults",
+                               "--service",
+                               "produce",
+                               protocol_name(protocol),
+                               url,
+                               spool_dir,
+                               first,
+                               count,
+                               NULL };
 
         child_start(&c, args);
     }
@@ -804,8 +826,16 @@ static void service_killed(int protocol)
     snprintf(count, sizeof(count), "%d", M);
     snprintf(left, sizeof(left), "%d", 2 * N);
     {
-        const char *args[] = { "test_otlp_faults", "--service", "resume", protocol_name(protocol),
-                               url, spool_dir, first, count, left, NULL };
+        const char *args[] = { "test_otlp_faults",
+                               "--service",
+                               "resume",
+                               protocol_name(protocol),
+                               url,
+                               spool_dir,
+                               first,
+                               count,
+                               left,
+                               NULL };
 
         child_start(&c, args);
     }
@@ -815,8 +845,7 @@ static void service_killed(int protocol)
     assert_int_equal(sscanf(line,
                             "stats spans %" SCNu64 " %" SCNu64 " %" SCNu64 " logs %" SCNu64
                             " %" SCNu64 " %" SCNu64 " spool %" SCNu64 " %" SCNu64 " %" SCNu64,
-                            &st[0], &st[1], &st[2], &st[3], &st[4], &st[5], &st[6], &st[7],
-                            &st[8]),
+                            &st[0], &st[1], &st[2], &st[3], &st[4], &st[5], &st[6], &st[7], &st[8]),
                      9);
     /* Its own records: produced, exported, none dropped. */
     assert_int_equal(st[0], M);
