@@ -108,6 +108,77 @@ static void rm_dir(const char *dir)
     rmdir(dir);
 }
 
+/* The bytes of the files in `dir` whose names end in `suffix`. */
+static uint64_t bytes_in(const char *dir, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    uint64_t n = 0;
+    size_t sl = strlen(suffix);
+    char p[512];
+    struct stat st;
+
+    if (d == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+
+        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+        if (l > sl && strcmp(de->d_name + l - sl, suffix) == 0 && stat(p, &st) == 0)
+            n += (uint64_t)st.st_size;
+    }
+    closedir(d);
+    return n;
+}
+
+/*
+ * What a writer killed between writing a spool file and renaming it into
+ * place leaves: a whole request under the .tmp name of process `pid`, the
+ * newest of the signal. A copy of the file `of` (a name in `dir`).
+ */
+static void plant_unrenamed(const char *dir, const char *of, pid_t pid)
+{
+    char from[512], to[512], buf[4096];
+    struct timespec ts;
+    int in, out;
+    ssize_t n;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(from, sizeof(from), "%s/%s", dir, of);
+    snprintf(to, sizeof(to), "%s/%020llu-%ld-999999%s.tmp", dir,
+             (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec,
+             (long)pid, strstr(of, ".traces.otlp") != NULL ? ".traces.otlp" : ".logs.otlp");
+    in = open(from, O_RDONLY | O_CLOEXEC);
+    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(in >= 0 && out >= 0);
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        assert_int_equal(write(out, buf, (size_t)n), n);
+    assert_int_equal(n, 0);
+    close(in);
+    close(out);
+}
+
+/* The first file of `dir` whose name ends in `suffix`, into name. */
+static void first_file(const char *dir, const char *suffix, char *name, size_t size)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    size_t sl = strlen(suffix);
+
+    assert_non_null(d);
+    name[0] = '\0';
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+
+        if (l > sl && strcmp(de->d_name + l - sl, suffix) == 0) {
+            snprintf(name, size, "%s", de->d_name);
+            break;
+        }
+    }
+    closedir(d);
+    assert_true(name[0] != '\0');
+}
+
 /* ---- the service --------------------------------------------------------- */
 
 static const char *protocol_name(int protocol)
@@ -686,7 +757,7 @@ static int service_main(int argc, char **argv)
                 break;
             poll_pause();
         }
-        printf("spooled %" PRIu64 "\n", o.spooled - b.spooled);
+        printf("spooled %" PRIu64 " bytes %" PRIu64 "\n", o.spooled - b.spooled, o.spool_bytes);
         fflush(stdout);
         while (read(0, &c, 1) != 0)
             ;
@@ -703,10 +774,10 @@ static int service_main(int argc, char **argv)
     otelc_stats(&s);
     otelc_otlp_stats(&o);
     printf("stats spans %" PRIu64 " %" PRIu64 " %" PRIu64 " logs %" PRIu64 " %" PRIu64 " %" PRIu64
-           " spool %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+           " spool %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
            s.spans.produced, s.spans.exported, otelc_signal_stats_dropped(&s.spans),
            s.logs.produced, s.logs.exported, otelc_signal_stats_dropped(&s.logs), o.spooled,
-           o.unspooled, o.spool_dropped);
+           o.unspooled, o.spool_dropped, o.spool_bytes);
     fflush(stdout);
     return otelc_shutdown(10000) == OTELC_OK ? 0 : 2;
 }
@@ -780,8 +851,9 @@ static void service_killed(int protocol)
     static uint64_t ids[N + M];
     char url[128], first[16], count[16], left[16], line[512];
     child_t c;
-    unsigned long long spooled;
-    uint64_t st[9];
+    unsigned long long spooled, bytes;
+    uint64_t st[10];
+    pid_t killed;
     int status;
 
     NEED_RECEIVER();
@@ -808,17 +880,26 @@ static void service_killed(int protocol)
         child_start(&c, args);
     }
     assert_true(child_read(&c, ids, N + M, "spooled ", line, sizeof(line)));
-    assert_int_equal(sscanf(line, "spooled %llu", &spooled), 1);
+    assert_int_equal(sscanf(line, "spooled %llu bytes %llu", &spooled, &bytes), 2);
     assert_int_equal(spooled, 2 * N);
+    assert_int_equal(bytes, bytes_in(spool_dir, ".otlp"));
     assert_true(files_in(spool_dir, ".traces.otlp") > 0);
     assert_true(files_in(spool_dir, ".logs.otlp") > 0);
     /* kill -9: no flush, no shutdown, the sender thread mid-backoff. */
+    killed = c.pid;
     assert_int_equal(kill(c.pid, SIGKILL), 0);
     status = child_end(&c);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    printf("service killed with %zu trace and %zu log files in the spool\n",
-           files_in(spool_dir, ".traces.otlp"), files_in(spool_dir, ".logs.otlp"));
+    printf("service killed with %zu trace and %zu log files in the spool (%llu bytes)\n",
+           files_in(spool_dir, ".traces.otlp"), files_in(spool_dir, ".logs.otlp"), bytes);
     assert_int_equal(rx_count(&rx, "traces", "records"), 0);
+    /* As if it had also been killed before renaming its last file of
+     * each signal: whole requests under .tmp names, never to be sent. */
+    first_file(spool_dir, ".traces.otlp", line, sizeof(line));
+    plant_unrenamed(spool_dir, line, killed);
+    first_file(spool_dir, ".logs.otlp", line, sizeof(line));
+    plant_unrenamed(spool_dir, line, killed);
+    assert_int_equal(files_in(spool_dir, ".tmp"), 2);
 
     /* The backend back; the second service on the same spool. */
     rx_mode(&rx, "{\"mode\":\"up\"}");
@@ -842,11 +923,12 @@ static void service_killed(int protocol)
     assert_true(child_read(&c, ids, N + M, "stats ", line, sizeof(line)));
     status = child_end(&c);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    assert_int_equal(sscanf(line,
-                            "stats spans %" SCNu64 " %" SCNu64 " %" SCNu64 " logs %" SCNu64
-                            " %" SCNu64 " %" SCNu64 " spool %" SCNu64 " %" SCNu64 " %" SCNu64,
-                            &st[0], &st[1], &st[2], &st[3], &st[4], &st[5], &st[6], &st[7], &st[8]),
-                     9);
+    assert_int_equal(
+        sscanf(line,
+               "stats spans %" SCNu64 " %" SCNu64 " %" SCNu64 " logs %" SCNu64 " %" SCNu64
+               " %" SCNu64 " spool %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+               &st[0], &st[1], &st[2], &st[3], &st[4], &st[5], &st[6], &st[7], &st[8], &st[9]),
+        10);
     /* Its own records: produced, exported, none dropped. */
     assert_int_equal(st[0], M);
     assert_int_equal(st[1], M);
@@ -857,6 +939,7 @@ static void service_killed(int protocol)
     /* The spool: what the killed one left and what this one put, all sent. */
     assert_int_equal(st[7], 2 * N + st[6]);
     assert_int_equal(st[8], 0);
+    assert_int_equal(st[9], 0);
 
     assert_true(rx_wait(&rx, "traces", N + M, 10000));
     assert_true(rx_wait(&rx, "logs", N + M, 10000));
@@ -874,6 +957,7 @@ static void service_killed(int protocol)
         tally_free(&t);
     }
     assert_int_equal(files_in(spool_dir, ".otlp"), 0);
+    assert_int_equal(files_in(spool_dir, ".tmp"), 0);
 }
 
 static void test_service_killed_http_protobuf(void **state)
