@@ -196,10 +196,11 @@ static bool linked(int protocol)
  * `endpoint`, the spool in `dir`. Batches of at most 64 records leave
  * every 100 ms (so a spool holds many requests) and retries back off from
  * 100 ms to 1 s, so that the runs stay short; everything else is the
- * default. Returns the status of otelc_init (the child cannot
- * assert).
+ * default, the spool's bound too unless `spool_max_mb` is given. Returns
+ * the status of otelc_init (the child cannot assert).
  */
-static otelc_status_t service_init(const char *protocol, const char *endpoint, const char *dir)
+static otelc_status_t service_init(const char *protocol, const char *endpoint, const char *dir,
+                                   const char *spool_max_mb)
 {
     static const char *const settings[][2] = {
         { "OTEL_BSP_SCHEDULE_DELAY", "100" },       { "OTEL_BLRP_SCHEDULE_DELAY", "100" },
@@ -218,6 +219,8 @@ static otelc_status_t service_init(const char *protocol, const char *endpoint, c
         st = otelc_options_set(&o, "OTEL_EXPORTER_OTLP_PROTOCOL", protocol);
     if (st == OTELC_OK)
         st = otelc_options_set(&o, "OTELC_OTLP_SPOOL_DIR", dir);
+    if (st == OTELC_OK && spool_max_mb != NULL)
+        st = otelc_options_set(&o, "OTELC_OTLP_SPOOL_MAX_MB", spool_max_mb);
     for (size_t i = 0; st == OTELC_OK && i < sizeof(settings) / sizeof(settings[0]); i++)
         st = otelc_options_set(&o, settings[i][0], settings[i][1]);
     if (st == OTELC_OK)
@@ -606,7 +609,7 @@ static void down_mid_run(int protocol)
         skip();
     endpoint_of(&rx, protocol, url, sizeof(url));
     otelc_otlp_stats(&before);
-    assert_int_equal(service_init(protocol_name(protocol), url, spool_dir), OTELC_OK);
+    assert_int_equal(service_init(protocol_name(protocol), url, spool_dir, NULL), OTELC_OK);
     t0 = now_ms();
     producer_start(p);
     sleep_until_ms(t0 + 3000);
@@ -656,7 +659,7 @@ static void killed_and_restarted(int protocol)
         skip();
     endpoint_of(&rx, protocol, url, sizeof(url));
     otelc_otlp_stats(&before);
-    assert_int_equal(service_init(protocol_name(protocol), url, spool_dir), OTELC_OK);
+    assert_int_equal(service_init(protocol_name(protocol), url, spool_dir, NULL), OTELC_OK);
     t0 = now_ms();
     producer_start(p);
     sleep_until_ms(t0 + 2000);
@@ -734,7 +737,7 @@ static int service_main(int argc, char **argv)
         left = atoll(argv[8]);
     }
     otelc_otlp_stats(&b);
-    if (service_init(protocol, endpoint, dir) != OTELC_OK) {
+    if (service_init(protocol, endpoint, dir, NULL) != OTELC_OK) {
         printf("error: otelc_init\n");
         return 1;
     }
@@ -972,6 +975,101 @@ static void test_service_killed_grpc(void **state)
     service_killed(OTELC_OTLP_GRPC);
 }
 
+/* ---- the spool full ------------------------------------------------------ */
+
+/*
+ * The backend down longer than the spool holds: the spool fills to its
+ * bound, what does not fit is dropped and counted (reason "exporter"),
+ * and nothing is dropped before. Back up, the spool is sent: produced =
+ * received + dropped, each record received once.
+ */
+static void test_spool_full_drops_counted(void **state)
+{
+    enum { CHUNKS = 40, CHUNK = 64, N = CHUNKS * CHUNK };
+    static uint64_t ids[N];
+    static char pad[1024];
+    otelc_attr_t a[2] = { { .key = "seq", .type = OTELC_ATTR_INT },
+                          { .key = "pad", .type = OTELC_ATTR_STRING, .v.s = pad, .len = 1000 } };
+    otelc_otlp_stats_t before, full, after;
+    otelc_stats_t s;
+    otelc_logger_t *lg;
+    tally_t t;
+    snapshot_t sn;
+    char url[128], line[512];
+    uint64_t spans_dropped, logs_dropped, spans_in, logs_in;
+    size_t received;
+
+    (void)state;
+    NEED_RECEIVER();
+    memset(pad, 'x', 1000);
+    endpoint_of(&rx, OTELC_OTLP_HTTP_PROTOBUF, url, sizeof(url));
+    rx_mode(&rx, "{\"mode\":\"down\"}");
+    otelc_otlp_stats(&before);
+    assert_int_equal(service_init("http/protobuf", url, spool_dir, "1"), OTELC_OK);
+    lg = otelc_logger("trading.orders");
+    /* About 2.6 MB of requests for a 1 MiB spool, a batch at a time (each
+     * flushed, so that no thread buffer or queue overflows on the way). */
+    for (int c = 0; c < CHUNKS; c++) {
+        for (int i = c * CHUNK; i < (c + 1) * CHUNK; i++) {
+            otelc_span_t sp;
+
+            a[0].v.i = i;
+            sp = otelc_span_start("order", a, 2);
+            ids[i] = span_id_of(&sp);
+            otelc_log(lg, OTELC_SEV_INFO, NULL, "order placed", OTELC_NUL_TERMINATED, a, 2);
+            otelc_span_end(&sp);
+        }
+        assert_int_equal(otelc_flush(10000), OTELC_OK);
+    }
+    otelc_stats(&s);
+    otelc_otlp_stats(&full);
+    otelc_stats_format(&s, line, sizeof(line));
+    printf("%s\nspool: %" PRIu64 " records, %" PRIu64 " bytes of %u\n", line,
+           full.spooled - before.spooled, full.spool_bytes, 1u << 20);
+    spans_dropped = s.spans.dropped[OTELC_DROP_EXPORTER];
+    logs_dropped = s.logs.dropped[OTELC_DROP_EXPORTER];
+    assert_true(spans_dropped + logs_dropped > 0);
+    assert_int_equal(otelc_signal_stats_dropped(&s.spans), spans_dropped);
+    assert_int_equal(otelc_signal_stats_dropped(&s.logs), logs_dropped);
+    assert_int_equal(s.spans.exported + spans_dropped, N);
+    assert_int_equal(s.logs.exported + logs_dropped, N);
+    assert_int_equal(full.spooled - before.spooled, s.spans.exported + s.logs.exported);
+    /* Dropped only what did not fit: the spool is within one request
+     * (64 records of about 1.1 kB) of its bound, and not past it. */
+    assert_true(full.spool_bytes <= 1u << 20);
+    assert_true(full.spool_bytes + 64u * 1200u > 1u << 20);
+    assert_int_equal(full.spool_bytes, bytes_in(spool_dir, ".otlp"));
+
+    rx_mode(&rx, "{\"mode\":\"up\"}");
+    spans_in = N - spans_dropped;
+    logs_in = N - logs_dropped;
+    assert_true(rx_wait(&rx, "traces", (int)spans_in, 20000));
+    assert_true(rx_wait(&rx, "logs", (int)logs_in, 20000));
+    assert_true(otlp_stats_await(spool_gave_back, &before, 10000, &after));
+    assert_int_equal(otelc_shutdown(10000), OTELC_OK);
+    otelc_otlp_stats(&after);
+    assert_int_equal(after.unspooled - before.unspooled, after.spooled - before.spooled);
+    assert_int_equal(after.spool_dropped - before.spool_dropped, 0);
+    assert_int_equal(rx_count(&rx, "traces", "records"), spans_in);
+    assert_int_equal(rx_count(&rx, "logs", "records"), logs_in);
+
+    /* Each record received once; those not received are the dropped. */
+    tally_init(&t, ids, N);
+    snapshot_take(&sn, &rx);
+    tally_add(&t, &sn);
+    snapshot_free(&sn);
+    received = 0;
+    for (size_t i = 0; i < N; i++) {
+        assert_true(t.span_seen[i] <= 1);
+        assert_true(t.log_seen[i] <= 1);
+        received += t.span_seen[i] + t.log_seen[i];
+    }
+    assert_int_equal(received, spans_in + logs_in);
+    assert_int_equal(t.strangers, 0);
+    tally_free(&t);
+    assert_int_equal(files_in(spool_dir, ".otlp"), 0);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -981,6 +1079,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_killed_and_restarted_grpc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_killed_http_protobuf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_killed_grpc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spool_full_drops_counted, setup, teardown),
     };
 
     if (argc >= 2 && strcmp(argv[1], "--service") == 0)
