@@ -639,17 +639,21 @@ static void test_down_10s_mid_run_grpc(void **state)
 
 /*
  * The receiver is made to hold the next request of each signal (mode
- * "hang"), so that at the kill each exporter has one request in flight
- * and every earlier one answered: what the receiver took until then is
- * then exactly what it holds. SIGKILL, and the service finds out (its
- * spool takes what failed); a new receiver on the same ports, and the
- * service sends the spool to it. The two receivers together hold every
- * record once.
+ * "hang"), so that at the kill each signal has one request in flight and
+ * every earlier one answered: what the receiver took until then is then
+ * exactly what it holds. SIGKILL, and the service finds out (the request
+ * in flight fails); a new receiver on the same ports, and the service
+ * sends the spool to it. The two receivers together hold every record
+ * once.
+ *
+ * `draining`: the receiver is first down for 2 s and killed on the first
+ * requests after it came back, so that what is in flight at the kill is
+ * the spool's oldest request, sent by the spool's sender.
  */
-static void killed_and_restarted(int protocol)
+static void killed_and_restarted(int protocol, bool draining)
 {
     producer_t *p = &producer;
-    otelc_otlp_stats_t before, seen;
+    otelc_otlp_stats_t before, at_kill, seen;
     snapshot_t earlier;
     char url[128];
     uint64_t t0, deadline;
@@ -662,9 +666,18 @@ static void killed_and_restarted(int protocol)
     assert_int_equal(service_init(protocol_name(protocol), url, spool_dir, NULL), OTELC_OK);
     t0 = now_ms();
     producer_start(p);
-    sleep_until_ms(t0 + 2000);
-
-    rx_mode(&rx, "{\"mode\":\"hang\"}");
+    if (draining) {
+        sleep_until_ms(t0 + 1000);
+        rx_mode(&rx, "{\"mode\":\"down\"}");
+        sleep_until_ms(t0 + 3000);
+        rx_mode(&rx, "{\"mode\":\"hang\"}");
+        otelc_otlp_stats(&seen);
+        assert_true(spool_took_some(&before, &seen));
+        rx_mode(&rx, "{\"mode\":\"up\"}");
+    } else {
+        sleep_until_ms(t0 + 2000);
+        rx_mode(&rx, "{\"mode\":\"hang\"}");
+    }
     deadline = now_ms() + 10000;
     while (rx_held(&rx) < 2 && now_ms() < deadline)
         poll_pause();
@@ -672,15 +685,23 @@ static void killed_and_restarted(int protocol)
     snapshot_take(&earlier, &rx);
     assert_int_equal(json_object_array_length(earlier.traces), rx_count(&rx, "traces", "records"));
     assert_int_equal(json_object_array_length(earlier.logs), rx_count(&rx, "logs", "records"));
+    otelc_otlp_stats(&at_kill);
     rx_kill(&rx);
-    /* The service finds the receiver gone: its spool takes what failed. */
-    assert_true(otlp_stats_await(spool_took_some, &before, 10000, &seen));
+    /* The service finds the receiver gone: the requests in flight fail
+     * (a direct one goes to the spool, a spooled one is retried). */
+    deadline = now_ms() + 10000;
+    for (otelc_otlp_stats(&seen);
+         seen.spooled == at_kill.spooled && seen.retries == at_kill.retries && now_ms() < deadline;
+         otelc_otlp_stats(&seen))
+        poll_pause();
+    assert_true(seen.spooled > at_kill.spooled || seen.retries > at_kill.retries);
     rx_restart_on_same_ports(&rx);
     sleep_until_ms(now_ms() + 3000);
     producer_stop(p);
-    printf("%s: %zu spans and %zu logs in %llu ms, the receiver killed at 2 s after taking %zu "
-           "spans and %zu logs\n",
+    printf("%s: %zu spans and %zu logs in %llu ms, the receiver killed %s after taking %zu spans "
+           "and %zu logs\n",
            protocol_name(protocol), p->n, p->n, (unsigned long long)(now_ms() - t0),
+           draining ? "while the spool was sent" : "at 2 s",
            json_object_array_length(earlier.traces), json_object_array_length(earlier.logs));
     expect_run_accounted(p, &rx, &before, &earlier);
     snapshot_free(&earlier);
@@ -689,13 +710,25 @@ static void killed_and_restarted(int protocol)
 static void test_killed_and_restarted_http_protobuf(void **state)
 {
     (void)state;
-    killed_and_restarted(OTELC_OTLP_HTTP_PROTOBUF);
+    killed_and_restarted(OTELC_OTLP_HTTP_PROTOBUF, false);
 }
 
 static void test_killed_and_restarted_grpc(void **state)
 {
     (void)state;
-    killed_and_restarted(OTELC_OTLP_GRPC);
+    killed_and_restarted(OTELC_OTLP_GRPC, false);
+}
+
+static void test_killed_while_spool_sent_http_protobuf(void **state)
+{
+    (void)state;
+    killed_and_restarted(OTELC_OTLP_HTTP_PROTOBUF, true);
+}
+
+static void test_killed_while_spool_sent_grpc(void **state)
+{
+    (void)state;
+    killed_and_restarted(OTELC_OTLP_GRPC, true);
 }
 
 /* ---- the service killed with its spool holding data ---------------------- */
@@ -1077,6 +1110,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_down_10s_mid_run_grpc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_and_restarted_http_protobuf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_and_restarted_grpc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_killed_while_spool_sent_http_protobuf, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_killed_while_spool_sent_grpc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_killed_http_protobuf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_killed_grpc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spool_full_drops_counted, setup, teardown),
