@@ -5,15 +5,17 @@
  * tests/otlp-receiver fails under it:
  *
  *   - down for 10 s in the middle of the run, then up again;
- *   - killed (SIGKILL) with a request of each signal in flight, and started
- *     again on the same ports;
- *   - the service itself killed (SIGKILL) with its spool holding data, and
- *     started again on the same spool.
+ *   - killed (SIGKILL) with a request of each signal in flight, a direct
+ *     one or one from the spool, and started again on the same ports;
+ *   - the service itself killed (SIGKILL) with its spool holding data (its
+ *     sender waiting, or sending), and started again on the same spool;
+ *   - down longer than the spool holds.
  *
  * Each time, every record produced arrives exactly once (spans by span id,
  * logs by their "seq" attribute), nothing more, otelc_stats() drops nothing
  * and otelc_otlp_stats() shows the spool took records and gave back every
- * one. Over http/protobuf and, when linked, grpc.
+ * one; with the spool full, produced = received + dropped (counted). Over
+ * http/protobuf and, when linked, grpc.
  *
  * The killed service is this program run again as a child
  * (`--service produce|resume ...`, see service_main()), so that it is a
@@ -881,7 +883,12 @@ static int child_end(child_t *c)
     return status;
 }
 
-static void service_killed(int protocol)
+/*
+ * `mid_send`: before the kill the receiver comes back but holds what it
+ * is sent (mode "hang"), so that the killed service dies with the oldest
+ * request of each signal in flight from its spool.
+ */
+static void service_killed(int protocol, bool mid_send)
 {
     enum { N = 300, M = 200 };
     static uint64_t ids[N + M];
@@ -921,7 +928,17 @@ static void service_killed(int protocol)
     assert_int_equal(bytes, bytes_in(spool_dir, ".otlp"));
     assert_true(files_in(spool_dir, ".traces.otlp") > 0);
     assert_true(files_in(spool_dir, ".logs.otlp") > 0);
-    /* kill -9: no flush, no shutdown, the sender thread mid-backoff. */
+    if (mid_send) {
+        uint64_t deadline = now_ms() + 10000;
+
+        rx_mode(&rx, "{\"mode\":\"hang\"}");
+        rx_mode(&rx, "{\"mode\":\"up\"}");
+        while (rx_held(&rx) < 2 && now_ms() < deadline)
+            poll_pause();
+        assert_int_equal(rx_held(&rx), 2);
+    }
+    /* kill -9: no flush, no shutdown, the spool's sender mid-backoff or
+     * mid-send. */
     killed = c.pid;
     assert_int_equal(kill(c.pid, SIGKILL), 0);
     status = child_end(&c);
@@ -938,6 +955,7 @@ static void service_killed(int protocol)
     assert_int_equal(files_in(spool_dir, ".tmp"), 2);
 
     /* The backend back; the second service on the same spool. */
+    rx_mode(&rx, "{\"mode\":\"ok\"}");
     rx_mode(&rx, "{\"mode\":\"up\"}");
     snprintf(first, sizeof(first), "%d", N);
     snprintf(count, sizeof(count), "%d", M);
@@ -999,13 +1017,25 @@ static void service_killed(int protocol)
 static void test_service_killed_http_protobuf(void **state)
 {
     (void)state;
-    service_killed(OTELC_OTLP_HTTP_PROTOBUF);
+    service_killed(OTELC_OTLP_HTTP_PROTOBUF, false);
 }
 
 static void test_service_killed_grpc(void **state)
 {
     (void)state;
-    service_killed(OTELC_OTLP_GRPC);
+    service_killed(OTELC_OTLP_GRPC, false);
+}
+
+static void test_service_killed_mid_send_http_protobuf(void **state)
+{
+    (void)state;
+    service_killed(OTELC_OTLP_HTTP_PROTOBUF, true);
+}
+
+static void test_service_killed_mid_send_grpc(void **state)
+{
+    (void)state;
+    service_killed(OTELC_OTLP_GRPC, true);
 }
 
 /* ---- the spool full ------------------------------------------------------ */
@@ -1115,6 +1145,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_killed_while_spool_sent_grpc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_killed_http_protobuf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_killed_grpc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_service_killed_mid_send_http_protobuf, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_service_killed_mid_send_grpc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spool_full_drops_counted, setup, teardown),
     };
 
