@@ -40,6 +40,7 @@
 #include <otelc/otlp.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -539,37 +540,68 @@ static bool helper_path(const char *name, char *path, size_t size)
     return access(path, X_OK) == 0;
 }
 
-static void run_bytes_helper(void)
+/* Adds the counts of a child's last line ("records produced=P exported=E
+ * dropped=D (reason=N ...)") to the run's. */
+static void add_child_totals(const char *line)
 {
-    char path[PATH_MAX + 32];
-    char *argv[2];
+    unsigned long long p, e, d;
+    const char *r = strchr(line, '(');
+
+    if (sscanf(line, "records produced=%llu exported=%llu dropped=%llu", &p, &e, &d) != 3)
+        return;
+    total_produced += p;
+    total_exported += e;
+    while (r != NULL && *r != '\0' && *r != ')') {
+        char reason[64];
+        unsigned long long n;
+
+        r++;
+        if (sscanf(r, "%63[^=]=%llu", reason, &n) != 2)
+            break;
+        for (int k = 0; k < OTELC_DROP_REASONS; k++)
+            if (strcmp(reason, otelc_drop_reason_str((otelc_drop_reason_t)k)) == 0)
+                total_dropped[k] += n;
+        r = strpbrk(r, " )");
+    }
+}
+
+/*
+ * Runs a program (argv[0] its path) with its stdout into ours, line by
+ * line, but for a last "records ..." line, whose counts are added to the
+ * run's. Returns whether it printed anything; a failure is noted, and
+ * makes this program's status 1.
+ */
+static bool run_child(char *const argv[])
+{
     posix_spawn_file_actions_t fa;
     int fds[2], status = 0;
     pid_t pid;
     FILE *in;
-    char line[256];
+    char line[1024];
     bool got = false;
 
-    if (!helper_path("otelc-bench-bytes", path, sizeof(path)) || pipe(fds) != 0)
-        goto missing;
+    if (pipe(fds) != 0)
+        return false;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
     posix_spawn_file_actions_addclose(&fa, fds[1]);
-    argv[0] = path;
-    argv[1] = NULL;
     fflush(stdout);
-    if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0) {
+    if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
         posix_spawn_file_actions_destroy(&fa);
         close(fds[0]);
         close(fds[1]);
-        goto missing;
+        return false;
     }
     posix_spawn_file_actions_destroy(&fa);
     close(fds[1]);
     in = fdopen(fds[0], "r");
     while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
-        fputs(line, stdout);
+        if (strncmp(line, "records ", 8) == 0)
+            add_child_totals(line);
+        else
+            fputs(line, stdout);
+        fflush(stdout);
         got = true;
     }
     if (in != NULL)
@@ -579,13 +611,19 @@ static void run_bytes_helper(void)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        printf("# otelc-bench-bytes failed (status %d)\n", status);
+        printf("# %s failed (status %d)\n", argv[0], status);
         exit_status = 1;
     }
-    if (got)
-        return;
-missing:
-    printf("span_3attrs_bytes n/a (otelc-bench-bytes not found beside otelc-bench)\n");
+    return got;
+}
+
+static void run_bytes_helper(void)
+{
+    char path[PATH_MAX + 32];
+    char *argv[2] = { path, NULL };
+
+    if (!helper_path("otelc-bench-bytes", path, sizeof(path)) || !run_child(argv))
+        printf("span_3attrs_bytes n/a (otelc-bench-bytes not found beside otelc-bench)\n");
 }
 
 /* ---- pipeline workloads ----------------------------------------------------------- */
@@ -1172,6 +1210,64 @@ static void read_rss(unsigned long *peak_kib, unsigned long *now_kib)
         fclose(f);
 }
 
+/* The name (comm) of thread `tid` of this process, "" when unreadable. */
+static void thread_name(const char *tid, char *name, size_t size)
+{
+    char path[64];
+    FILE *f;
+
+    name[0] = '\0';
+    snprintf(path, sizeof(path), "/proc/self/task/%s/comm", tid);
+    f = fopen(path, "r");
+    if (f != NULL) {
+        if (fgets(name, (int)size, f) == NULL)
+            name[0] = '\0';
+        fclose(f);
+    }
+}
+
+/* The threads of this process that carry its own name: otelc's and ours.
+ * The gRPC core names its threads (event_engine, grpc_global_tim, ...),
+ * and keeps them once started, so they are not counted. */
+static unsigned long own_threads(void)
+{
+    char self[32], main_name[32], name[32];
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *de;
+    unsigned long n = 0;
+
+    snprintf(self, sizeof(self), "%d", (int)getpid());
+    thread_name(self, main_name, sizeof(main_name));
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        thread_name(de->d_name, name, sizeof(name));
+        n += strcmp(name, main_name) == 0;
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/*
+ * Waits (at most max_ms) until this process is back to `threads` threads of
+ * its own: an exporter that shutdown abandoned at its deadline still runs
+ * its last request, and frees its queue when that ends. Nothing to block
+ * on tells when, so this looks every 10 ms. Returns the threads left over.
+ */
+static unsigned long settle_threads(unsigned long threads, uint64_t max_ms)
+{
+    uint64_t until = now_ns() + max_ms * 1000000u;
+
+    for (;;) {
+        unsigned long now = own_threads();
+
+        if (now <= threads || now_ns() >= until)
+            return now > threads ? now - threads : 0;
+        nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+    }
+}
+
 /* Starts the peak (VmHWM) again from the current resident size. */
 static void reset_peak_rss(void)
 {
@@ -1210,6 +1306,37 @@ static bool set_option(otelc_options_t *o, const char *name, const char *value)
     return st == OTELC_OK;
 }
 
+/*
+ * One memory case in a process of its own (this program again, with
+ * --otlp-memory-case), so that each starts from the same resident size,
+ * with no exporter left running by the last case, and with its own count
+ * of spool bytes: the spool's bound is counted over the process, which
+ * has one spool directory.
+ */
+static void run_otlp_memory_child(const char *name, const char *protocol, const char *mode)
+{
+    char self[PATH_MAX], quick[] = "--quick", flag[] = "--otlp-memory-case";
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *argv[7];
+    int n = 0;
+
+    if (len <= 0) {
+        printf("# %s: cannot find this program to run the memory cases\n", name);
+        return;
+    }
+    self[len] = 0;
+    argv[n++] = self;
+    if (cfg.quick)
+        argv[n++] = quick;
+    argv[n++] = flag;
+    argv[n++] = (char *)(uintptr_t)name;
+    argv[n++] = (char *)(uintptr_t)protocol;
+    argv[n++] = (char *)(uintptr_t)mode;
+    argv[n] = NULL;
+    if (!run_child(argv))
+        printf("# %s_%s: the case printed nothing\n", name, mode);
+}
+
 static void run_otlp_memory(const char *name, const char *protocol, bool hung, bool spool)
 {
     char label[96], url[64], spool_dir[] = "/tmp/otelc-bench-spool-XXXXXX";
@@ -1217,8 +1344,8 @@ static void run_otlp_memory(const char *name, const char *protocol, bool hung, b
     otelc_stats_t st;
     otelc_otlp_stats_t x0, x1;
     rx_t rx = { .pid = -1 };
-    unsigned long base_kib, peak_kib, end_kib, unused;
-    uint64_t t0, shutdown_ms, produced, exported, dropped;
+    unsigned long base_kib, peak_kib, end_kib, unused, threads, left;
+    uint64_t t0, shutdown_ms, settle_ms, produced, exported, dropped;
     double rate, secs = cfg.quick ? 1.0 : 3.0;
     bool ok = true;
     otelc_status_t s;
@@ -1252,6 +1379,7 @@ static void run_otlp_memory(const char *name, const char *protocol, bool hung, b
     otelc_otlp_stats(&x0);
     reset_peak_rss();
     read_rss(&unused, &base_kib);
+    threads = own_threads();
     s = otelc_init(&o);
     if (s != OTELC_OK) {
         printf("# %s: otelc_init failed: %s\n", label, otelc_status_str(s));
@@ -1264,6 +1392,9 @@ static void run_otlp_memory(const char *name, const char *protocol, bool hung, b
     shutdown_ms = (now_ns() - t0) / 1000000u;
     if (s != OTELC_OK)
         printf("# %s: otelc_shutdown: %s\n", label, otelc_status_str(s));
+    t0 = now_ns();
+    left = settle_threads(threads, 10000);
+    settle_ms = (now_ns() - t0) / 1000000u;
     otelc_stats(&st);
     otelc_otlp_stats(&x1);
     read_rss(&peak_kib, &end_kib);
@@ -1277,15 +1408,19 @@ static void run_otlp_memory(const char *name, const char *protocol, bool hung, b
     ok = st.spans.pending == 0 && st.logs.pending == 0 && produced == exported + dropped;
     printf("%s rss_peak=%.1f MiB rss_end=%.1f MiB (before %.1f MiB) produced=%llu "
            "exported=%llu dropped=%llu (rate=%.0f rec/s) spooled=%llu spool_dropped=%llu "
-           "spool_bytes=%llu requests=%llu retries=%llu shutdown=%llu ms exact=%s\n",
+           "spool_bytes=%llu requests=%llu retries=%llu shutdown=%llu ms settled=%llu ms "
+           "exact=%s\n",
            label, (double)peak_kib / 1024.0, (double)end_kib / 1024.0, (double)base_kib / 1024.0,
            (unsigned long long)produced, (unsigned long long)exported,
            (unsigned long long)dropped, rate, (unsigned long long)(x1.spooled - x0.spooled),
            (unsigned long long)(x1.spool_dropped - x0.spool_dropped),
-           (unsigned long long)x1.spool_bytes,
+           (unsigned long long)(x1.spool_bytes - x0.spool_bytes),
            (unsigned long long)(x1.requests - x0.requests),
            (unsigned long long)(x1.retries - x0.retries), (unsigned long long)shutdown_ms,
-           ok ? "yes" : "no");
+           (unsigned long long)settle_ms, ok ? "yes" : "no");
+    if (left > 0)
+        printf("# %s: %lu threads still running %llu ms after shutdown\n", label, left,
+               (unsigned long long)settle_ms);
     print_reasons(label, &st);
     if (!ok)
         exit_status = 1;
@@ -1317,9 +1452,10 @@ static void run_otlp_export(const char *name, const char *protocol)
     /* A receiver gone mid-write must not end this program. */
     signal(SIGPIPE, SIG_IGN);
     run_otlp_throughput(name, protocol);
-    for (int hung = 0; hung < 2; hung++)
-        for (int spool = 0; spool < 2; spool++)
-            run_otlp_memory(name, protocol, hung, spool);
+    run_otlp_memory_child(name, protocol, "down_nospool");
+    run_otlp_memory_child(name, protocol, "down_spool");
+    run_otlp_memory_child(name, protocol, "hung_nospool");
+    run_otlp_memory_child(name, protocol, "hung_spool");
 #else
     (void)protocol;
     printf("# %s: the OTLP exporter is not built (OTELC_WITH_OTLP)\n", name);
@@ -1361,6 +1497,7 @@ int main(int argc, char **argv)
     char reasons[256] = "";
     size_t n = 0;
     uint64_t dropped = 0;
+    const char *memory_case[3] = { NULL, NULL, NULL }; /* name, protocol, mode */
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
@@ -1388,6 +1525,11 @@ int main(int argc, char **argv)
             cfg.ops = (size_t)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) {
             cfg.chunk = (size_t)strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--otlp-memory-case") == 0 && i + 3 < argc) {
+            /* Internal: one case of run_otlp_export's memory part. */
+            memory_case[0] = argv[++i];
+            memory_case[1] = argv[++i];
+            memory_case[2] = argv[++i];
         } else if (strcmp(argv[i], "--otlp-batch") == 0 && i + 1 < argc) {
             cfg.otlp_batch = (size_t)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--ring") == 0 && i + 1 < argc) {
@@ -1414,6 +1556,14 @@ int main(int argc, char **argv)
     /* Made before init, as applications do; its level is set at each init. */
     bench_log = otelc_logger("bench");
 
+    if (memory_case[0] != NULL) {
+#ifdef OTELC_BENCH_OTLP_EXPORT
+        signal(SIGPIPE, SIG_IGN);
+        run_otlp_memory(memory_case[0], memory_case[1], strncmp(memory_case[2], "hung", 4) == 0,
+                        strstr(memory_case[2], "_spool") != NULL);
+#endif
+        goto totals;
+    }
     printf("# otelc-bench %s (%s): %zu ops x %d repetitions, median; flush every %zu ops\n",
            OTELC_VERSION_STRING, cfg.quick ? "quick" : "full", cfg.ops, cfg.reps, cfg.chunk);
     fflush(stdout);
@@ -1440,6 +1590,7 @@ int main(int argc, char **argv)
     if (selected("otlp_grpc_export"))
         run_otlp_export("otlp_grpc_export", "grpc");
 
+totals:
     for (int r = 0; r < OTELC_DROP_REASONS; r++) {
         dropped += total_dropped[r];
         if (total_dropped[r] != 0 && n < sizeof(reasons))
