@@ -1137,8 +1137,9 @@ static void run_otlp_throughput(const char *name, const char *protocol)
     x = otlp_exporter(name, protocol, url, &resource);
     if (x == NULL)
         goto stop;
-    b = (otelc_batch_t){ .signal = OTELC_SIGNAL_TRACES, .resource = &resource, .spans = spans,
-                         .n = n };
+    b = (otelc_batch_t){
+        .signal = OTELC_SIGNAL_TRACES, .resource = &resource, .spans = spans, .n = n
+    };
     /* Connected and warm (buffers grown, the channel ready) before the clock starts. */
     for (int i = 0; i < 20; i++) {
         otelc_export_result_t r = OTELC_EXPORT_RESULT_INIT;
@@ -1182,8 +1183,7 @@ static void run_otlp_throughput(const char *name, const char *protocol)
            (unsigned long long)delivered);
     if (delivered != sent || failed != 0) {
         printf("# %s: %llu spans sent, %llu delivered, %llu exports failed\n", name,
-               (unsigned long long)sent, (unsigned long long)delivered,
-               (unsigned long long)failed);
+               (unsigned long long)sent, (unsigned long long)delivered, (unsigned long long)failed);
         exit_status = 1;
     }
 stop:
@@ -1411,8 +1411,8 @@ static void run_otlp_memory(const char *name, const char *protocol, bool hung, b
            "spool_bytes=%llu requests=%llu retries=%llu shutdown=%llu ms settled=%llu ms "
            "exact=%s\n",
            label, (double)peak_kib / 1024.0, (double)end_kib / 1024.0, (double)base_kib / 1024.0,
-           (unsigned long long)produced, (unsigned long long)exported,
-           (unsigned long long)dropped, rate, (unsigned long long)(x1.spooled - x0.spooled),
+           (unsigned long long)produced, (unsigned long long)exported, (unsigned long long)dropped,
+           rate, (unsigned long long)(x1.spooled - x0.spooled),
            (unsigned long long)(x1.spool_dropped - x0.spool_dropped),
            (unsigned long long)(x1.spool_bytes - x0.spool_bytes),
            (unsigned long long)(x1.requests - x0.requests),
@@ -1465,10 +1465,11 @@ static void run_otlp_export(const char *name, const char *protocol)
 
 /* ---- main ------------------------------------------------------------------------- */
 
-static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m", "flat_out_2threads",
-                                           "file_flat_lines", "file_otlp_lines",
-                                           "otlp_encode_spans", "otlp_encode_logs",
-                                           "otlp_http_export", "otlp_grpc_export" };
+static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m",
+                                           "flat_out_2threads", "file_flat_lines",
+                                           "file_otlp_lines",   "otlp_encode_spans",
+                                           "otlp_encode_logs",  "otlp_http_export",
+                                           "otlp_grpc_export" };
 
 static void usage(FILE *f)
 {
@@ -1508,8 +1509,7 @@ int main(int argc, char **argv)
             cfg.warmups = 1;
             cfg.pipeline_secs = 1.0;
             cfg.flat_secs = 0.5;
-        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
-                   cfg.n_names < MAX_SELECTED) {
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc && cfg.n_names < MAX_SELECTED) {
             cfg.names[cfg.n_names++] = argv[++i];
         } else if (argv[i][0] != '-' && cfg.n_names < MAX_SELECTED) {
             cfg.names[cfg.n_names++] = argv[i];
