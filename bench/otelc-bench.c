@@ -8,7 +8,7 @@
  * records produced, exported and dropped over the whole run. Lines starting
  * with '#' are notes (setup, and drops where none were expected).
  *
- *     otelc-bench              the full run (under a minute on 2 cores)
+ *     otelc-bench              the full run (a few minutes on 2 cores)
  *     otelc-bench --quick      few iterations: a smoke run for CI (seconds)
  *     otelc-bench --only NAME  one workload (the last line is still printed)
  *     otelc-bench NAME...      these workloads
@@ -25,6 +25,13 @@
  * one number that needs otelc's internals, the buffer bytes per span, comes
  * from a helper linked against the static library, otelc-bench-bytes, which
  * this program runs from its own directory.
+ *
+ * The OTLP export benchmarks (otlp_http_export, otlp_grpc_export) send to
+ * otelc-bench-rx, a receiver that only counts (count_receiver.c), run from
+ * the same directory as a process of its own so that its CPU time is its
+ * own; their memory cases each run in a fresh process of this program
+ * (--otlp-memory-case, internal), so that each starts from the same
+ * resident size. See run_otlp_export().
  *
  * Benchmarks are not tests: no number makes this program fail. It exits 1
  * only when the record counts do not add up (produced != exported + dropped
