@@ -18,7 +18,8 @@
  * --spin (paced producers never yield while they wait), --file (the file
  * exporter writes every record too, into a temporary directory: the hot
  * path measured while it runs), --otlp-batch N (spans per request of the
- * OTLP export benchmarks).
+ * OTLP export benchmarks), --no-memory (their throughput only, without the
+ * memory cases).
  *
  * The program links the shared library, as an application would, so the
  * numbers include what a user pays for it (PLT calls, the TLS model). The
@@ -93,7 +94,8 @@ static struct {
     double flat_secs;     /* flat_out_2threads duration */
     bool spin;            /* paced producers wait without yielding */
     size_t otlp_batch;    /* spans per request of otlp_*_export */
-} cfg = { false, { NULL }, 0, 200000, 20000, 1u << 24, 11, 3, 2.0, 1.0, false, 512 };
+    bool otlp_memory;     /* otlp_*_export run their memory cases */
+} cfg = { false, { NULL }, 0, 200000, 20000, 1u << 24, 11, 3, 2.0, 1.0, false, 512, true };
 
 /*
  * Ring and queue sizes of the microbenchmarks. A loop of spans runs faster
@@ -1459,6 +1461,8 @@ static void run_otlp_export(const char *name, const char *protocol)
     /* A receiver gone mid-write must not end this program. */
     signal(SIGPIPE, SIG_IGN);
     run_otlp_throughput(name, protocol);
+    if (!cfg.otlp_memory)
+        return;
     run_otlp_memory_child(name, protocol, "down_nospool");
     run_otlp_memory_child(name, protocol, "down_spool");
     run_otlp_memory_child(name, protocol, "hung_nospool");
@@ -1481,7 +1485,7 @@ static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m",
 static void usage(FILE *f)
 {
     fprintf(f, "usage: otelc-bench [--quick] [--only NAME] [--ops N] [--chunk N] [--ring BYTES] "
-               "[--spin] [--file] [--otlp-batch N] [NAME...]\n  NAME:");
+               "[--spin] [--file] [--otlp-batch N] [--no-memory] [NAME...]\n  NAME:");
     for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
         fprintf(f, " %s", workloads[i].name);
     for (size_t i = 0; i < sizeof(extra_names) / sizeof(extra_names[0]); i++)
@@ -1537,6 +1541,8 @@ int main(int argc, char **argv)
             memory_case[0] = argv[++i];
             memory_case[1] = argv[++i];
             memory_case[2] = argv[++i];
+        } else if (strcmp(argv[i], "--no-memory") == 0) {
+            cfg.otlp_memory = false;
         } else if (strcmp(argv[i], "--otlp-batch") == 0 && i + 1 < argc) {
             cfg.otlp_batch = (size_t)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--ring") == 0 && i + 1 < argc) {
