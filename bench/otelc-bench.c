@@ -8,7 +8,7 @@
  * records produced, exported and dropped over the whole run. Lines starting
  * with '#' are notes (setup, and drops where none were expected).
  *
- *     otelc-bench              the full run (a few minutes on 2 cores)
+ *     otelc-bench              the full run (about a minute and a half on 2 cores)
  *     otelc-bench --quick      few iterations: a smoke run for CI (seconds)
  *     otelc-bench --only NAME  one workload (the last line is still printed)
  *     otelc-bench NAME...      these workloads
