@@ -8,21 +8,31 @@
  * records produced, exported and dropped over the whole run. Lines starting
  * with '#' are notes (setup, and drops where none were expected).
  *
- *     otelc-bench              the full run (under a minute on 2 cores)
+ *     otelc-bench              the full run (about a minute and a half on 2 cores)
  *     otelc-bench --quick      few iterations: a smoke run for CI (seconds)
  *     otelc-bench --only NAME  one workload (the last line is still printed)
+ *     otelc-bench NAME...      these workloads
  *
  * For experiments: --ops N (operations per repetition and thread), --chunk N
  * (operations between flushes), --ring BYTES (ring of the microbenchmarks),
  * --spin (paced producers never yield while they wait), --file (the file
  * exporter writes every record too, into a temporary directory: the hot
- * path measured while it runs).
+ * path measured while it runs), --otlp-batch N (spans per request of the
+ * OTLP export benchmarks), --no-memory (their throughput only, without the
+ * memory cases).
  *
  * The program links the shared library, as an application would, so the
  * numbers include what a user pays for it (PLT calls, the TLS model). The
  * one number that needs otelc's internals, the buffer bytes per span, comes
  * from a helper linked against the static library, otelc-bench-bytes, which
  * this program runs from its own directory.
+ *
+ * The OTLP export benchmarks (otlp_http_export, otlp_grpc_export) send to
+ * otelc-bench-rx, a receiver that only counts (count_receiver.c), run from
+ * the same directory as a process of its own so that its CPU time is its
+ * own; their memory cases each run in a fresh process of this program
+ * (--otlp-memory-case, internal), so that each starts from the same
+ * resident size. See run_otlp_export().
  *
  * Benchmarks are not tests: no number makes this program fail. It exits 1
  * only when the record counts do not add up (produced != exported + dropped
@@ -33,6 +43,16 @@
 #include <otelc/file.h>
 #ifdef OTELC_BENCH_OTLP
 #include "encode.h"
+#endif
+#ifdef OTELC_BENCH_OTLP_EXPORT
+#include <otelc/otlp.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #endif
 
 #include <errno.h>
@@ -59,9 +79,12 @@ extern char **environ;
 
 /* ---- settings --------------------------------------------------------------------- */
 
+#define MAX_SELECTED 32
+
 static struct {
     bool quick;
-    const char *only;
+    const char *names[MAX_SELECTED]; /* the workloads asked for; none: all */
+    int n_names;
     size_t ops;           /* operations per timed repetition (per thread) */
     size_t chunk;         /* operations between two flushes */
     uint32_t ring_size;   /* ring of the microbenchmarks */
@@ -70,7 +93,9 @@ static struct {
     double pipeline_secs; /* pipeline_1m duration */
     double flat_secs;     /* flat_out_2threads duration */
     bool spin;            /* paced producers wait without yielding */
-} cfg = { false, NULL, 200000, 20000, 1u << 24, 11, 3, 2.0, 1.0, false };
+    size_t otlp_batch;    /* spans per request of otlp_*_export */
+    bool otlp_memory;     /* otlp_*_export run their memory cases */
+} cfg = { false, { NULL }, 0, 200000, 20000, 1u << 24, 11, 3, 2.0, 1.0, false, 512, true };
 
 /*
  * Ring and queue sizes of the microbenchmarks. A loop of spans runs faster
@@ -111,7 +136,10 @@ static uint64_t thread_cpu_ns(void)
 
 static bool selected(const char *name)
 {
-    return cfg.only == NULL || strcmp(cfg.only, name) == 0;
+    for (int i = 0; i < cfg.n_names; i++)
+        if (strcmp(cfg.names[i], name) == 0)
+            return true;
+    return cfg.n_names == 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -502,46 +530,87 @@ static void run_workload(const workload_t *w)
  * (span_3attrs_bytes, log_3attrs_bytes) to stdout. The helper needs otelc's
  * internals (the ring's head), which the shared library does not export.
  */
-static void run_bytes_helper(void)
+/* The path of helper program `name` in this program's directory; false when
+ * it is not there. */
+static bool helper_path(const char *name, char *path, size_t size)
 {
-    char self[PATH_MAX], path[PATH_MAX + 32];
+    char self[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    char *slash, *argv[2];
+    char *slash;
+
+    if (len <= 0)
+        return false;
+    self[len] = 0;
+    slash = strrchr(self, '/');
+    if (slash == NULL)
+        return false;
+    *slash = 0;
+    snprintf(path, size, "%s/%s", self, name);
+    return access(path, X_OK) == 0;
+}
+
+/* Adds the counts of a child's last line ("records produced=P exported=E
+ * dropped=D (reason=N ...)") to the run's. */
+static void add_child_totals(const char *line)
+{
+    unsigned long long p, e, d;
+    const char *r = strchr(line, '(');
+
+    if (sscanf(line, "records produced=%llu exported=%llu dropped=%llu", &p, &e, &d) != 3)
+        return;
+    total_produced += p;
+    total_exported += e;
+    while (r != NULL && *r != '\0' && *r != ')') {
+        char reason[64];
+        unsigned long long n;
+
+        r++;
+        if (sscanf(r, "%63[^=]=%llu", reason, &n) != 2)
+            break;
+        for (int k = 0; k < OTELC_DROP_REASONS; k++)
+            if (strcmp(reason, otelc_drop_reason_str((otelc_drop_reason_t)k)) == 0)
+                total_dropped[k] += n;
+        r = strpbrk(r, " )");
+    }
+}
+
+/*
+ * Runs a program (argv[0] its path) with its stdout into ours, line by
+ * line, but for a last "records ..." line, whose counts are added to the
+ * run's. Returns whether it printed anything; a failure is noted, and
+ * makes this program's status 1.
+ */
+static bool run_child(char *const argv[])
+{
     posix_spawn_file_actions_t fa;
     int fds[2], status = 0;
     pid_t pid;
     FILE *in;
-    char line[256];
+    char line[1024];
     bool got = false;
 
-    if (len <= 0)
-        goto missing;
-    self[len] = 0;
-    slash = strrchr(self, '/');
-    if (slash == NULL)
-        goto missing;
-    *slash = 0;
-    snprintf(path, sizeof(path), "%s/otelc-bench-bytes", self);
-    if (access(path, X_OK) != 0 || pipe(fds) != 0)
-        goto missing;
+    if (pipe(fds) != 0)
+        return false;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
     posix_spawn_file_actions_addclose(&fa, fds[1]);
-    argv[0] = path;
-    argv[1] = NULL;
     fflush(stdout);
-    if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0) {
+    if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
         posix_spawn_file_actions_destroy(&fa);
         close(fds[0]);
         close(fds[1]);
-        goto missing;
+        return false;
     }
     posix_spawn_file_actions_destroy(&fa);
     close(fds[1]);
     in = fdopen(fds[0], "r");
     while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
-        fputs(line, stdout);
+        if (strncmp(line, "records ", 8) == 0)
+            add_child_totals(line);
+        else
+            fputs(line, stdout);
+        fflush(stdout);
         got = true;
     }
     if (in != NULL)
@@ -551,13 +620,19 @@ static void run_bytes_helper(void)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        printf("# otelc-bench-bytes failed (status %d)\n", status);
+        printf("# %s failed (status %d)\n", argv[0], status);
         exit_status = 1;
     }
-    if (got)
-        return;
-missing:
-    printf("span_3attrs_bytes n/a (otelc-bench-bytes not found beside otelc-bench)\n");
+    return got;
+}
+
+static void run_bytes_helper(void)
+{
+    char path[PATH_MAX + 32];
+    char *argv[2] = { path, NULL };
+
+    if (!helper_path("otelc-bench-bytes", path, sizeof(path)) || !run_child(argv))
+        printf("span_3attrs_bytes n/a (otelc-bench-bytes not found beside otelc-bench)\n");
 }
 
 /* ---- pipeline workloads ----------------------------------------------------------- */
@@ -620,21 +695,14 @@ static void *producer_main(void *arg)
     return NULL;
 }
 
-/* Runs two producers with the default options; returns the statistics after
- * the flush and whether the counts were exact. */
-static bool run_producers(const char *name, double total_rate, double secs, otelc_stats_t *st,
-                          double *rate)
+/* Runs two producers (total_rate records/s in all, 0: flat out) for secs
+ * within the current session; returns their rate in records/s. */
+static double produce(double total_rate, double secs)
 {
     producer_t p[2];
     pthread_barrier_t go;
-    otelc_options_t o;
-    session_t s;
     uint64_t records = 0, elapsed = 0;
 
-    bench_options(&o);
-    with_file_exporter(&o);
-    if (!session_begin(&s, name, &o, false))
-        return false;
     pthread_barrier_init(&go, NULL, 2);
     for (int i = 0; i < 2; i++) {
         p[i].go = &go;
@@ -651,7 +719,22 @@ static bool run_producers(const char *name, double total_rate, double secs, otel
         elapsed = p[i].elapsed_ns > elapsed ? p[i].elapsed_ns : elapsed;
     }
     pthread_barrier_destroy(&go);
-    *rate = elapsed ? (double)records * 1e9 / (double)elapsed : 0;
+    return elapsed ? (double)records * 1e9 / (double)elapsed : 0;
+}
+
+/* Runs two producers with the default options; returns the statistics after
+ * the flush and whether the counts were exact. */
+static bool run_producers(const char *name, double total_rate, double secs, otelc_stats_t *st,
+                          double *rate)
+{
+    otelc_options_t o;
+    session_t s;
+
+    bench_options(&o);
+    with_file_exporter(&o);
+    if (!session_begin(&s, name, &o, false))
+        return false;
+    *rate = produce(total_rate, secs);
     return session_end(&s, st);
 }
 
@@ -713,14 +796,14 @@ static void run_flat_out(void)
 
 static const otelc_scope_info_t file_scope = { { "bench", 5 }, { "", 0 } };
 
-static void file_batches(otelc_span_data_t *spans, otelc_log_data_t *logs, otelc_attr_t *attrs,
-                         const otelc_attr_t *resource_attrs, otelc_resource_t *resource)
+static void make_records(otelc_span_data_t *spans, otelc_log_data_t *logs, otelc_attr_t *attrs,
+                         size_t n, const otelc_attr_t *resource_attrs, otelc_resource_t *resource)
 {
     uint64_t t0 = 1763720000000000000ull; /* 2025-11-21, a fixed day: no daily rotation */
 
     resource->attrs = resource_attrs;
     resource->n_attrs = 1;
-    for (size_t i = 0; i < FILE_BATCH; i++) {
+    for (size_t i = 0; i < n; i++) {
         otelc_attr_t *a = &attrs[3 * i];
         otelc_span_context_t ctx;
 
@@ -747,6 +830,8 @@ static void file_batches(otelc_span_data_t *spans, otelc_log_data_t *logs, otelc
         spans[i].n_attrs = 3;
         spans[i].trace_state = spans[i].status_message = spans[i].correlation_id =
             (otelc_str_t){ "", 0 };
+        if (logs == NULL)
+            continue;
         memset(&logs[i], 0, sizeof(logs[i]));
         logs[i].time_ns = logs[i].observed_time_ns = t0 + i * 1000u + 500u;
         logs[i].severity = 9;
@@ -758,6 +843,12 @@ static void file_batches(otelc_span_data_t *spans, otelc_log_data_t *logs, otelc
         logs[i].attrs = a;
         logs[i].n_attrs = 3;
     }
+}
+
+static void file_batches(otelc_span_data_t *spans, otelc_log_data_t *logs, otelc_attr_t *attrs,
+                         const otelc_attr_t *resource_attrs, otelc_resource_t *resource)
+{
+    make_records(spans, logs, attrs, FILE_BATCH, resource_attrs, resource);
 }
 
 static void remove_dir(const char *dir)
@@ -866,16 +957,535 @@ static void run_otlp_encode(const char *name, otelc_signal_t signal)
     fflush(stdout);
 }
 
+/* ---- the OTLP exporter, end to end ------------------------------------------------ */
+
+/*
+ * otlp_http_export and otlp_grpc_export. Two parts.
+ *
+ * Throughput: spans per second that a counting receiver (otelc-bench-rx,
+ * a process of its own beside this one) takes from the OTLP exporter over
+ * one transport, on 127.0.0.1, without compression. The exporter is made
+ * from its component, as the pipeline makes it, and its export() is called
+ * on this thread with one prebuilt batch of cfg.otlp_batch spans (3
+ * attributes, as span_3attrs records them) again and again: encoding and
+ * the request, not the hot path nor the pipeline, which are measured
+ * above. Each export() returns when the receiver has answered, and the
+ * receiver counts a request before it answers, so the count it gives at the
+ * end is what was delivered. CPU shares are CPU time over wall time: the
+ * receiver's whole process; this process (the exporting thread, and for
+ * gRPC the core's own threads) and this thread alone.
+ *
+ * Memory: the whole pipeline (OTEL_TRACES_EXPORTER=otlp and
+ * OTEL_LOGS_EXPORTER=otlp over the transport) fed flat out by two
+ * producers while the backend is down (a closed port) or hung (a receiver
+ * that accepts and reads but never answers), with the spool off and on.
+ * The resident size is read from /proc/self/status: its peak (VmHWM, reset
+ * before each case through /proc/self/clear_refs) and what is left after
+ * shutdown (VmRSS), beside the size before the case. Requests time out
+ * after 1 s and an export call after 2 s (the defaults, 10 s and 30 s,
+ * would outlast a case of a few seconds); the spool holds at most 64 MiB.
+ */
+#ifdef OTELC_BENCH_OTLP_EXPORT
+
+/* otelc-bench-rx, running: its stdin (a line asks for its counts), its
+ * stdout (the answer) and its port. */
+typedef struct rx {
+    pid_t pid;
+    FILE *to, *from;
+    int port;
+} rx_t;
+
+typedef struct rx_counts {
+    unsigned long long spans, requests, cpu_ns;
+} rx_counts_t;
+
+static void rx_stop(rx_t *rx);
+
+static bool rx_start(const char *mode, rx_t *rx)
+{
+    char path[PATH_MAX + 32], line[64];
+    char *argv[3];
+    posix_spawn_file_actions_t fa;
+    int in[2], out[2];
+
+    memset(rx, 0, sizeof(*rx));
+    rx->pid = -1;
+    if (!helper_path("otelc-bench-rx", path, sizeof(path)))
+        return false;
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return false;
+    if (pipe2(out, O_CLOEXEC) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return false;
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    argv[0] = path;
+    argv[1] = (char *)(uintptr_t)mode;
+    argv[2] = NULL;
+    fflush(stdout);
+    if (posix_spawn(&rx->pid, path, &fa, NULL, argv, environ) != 0)
+        rx->pid = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    rx->to = fdopen(in[1], "w");
+    rx->from = fdopen(out[0], "r");
+    if (rx->pid < 0 || rx->to == NULL || rx->from == NULL ||
+        fgets(line, sizeof(line), rx->from) == NULL || sscanf(line, "port %d", &rx->port) != 1) {
+        if (rx->to == NULL)
+            close(in[1]);
+        if (rx->from == NULL)
+            close(out[0]);
+        rx_stop(rx);
+        return false;
+    }
+    return true;
+}
+
+static bool rx_counts(rx_t *rx, rx_counts_t *c)
+{
+    char line[160];
+
+    memset(c, 0, sizeof(*c));
+    return fputs("counts\n", rx->to) >= 0 && fflush(rx->to) == 0 &&
+           fgets(line, sizeof(line), rx->from) != NULL &&
+           sscanf(line, "spans=%llu requests=%llu cpu_ns=%llu", &c->spans, &c->requests,
+                  &c->cpu_ns) == 3;
+}
+
+static void rx_stop(rx_t *rx)
+{
+    int status;
+
+    if (rx->to != NULL)
+        fclose(rx->to);
+    if (rx->from != NULL)
+        fclose(rx->from);
+    rx->to = rx->from = NULL;
+    if (rx->pid > 0)
+        while (waitpid(rx->pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    rx->pid = -1;
+}
+
+static uint64_t process_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* An exporter of `signal` made by the "otlp" component, as the pipeline
+ * makes one; NULL (and a note) when it cannot be. */
+static otelc_exporter_t *otlp_exporter(const char *name, const char *protocol, const char *url,
+                                       const otelc_resource_t *resource)
+{
+    const otelc_component_t *comp = otelc_component_find("otlp");
+    otelc_otlp_options_t o;
+    otelc_exporter_args_t args;
+    otelc_exporter_t *x = NULL;
+
+    memset(&o, 0, sizeof(o));
+    if (comp == NULL || otelc_component_defaults("otlp", &o, sizeof(o)) != OTELC_OK) {
+        printf("# %s: the otlp exporter is not registered\n", name);
+        return NULL;
+    }
+    o.all.endpoint = url;
+    o.all.protocol = strcmp(protocol, "grpc") == 0 ? OTELC_OTLP_GRPC : OTELC_OTLP_HTTP_PROTOBUF;
+    o.all.compression = OTELC_OTLP_NO;
+    memset(&args, 0, sizeof(args));
+    args.struct_size = sizeof(args);
+    args.signal = OTELC_SIGNAL_TRACES;
+    args.settings = &o;
+    args.resource = resource;
+    if (comp->create(&args, &x) != OTELC_OK || x == NULL) {
+        printf("# %s: the otlp exporter cannot be made for %s (is its transport linked?)\n", name,
+               protocol);
+        return NULL;
+    }
+    return x;
+}
+
+static void otlp_exporter_destroy(otelc_exporter_t *x)
+{
+    if (x == NULL)
+        return;
+    if (x->ops->shutdown != NULL)
+        x->ops->shutdown(x, 5000);
+    x->ops->destroy(x);
+}
+
+static void run_otlp_throughput(const char *name, const char *protocol)
+{
+    size_t n = cfg.otlp_batch;
+    otelc_span_data_t *spans = calloc(n, sizeof(*spans));
+    otelc_attr_t *attrs = calloc(3 * n, sizeof(*attrs));
+    const otelc_attr_t resource_attrs[] = { OTELC_STR("service.name", "otelc-bench") };
+    otelc_resource_t resource;
+    otelc_exporter_t *x = NULL;
+    otelc_batch_t b;
+    rx_t rx;
+    rx_counts_t c0, c1;
+    char url[64];
+    uint64_t sent = 0, failed = 0, cpu0, proc0, wall0, cpu, proc, wall, delivered;
+    double secs = cfg.quick ? 0.5 : 3.0;
+
+    if (spans == NULL || attrs == NULL) {
+        printf("# %s: out of memory\n", name);
+        goto done;
+    }
+    if (!rx_start(strcmp(protocol, "grpc") == 0 ? "grpc" : "http", &rx)) {
+        printf("# %s: otelc-bench-rx does not start (built beside otelc-bench?)\n", name);
+        goto done;
+    }
+    make_records(spans, NULL, attrs, n, resource_attrs, &resource);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", rx.port);
+    x = otlp_exporter(name, protocol, url, &resource);
+    if (x == NULL)
+        goto stop;
+    b = (otelc_batch_t){
+        .signal = OTELC_SIGNAL_TRACES, .resource = &resource, .spans = spans, .n = n
+    };
+    /* Connected and warm (buffers grown, the channel ready) before the clock starts. */
+    for (int i = 0; i < 20; i++) {
+        otelc_export_result_t r = OTELC_EXPORT_RESULT_INIT;
+        failed += x->ops->export_batch(x, &b, 10000, &r) != OTELC_OK;
+        sent += n;
+    }
+    if (!rx_counts(&rx, &c0) || c0.spans != sent || failed != 0) {
+        printf("# %s: the warm-up did not arrive (%llu of %llu spans)\n", name, c0.spans,
+               (unsigned long long)sent);
+        exit_status = 1;
+        goto stop;
+    }
+    sent = 0;
+    cpu0 = thread_cpu_ns();
+    proc0 = process_cpu_ns();
+    wall0 = now_ns();
+    do {
+        otelc_export_result_t r = OTELC_EXPORT_RESULT_INIT;
+        failed += x->ops->export_batch(x, &b, 10000, &r) != OTELC_OK;
+        sent += n;
+    } while (now_ns() - wall0 < (uint64_t)(secs * 1e9));
+    wall = now_ns() - wall0;
+    proc = process_cpu_ns() - proc0;
+    cpu = thread_cpu_ns() - cpu0;
+    if (!rx_counts(&rx, &c1)) {
+        printf("# %s: otelc-bench-rx does not answer\n", name);
+        exit_status = 1;
+        goto stop;
+    }
+    delivered = c1.spans - c0.spans;
+    printf("# %s: export() called directly (no pipeline) with one prebuilt batch of %zu spans "
+           "(3 attributes), %s, no compression, to otelc-bench-rx on 127.0.0.1\n",
+           name, n, protocol);
+    printf("%s %.0f spans/s (batch %zu; %.0f requests/s; receiver %.0f%% CPU, exporter process "
+           "%.0f%% CPU, exporting thread %.0f%% CPU: %.0f ns/span) sent=%llu delivered=%llu\n",
+           name, (double)delivered * 1e9 / (double)wall, n,
+           (double)(c1.requests - c0.requests) * 1e9 / (double)wall,
+           100.0 * (double)(c1.cpu_ns - c0.cpu_ns) / (double)wall,
+           100.0 * (double)proc / (double)wall, 100.0 * (double)cpu / (double)wall,
+           (double)proc / (double)(delivered ? delivered : 1), (unsigned long long)sent,
+           (unsigned long long)delivered);
+    if (delivered != sent || failed != 0) {
+        printf("# %s: %llu spans sent, %llu delivered, %llu exports failed\n", name,
+               (unsigned long long)sent, (unsigned long long)delivered, (unsigned long long)failed);
+        exit_status = 1;
+    }
+stop:
+    otlp_exporter_destroy(x);
+    rx_stop(&rx);
+done:
+    free(spans);
+    free(attrs);
+    fflush(stdout);
+}
+
+/* VmHWM and VmRSS of this process, in KiB. */
+static void read_rss(unsigned long *peak_kib, unsigned long *now_kib)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+
+    *peak_kib = *now_kib = 0;
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        (void)sscanf(line, "VmHWM: %lu", peak_kib);
+        (void)sscanf(line, "VmRSS: %lu", now_kib);
+    }
+    if (f != NULL)
+        fclose(f);
+}
+
+/* The name (comm) of thread `tid` of this process, "" when unreadable. */
+static void thread_name(const char *tid, char *name, size_t size)
+{
+    char path[64];
+    FILE *f;
+
+    name[0] = '\0';
+    snprintf(path, sizeof(path), "/proc/self/task/%s/comm", tid);
+    f = fopen(path, "r");
+    if (f != NULL) {
+        if (fgets(name, (int)size, f) == NULL)
+            name[0] = '\0';
+        fclose(f);
+    }
+}
+
+/* The threads of this process that carry its own name: otelc's and ours.
+ * The gRPC core names its threads (event_engine, grpc_global_tim, ...),
+ * and keeps them once started, so they are not counted. */
+static unsigned long own_threads(void)
+{
+    char self[32], main_name[32], name[32];
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *de;
+    unsigned long n = 0;
+
+    snprintf(self, sizeof(self), "%d", (int)getpid());
+    thread_name(self, main_name, sizeof(main_name));
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        thread_name(de->d_name, name, sizeof(name));
+        n += strcmp(name, main_name) == 0;
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/*
+ * Waits (at most max_ms) until this process is back to `threads` threads of
+ * its own: an exporter that shutdown abandoned at its deadline still runs
+ * its last request, and frees its queue when that ends. Nothing to block
+ * on tells when, so this looks every 10 ms. Returns the threads left over.
+ */
+static unsigned long settle_threads(unsigned long threads, uint64_t max_ms)
+{
+    uint64_t until = now_ns() + max_ms * 1000000u;
+
+    for (;;) {
+        unsigned long now = own_threads();
+
+        if (now <= threads || now_ns() >= until)
+            return now > threads ? now - threads : 0;
+        nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+    }
+}
+
+/* Starts the peak (VmHWM) again from the current resident size. */
+static void reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+
+    if (f != NULL) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
+/* A port on 127.0.0.1 that nothing listens on (bound, then closed). */
+static int closed_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static bool set_option(otelc_options_t *o, const char *name, const char *value)
+{
+    otelc_status_t st = otelc_options_set(o, name, value);
+
+    if (st != OTELC_OK)
+        printf("# %s=%s: %s\n", name, value, otelc_status_str(st));
+    return st == OTELC_OK;
+}
+
+/*
+ * One memory case in a process of its own (this program again, with
+ * --otlp-memory-case), so that each starts from the same resident size,
+ * with no exporter left running by the last case, and with its own count
+ * of spool bytes: the spool's bound is counted over the process, which
+ * has one spool directory.
+ */
+static void run_otlp_memory_child(const char *name, const char *protocol, const char *mode)
+{
+    char self[PATH_MAX], quick[] = "--quick", flag[] = "--otlp-memory-case";
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *argv[7];
+    int n = 0;
+
+    if (len <= 0) {
+        printf("# %s: cannot find this program to run the memory cases\n", name);
+        return;
+    }
+    self[len] = 0;
+    argv[n++] = self;
+    if (cfg.quick)
+        argv[n++] = quick;
+    argv[n++] = flag;
+    argv[n++] = (char *)(uintptr_t)name;
+    argv[n++] = (char *)(uintptr_t)protocol;
+    argv[n++] = (char *)(uintptr_t)mode;
+    argv[n] = NULL;
+    if (!run_child(argv))
+        printf("# %s_%s: the case printed nothing\n", name, mode);
+}
+
+static void run_otlp_memory(const char *name, const char *protocol, bool hung, bool spool)
+{
+    char label[96], url[64], spool_dir[] = "/tmp/otelc-bench-spool-XXXXXX";
+    otelc_options_t o;
+    otelc_stats_t st;
+    otelc_otlp_stats_t x0, x1;
+    rx_t rx = { .pid = -1 };
+    unsigned long base_kib, peak_kib, end_kib, unused, threads, left;
+    uint64_t t0, shutdown_ms, settle_ms, produced, exported, dropped;
+    double rate, secs = cfg.quick ? 1.0 : 3.0;
+    bool ok = true;
+    otelc_status_t s;
+
+    snprintf(label, sizeof(label), "%s_%s_%s", name, hung ? "hung" : "down",
+             spool ? "spool" : "nospool");
+    if (hung && !rx_start("hang", &rx)) {
+        printf("# %s: otelc-bench-rx does not start\n", label);
+        return;
+    }
+    if (spool && mkdtemp(spool_dir) == NULL) {
+        printf("# %s: cannot make a temporary directory\n", label);
+        rx_stop(&rx);
+        return;
+    }
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", hung ? rx.port : closed_port());
+    otelc_options_default(&o);
+    o.service_name = "otelc-bench";
+    o.traces_exporter = "otlp";
+    o.logs_exporter = "otlp";
+    ok = set_option(&o, "OTEL_EXPORTER_OTLP_ENDPOINT", url) &&
+         set_option(&o, "OTEL_EXPORTER_OTLP_PROTOCOL", protocol) &&
+         set_option(&o, "OTEL_EXPORTER_OTLP_TIMEOUT", "1000") &&
+         set_option(&o, "OTEL_BSP_EXPORT_TIMEOUT", "2000") &&
+         set_option(&o, "OTEL_BLRP_EXPORT_TIMEOUT", "2000");
+    if (ok && spool)
+        ok = set_option(&o, "OTELC_OTLP_SPOOL_DIR", spool_dir) &&
+             set_option(&o, "OTELC_OTLP_SPOOL_MAX_MB", "64");
+    if (!ok)
+        goto done;
+    otelc_otlp_stats(&x0);
+    reset_peak_rss();
+    read_rss(&unused, &base_kib);
+    threads = own_threads();
+    s = otelc_init(&o);
+    if (s != OTELC_OK) {
+        printf("# %s: otelc_init failed: %s\n", label, otelc_status_str(s));
+        exit_status = 1;
+        goto done;
+    }
+    rate = produce(0, secs);
+    t0 = now_ns();
+    s = otelc_shutdown(5000);
+    shutdown_ms = (now_ns() - t0) / 1000000u;
+    if (s != OTELC_OK)
+        printf("# %s: otelc_shutdown: %s\n", label, otelc_status_str(s));
+    t0 = now_ns();
+    left = settle_threads(threads, 10000);
+    settle_ms = (now_ns() - t0) / 1000000u;
+    otelc_stats(&st);
+    otelc_otlp_stats(&x1);
+    read_rss(&peak_kib, &end_kib);
+    produced = st.spans.produced + st.logs.produced;
+    exported = st.spans.exported + st.logs.exported;
+    dropped = otelc_signal_stats_dropped(&st.spans) + otelc_signal_stats_dropped(&st.logs);
+    total_produced += produced;
+    total_exported += exported;
+    for (int r = 0; r < OTELC_DROP_REASONS; r++)
+        total_dropped[r] += st.spans.dropped[r] + st.logs.dropped[r];
+    ok = st.spans.pending == 0 && st.logs.pending == 0 && produced == exported + dropped;
+    printf("%s rss_peak=%.1f MiB rss_end=%.1f MiB (before %.1f MiB) produced=%llu "
+           "exported=%llu dropped=%llu (rate=%.0f rec/s) spooled=%llu spool_dropped=%llu "
+           "spool_bytes=%llu requests=%llu retries=%llu shutdown=%llu ms settled=%llu ms "
+           "exact=%s\n",
+           label, (double)peak_kib / 1024.0, (double)end_kib / 1024.0, (double)base_kib / 1024.0,
+           (unsigned long long)produced, (unsigned long long)exported, (unsigned long long)dropped,
+           rate, (unsigned long long)(x1.spooled - x0.spooled),
+           (unsigned long long)(x1.spool_dropped - x0.spool_dropped),
+           (unsigned long long)(x1.spool_bytes - x0.spool_bytes),
+           (unsigned long long)(x1.requests - x0.requests),
+           (unsigned long long)(x1.retries - x0.retries), (unsigned long long)shutdown_ms,
+           (unsigned long long)settle_ms, ok ? "yes" : "no");
+    if (left > 0)
+        printf("# %s: %lu threads still running %llu ms after shutdown\n", label, left,
+               (unsigned long long)settle_ms);
+    print_reasons(label, &st);
+    if (!ok)
+        exit_status = 1;
+done:
+    rx_stop(&rx);
+    if (spool)
+        remove_dir(spool_dir);
+    fflush(stdout);
+}
+#endif
+
+static void run_otlp_export(const char *name, const char *protocol)
+{
+#ifdef OTELC_BENCH_OTLP_EXPORT
+    bool grpc = strcmp(protocol, "grpc") == 0;
+#ifndef OTELC_BENCH_OTLP_GRPC
+    if (grpc) {
+        printf("# %s: the gRPC transport is not built (OTELC_WITH_OTLP_GRPC)\n", name);
+        return;
+    }
+#endif
+#ifndef OTELC_BENCH_OTLP_HTTP
+    if (!grpc) {
+        printf("# %s: the HTTP transport is not built (OTELC_WITH_OTLP_HTTP)\n", name);
+        return;
+    }
+#endif
+    (void)grpc;
+    /* A receiver gone mid-write must not end this program. */
+    signal(SIGPIPE, SIG_IGN);
+    run_otlp_throughput(name, protocol);
+    if (!cfg.otlp_memory)
+        return;
+    run_otlp_memory_child(name, protocol, "down_nospool");
+    run_otlp_memory_child(name, protocol, "down_spool");
+    run_otlp_memory_child(name, protocol, "hung_nospool");
+    run_otlp_memory_child(name, protocol, "hung_spool");
+#else
+    (void)protocol;
+    printf("# %s: the OTLP exporter is not built (OTELC_WITH_OTLP)\n", name);
+#endif
+    fflush(stdout);
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
-static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m", "flat_out_2threads",
-                                           "file_flat_lines", "file_otlp_lines",
-                                           "otlp_encode_spans", "otlp_encode_logs" };
+static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m",
+                                           "flat_out_2threads", "file_flat_lines",
+                                           "file_otlp_lines",   "otlp_encode_spans",
+                                           "otlp_encode_logs",  "otlp_http_export",
+                                           "otlp_grpc_export" };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: otelc-bench [--quick] [--only NAME] [--ops N] [--chunk N] [--ring BYTES] "
-               "[--spin] [--file]\n  NAME:");
+               "[--spin] [--file] [--otlp-batch N] [--no-memory] [NAME...]\n  NAME:");
     for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
         fprintf(f, " %s", workloads[i].name);
     for (size_t i = 0; i < sizeof(extra_names) / sizeof(extra_names[0]); i++)
@@ -899,6 +1509,7 @@ int main(int argc, char **argv)
     char reasons[256] = "";
     size_t n = 0;
     uint64_t dropped = 0;
+    const char *memory_case[3] = { NULL, NULL, NULL }; /* name, protocol, mode */
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
@@ -909,8 +1520,10 @@ int main(int argc, char **argv)
             cfg.warmups = 1;
             cfg.pipeline_secs = 1.0;
             cfg.flat_secs = 0.5;
-        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
-            cfg.only = argv[++i];
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc && cfg.n_names < MAX_SELECTED) {
+            cfg.names[cfg.n_names++] = argv[++i];
+        } else if (argv[i][0] != '-' && cfg.n_names < MAX_SELECTED) {
+            cfg.names[cfg.n_names++] = argv[i];
         } else if (strcmp(argv[i], "--spin") == 0) {
             cfg.spin = true;
         } else if (strcmp(argv[i], "--file") == 0) {
@@ -923,6 +1536,15 @@ int main(int argc, char **argv)
             cfg.ops = (size_t)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) {
             cfg.chunk = (size_t)strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--otlp-memory-case") == 0 && i + 3 < argc) {
+            /* Internal: one case of run_otlp_export's memory part. */
+            memory_case[0] = argv[++i];
+            memory_case[1] = argv[++i];
+            memory_case[2] = argv[++i];
+        } else if (strcmp(argv[i], "--no-memory") == 0) {
+            cfg.otlp_memory = false;
+        } else if (strcmp(argv[i], "--otlp-batch") == 0 && i + 1 < argc) {
+            cfg.otlp_batch = (size_t)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--ring") == 0 && i + 1 < argc) {
             cfg.ring_size = (uint32_t)strtoul(argv[++i], NULL, 0);
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -933,18 +1555,28 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (cfg.ops == 0 || cfg.chunk == 0) {
-        fprintf(stderr, "otelc-bench: --ops and --chunk take a positive number\n");
+    if (cfg.ops == 0 || cfg.chunk == 0 || cfg.otlp_batch == 0) {
+        fprintf(stderr, "otelc-bench: --ops, --chunk and --otlp-batch take a positive number\n");
         return 2;
     }
-    if (cfg.only != NULL && !known_name(cfg.only)) {
-        fprintf(stderr, "otelc-bench: unknown workload '%s'\n", cfg.only);
-        usage(stderr);
-        return 2;
+    for (int i = 0; i < cfg.n_names; i++) {
+        if (!known_name(cfg.names[i])) {
+            fprintf(stderr, "otelc-bench: unknown workload '%s'\n", cfg.names[i]);
+            usage(stderr);
+            return 2;
+        }
     }
     /* Made before init, as applications do; its level is set at each init. */
     bench_log = otelc_logger("bench");
 
+    if (memory_case[0] != NULL) {
+#ifdef OTELC_BENCH_OTLP_EXPORT
+        signal(SIGPIPE, SIG_IGN);
+        run_otlp_memory(memory_case[0], memory_case[1], strncmp(memory_case[2], "hung", 4) == 0,
+                        strstr(memory_case[2], "_spool") != NULL);
+#endif
+        goto totals;
+    }
     printf("# otelc-bench %s (%s): %zu ops x %d repetitions, median; flush every %zu ops\n",
            OTELC_VERSION_STRING, cfg.quick ? "quick" : "full", cfg.ops, cfg.reps, cfg.chunk);
     fflush(stdout);
@@ -966,7 +1598,12 @@ int main(int argc, char **argv)
         run_otlp_encode("otlp_encode_spans", OTELC_SIGNAL_TRACES);
     if (selected("otlp_encode_logs"))
         run_otlp_encode("otlp_encode_logs", OTELC_SIGNAL_LOGS);
+    if (selected("otlp_http_export"))
+        run_otlp_export("otlp_http_export", "http/protobuf");
+    if (selected("otlp_grpc_export"))
+        run_otlp_export("otlp_grpc_export", "grpc");
 
+totals:
     for (int r = 0; r < OTELC_DROP_REASONS; r++) {
         dropped += total_dropped[r];
         if (total_dropped[r] != 0 && n < sizeof(reasons))
