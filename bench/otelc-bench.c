@@ -178,10 +178,27 @@ static void with_file_exporter(otelc_options_t *o)
     otelc_file_options(o)->directory = file_dir;
 }
 
+/* --otlp ENDPOINT [--otlp-protocol P]: the micro benchmarks export to an
+ * OTLP receiver (otelc-bench-rx, for one), to measure the hot path while
+ * the OTLP exporter works beside it. */
+static const char *otlp_endpoint, *otlp_protocol = "http/protobuf";
+
+static void with_otlp_exporter(otelc_options_t *o)
+{
+    if (otlp_endpoint == NULL)
+        return;
+    o->traces_exporter = "otlp";
+    o->logs_exporter = "otlp";
+    if (otelc_options_set(o, "OTEL_EXPORTER_OTLP_ENDPOINT", otlp_endpoint) != OTELC_OK ||
+        otelc_options_set(o, "OTEL_EXPORTER_OTLP_PROTOCOL", otlp_protocol) != OTELC_OK)
+        fprintf(stderr, "otelc-bench: the OTLP settings do not read\n");
+}
+
 static void micro_options(otelc_options_t *o)
 {
     bench_options(o);
     with_file_exporter(o);
+    with_otlp_exporter(o);
     o->ring_size = cfg.ring_size;
     o->spans_batch.max_queue_size = MICRO_QUEUE_SIZE;
     o->logs_batch.max_queue_size = MICRO_QUEUE_SIZE;
@@ -1485,7 +1502,8 @@ static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m",
 static void usage(FILE *f)
 {
     fprintf(f, "usage: otelc-bench [--quick] [--only NAME] [--ops N] [--chunk N] [--ring BYTES] "
-               "[--spin] [--file] [--otlp-batch N] [--no-memory] [NAME...]\n  NAME:");
+               "[--spin] [--file] [--otlp URL [--otlp-protocol P]] [--otlp-batch N] [--no-memory]\n"
+               "       [NAME...]\n  NAME:");
     for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
         fprintf(f, " %s", workloads[i].name);
     for (size_t i = 0; i < sizeof(extra_names) / sizeof(extra_names[0]); i++)
@@ -1526,6 +1544,10 @@ int main(int argc, char **argv)
             cfg.names[cfg.n_names++] = argv[i];
         } else if (strcmp(argv[i], "--spin") == 0) {
             cfg.spin = true;
+        } else if (strcmp(argv[i], "--otlp") == 0 && i + 1 < argc) {
+            otlp_endpoint = argv[++i];
+        } else if (strcmp(argv[i], "--otlp-protocol") == 0 && i + 1 < argc) {
+            otlp_protocol = argv[++i];
         } else if (strcmp(argv[i], "--file") == 0) {
             strcpy(file_dir, "/tmp/otelc-bench-files-XXXXXX");
             if (mkdtemp(file_dir) == NULL) {
