@@ -14,6 +14,7 @@
 #define OTELC_OTLP_RX_H
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <json-c/json.h>
 
 #include <errno.h>
@@ -26,6 +27,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Tests skip without the receiver (rx_start() failed or was not asked). */
+#define NEED_RECEIVER()                                                                            \
+    do {                                                                                           \
+        if (rx.pid <= 0)                                                                           \
+            skip();                                                                                \
+    } while (0)
 
 #ifndef OTELC_RECEIVER_DIR
 #error "OTELC_RECEIVER_DIR: the path of tests/otlp-receiver"
@@ -275,6 +283,64 @@ static int64_t jint(json_object *o, const char *path)
     json_object *v = jpath(o, path);
 
     return v != NULL ? json_object_get_int64(v) : 0;
+}
+
+/* Requests held by mode "hang" (GET /mode); -1 when it does not answer. */
+static int64_t rx_held(const rx_t *rx)
+{
+    long code;
+    json_object *o = rx_call(rx, "GET", "/mode", NULL, &code);
+    int64_t n = code == 200 ? jint(o, "held") : -1;
+
+    json_object_put(o);
+    return n;
+}
+
+/* ---- time and files ------------------------------------------------------ */
+
+static inline uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The files of `dir` whose names end in `suffix`. */
+static inline size_t files_in(const char *dir, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    size_t n = 0, sl = strlen(suffix);
+
+    if (d == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+
+        n += l > sl && strcmp(de->d_name + l - sl, suffix) == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Removes `dir` and the files in it. */
+static inline void rm_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char p[512];
+
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
 }
 
 #endif /* OTELC_OTLP_RX_H */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "encode.h"
+#include "otlp_fixtures.h"
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
@@ -24,45 +25,8 @@ typedef Opentelemetry__Proto__Common__V1__AnyValue any_t;
 typedef Opentelemetry__Proto__Common__V1__KeyValue kv_t;
 #define CASE(x) OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_##x
 
-#define S(lit) ((otelc_str_t){ lit, sizeof(lit) - 1 })
-
-static const otelc_attr_t resource_attrs[] = {
-    { .key = "service.name", .type = OTELC_ATTR_STRING, .v.s = "order-gateway", .len = 13 },
-    { .key = "host.cores", .type = OTELC_ATTR_INT, .v.i = 2 },
-};
-static const otelc_resource_t resource = { resource_attrs, 2 };
-static const otelc_scope_info_t scope_a = { S("trading.engine"), S("1.2.0") };
-static const otelc_scope_info_t scope_b = { S("trading.risk"), S("") };
 /* The same scope as scope_a, in another struct: grouped with it. */
 static const otelc_scope_info_t scope_a2 = { S("trading.engine"), S("1.2.0") };
-
-static const char *const tags[] = { "fx", "", "équité" };
-static const bool flags_arr[] = { true, false };
-static const int64_t ints[] = { INT64_MIN, 0, INT64_MAX };
-static const double dbls[] = { -0.0, 1.5e300 };
-static const uint8_t raw[] = { 0x00, 0xff, 0x10 };
-
-static const otelc_attr_t every_type[] = {
-    { .key = "symbol", .type = OTELC_ATTR_STRING, .v.s = "BTCUSDT", .len = OTELC_NUL_TERMINATED },
-    { .key = "filled", .type = OTELC_ATTR_BOOL, .v.b = true },
-    { .key = "qty", .type = OTELC_ATTR_INT, .v.i = -42 },
-    { .key = "price", .type = OTELC_ATTR_DOUBLE, .v.d = 150.25 },
-    { .key = "raw", .type = OTELC_ATTR_BYTES, .v.bytes = raw, .len = 3 },
-    { .key = "tags", .type = OTELC_ATTR_STRING_ARRAY, .v.sa = tags, .len = 3 },
-    { .key = "flags", .type = OTELC_ATTR_BOOL_ARRAY, .v.ba = flags_arr, .len = 2 },
-    { .key = "ints", .type = OTELC_ATTR_INT_ARRAY, .v.ia = ints, .len = 3 },
-    { .key = "dbls", .type = OTELC_ATTR_DOUBLE_ARRAY, .v.da = dbls, .len = 2 },
-};
-#define N_EVERY (sizeof(every_type) / sizeof(every_type[0]))
-
-static void fill_ctx(otelc_span_context_t *c, uint8_t seed)
-{
-    for (int i = 0; i < OTELC_TRACE_ID_SIZE; i++)
-        c->trace_id[i] = (uint8_t)(seed + i);
-    for (int i = 0; i < OTELC_SPAN_ID_SIZE; i++)
-        c->span_id[i] = (uint8_t)(seed * 3 + i + 1);
-    c->trace_flags = OTELC_TRACE_FLAG_SAMPLED;
-}
 
 static void expect_every_type(kv_t **kv, size_t n)
 {

@@ -42,21 +42,8 @@
 static rx_t rx;
 static char spool_dir[256];
 
-#define NEED_RECEIVER()                                                                            \
-    do {                                                                                           \
-        if (rx.pid <= 0)                                                                           \
-            skip();                                                                                \
-    } while (0)
 
 /* ---- time and files ------------------------------------------------------ */
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* A timed phase of a fault script (by design, not a wait for a condition). */
 static void sleep_until_ms(uint64_t t)
@@ -73,41 +60,6 @@ static void poll_pause(void)
     struct timespec ts = { 0, 10 * 1000000L };
 
     nanosleep(&ts, NULL);
-}
-
-static size_t files_in(const char *dir, const char *suffix)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    size_t n = 0, sl = strlen(suffix);
-
-    if (d == NULL)
-        return 0;
-    while ((de = readdir(d)) != NULL) {
-        size_t l = strlen(de->d_name);
-
-        n += l > sl && strcmp(de->d_name + l - sl, suffix) == 0;
-    }
-    closedir(d);
-    return n;
-}
-
-static void rm_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char p[512];
-
-    if (d == NULL)
-        return;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
 }
 
 /* The bytes of the files in `dir` whose names end in `suffix`. */
@@ -447,16 +399,6 @@ static void rx_kill(rx_t *r)
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     close(r->in_fd);
     r->pid = -1;
-}
-
-/* Requests held by mode "hang" (GET /mode). */
-static int64_t rx_held(const rx_t *r)
-{
-    json_object *o = rx_call(r, "GET", "/mode", NULL, NULL);
-    int64_t n = jint(o, "held");
-
-    json_object_put(o);
-    return n;
 }
 
 static void endpoint_of(const rx_t *r, int protocol, char *url, size_t size)
