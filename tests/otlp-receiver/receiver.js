@@ -335,10 +335,17 @@ function attempts(signal) {
   return n;
 }
 
+function heldOf(signal) {
+  let n = 0;
+  for (const pending of state.held) if (pending.signal === signal) n++;
+  return n;
+}
+
 function waiterSatisfied(waiter) {
   const counts = state.counts[waiter.signal];
   for (const [key, want] of Object.entries(waiter.want)) {
-    const have = key === 'attempts' ? attempts(waiter.signal) : counts[key];
+    const have =
+      key === 'attempts' ? attempts(waiter.signal) : key === 'held' ? heldOf(waiter.signal) : counts[key];
     if (have < want) return false;
   }
   return true;
@@ -372,6 +379,7 @@ function settle(pending) {
       entry.outcome = 'hang';
       state.held.add(pending);
       log(`${entry.transport} ${signal}: held (hang)`);
+      checkWaiters();
       return;
     case 'unavailable':
     case 'throttle':
@@ -902,7 +910,7 @@ function waitFor(query, req, res) {
   const signal = query.get('signal');
   if (!SIGNALS[signal]) return sendJson(res, 400, { error: 'signal=traces|logs is required' });
   const want = {};
-  for (const key of ['records', 'requests', 'rejected', 'failed', 'attempts']) {
+  for (const key of ['records', 'requests', 'rejected', 'failed', 'attempts', 'held']) {
     if (!query.has(key)) continue;
     const n = Number(query.get(key));
     if (!Number.isInteger(n) || n < 0) return sendJson(res, 400, { error: `bad ${key}` });

@@ -286,7 +286,7 @@ static int64_t jint(json_object *o, const char *path)
 }
 
 /* Requests held by mode "hang" (GET /mode); -1 when it does not answer. */
-static int64_t rx_held(const rx_t *rx)
+static inline int64_t rx_held(const rx_t *rx)
 {
     long code;
     json_object *o = rx_call(rx, "GET", "/mode", NULL, &code);

@@ -631,17 +631,15 @@ static void test_down_then_spool_sent_once(void **state)
     assert_int_equal(after.spool_dropped - before.spool_dropped, 0);
 }
 
-/* Awaits `n` requests held by the receiver's hang mode. */
-static bool await_held(const rx_t *r, int64_t n, int timeout_ms)
+/* Awaits `n` requests of `signal` held by the receiver's hang mode. */
+static bool await_held(const rx_t *r, const char *signal, int n, int timeout_ms)
 {
-    uint64_t until = now_ms() + (uint64_t)timeout_ms;
+    char path[128];
+    long code;
 
-    while (rx_held(r) < n) {
-        if (now_ms() >= until)
-            return false;
-        usleep(20 * 1000);
-    }
-    return true;
+    snprintf(path, sizeof(path), "/wait?signal=%s&held=%d&timeout_ms=%d", signal, n, timeout_ms);
+    json_object_put(rx_call(r, "GET", path, NULL, &code));
+    return code == 200;
 }
 
 /* Shutdown keeps its deadline when the spool's sender waits on a hung
@@ -665,7 +663,7 @@ static void shutdown_deadline_case(int protocol)
     /* Up but never answering: the sender's next attempt hangs (20 s). */
     rx_mode(&rx, "{\"mode\":\"hang\"}");
     rx_mode(&rx, "{\"mode\":\"up\"}");
-    assert_true(await_held(&rx, 1, 10000));
+    assert_true(await_held(&rx, "traces", 1, 10000));
     t0 = now_ms();
     x->ops->shutdown(x, 500);
     took = now_ms() - t0;
