@@ -132,6 +132,7 @@ static const char usage_text[] =
     "  compress --days N [--dry-run] gzip rotated files more than N days old\n"
     "  export CHANNEL [--format json|csv] [--output FILE]\n"
     "                               write a channel's records (default json)\n"
+    "  pg init|status|retention ...  the PostgreSQL exporter's schema (otelc pg --help)\n"
     "  replay FILE... [--endpoint URL] [--protocol P] [--header K=V]...\n"
     "                               send OTLP spool files and otlp-format files\n"
     "                               to an OTLP endpoint (otelc replay --help)\n"
@@ -386,16 +387,17 @@ static int apply_options(const parsed_t *p, tool_opts_t *o)
 
 /*
  * `otelc replay ...` runs otelc-replay, which links the OTLP exporter and
- * its transports (libcurl, gRPC) that this tool does without: the one in
- * this program's directory, else the one on PATH.
+ * its transports (libcurl, gRPC), and `otelc pg ...` runs otelc-pg, which
+ * links libpq: dependencies this tool does without. The helper in this
+ * program's directory, else the one on PATH.
  */
-static int run_replay(int argc, char **argv)
+static int run_helper(const char *helper, const char *installed_with, char **argv)
 {
-    char self[4096], path[4200];
+    char self[4096], path[4200], name[32];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-    argv[0] = (char *)"otelc-replay";
-    (void)argc;
+    snprintf(name, sizeof(name), "%s", helper);
+    argv[0] = name;
     if (n > 0) {
         char *slash;
 
@@ -403,13 +405,14 @@ static int run_replay(int argc, char **argv)
         slash = strrchr(self, '/');
         if (slash != NULL) {
             *slash = '\0';
-            snprintf(path, sizeof(path), "%s/otelc-replay", self);
+            snprintf(path, sizeof(path), "%s/%s", self, helper);
             execv(path, argv);
         }
     }
-    execvp("otelc-replay", argv);
-    fprintf(stderr, "otelc: replay needs otelc-replay (installed with the OTLP exporter), "
-                    "which is not next to this program nor on PATH\n");
+    execvp(helper, argv);
+    fprintf(stderr, "otelc: %s needs %s (installed with %s), which is not next to this program "
+                    "nor on PATH\n",
+            argv[1] != NULL ? "this command" : helper, helper, installed_with);
     return 2;
 }
 
@@ -420,7 +423,9 @@ int main(int argc, char **argv)
     int status;
 
     if (argc > 1 && strcmp(argv[1], "replay") == 0)
-        return run_replay(argc - 1, argv + 1);
+        return run_helper("otelc-replay", "the OTLP exporter", argv + 1);
+    if (argc > 1 && strcmp(argv[1], "pg") == 0)
+        return run_helper("otelc-pg", "the PostgreSQL exporter", argv + 1);
     memset(&p, 0, sizeof(p));
     memset(&o, 0, sizeof(o));
     filter_init(&o.filter);
