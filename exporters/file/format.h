@@ -31,6 +31,18 @@ void otelc__flat_span(otelc__fbuf_t *b, const otelc_span_data_t *s);
  * is skipped (the first wins). {} for none. */
 void otelc__flat_attrs(otelc__fbuf_t *b, const otelc_attr_t *attrs, size_t n);
 
+/* Whether `k` (n bytes) is one of the flat format's own keys ("timestamp",
+ * "level", "message", ...), which attributes of that name do not take: they
+ * go under "attributes" instead. */
+bool otelc__flat_fixed_key(const char *k, size_t n);
+
+/* A span's events as the flat format writes them, one JSON array:
+ * [{"name","timestamp","attributes"},...] ([] for none). */
+void otelc__flat_events(otelc__fbuf_t *b, const otelc_span_data_t *s);
+
+/* A span's links: [{"trace_id","span_id","attributes"},...] ([] for none). */
+void otelc__flat_links(otelc__fbuf_t *b, const otelc_span_data_t *s);
+
 /*
  * One ExportLogsServiceRequest in OTLP/JSON holding the `n` records given (a
  * subset of a batch, in order): one ResourceLogs with `res` (NULL: none), and

@@ -61,7 +61,7 @@ bool otelc__attr_dup(const otelc_attr_t *attrs, size_t i)
  * records and spans alike. Most attribute keys are dotted ("order.id") and
  * fail at the length or the first comparison.
  */
-static bool is_fixed_key(const char *k, size_t n)
+bool otelc__flat_fixed_key(const char *k, size_t n)
 {
 #define IS(lit) (memcmp(k, lit, sizeof(lit) - 1u) == 0)
     switch (n) {
@@ -196,7 +196,7 @@ static size_t top_attrs(otelc__fbuf_t *b, const otelc_attr_t *attrs, size_t n,
         if (otelc__attr_skip(attrs, i))
             continue;
         key_len = attr_key_len(&attrs[i]);
-        if (is_fixed_key(attrs[i].key, key_len))
+        if (otelc__flat_fixed_key(attrs[i].key, key_len))
             colliding++;
         else if (!repeats_correlation(&attrs[i], key_len, corr))
             member(b, &attrs[i], key_len, true);
@@ -216,7 +216,7 @@ static void colliding_attrs(otelc__fbuf_t *b, const otelc_attr_t *attrs, size_t 
         if (otelc__attr_skip(attrs, i))
             continue;
         key_len = attr_key_len(&attrs[i]);
-        if (is_fixed_key(attrs[i].key, key_len))
+        if (otelc__flat_fixed_key(attrs[i].key, key_len))
             member(b, &attrs[i], key_len, written++ > 0);
     }
     otelc__fbuf_putc(b, '}');
@@ -348,12 +348,12 @@ static const name_t status_names[3] = {
     NAME(",\"status\":\"ERROR\""),
 };
 
-static void span_events(otelc__fbuf_t *b, const otelc_span_data_t *s)
+void otelc__flat_events(otelc__fbuf_t *b, const otelc_span_data_t *s)
 {
     otelc__json_clock_t *clock = &flat_clock;
 
-    OTELC__FBUF_LITERAL(b, ",\"events\":[");
-    for (uint32_t i = 0; i < s->n_events; i++) {
+    otelc__fbuf_putc(b, '[');
+    for (uint32_t i = 0; s->events != NULL && i < s->n_events; i++) {
         const otelc_event_data_t *e = &s->events[i];
 
         OTELC__FBUF_LITERAL_AFTER(b, i > 0, "{\"name\":");
@@ -366,10 +366,16 @@ static void span_events(otelc__fbuf_t *b, const otelc_span_data_t *s)
     otelc__fbuf_putc(b, ']');
 }
 
-static void span_links(otelc__fbuf_t *b, const otelc_span_data_t *s)
+static void span_events(otelc__fbuf_t *b, const otelc_span_data_t *s)
 {
-    OTELC__FBUF_LITERAL(b, ",\"links\":[");
-    for (uint32_t i = 0; i < s->n_links; i++) {
+    OTELC__FBUF_LITERAL(b, ",\"events\":");
+    otelc__flat_events(b, s);
+}
+
+void otelc__flat_links(otelc__fbuf_t *b, const otelc_span_data_t *s)
+{
+    otelc__fbuf_putc(b, '[');
+    for (uint32_t i = 0; s->links != NULL && i < s->n_links; i++) {
         const otelc_link_data_t *l = &s->links[i];
 
         OTELC__FBUF_LITERAL_AFTER(b, i > 0, "{\"trace_id\":");
@@ -380,6 +386,12 @@ static void span_links(otelc__fbuf_t *b, const otelc_span_data_t *s)
         otelc__fbuf_putc(b, '}');
     }
     otelc__fbuf_putc(b, ']');
+}
+
+static void span_links(otelc__fbuf_t *b, const otelc_span_data_t *s)
+{
+    OTELC__FBUF_LITERAL(b, ",\"links\":");
+    otelc__flat_links(b, s);
 }
 
 void otelc__flat_span(otelc__fbuf_t *b, const otelc_span_data_t *s)

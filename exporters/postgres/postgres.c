@@ -27,10 +27,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fallback.h"
+#include "postgres_internal.h"
 #include "rows.h"
 #include "schema.h"
 
@@ -47,6 +52,12 @@ static const otelc_setting_t pg_settings[] = {
       .offset = OFF(conninfo),
       .expected = "a libpq connection string or URI",
       .doc = "the database; empty: libpq's defaults, PG* variables, ~/.pgpass" },
+    { .env = "OTELC_PG_FALLBACK_FILE",
+      .key = "otelc.postgres.fallback_file",
+      .type = OTELC_SETTING_STRING,
+      .offset = OFF(fallback_file),
+      .expected = "a file path",
+      .doc = "where records wait while the database is down (flat JSON lines); empty: none" },
     { .env = "OTELC_PG_AUTO_MIGRATE",
       .key = "otelc.postgres.auto_migrate",
       .type = OTELC_SETTING_ENUM,
@@ -88,6 +99,13 @@ typedef struct pg_exporter {
     char sqlstate[6]; /* of the last failed statement; "" when none came */
     long days[64];    /* the batch's days (UTC, since the epoch) */
     size_t n_days;
+    /* The fallback file (NULL: none), and whether it may hold records. */
+    char *fallback;
+    otelc__fbuf_t lines;
+    bool fallback_pending, first_export;
+    /* While the database is down: no attempt before down_until_ms. */
+    uint64_t down_until_ms;
+    uint32_t down_backoff_ms;
 } pg_exporter_t;
 
 static uint64_t mono_ms(void)
@@ -336,32 +354,49 @@ static void add_day(pg_exporter_t *x, long day)
         x->days[x->n_days++] = day;
 }
 
+/* What a batch's rows are made from: its records, and per record (for a
+ * replayed batch, whose lines may come from other services) the service,
+ * the record id (logs) and the resource (spans); NULL: this exporter's. */
+typedef struct rows_of {
+    otelc_signal_t signal;
+    size_t n;
+    const otelc_log_data_t *logs;
+    const otelc_span_data_t *spans;
+    const otelc_str_t *services;
+    const uint8_t *ids;
+    const otelc_resource_t *resources;
+} rows_of_t;
+
 /* The batch's rows into x->rows (and x->perf), its days into x->days. */
-static bool build_rows(pg_exporter_t *x, const otelc_batch_t *b)
+static bool build_rows(pg_exporter_t *x, const rows_of_t *b)
 {
     otelc__fbuf_reset(&x->rows);
     otelc__fbuf_reset(&x->perf);
     x->n_days = 0;
     for (size_t i = 0; i < b->n; i++) {
-        if (x->signal == OTELC_SIGNAL_LOGS) {
+        const otelc_str_t *service = b->services != NULL ? &b->services[i] : &x->service;
+
+        if (b->signal == OTELC_SIGNAL_LOGS) {
             const otelc_log_data_t *r = &b->logs[i];
 
             add_day(x, day_of(r->time_ns != 0 ? r->time_ns : r->observed_time_ns));
-            otelc__pg_log_row(&x->rows, &x->clock, &x->service, r, x->ids + 16 * i);
+            otelc__pg_log_row(&x->rows, &x->clock, service, r, b->ids + 16 * i);
         } else {
-            const otelc_span_data_t *s = &b->spans[i];
+            const otelc_span_data_t *sp = &b->spans[i];
 
-            add_day(x, day_of(s->start_ns));
-            otelc__pg_span_row(&x->rows, &x->clock, &x->service, &x->resource, s);
-            if (otelc__pg_perf_row(&x->perf, &x->clock, &x->service, s))
-                add_day(x, day_of(s->end_ns > s->start_ns ? s->end_ns : s->start_ns));
+            add_day(x, day_of(sp->start_ns));
+            otelc__pg_span_row(&x->rows, &x->clock, service,
+                               b->resources != NULL ? &b->resources[i] : &x->resource, sp);
+            if (otelc__pg_perf_row(&x->perf, &x->clock, service, sp))
+                add_day(x, day_of(sp->end_ns > sp->start_ns ? sp->end_ns : sp->start_ns));
         }
     }
     return !x->rows.failed && !x->perf.failed;
 }
 
 /* Gives each record of the batch its id: this exporter's prefix and a
- * count. Kept for the whole export, retries included. */
+ * count. Kept for the whole export, retries and the fallback file
+ * included. */
 static bool assign_ids(pg_exporter_t *x, size_t n)
 {
     if (x->ids_cap < n) {
@@ -382,10 +417,10 @@ static bool assign_ids(pg_exporter_t *x, size_t n)
     return true;
 }
 
-/* One attempt: the batch in one transaction. */
-static bool send_batch(pg_exporter_t *x)
+/* One attempt: the rows built in one transaction. */
+static bool send_rows(pg_exporter_t *x, otelc_signal_t signal)
 {
-    bool logs = x->signal == OTELC_SIGNAL_LOGS;
+    bool logs = signal == OTELC_SIGNAL_LOGS;
 
     if (!ensure_days(x, x->days, x->n_days) || !exec(x, "BEGIN"))
         return false;
@@ -401,57 +436,294 @@ static bool send_batch(pg_exporter_t *x)
     return true;
 }
 
-static otelc_status_t pg_export(otelc_exporter_t *self, const otelc_batch_t *batch,
-                                uint32_t timeout_ms, otelc_export_result_t *result)
+/* Connects and sends the rows built, until `deadline` (ms, monotonic):
+ * 1 stored, 0 the database unreachable (or failing for a while), -1 the
+ * rows refused (an error that a retry would meet again). */
+static int deliver(pg_exporter_t *x, otelc_signal_t signal, uint64_t deadline)
 {
-    pg_exporter_t *x = (pg_exporter_t *)self;
-    uint64_t deadline = mono_ms() + timeout_ms;
     uint32_t backoff = 100;
 
-    if (batch == NULL || batch->n == 0)
-        return OTELC_OK;
-    if ((x->signal == OTELC_SIGNAL_LOGS && !assign_ids(x, batch->n)) ||
-        !build_rows(x, batch)) {
-        result->message = "out of memory for the rows";
-        return OTELC_ERR_NOMEM;
-    }
     for (;;) {
         uint64_t now = mono_ms();
         uint32_t left = now < deadline ? (uint32_t)(deadline - now) : 0;
 
         x->err[0] = '\0';
         x->sqlstate[0] = '\0';
-        if (connect_db(x, left) && send_batch(x))
-            return OTELC_OK;
-        /* A broken connection is made again; an error of the data or the
-         * statement would come back the same: the batch fails now. */
-        if (!transient(x)) {
-            otelc_diag(OTELC_DIAG_ERROR, "exporter.postgres.batch",
-                       "PostgreSQL exporter (%s): a batch of %zu records was refused: %s",
-                       x->name, batch->n, x->err);
-            result->rejected = batch->n;
-            result->message = x->err;
-            return OTELC_ERR_IO;
-        }
+        if (connect_db(x, left) && send_rows(x, signal))
+            return 1;
+        if (!transient(x))
+            return -1;
         disconnect(x);
         now = mono_ms();
-        if (now + backoff >= deadline) {
-            otelc_diag(OTELC_DIAG_WARN, "exporter.postgres.connect",
-                       "PostgreSQL exporter (%s): the database is not reachable: %s", x->name,
-                       x->err);
-            result->message = x->err;
-            result->retryable = true;
-            return OTELC_ERR_IO;
-        }
+        if (now + backoff >= deadline)
+            return 0;
         sleep_ms(backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
 }
 
+/* ---- the fallback file ---------------------------------------------------------------- */
+
+/* The file being replayed: the fallback file renamed, so that new records
+ * go to a new one meanwhile. */
+static void replaying_path(const pg_exporter_t *x, char *out, size_t size)
+{
+    snprintf(out, size, "%s.replaying", x->fallback);
+}
+
+/* Writes the batch to the fallback file; false with the reason in x->err. */
+static bool to_fallback(pg_exporter_t *x, const otelc_batch_t *batch)
+{
+    otelc__fbuf_reset(&x->lines);
+    for (size_t i = 0; i < batch->n; i++) {
+        if (x->signal == OTELC_SIGNAL_LOGS)
+            otelc__pg_fallback_log(&x->lines, &batch->logs[i], &x->service, x->ids + 16 * i);
+        else
+            otelc__pg_fallback_span(&x->lines, &batch->spans[i], &x->service, &x->resource);
+    }
+    if (x->lines.failed) {
+        snprintf(x->err, sizeof(x->err), "out of memory");
+        return false;
+    }
+    if (!otelc__pg_fallback_append(x->fallback, x->lines.data, x->lines.len, x->err,
+                                   sizeof(x->err)))
+        return false;
+    x->fallback_pending = true;
+    return true;
+}
+
+/* Sends the records read back so far (both signals); false when the
+ * database did not take them (the caller keeps the file). */
+static bool replay_batch(pg_exporter_t *x, otelc__pg_replayed_t *rp, uint64_t deadline,
+                         uint64_t *records)
+{
+    for (int k = 0; k < 2; k++) {
+        otelc_signal_t signal = k == 0 ? OTELC_SIGNAL_LOGS : OTELC_SIGNAL_TRACES;
+        rows_of_t b = { .signal = signal };
+        const void *recs;
+
+        b.n = otelc__pg_replayed_batch(rp, signal, &recs, &b.services, &b.ids, &b.resources);
+        if (b.n == 0)
+            continue;
+        if (signal == OTELC_SIGNAL_LOGS)
+            b.logs = recs;
+        else
+            b.spans = recs;
+        if (!build_rows(x, &b) || deliver(x, signal, deadline) != 1)
+            return false;
+        *records += b.n;
+    }
+    otelc__pg_replayed_reset(rp);
+    return true;
+}
+
+/* How many lines go into one replayed transaction. */
+#define REPLAY_BATCH 512
+
+int otelc__pg_replay_file(otelc_exporter_t *self, const char *path, uint64_t deadline,
+                          uint64_t *records, uint64_t *skipped)
+{
+    pg_exporter_t *x = (pg_exporter_t *)self;
+    FILE *f = fopen(path, "r");
+    otelc__pg_replayed_t *rp = otelc__pg_replayed_create();
+    char *line = NULL, *lines = NULL;
+    size_t cap = 0, held = 0, lines_cap = 0, in_batch = 0;
+    ssize_t n;
+    int status = 1;
+
+    if (f == NULL || rp == NULL) {
+        snprintf(x->err, sizeof(x->err), "%s: %s", path, f == NULL ? strerror(errno) : "out of memory");
+        status = -1;
+        goto done;
+    }
+    /* The lines of a batch stay in memory until it is sent: the records
+     * read back point into them. */
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        const char *why = NULL;
+        char *copy;
+
+        if (n > 0 && line[n - 1] == '\n')
+            n--;
+        if (n == 0)
+            continue;
+        if (held + (size_t)n + 1 > lines_cap) {
+            /* A new block per batch: earlier lines must not move. */
+            size_t want = (size_t)n + 1 > 1u << 20 ? (size_t)n + 1 : 1u << 20;
+            char **blk = malloc(sizeof(char *) + want);
+
+            if (blk == NULL) {
+                snprintf(x->err, sizeof(x->err), "out of memory");
+                status = -1;
+                goto done;
+            }
+            *blk = lines;
+            lines = (char *)blk;
+            held = sizeof(char *);
+            lines_cap = sizeof(char *) + want;
+        }
+        copy = lines + held;
+        memcpy(copy, line, (size_t)n);
+        copy[n] = '\0';
+        held += (size_t)n + 1;
+        if (otelc__pg_replayed_add(rp, copy, (size_t)n, &why) == 0) {
+            (*skipped)++;
+            otelc_diag(OTELC_DIAG_WARN, "exporter.postgres.replay.line",
+                       "PostgreSQL exporter: %s: a line skipped: %s", path, why);
+            continue;
+        }
+        if (++in_batch >= REPLAY_BATCH) {
+            if (!replay_batch(x, rp, deadline, records)) {
+                status = 0;
+                goto done;
+            }
+            in_batch = 0;
+        }
+    }
+    if (in_batch > 0 && !replay_batch(x, rp, deadline, records))
+        status = 0;
+done:
+    while (lines != NULL) {
+        char *next = *(char **)lines;
+
+        free(lines);
+        lines = next;
+    }
+    free(line);
+    if (f != NULL)
+        fclose(f);
+    otelc__pg_replayed_free(rp);
+    return status;
+}
+
+/* Replays the fallback file once the database answers: renamed first (new
+ * records go to a new file meanwhile), removed only when every line is
+ * stored. A replay cut short is taken up again from the start: what was
+ * stored is not stored twice. Under an exclusive lock, so that two
+ * exporters sharing the file (logs and traces, or two processes) do not
+ * both read it. */
+static void replay_fallback(pg_exporter_t *x, uint64_t deadline)
+{
+    char path[4200];
+    uint64_t records = 0, skipped = 0;
+    int fd, status;
+
+    replaying_path(x, path, sizeof(path));
+    if (access(path, F_OK) != 0 && rename(x->fallback, path) != 0) {
+        x->fallback_pending = false; /* nothing there */
+        return;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return; /* another exporter replays it */
+    }
+    status = otelc__pg_replay_file(&x->base, path, deadline, &records, &skipped);
+    if (status == 1) {
+        unlink(path);
+        x->fallback_pending = access(x->fallback, F_OK) == 0;
+        otelc_diag(OTELC_DIAG_INFO, "exporter.postgres.replayed",
+                   "PostgreSQL exporter: the fallback file is stored (%llu records%s)",
+                   (unsigned long long)records, skipped > 0 ? ", some lines skipped" : "");
+    } else {
+        otelc_diag(OTELC_DIAG_WARN, "exporter.postgres.replay",
+                   "PostgreSQL exporter: the fallback file %s is kept for later: %s", path,
+                   x->err);
+    }
+    close(fd);
+}
+
+static otelc_status_t pg_export(otelc_exporter_t *self, const otelc_batch_t *batch,
+                                uint32_t timeout_ms, otelc_export_result_t *result)
+{
+    pg_exporter_t *x = (pg_exporter_t *)self;
+    uint64_t now = mono_ms(), deadline = now + timeout_ms;
+    rows_of_t b = { .signal = x->signal };
+    int status = 0;
+
+    if (batch == NULL || batch->n == 0)
+        return OTELC_OK;
+    b.n = batch->n;
+    b.logs = batch->logs;
+    b.spans = batch->spans;
+    if (x->signal == OTELC_SIGNAL_LOGS && !assign_ids(x, batch->n)) {
+        result->message = "out of memory for the record ids";
+        return OTELC_ERR_NOMEM;
+    }
+    b.ids = x->ids;
+    if (!build_rows(x, &b)) {
+        result->message = "out of memory for the rows";
+        return OTELC_ERR_NOMEM;
+    }
+    /* The database known down: with a fallback file, the batch goes there
+     * at once and the worker waits for nothing. */
+    if (x->fallback == NULL || now >= x->down_until_ms)
+        status = deliver(x, x->signal, deadline);
+    if (status == 1) {
+        x->down_backoff_ms = 0;
+        x->down_until_ms = 0;
+        if (x->fallback != NULL && (x->fallback_pending || x->first_export))
+            replay_fallback(x, deadline);
+        x->first_export = false;
+        return OTELC_OK;
+    }
+    if (status < 0) {
+        otelc_diag(OTELC_DIAG_ERROR, "exporter.postgres.batch",
+                   "PostgreSQL exporter (%s): a batch of %zu records was refused: %s", x->name,
+                   batch->n, x->err);
+        result->rejected = batch->n;
+        result->message = x->err;
+        return OTELC_ERR_IO;
+    }
+    if (now >= x->down_until_ms) {
+        /* Down: the next attempts wait longer, up to 30 s. */
+        x->down_backoff_ms = x->down_backoff_ms == 0 ? 1000 : x->down_backoff_ms * 2;
+        if (x->down_backoff_ms > 30000)
+            x->down_backoff_ms = 30000;
+        x->down_until_ms = mono_ms() + x->down_backoff_ms;
+        otelc_diag(OTELC_DIAG_WARN, "exporter.postgres.connect",
+                   "PostgreSQL exporter (%s): the database is not reachable: %s%s", x->name,
+                   x->err,
+                   x->fallback != NULL ? "; records go to the fallback file until it is" : "");
+    }
+    if (x->fallback != NULL) {
+        if (to_fallback(x, batch))
+            return OTELC_OK;
+        otelc_diag(OTELC_DIAG_ERROR, "exporter.postgres.fallback",
+                   "PostgreSQL exporter (%s): the fallback file %s cannot be written (%s): %zu "
+                   "records dropped",
+                   x->name, x->fallback, x->err, batch->n);
+    }
+    result->message = x->err;
+    result->retryable = true;
+    return OTELC_ERR_IO;
+}
+
+const char *otelc__pg_last_error(const otelc_exporter_t *self)
+{
+    return ((const pg_exporter_t *)self)->err;
+}
+
+/* At shutdown, what waits in the fallback file is stored if the database
+ * takes it within the deadline; otherwise the file stays for the next run
+ * (or `otelc pg replay`). */
 static void pg_shutdown(otelc_exporter_t *self, uint32_t timeout_ms)
 {
-    (void)timeout_ms;
-    disconnect((pg_exporter_t *)self);
+    pg_exporter_t *x = (pg_exporter_t *)self;
+    char path[4200];
+
+    if (x->fallback != NULL) {
+        replaying_path(x, path, sizeof(path));
+        if (x->fallback_pending || access(path, F_OK) == 0) {
+            uint64_t deadline = mono_ms() + timeout_ms;
+
+            x->err[0] = '\0';
+            x->sqlstate[0] = '\0';
+            if (connect_db(x, timeout_ms))
+                replay_fallback(x, deadline);
+        }
+    }
+    disconnect(x);
 }
 
 static void pg_destroy(otelc_exporter_t *self)
@@ -461,6 +733,8 @@ static void pg_destroy(otelc_exporter_t *self)
     disconnect(x);
     otelc__fbuf_free(&x->rows);
     otelc__fbuf_free(&x->perf);
+    otelc__fbuf_free(&x->lines);
+    free(x->fallback);
     free(x->ids);
     free(x->conninfo);
     free(x->service_buf);
@@ -523,6 +797,14 @@ static otelc_status_t pg_create(const otelc_exporter_args_t *args, otelc_exporte
     x->name = args->signal == OTELC_SIGNAL_LOGS ? "logs" : "traces";
     x->conninfo = strdup(o != NULL && o->conninfo != NULL ? o->conninfo : "");
     x->auto_migrate = o != NULL && o->auto_migrate == 1;
+    if (o != NULL && o->fallback_file != NULL && o->fallback_file[0] != '\0' &&
+        (x->fallback = strdup(o->fallback_file)) == NULL) {
+        pg_destroy(&x->base);
+        return OTELC_ERR_NOMEM;
+    }
+    /* A fallback file left by an earlier run is replayed after the first
+     * batch stored. */
+    x->first_export = true;
     svc = service_name(args->resource, &svc_len);
     x->service_buf = strndup(svc, svc_len);
     x->service = (otelc_str_t){ x->service_buf, svc_len };

@@ -325,7 +325,9 @@ static const char *const kind_words[] = { "INTERNAL", "INTERNAL", "SERVER",  "CL
                                           "PRODUCER", "CONSUMER" };
 static const char *const status_words[] = { "UNSET", "OK", "ERROR" };
 
-/* The span's events as a JSON array: [{"name","time_unix_nano","attributes"}]. */
+/* The span's events and links as JSON arrays, in the file exporter's flat
+ * format (so that a fallback line holds them as the table does); NULL for
+ * none. */
 static void events_json(otelc__fbuf_t *b, const otelc_span_data_t *s)
 {
     size_t from = b->len;
@@ -334,25 +336,10 @@ static void events_json(otelc__fbuf_t *b, const otelc_span_data_t *s)
         null(b);
         return;
     }
-    otelc__fbuf_putc(b, '[');
-    for (uint32_t i = 0; i < s->n_events; i++) {
-        const otelc_event_data_t *e = &s->events[i];
-
-        OTELC__FBUF_LITERAL_AFTER(b, i > 0, "{\"name\":");
-        otelc__json_string(b, e->name.ptr, e->name.len);
-        OTELC__FBUF_LITERAL(b, ",\"time_unix_nano\":");
-        otelc__json_u64(b, e->time_ns);
-        if (e->n_attrs > 0) {
-            OTELC__FBUF_LITERAL(b, ",\"attributes\":");
-            otelc__flat_attrs(b, e->attrs, e->n_attrs);
-        }
-        otelc__fbuf_putc(b, '}');
-    }
-    otelc__fbuf_putc(b, ']');
+    otelc__flat_events(b, s);
     otelc__pg_json_value(b, from);
 }
 
-/* The span's links: [{"trace_id","span_id","attributes"}]. */
 static void links_json(otelc__fbuf_t *b, const otelc_span_data_t *s)
 {
     size_t from = b->len;
@@ -361,22 +348,7 @@ static void links_json(otelc__fbuf_t *b, const otelc_span_data_t *s)
         null(b);
         return;
     }
-    otelc__fbuf_putc(b, '[');
-    for (uint32_t i = 0; i < s->n_links; i++) {
-        const otelc_link_data_t *l = &s->links[i];
-
-        OTELC__FBUF_LITERAL_AFTER(b, i > 0, "{\"trace_id\":\"");
-        otelc__pg_hex(b, l->ctx.trace_id, OTELC_TRACE_ID_SIZE);
-        OTELC__FBUF_LITERAL(b, "\",\"span_id\":\"");
-        otelc__pg_hex(b, l->ctx.span_id, OTELC_SPAN_ID_SIZE);
-        otelc__fbuf_putc(b, '"');
-        if (l->n_attrs > 0) {
-            OTELC__FBUF_LITERAL(b, ",\"attributes\":");
-            otelc__flat_attrs(b, l->attrs, l->n_attrs);
-        }
-        otelc__fbuf_putc(b, '}');
-    }
-    otelc__fbuf_putc(b, ']');
+    otelc__flat_links(b, s);
     otelc__pg_json_value(b, from);
 }
 

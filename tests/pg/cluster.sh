@@ -7,6 +7,9 @@
 #                            the directory's path into the file STATE
 #   cluster.sh stop STATE    stop that server and remove its directory
 #   cluster.sh conninfo STATE  the libpq connection string for it
+#   cluster.sh pause STATE   stop the server, keep the cluster (a database
+#                            down, for the fault tests)
+#   cluster.sh resume STATE  start it again
 #
 # initdb refuses to run as root, and CI runs as root: then the cluster
 # belongs to the `postgres` system user (Debian's postgresql package makes
@@ -14,8 +17,8 @@
 # `otelc`, a superuser trusted on the socket: nothing listens beyond it.
 set -euo pipefail
 
-cmd=${1:?usage: cluster.sh start|stop|conninfo STATE}
-state=${2:?usage: cluster.sh start|stop|conninfo STATE}
+cmd=${1:?usage: cluster.sh start|stop|conninfo|pause|resume STATE}
+state=${2:?usage: cluster.sh start|stop|conninfo|pause|resume STATE}
 
 bindir=$(pg_config --bindir 2>/dev/null || true)
 if [[ -z "$bindir" || ! -x "$bindir/initdb" ]]; then
@@ -56,6 +59,16 @@ stop)
     ;;
 conninfo)
     echo "host=$(cat "$state") user=otelc dbname=postgres"
+    ;;
+pause)
+    dir=$(cat "$state")
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+resume)
+    dir=$(cat "$state")
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c max_connections=50" \
+        start >/dev/null
     ;;
 *)
     echo "cluster.sh: unknown command $cmd" >&2

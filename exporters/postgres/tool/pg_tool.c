@@ -12,6 +12,13 @@
  *                                      move older days' partitions to the
  *                                      archive, drop archived ones past the
  *                                      second bound (logging.retention())
+ *   otelc pg replay FILE... [--conninfo C]
+ *                                      store what fallback files hold
+ *                                      (OTELC_PG_FALLBACK_FILE), as the
+ *                                      exporter does once the database is
+ *                                      back: a record stored before is not
+ *                                      stored twice; a file wholly stored
+ *                                      may then be removed
  *
  * The database: --conninfo, else OTELC_PG_CONNINFO, else libpq's defaults
  * (PG* variables, ~/.pgpass). Exit status 0 on success, 1 when the database
@@ -24,6 +31,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <otelc/otelc.h>
+#include <otelc/postgres.h>
+
+#include "postgres_internal.h"
 #include "schema.h"
 
 static void usage(FILE *f)
@@ -32,6 +43,7 @@ static void usage(FILE *f)
                "       otelc pg status [--conninfo C]\n"
                "       otelc pg retention --archive-after DAYS --delete-after DAYS "
                "[--conninfo C]\n"
+               "       otelc pg replay FILE... [--conninfo C]\n"
                "The database: --conninfo, else OTELC_PG_CONNINFO, else libpq's defaults "
                "(PG*, ~/.pgpass).\n");
 }
@@ -175,10 +187,57 @@ static int cmd_retention(PGconn *c, long archive_after, long delete_after)
     return 0;
 }
 
+/* The files through an exporter of the component "postgres", as the
+ * exporter replays its own. */
+static int cmd_replay(const char *conninfo, char **files, int n_files)
+{
+    const otelc_component_t *comp = otelc_component_find("postgres");
+    otelc_pg_options_t o = { conninfo, 0, NULL };
+    otelc_exporter_args_t args;
+    otelc_exporter_t *x = NULL;
+    uint64_t total = 0;
+    int status = 0;
+
+    memset(&args, 0, sizeof(args));
+    args.struct_size = sizeof(args);
+    args.signal = OTELC_SIGNAL_LOGS;
+    args.settings = &o;
+    if (comp == NULL || comp->create(&args, &x) != OTELC_OK) {
+        fprintf(stderr, "otelc pg replay: the PostgreSQL exporter is not there\n");
+        return 1;
+    }
+    for (int i = 0; i < n_files; i++) {
+        uint64_t records = 0, skipped = 0;
+        struct timespec ts;
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        r = otelc__pg_replay_file(x, files[i],
+                                  (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u +
+                                      60000u,
+                                  &records, &skipped);
+        total += records;
+        if (r == 1) {
+            printf("%s: %llu records stored (%llu lines skipped)\n", files[i],
+                   (unsigned long long)records, (unsigned long long)skipped);
+        } else {
+            fprintf(stderr, "otelc pg replay: %s: stopped after %llu records: %s\n", files[i],
+                    (unsigned long long)records, otelc__pg_last_error(x));
+            status = 1;
+        }
+    }
+    x->ops->destroy(x);
+    printf("otelc pg replay: %llu records from %d file%s\n", (unsigned long long)total, n_files,
+           n_files == 1 ? "" : "s");
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL, *conninfo = getenv("OTELC_PG_CONNINFO");
     long archive_after = -1, delete_after = -1;
+    char *files[256];
+    int n_files = 0;
     PGconn *c;
     int status;
 
@@ -195,11 +254,20 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--delete-after") == 0 && i + 1 < argc &&
                    parse_days(argv[i + 1], &delete_after)) {
             i++;
+        } else if (strcmp(cmd, "replay") == 0 && argv[i][0] != '-' && n_files < 256) {
+            files[n_files++] = argv[i];
         } else {
             fprintf(stderr, "otelc pg: unknown or incomplete option '%s'\n", argv[i]);
             usage(stderr);
             return 2;
         }
+    }
+    if (strcmp(cmd, "replay") == 0) {
+        if (n_files == 0) {
+            fprintf(stderr, "otelc pg replay: which files?\n");
+            return 2;
+        }
+        return cmd_replay(conninfo, files, n_files);
     }
     if (strcmp(cmd, "init") != 0 && strcmp(cmd, "status") != 0 && strcmp(cmd, "retention") != 0) {
         fprintf(stderr, "otelc pg: unknown command '%s'\n", cmd);

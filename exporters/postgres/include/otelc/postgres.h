@@ -15,7 +15,8 @@
  *                             name), the figures, timestamp (the span's end)
  *   logging.spans             a row per span: ids, name, kind, service,
  *                             times, duration, status, attributes, events,
- *                             links and resource as JSONB
+ *                             links and resource as JSONB (events and links
+ *                             as the file exporter's flat format has them)
  *
  * Linking the library makes "postgres" a name for OTEL_LOGS_EXPORTER and
  * OTEL_TRACES_EXPORTER. Its settings (environment; config file keys under
@@ -26,6 +27,18 @@
  *                          password never appears in a diagnostic.
  *   OTELC_PG_AUTO_MIGRATE  1: create or upgrade the schema at start (as
  *                          `otelc pg init` does); 0 (default): expect it
+ *   OTELC_PG_FALLBACK_FILE where records go while the database is down or
+ *                          failing (flat JSON lines, as the file exporter
+ *                          writes them, plus what the rows need); replayed
+ *                          by the exporter once the database answers, and
+ *                          removed only when every line is stored; `otelc
+ *                          pg replay FILE` does the same by hand. Empty
+ *                          (default): none, and a batch the database does
+ *                          not take within the export timeout is dropped
+ *                          (counted). Records in the file count as
+ *                          exported; a batch the file cannot take (a full
+ *                          disk) is dropped, counted, and reported with
+ *                          the reason.
  *
  * Batches are the pipeline's (OTEL_BLRP_* for logs, OTEL_BSP_* for spans):
  * one transaction per batch, the rows sent with COPY into a temporary table
@@ -52,6 +65,7 @@ extern "C" {
 typedef struct otelc_pg_options {
     const char *conninfo; /* OTELC_PG_CONNINFO; NULL or "": libpq's defaults */
     int auto_migrate;     /* OTELC_PG_AUTO_MIGRATE: 1 create or upgrade the schema */
+    const char *fallback_file; /* OTELC_PG_FALLBACK_FILE; NULL or "": none */
 } otelc_pg_options_t;
 
 /*

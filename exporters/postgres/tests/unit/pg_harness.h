@@ -91,6 +91,16 @@ static int pg_open(pg_db_t *db)
     return pg_run(db->admin, sql, NULL, 0) ? 0 : -1;
 }
 
+/* Stops ("pause") or starts again ("resume") the cluster's server. */
+static bool pg_server(const char *what)
+{
+    char cmd[512];
+
+    snprintf(cmd, sizeof(cmd), "%s %s %s", OTELC_PG_CLUSTER_SH, what,
+             getenv("OTELC_TEST_PG_STATE"));
+    return system(cmd) == 0;
+}
+
 static void pg_close(pg_db_t *db)
 {
     char sql[160];

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -24,6 +25,7 @@
 
 static pg_db_t db;
 static int have_db;
+static bool paused; /* the server stopped by a test, started again by its teardown */
 
 #define NEED_DB()                                                                                  \
     do {                                                                                           \
@@ -90,6 +92,16 @@ static int group_setup(void **state)
 {
     (void)state;
     have_db = pg_open(&db);
+    return 0;
+}
+
+/* After a fault test, failed or not: the server up, otelc stopped. */
+static int fault_teardown(void **state)
+{
+    (void)state;
+    if (paused && pg_server("resume"))
+        paused = false;
+    (void)otelc_shutdown(5000);
     return 0;
 }
 
@@ -406,6 +418,145 @@ static void test_seed_queries(void **state)
                         "execution ERROR 5");
 }
 
+/* Lines in a file (0 when there is none). */
+static long lines_in(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    long n = 0;
+    int c;
+
+    if (f == NULL)
+        return 0;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* Starts otelc as start() does, with a fallback file. */
+static void start_with_fallback(const char *path)
+{
+    otelc_options_t o;
+
+    otelc_options_init(&o);
+    o.traces_exporter = "postgres";
+    o.logs_exporter = "postgres";
+    assert_int_equal(otelc_options_set(&o, "OTEL_SERVICE_NAME", "order-gateway"), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTELC_PG_CONNINFO", db.conninfo), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTELC_PG_AUTO_MIGRATE", "1"), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTELC_PG_FALLBACK_FILE", path), OTELC_OK);
+    /* Short export timeouts: a down database costs each batch this long. */
+    assert_int_equal(otelc_options_set(&o, "OTEL_BLRP_EXPORT_TIMEOUT", "1000"), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTEL_BSP_EXPORT_TIMEOUT", "1000"), OTELC_OK);
+    assert_int_equal(otelc_init(&o), OTELC_OK);
+}
+
+static void produce(otelc_logger_t *lg, int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        otelc_attr_t a[] = { OTELC_INT("seq", i), OTELC_STR("note", hostile) };
+        otelc_span_t sp = otelc_span_start("order", a, 2);
+
+        otelc_log(lg, OTELC_SEV_INFO, "order_placed", hostile, OTELC_NUL_TERMINATED, a, 2);
+        otelc_span_end(&sp);
+    }
+}
+
+/* The database down: batches go to the fallback file (the application and
+ * the stats see them exported); back up, the exporter replays the file
+ * itself, removes it, and every record is stored exactly once, with the
+ * same content as a record stored directly. */
+static void test_down_fallback_replayed(void **state)
+{
+    char path[] = "/tmp/otelc_pg_fallback_XXXXXX", file[64], replaying[80];
+    int fd;
+    otelc_logger_t *lg;
+    otelc_stats_t s;
+    char sql[256];
+
+    (void)state;
+    NEED_DB();
+    fresh();
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    snprintf(file, sizeof(file), "%s.jsonl", path);
+    snprintf(replaying, sizeof(replaying), "%s.replaying", file);
+    assert_true(pg_server("pause"));
+    paused = true;
+    start_with_fallback(file);
+    lg = otelc_logger("execution");
+    produce(lg, 0, 50);
+    assert_int_equal(otelc_flush(20000), OTELC_OK);
+    assert_int_equal(lines_in(file), 100);
+    assert_true(pg_server("resume"));
+    paused = false;
+    /* The next batch stored brings the file in with it. */
+    produce(lg, 50, 60);
+    stop(&s);
+    assert_int_equal(s.logs.produced, 60);
+    assert_int_equal(s.logs.exported, 60);
+    assert_int_equal(s.spans.exported, 60);
+    assert_int_equal(access(file, F_OK), -1);
+    assert_int_equal(access(replaying, F_OK), -1);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), 60);
+    assert_int_equal(count("SELECT count(DISTINCT (data->>'seq')::int) FROM logging.system_logs"),
+                     60);
+    assert_int_equal(count("SELECT count(*) FROM logging.spans"), 60);
+    assert_int_equal(count("SELECT count(DISTINCT (attributes->>'seq')::int) FROM logging.spans"),
+                     60);
+    /* A replayed row reads as one stored directly (seq 0 went through the
+     * file, seq 55 did not). */
+    snprintf(sql, sizeof(sql),
+             "SELECT count(DISTINCT (service, level, message, data - 'seq', correlation_id,"
+             " event_type, logger)) FROM logging.system_logs WHERE (data->>'seq')::int IN (0, 55)");
+    assert_int_equal(count(sql), 1);
+    assert_string_equal(one("SELECT message FROM logging.system_logs WHERE data->>'seq' = '0'"),
+                        hostile);
+    assert_int_equal(count("SELECT count(DISTINCT (name, kind, service, status_code,"
+                           " attributes - 'seq', resource)) FROM logging.spans"
+                           " WHERE (attributes->>'seq')::int IN (0, 55)"),
+                     1);
+}
+
+/* The database down for a whole run: the fallback file stays; `otelc pg
+ * replay FILE` stores it by hand, and a second replay stores nothing more. */
+static void test_replay_by_hand(void **state)
+{
+    char path[] = "/tmp/otelc_pg_hand_XXXXXX", file[64], cmd[1200];
+    int fd;
+    otelc_stats_t s;
+
+    (void)state;
+    NEED_DB();
+    fresh();
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    snprintf(file, sizeof(file), "%s.jsonl", path);
+    assert_true(pg_server("pause"));
+    paused = true;
+    start_with_fallback(file);
+    produce(otelc_logger("execution"), 0, 20);
+    stop(&s);
+    assert_int_equal(s.logs.exported, 20);
+    assert_int_equal(s.spans.exported, 20);
+    assert_int_equal(lines_in(file), 40);
+    assert_true(pg_server("resume"));
+    paused = false;
+    snprintf(cmd, sizeof(cmd), "%s replay %s --conninfo '%s'", OTELC_PG_TOOL, file, db.conninfo);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), 20);
+    assert_int_equal(count("SELECT count(*) FROM logging.spans"), 20);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), 20);
+    assert_int_equal(count("SELECT count(*) FROM logging.spans"), 20);
+    assert_string_equal(one("SELECT message FROM logging.system_logs LIMIT 1"), hostile);
+    unlink(file);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +566,8 @@ int main(void)
         cmocka_unit_test(test_batch_twice_stored_once),
         cmocka_unit_test(test_retention),
         cmocka_unit_test(test_seed_queries),
+        cmocka_unit_test_teardown(test_down_fallback_replayed, fault_teardown),
+        cmocka_unit_test_teardown(test_replay_by_hand, fault_teardown),
     };
 
     if (getenv("PG_TEST") != NULL)
