@@ -54,6 +54,10 @@
 #include <signal.h>
 #include <sys/socket.h>
 #endif
+#ifdef OTELC_BENCH_PG
+#include <libpq-fe.h>
+#include <otelc/postgres.h>
+#endif
 
 #include <errno.h>
 #include <limits.h>
@@ -1491,13 +1495,128 @@ static void run_otlp_export(const char *name, const char *protocol)
     fflush(stdout);
 }
 
+/* ---- the PostgreSQL exporter ------------------------------------------------------ */
+
+#ifdef OTELC_BENCH_PG
+static uint64_t now_wall_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+#endif
+
+/*
+ * pg_rows: rows per second into logging.system_logs through the real
+ * PostgreSQL exporter against a throwaway local cluster (tests/pg/cluster.sh:
+ * a unix socket, fsync off as in the tests). The exporter is made from its
+ * component and its export() called on this thread with one prebuilt batch
+ * of 512 log records (3 attributes) again and again, each batch one
+ * transaction: COPY into the staging table, INSERT ... ON CONFLICT DO
+ * NOTHING into the partitioned table. The rate is rows counted in the table
+ * afterwards per second of wall time; this thread's CPU beside it (the
+ * server's backend does the rest).
+ */
+static void run_pg_rows(const char *name)
+{
+#if defined(OTELC_BENCH_PG)
+    static otelc_span_data_t spans[FILE_BATCH];
+    static otelc_log_data_t logs[FILE_BATCH];
+    static otelc_attr_t attrs[3 * FILE_BATCH];
+    const otelc_attr_t resource_attrs[] = { OTELC_STR("service.name", "otelc-bench") };
+    otelc_resource_t resource;
+    const otelc_component_t *comp = otelc_component_find("postgres");
+    char state[] = "/tmp/otelc-bench-pg.XXXXXX", cmd[600], host[256] = "", conninfo[400];
+    otelc_pg_options_t o;
+    otelc_exporter_args_t args;
+    otelc_exporter_t *x = NULL;
+    otelc_batch_t b;
+    uint64_t sent = 0, stored = 0, cpu0, wall0, cpu, wall;
+    double secs = cfg.quick ? 0.5 : 3.0;
+    int fd = mkstemp(state);
+    FILE *f;
+    PGconn *c;
+    PGresult *r;
+
+    if (fd >= 0)
+        close(fd);
+    snprintf(cmd, sizeof(cmd), "%s start %s >/dev/null", OTELC_BENCH_PG_CLUSTER, state);
+    if (comp == NULL || fd < 0 || system(cmd) != 0 || (f = fopen(state, "r")) == NULL) {
+        printf("# %s: no PostgreSQL cluster could be started (Debian package postgresql)\n", name);
+        exit_status = 1;
+        unlink(state);
+        return;
+    }
+    if (fgets(host, sizeof(host), f) == NULL)
+        host[0] = '\0';
+    fclose(f);
+    host[strcspn(host, "\n")] = '\0';
+    snprintf(conninfo, sizeof(conninfo), "host=%s user=otelc dbname=postgres", host);
+    file_batches(spans, logs, attrs, resource_attrs, &resource);
+    /* Today: the records of file_batches() are of a fixed day, and that
+     * day's partition is made with the others. */
+    for (size_t i = 0; i < FILE_BATCH; i++)
+        logs[i].time_ns = logs[i].observed_time_ns = now_wall_ns() + i;
+    memset(&o, 0, sizeof(o));
+    o.conninfo = conninfo;
+    o.auto_migrate = 1;
+    memset(&args, 0, sizeof(args));
+    args.struct_size = sizeof(args);
+    args.signal = OTELC_SIGNAL_LOGS;
+    args.settings = &o;
+    args.resource = &resource;
+    b = (otelc_batch_t){ .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs,
+                         .n = FILE_BATCH };
+    if (comp->create(&args, &x) != OTELC_OK) {
+        printf("# %s: the exporter could not be made\n", name);
+        exit_status = 1;
+    } else {
+        otelc_export_result_t res = OTELC_EXPORT_RESULT_INIT;
+        bool ok = x->ops->export_batch(x, &b, 30000, &res) == OTELC_OK; /* warm-up: schema */
+
+        cpu0 = thread_cpu_ns();
+        wall0 = now_ns();
+        while (ok && now_ns() - wall0 < (uint64_t)(secs * 1e9)) {
+            res = (otelc_export_result_t)OTELC_EXPORT_RESULT_INIT;
+            ok = x->ops->export_batch(x, &b, 30000, &res) == OTELC_OK;
+            sent += FILE_BATCH;
+        }
+        wall = now_ns() - wall0;
+        cpu = thread_cpu_ns() - cpu0;
+        x->ops->shutdown(x, 5000);
+        x->ops->destroy(x);
+        c = PQconnectdb(conninfo);
+        r = PQexec(c, "SELECT count(*) FROM logging.system_logs");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK)
+            stored = strtoull(PQgetvalue(r, 0, 0), NULL, 10) - FILE_BATCH;
+        PQclear(r);
+        PQfinish(c);
+        printf("%s %.0f rows/s (batch %d, one transaction each; exporter thread %.0f ns/row, "
+               "%.0f%% CPU) sent=%llu stored=%llu%s\n",
+               name, (double)stored * 1e9 / (double)wall, FILE_BATCH,
+               sent > 0 ? (double)cpu / (double)sent : 0.0, 100.0 * (double)cpu / (double)wall,
+               (unsigned long long)sent, (unsigned long long)stored,
+               ok && stored == sent ? "" : " (MISMATCH or failure)");
+        if (!ok || stored != sent)
+            exit_status = 1;
+    }
+    snprintf(cmd, sizeof(cmd), "%s stop %s", OTELC_BENCH_PG_CLUSTER, state);
+    if (system(cmd) != 0)
+        printf("# %s: the cluster did not stop cleanly\n", name);
+#else
+    printf("# %s: the PostgreSQL exporter is not built (OTELC_WITH_POSTGRES)\n", name);
+#endif
+    fflush(stdout);
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m",
                                            "flat_out_2threads", "file_flat_lines",
                                            "file_otlp_lines",   "otlp_encode_spans",
                                            "otlp_encode_logs",  "otlp_http_export",
-                                           "otlp_grpc_export" };
+                                           "otlp_grpc_export",  "pg_rows" };
 
 static void usage(FILE *f)
 {
@@ -1620,6 +1739,8 @@ int main(int argc, char **argv)
         run_otlp_encode("otlp_encode_spans", OTELC_SIGNAL_TRACES);
     if (selected("otlp_encode_logs"))
         run_otlp_encode("otlp_encode_logs", OTELC_SIGNAL_LOGS);
+    if (selected("pg_rows"))
+        run_pg_rows("pg_rows");
     if (selected("otlp_http_export"))
         run_otlp_export("otlp_http_export", "http/protobuf");
     if (selected("otlp_grpc_export"))
