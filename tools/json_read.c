@@ -189,24 +189,13 @@ static size_t put_utf8(unsigned char *out, uint32_t cp)
     return 4;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads the four hex digits of a \u escape at `s` (at least 4 bytes). */
 static bool read_hex4(const unsigned char *s, uint32_t *out)
 {
     uint32_t v = 0;
 
     for (int i = 0; i < 4; i++) {
-        int h = hex_value(s[i]);
+        int h = otelc_text_hex_value(s[i]);
 
         if (h < 0)
             return false;

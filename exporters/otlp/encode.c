@@ -571,8 +571,8 @@ static void put_request(writer_t *w, const otelc_batch_t *b, const size_t *order
                  b->resource);
     while (i < b->n && !w->full) {
         const otelc_scope_info_t *sc = scope_of(b, order[i]);
-        uint8_t *smark = sub_begin(
-            w, traces ? F_TRACE(ResourceSpans, scope_spans) : F_LOGS(ResourceLogs, scope_logs));
+        uint8_t *smark = sub_begin(w, traces ? F_TRACE(ResourceSpans, scope_spans)
+                                             : F_LOGS(ResourceLogs, scope_logs));
 
         put_scope(w, traces ? F_TRACE(ScopeSpans, scope) : F_LOGS(ScopeLogs, scope), sc);
         if (traces) {

@@ -17,6 +17,7 @@
  * the spool loses later (a file refused for good, a damaged file) is
  * counted in otelc_otlp_stats() and reported.
  */
+#include <otelc/text.h>
 #include "otlp_internal.h"
 
 #include "format.h"
@@ -143,7 +144,7 @@ typedef struct otlp_exporter {
     bool stop, work, empty;
     bool sender_done;  /* the sender has left its loop */
     void *sender_conn; /* the sender's connection (under lock), for interrupt() */
-    atomic_bool down; /* the last attempt failed in transit */
+    atomic_bool down;  /* the last attempt failed in transit */
     uint64_t rng;
 } otlp_exporter_t;
 
@@ -563,22 +564,15 @@ static int pick_int(int sig, int all)
     return sig != OTELC_OTLP_UNSET ? sig : all;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Percent-decodes s[0, n) into out (NUL-terminated); returns its length. */
 static size_t pct_decode(const char *s, size_t n, char *out)
 {
     size_t o = 0;
 
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        if (s[i] == '%' && i + 2 < n && otelc_text_hex_value(s[i + 1]) >= 0 &&
+            otelc_text_hex_value(s[i + 2]) >= 0) {
+            out[o++] = (char)(otelc_text_hex_value(s[i + 1]) * 16 + otelc_text_hex_value(s[i + 2]));
             i += 2;
         } else {
             out[o++] = s[i];
@@ -630,8 +624,9 @@ static bool field_value(const char *s, size_t n)
 
         if ((c < 0x20 && c != '\t') || c == 0x7f)
             return false;
-        if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            int d = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+        if (c == '%' && i + 2 < n && otelc_text_hex_value(s[i + 1]) >= 0 &&
+            otelc_text_hex_value(s[i + 2]) >= 0) {
+            int d = otelc_text_hex_value(s[i + 1]) * 16 + otelc_text_hex_value(s[i + 2]);
 
             if ((d < 0x20 && d != '\t') || d == 0x7f)
                 return false;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <otelc/log.h>
+#include <otelc/text.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,24 +213,14 @@ static otelc_str_t str_of(otelc__pg_replayed_t *rp, const json_value_t *v)
     return s;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* `n` bytes from a JSON string of 2n hex digits; false otherwise. */
 static bool hex_of(const json_value_t *v, uint8_t *out, size_t n)
 {
     if (v == NULL || v->type != JSON_STRING || v->len != 2 * n)
         return false;
     for (size_t i = 0; i < n; i++) {
-        int hi = hexval((unsigned char)v->str[2 * i]), lo = hexval((unsigned char)v->str[2 * i + 1]);
+        int hi = otelc_text_hex_value((unsigned char)v->str[2 * i]),
+            lo = otelc_text_hex_value((unsigned char)v->str[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
             return false;
@@ -255,8 +246,8 @@ static bool time_of(const json_value_t *v, uint64_t *ns)
     yy = (int64_t)y - (mo <= 2);
     mp = mo > 2 ? mo - 3 : mo + 9;
     doy = (153 * mp + 2) / 5 + d - 1;
-    days = yy / 400 * 146097 + (int64_t)((yy % 400) * 365 + (yy % 400) / 4 - (yy % 400) / 100 + doy) -
-           719468;
+    days = yy / 400 * 146097 +
+           (int64_t)((yy % 400) * 365 + (yy % 400) / 4 - (yy % 400) / 100 + doy) - 719468;
     *ns = ((uint64_t)days * 86400u + h * 3600u + mi * 60u + s) * 1000000000u + (uint64_t)us * 1000u;
     return true;
 }

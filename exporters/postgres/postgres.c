@@ -582,7 +582,8 @@ int otelc__pg_replay_file(otelc_exporter_t *self, const char *path, uint64_t dea
     int status = 1;
 
     if (f == NULL || rp == NULL) {
-        snprintf(x->err, sizeof(x->err), "%s: %s", path, f == NULL ? strerror(errno) : "out of memory");
+        snprintf(x->err, sizeof(x->err), "%s: %s", path,
+                 f == NULL ? strerror(errno) : "out of memory");
         status = -1;
         goto done;
     }
@@ -677,8 +678,7 @@ static void replay_fallback(pg_exporter_t *x, uint64_t deadline)
                    (unsigned long long)records, skipped > 0 ? ", some lines skipped" : "");
     } else {
         otelc_diag(OTELC_DIAG_WARN, "exporter.postgres.replay",
-                   "PostgreSQL exporter: the fallback file %s is kept for later: %s", path,
-                   x->err);
+                   "PostgreSQL exporter: the fallback file %s is kept for later: %s", path, x->err);
     }
     close(fd);
 }
@@ -732,8 +732,7 @@ static otelc_status_t pg_export(otelc_exporter_t *self, const otelc_batch_t *bat
             x->down_backoff_ms = 30000;
         x->down_until_ms = mono_ms() + x->down_backoff_ms;
         otelc_diag(OTELC_DIAG_WARN, "exporter.postgres.connect",
-                   "PostgreSQL exporter (%s): the database is not reachable: %s%s", x->name,
-                   x->err,
+                   "PostgreSQL exporter (%s): the database is not reachable: %s%s", x->name, x->err,
                    x->fallback != NULL ? "; records go to the fallback file until it is" : "");
     }
     if (x->fallback != NULL) {
@@ -820,8 +819,8 @@ static const char *service_name(const otelc_resource_t *r, size_t *len)
     for (size_t i = 0; r != NULL && i < r->n_attrs; i++) {
         const otelc_attr_t *a = &r->attrs[i];
 
-        if (a->key != NULL && strcmp(a->key, "service.name") == 0 &&
-            a->type == OTELC_ATTR_STRING && a->v.s != NULL) {
+        if (a->key != NULL && strcmp(a->key, "service.name") == 0 && a->type == OTELC_ATTR_STRING &&
+            a->v.s != NULL) {
             *len = a->len == OTELC_NUL_TERMINATED ? strlen(a->v.s) : a->len;
             return a->v.s;
         }
@@ -894,6 +893,5 @@ __attribute__((constructor)) static void pg_register_at_load(void)
 
     if (st != OTELC_OK)
         otelc_diag(OTELC_DIAG_ERROR, "exporter.postgres.register",
-                   "the PostgreSQL exporter could not register itself: %s",
-                   otelc_status_str(st));
+                   "the PostgreSQL exporter could not register itself: %s", otelc_status_str(st));
 }

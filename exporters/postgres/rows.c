@@ -321,8 +321,8 @@ void otelc__pg_log_row(otelc__fbuf_t *b, otelc__pg_clock_t *clock, const otelc_s
 
 /* By otelc_span_kind_t (OTLP's numbers); unspecified is INTERNAL, as the
  * specification defaults it. */
-static const char *const kind_words[] = { "INTERNAL", "INTERNAL", "SERVER",  "CLIENT",
-                                          "PRODUCER", "CONSUMER" };
+static const char *const kind_words[] = { "INTERNAL", "INTERNAL", "SERVER",
+                                          "CLIENT",   "PRODUCER", "CONSUMER" };
 static const char *const status_words[] = { "UNSET", "OK", "ERROR" };
 
 /* The span's events and links as JSON arrays, in the file exporter's flat

@@ -111,12 +111,11 @@ int otelc__pg_migrate(PGconn *conn, char *err, size_t err_size)
     if (!run(conn, "COMMIT", err, err_size))
         goto fail;
     return applied;
-fail:
-    {
-        PGresult *r = PQexec(conn, "ROLLBACK");
+fail : {
+    PGresult *r = PQexec(conn, "ROLLBACK");
 
-        PQclear(r);
-    }
+    PQclear(r);
+}
     return -1;
 }
 

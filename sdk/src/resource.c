@@ -15,6 +15,7 @@
  * key). A resource that is visibly missing its attributes, with a report on
  * stderr, is easier to notice and fix than one that is subtly wrong.
  */
+#include <otelc/text.h>
 #include "resource.h"
 #include "diag.h"
 
@@ -70,17 +71,6 @@ static void trim(const char **p, size_t *n)
         (*n)--;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Every '%' must start an escape of two hex digits; "%00" would put a NUL
  * inside a key or value that readers take as NUL-terminated. */
 static bool percent_valid(const char *p, size_t n)
@@ -88,7 +78,7 @@ static bool percent_valid(const char *p, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (p[i] != '%')
             continue;
-        if (i + 2 >= n || hex_value(p[i + 1]) < 0 || hex_value(p[i + 2]) < 0)
+        if (i + 2 >= n || otelc_text_hex_value(p[i + 1]) < 0 || otelc_text_hex_value(p[i + 2]) < 0)
             return false;
         if (p[i + 1] == '0' && p[i + 2] == '0')
             return false;
@@ -104,7 +94,8 @@ static size_t percent_decode(const char *p, size_t n, char *dst)
 
     for (size_t i = 0; i < n; i++) {
         if (p[i] == '%') {
-            dst[out++] = (char)(hex_value(p[i + 1]) * 16 + hex_value(p[i + 2]));
+            dst[out++] =
+                (char)(otelc_text_hex_value(p[i + 1]) * 16 + otelc_text_hex_value(p[i + 2]));
             i += 2;
         } else {
             dst[out++] = p[i];

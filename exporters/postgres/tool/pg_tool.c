@@ -138,8 +138,8 @@ static int cmd_status(PGconn *c)
     r = query(c, sql, 0, NULL);
     if (r == NULL)
         return 1;
-    printf("%-26s %10s  %-10s  %-10s  %12s  %10s\n", "table", "partitions", "first day",
-           "last day", "rows", "size");
+    printf("%-26s %10s  %-10s  %-10s  %12s  %10s\n", "table", "partitions", "first day", "last day",
+           "rows", "size");
     for (int i = 0; i < PQntuples(r); i++)
         printf("%-26s %10s  %-10s  %-10s  %12s  %10s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
                PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5));
@@ -212,10 +212,9 @@ static int cmd_replay(const char *conninfo, char **files, int n_files)
         int r;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        r = otelc__pg_replay_file(x, files[i],
-                                  (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u +
-                                      60000u,
-                                  &records, &skipped);
+        r = otelc__pg_replay_file(
+            x, files[i], (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + 60000u,
+            &records, &skipped);
         total += records;
         if (r == 1) {
             printf("%s: %llu records stored (%llu lines skipped)\n", files[i],

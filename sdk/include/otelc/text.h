@@ -33,6 +33,18 @@ OTELC_API size_t otelc_text_utf8_sequence(const char *p, size_t avail, size_t *b
 /* The length of the longest prefix of `s` that is well-formed UTF-8. */
 OTELC_API size_t otelc_text_utf8_valid(const char *s, size_t n);
 
+/* The value of hex digit `c` (0-9, a-f, A-F), or -1 for any other byte. */
+static inline int otelc_text_hex_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* ---- JSON ------------------------------------------------------------------------- */
 
 /* Room otelc_text_json_escape() needs for `n` input bytes. */

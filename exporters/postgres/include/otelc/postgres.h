@@ -63,8 +63,8 @@ extern "C" {
 
 /* The exporter's settings (component "postgres"). */
 typedef struct otelc_pg_options {
-    const char *conninfo; /* OTELC_PG_CONNINFO; NULL or "": libpq's defaults */
-    int auto_migrate;     /* OTELC_PG_AUTO_MIGRATE: 1 create or upgrade the schema */
+    const char *conninfo;      /* OTELC_PG_CONNINFO; NULL or "": libpq's defaults */
+    int auto_migrate;          /* OTELC_PG_AUTO_MIGRATE: 1 create or upgrade the schema */
     const char *fallback_file; /* OTELC_PG_FALLBACK_FILE; NULL or "": none */
 } otelc_pg_options_t;
 

@@ -4,8 +4,8 @@
  * fixture "pg"; its state file is named by OTELC_TEST_PG_STATE).
  *
  * pg_open() makes the database otelc_test_<pid> and returns its
- * conninfo; pg_close() drops it (unless OTELC_TEST_PG_KEEP is set). Without a cluster, tests skip, unless
- * OTELC_REQUIRE_PG=1 (the test command sets it): then they fail.
+ * conninfo; pg_close() drops it (unless OTELC_TEST_PG_KEEP is set). Without a cluster, tests skip,
+ * unless OTELC_REQUIRE_PG=1 (the test command sets it): then they fail.
  */
 #ifndef OTELC_PG_HARNESS_H
 #define OTELC_PG_HARNESS_H

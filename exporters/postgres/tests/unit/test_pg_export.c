@@ -184,9 +184,8 @@ static void test_logs_exact(void **state)
     {
         otelc_token_t t = otelc_correlation_begin("trade-12345", OTELC_NUL_TERMINATED);
         otelc_attr_t attrs[] = {
-            OTELC_STR("symbol", "AAPL"),    OTELC_INT("qty", 100), OTELC_DBL("price", 150.25),
-            OTELC_BOOL("filled", true),     OTELC_STR("note", hostile),
-            OTELC_STRN("nul", nul_text, 3),
+            OTELC_STR("symbol", "AAPL"), OTELC_INT("qty", 100),      OTELC_DBL("price", 150.25),
+            OTELC_BOOL("filled", true),  OTELC_STR("note", hostile), OTELC_STRN("nul", nul_text, 3),
         };
 
         otelc_log(lg, OTELC_SEV_INFO, "order_submitted", hostile, OTELC_NUL_TERMINATED, attrs,
