@@ -12,7 +12,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -556,6 +559,84 @@ static void test_replay_by_hand(void **state)
     unlink(file);
 }
 
+/* A producer thread: one log and one span (seq numbers) every 5 ms until
+ * told to stop. */
+typedef struct producer {
+    pthread_t thread;
+    atomic_bool stop;
+    int produced;
+} producer_t;
+
+static void *producer_main(void *arg)
+{
+    producer_t *p = arg;
+    otelc_logger_t *lg = otelc_logger("execution");
+    struct timespec pause = { 0, 5 * 1000000L };
+
+    while (!atomic_load(&p->stop)) {
+        produce(lg, p->produced, p->produced + 1);
+        p->produced++;
+        nanosleep(&pause, NULL);
+    }
+    return NULL;
+}
+
+/* A timed phase of the fault script (by design, not a wait for a
+ * condition). */
+static void phase(unsigned seconds)
+{
+    struct timespec t = { (time_t)seconds, 0 };
+
+    while (nanosleep(&t, &t) != 0)
+        ;
+}
+
+/* The database stopped for 10 s mid-run and started again while the
+ * service keeps producing: every record stored once, none dropped. */
+static void test_down_10s_mid_run(void **state)
+{
+    char path[] = "/tmp/otelc_pg_mid_XXXXXX", file[64];
+    producer_t p = { 0 };
+    otelc_stats_t s;
+    int fd;
+
+    (void)state;
+    NEED_DB();
+    fresh();
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    snprintf(file, sizeof(file), "%s.jsonl", path);
+    start_with_fallback(file);
+    assert_int_equal(pthread_create(&p.thread, NULL, producer_main, &p), 0);
+    phase(2);
+    assert_true(pg_server("pause"));
+    paused = true;
+    phase(10);
+    assert_true(pg_server("resume"));
+    paused = false;
+    phase(3);
+    atomic_store(&p.stop, true);
+    pthread_join(p.thread, NULL);
+    stop(&s);
+    printf("produced %d logs and %d spans; %ld lines waited in the fallback file at the end\n",
+           p.produced, p.produced, lines_in(file));
+    assert_true(p.produced > 1000);
+    assert_int_equal(s.logs.produced, p.produced);
+    assert_int_equal(s.logs.exported, p.produced);
+    assert_int_equal(s.spans.exported, p.produced);
+    assert_int_equal(access(file, F_OK), -1);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), p.produced);
+    assert_int_equal(count("SELECT count(DISTINCT (data->>'seq')::int) FROM logging.system_logs"),
+                     p.produced);
+    assert_int_equal(count("SELECT max((data->>'seq')::int) FROM logging.system_logs"),
+                     p.produced - 1);
+    assert_int_equal(count("SELECT count(*) FROM logging.spans"), p.produced);
+    assert_int_equal(count("SELECT count(DISTINCT (attributes->>'seq')::int) FROM logging.spans"),
+                     p.produced);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -567,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_seed_queries),
         cmocka_unit_test_teardown(test_down_fallback_replayed, fault_teardown),
         cmocka_unit_test_teardown(test_replay_by_hand, fault_teardown),
+        cmocka_unit_test_teardown(test_down_10s_mid_run, fault_teardown),
     };
 
     if (getenv("PG_TEST") != NULL)
