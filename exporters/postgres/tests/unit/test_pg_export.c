@@ -12,7 +12,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -637,6 +640,246 @@ static void test_down_10s_mid_run(void **state)
                      p.produced);
 }
 
+/* ---- the answer to COMMIT lost ---------------------------------------------------- */
+
+/*
+ * A proxy between the exporter and the server, on a unix socket of its own:
+ * it relays both ways, and when armed, it closes the connection at the
+ * server's answer to COMMIT instead of passing it on. The server has
+ * committed; the exporter sees the connection break in COMMIT and cannot
+ * know: it sends the batch again.
+ */
+typedef struct proxy {
+    char dir[64], server[300];
+    int listen_fd;
+    pthread_t thread;
+    atomic_bool armed, stop;
+    atomic_int fired, relays;
+} proxy_t;
+
+/* Relays one connection until either side closes (or the cut). */
+static void relay(proxy_t *px, int client)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int server = socket(AF_UNIX, SOCK_STREAM, 0);
+    char buf[1 << 15], pending[1 << 15];
+    size_t have = 0;
+
+    if (strlen(px->server) < sizeof(sa.sun_path))
+        memcpy(sa.sun_path, px->server, strlen(px->server) + 1);
+    if (server < 0 || connect(server, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(client);
+        if (server >= 0)
+            close(server);
+        return;
+    }
+    for (;;) {
+        struct pollfd fds[2] = { { client, POLLIN, 0 }, { server, POLLIN, 0 } };
+        ssize_t n;
+
+        if (poll(fds, 2, 200) < 0 || atomic_load(&px->stop))
+            break;
+        if (fds[0].revents & (POLLIN | POLLHUP)) {
+            n = read(client, buf, sizeof(buf));
+            if (n <= 0 || write(server, buf, (size_t)n) != n)
+                break;
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP)) {
+            bool cut = false;
+            size_t at = 0;
+
+            n = read(server, pending + have, sizeof(pending) - have);
+            if (n <= 0)
+                break;
+            have += (size_t)n;
+            /* Whole messages only: a type byte, a length that counts
+             * itself, the body. CommandComplete 'C' "COMMIT" is the cut. */
+            while (have - at >= 5) {
+                uint32_t len = (uint32_t)(unsigned char)pending[at + 1] << 24 |
+                               (uint32_t)(unsigned char)pending[at + 2] << 16 |
+                               (uint32_t)(unsigned char)pending[at + 3] << 8 |
+                               (unsigned char)pending[at + 4];
+
+                if (have - at < 1 + (size_t)len)
+                    break;
+                if (pending[at] == 'C' && len >= 11 && memcmp(pending + at + 5, "COMMIT", 6) == 0 &&
+                    atomic_exchange(&px->armed, false)) {
+                    cut = true;
+                    break;
+                }
+                at += 1 + len;
+            }
+            if (at > 0 && write(client, pending, at) != (ssize_t)at)
+                break;
+            memmove(pending, pending + at, have - at);
+            have -= at;
+            if (cut) {
+                atomic_fetch_add(&px->fired, 1);
+                break;
+            }
+        }
+    }
+    close(client);
+    close(server);
+}
+
+typedef struct relay_arg {
+    proxy_t *px;
+    int client;
+} relay_arg_t;
+
+static void *relay_main(void *arg)
+{
+    relay_arg_t a = *(relay_arg_t *)arg;
+
+    free(arg);
+    relay(a.px, a.client);
+    atomic_fetch_sub(&a.px->relays, 1);
+    return NULL;
+}
+
+/* A relay thread per connection: each exporter holds one open. */
+static void *proxy_main(void *arg)
+{
+    proxy_t *px = arg;
+
+    while (!atomic_load(&px->stop)) {
+        struct pollfd pfd = { px->listen_fd, POLLIN, 0 };
+        relay_arg_t *a;
+        pthread_t t;
+        int c;
+
+        if (poll(&pfd, 1, 100) <= 0)
+            continue;
+        c = accept(px->listen_fd, NULL, NULL);
+        if (c < 0 || (a = malloc(sizeof(*a))) == NULL) {
+            if (c >= 0)
+                close(c);
+            continue;
+        }
+        a->px = px;
+        a->client = c;
+        atomic_fetch_add(&px->relays, 1);
+        if (pthread_create(&t, NULL, relay_main, a) != 0) {
+            atomic_fetch_sub(&px->relays, 1);
+            close(c);
+            free(a);
+            continue;
+        }
+        pthread_detach(t);
+    }
+    return NULL;
+}
+
+static void proxy_start(proxy_t *px)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+    snprintf(px->dir, sizeof(px->dir), "/tmp/otelc_pgproxy_XXXXXX");
+    assert_non_null(mkdtemp(px->dir));
+    snprintf(px->server, sizeof(px->server), "%s/.s.PGSQL.5432", db.host);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/.s.PGSQL.5432", px->dir);
+    px->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(px->listen_fd >= 0);
+    assert_int_equal(bind(px->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(px->listen_fd, 4), 0);
+    assert_int_equal(pthread_create(&px->thread, NULL, proxy_main, px), 0);
+}
+
+static void proxy_stop(proxy_t *px)
+{
+    char sock[128];
+
+    atomic_store(&px->stop, true);
+    pthread_join(px->thread, NULL);
+    /* The relays see `stop` within their 200 ms poll. */
+    while (atomic_load(&px->relays) > 0) {
+        struct timespec t = { 0, 10 * 1000000L };
+
+        nanosleep(&t, NULL);
+    }
+    close(px->listen_fd);
+    snprintf(sock, sizeof(sock), "%s/.s.PGSQL.5432", px->dir);
+    unlink(sock);
+    rmdir(px->dir);
+}
+
+/* The server commits a batch but its answer to COMMIT never arrives: the
+ * exporter sends the batch again on a new connection, and each record is
+ * stored once (logs by record id, spans by their ids). */
+static void test_commit_answer_lost(void **state)
+{
+    proxy_t px;
+    const otelc_component_t *comp;
+    otelc_pg_options_t o = { NULL, 1, NULL };
+    otelc_exporter_args_t args;
+    otelc_exporter_t *x[2] = { NULL, NULL };
+    otelc_attr_t rattr[] = { OTELC_STR("service.name", "lost-commit") };
+    otelc_resource_t res = { rattr, 1 };
+    static otelc_log_data_t logs[100];
+    static otelc_span_data_t spans[100];
+    char conninfo[300];
+
+    (void)state;
+    NEED_DB();
+    fresh();
+    memset(&px, 0, sizeof(px));
+    proxy_start(&px);
+    snprintf(conninfo, sizeof(conninfo), "host=%s user=otelc dbname=%s", px.dir, db.name);
+    o.conninfo = conninfo;
+    comp = otelc_component_find("postgres");
+    assert_non_null(comp);
+    for (int k = 0; k < 2; k++) {
+        memset(&args, 0, sizeof(args));
+        args.struct_size = sizeof(args);
+        args.signal = k == 0 ? OTELC_SIGNAL_LOGS : OTELC_SIGNAL_TRACES;
+        args.settings = &o;
+        args.resource = &res;
+        assert_int_equal(comp->create(&args, &x[k]), OTELC_OK);
+    }
+    for (int i = 0; i < 100; i++) {
+        memset(&logs[i], 0, sizeof(logs[i]));
+        logs[i].time_ns = 1764760000000000000ull + (uint64_t)i * 1000u;
+        logs[i].severity = OTELC_SEV_INFO;
+        logs[i].body = (otelc_str_t){ "committed once", 14 };
+        memset(&spans[i], 0, sizeof(spans[i]));
+        memset(spans[i].ctx.trace_id, 0x20 + i, 16);
+        memset(spans[i].ctx.span_id, 0x60 + i, 8);
+        spans[i].name = (otelc_str_t){ "lost", 4 };
+        spans[i].start_ns = logs[i].time_ns;
+        spans[i].end_ns = logs[i].time_ns + 500;
+    }
+    for (int k = 0; k < 2; k++) {
+        otelc_batch_t b = { .signal = k == 0 ? OTELC_SIGNAL_LOGS : OTELC_SIGNAL_TRACES,
+                            .resource = &res,
+                            .n = 100 };
+        otelc_export_result_t r = OTELC_EXPORT_RESULT_INIT;
+
+        if (k == 0)
+            b.logs = logs;
+        else
+            b.spans = spans;
+        /* The first COMMIT after the connection is made: the batch's. */
+        assert_int_equal(x[k]->ops->export_batch(x[k], &b, 10000, &r), OTELC_OK);
+        atomic_store(&px.armed, true);
+        assert_int_equal(x[k]->ops->export_batch(x[k], &b, 10000, &r), OTELC_OK);
+        assert_false(atomic_load(&px.armed));
+    }
+    for (int k = 0; k < 2; k++) {
+        x[k]->ops->shutdown(x[k], 1000);
+        x[k]->ops->destroy(x[k]);
+    }
+    proxy_stop(&px);
+    assert_int_equal(atomic_load(&px.fired), 2);
+    /* The logs' second export gave them new record ids: 200 rows, each
+     * batch once; the spans' ids are theirs: 100 rows. */
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs WHERE service = 'lost-commit'"),
+                     200);
+    assert_int_equal(count("SELECT count(DISTINCT record_id) FROM logging.system_logs"), 200);
+    assert_int_equal(count("SELECT count(*) FROM logging.spans WHERE service = 'lost-commit'"),
+                     100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -649,6 +892,7 @@ int main(void)
         cmocka_unit_test_teardown(test_down_fallback_replayed, fault_teardown),
         cmocka_unit_test_teardown(test_replay_by_hand, fault_teardown),
         cmocka_unit_test_teardown(test_down_10s_mid_run, fault_teardown),
+        cmocka_unit_test(test_commit_answer_lost),
     };
 
     if (getenv("PG_TEST") != NULL)
