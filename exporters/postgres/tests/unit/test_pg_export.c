@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -880,6 +881,57 @@ static void test_commit_answer_lost(void **state)
                      100);
 }
 
+/* The fallback file's disk full (/dev/full answers every write with
+ * ENOSPC) while the database is down: those batches are dropped, counted,
+ * and reported with the reason; once the database is back, records are
+ * stored again. produced = stored + dropped. */
+static void test_fallback_disk_full(void **state)
+{
+    char errpath[] = "/tmp/otelc_pg_err_XXXXXX", text[4096];
+    /* Close-on-exec: the server this test starts again must not keep them
+     * (nor, through them, the test's own stderr). */
+    int errfd = mkostemp(errpath, O_CLOEXEC), saved = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    otelc_logger_t *lg;
+    otelc_stats_t s;
+    ssize_t n;
+
+    (void)state;
+    NEED_DB();
+    fresh();
+    assert_true(errfd >= 0 && saved >= 0);
+    assert_true(pg_server("pause"));
+    paused = true;
+    /* The diagnostics go to stderr: into a file for the test to read. */
+    assert_true(dup2(errfd, 2) >= 0);
+    start_with_fallback("/dev/full");
+    lg = otelc_logger("execution");
+    produce(lg, 0, 20);
+    assert_int_equal(otelc_flush(20000), OTELC_OK);
+    assert_true(pg_server("resume"));
+    paused = false;
+    produce(lg, 20, 30);
+    stop(&s);
+    dup2(saved, 2);
+    close(saved);
+    n = pread(errfd, text, sizeof(text) - 1, 0);
+    close(errfd);
+    unlink(errpath);
+    assert_true(n > 0);
+    text[n] = '\0';
+    printf("%s", text);
+    assert_non_null(strstr(text, "the fallback file /dev/full cannot be written (No space left "
+                                 "on device)"));
+    assert_int_equal(s.logs.produced, 30);
+    assert_int_equal(s.logs.exported + s.logs.dropped[OTELC_DROP_EXPORTER], 30);
+    assert_int_equal(s.spans.exported + s.spans.dropped[OTELC_DROP_EXPORTER], 30);
+    assert_true(s.logs.dropped[OTELC_DROP_EXPORTER] >= 20);
+    assert_true(s.spans.dropped[OTELC_DROP_EXPORTER] >= 20);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), (long)s.logs.exported);
+    assert_int_equal(count("SELECT count(*) FROM logging.spans"), (long)s.spans.exported);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs WHERE (data->>'seq')::int < 20"),
+                     0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -893,6 +945,7 @@ int main(void)
         cmocka_unit_test_teardown(test_replay_by_hand, fault_teardown),
         cmocka_unit_test_teardown(test_down_10s_mid_run, fault_teardown),
         cmocka_unit_test(test_commit_answer_lost),
+        cmocka_unit_test_teardown(test_fallback_disk_full, fault_teardown),
     };
 
     if (getenv("PG_TEST") != NULL)
