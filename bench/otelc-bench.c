@@ -198,11 +198,29 @@ static void with_otlp_exporter(otelc_options_t *o)
         fprintf(stderr, "otelc-bench: the OTLP settings do not read\n");
 }
 
+/* --pg CONNINFO: the micro benchmarks export to PostgreSQL (the schema made
+ * at start), to measure the hot path while that exporter works beside it.
+ * The database takes far fewer rows per second than the benchmarks make:
+ * most batches are dropped at the exporter's queue, counted. */
+static const char *pg_conninfo;
+
+static void with_pg_exporter(otelc_options_t *o)
+{
+    if (pg_conninfo == NULL)
+        return;
+    o->traces_exporter = "postgres";
+    o->logs_exporter = "postgres";
+    if (otelc_options_set(o, "OTELC_PG_CONNINFO", pg_conninfo) != OTELC_OK ||
+        otelc_options_set(o, "OTELC_PG_AUTO_MIGRATE", "1") != OTELC_OK)
+        fprintf(stderr, "otelc-bench: the PostgreSQL settings do not read\n");
+}
+
 static void micro_options(otelc_options_t *o)
 {
     bench_options(o);
     with_file_exporter(o);
     with_otlp_exporter(o);
+    with_pg_exporter(o);
     o->ring_size = cfg.ring_size;
     o->spans_batch.max_queue_size = MICRO_QUEUE_SIZE;
     o->logs_batch.max_queue_size = MICRO_QUEUE_SIZE;
@@ -1621,8 +1639,8 @@ static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m",
 static void usage(FILE *f)
 {
     fprintf(f, "usage: otelc-bench [--quick] [--only NAME] [--ops N] [--chunk N] [--ring BYTES] "
-               "[--spin] [--file] [--otlp URL [--otlp-protocol P]] [--otlp-batch N] [--no-memory]\n"
-               "       [NAME...]\n  NAME:");
+               "[--spin] [--file] [--otlp URL [--otlp-protocol P]] [--pg CONNINFO] [--otlp-batch N]\n"
+               "       [--no-memory] [NAME...]\n  NAME:");
     for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
         fprintf(f, " %s", workloads[i].name);
     for (size_t i = 0; i < sizeof(extra_names) / sizeof(extra_names[0]); i++)
@@ -1665,6 +1683,8 @@ int main(int argc, char **argv)
             cfg.spin = true;
         } else if (strcmp(argv[i], "--otlp") == 0 && i + 1 < argc) {
             otlp_endpoint = argv[++i];
+        } else if (strcmp(argv[i], "--pg") == 0 && i + 1 < argc) {
+            pg_conninfo = argv[++i];
         } else if (strcmp(argv[i], "--otlp-protocol") == 0 && i + 1 < argc) {
             otlp_protocol = argv[++i];
         } else if (strcmp(argv[i], "--file") == 0) {
