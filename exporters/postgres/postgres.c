@@ -488,10 +488,13 @@ static bool send_rows(pg_exporter_t *x, otelc_signal_t signal)
 
 /* Connects and sends the rows built, until `deadline` (ms, monotonic):
  * 1 stored, 0 the database unreachable (or failing for a while), -1 the
- * rows refused (an error that a retry would meet again). */
+ * rows refused (an error that a retry would meet again). With a fallback
+ * file the batch has somewhere to go: one retry on a new connection (a
+ * connection the server dropped since the last batch), no waiting. */
 static int deliver(pg_exporter_t *x, otelc_signal_t signal, uint64_t deadline)
 {
     uint32_t backoff = 100;
+    int attempts = 0;
 
     for (;;) {
         uint64_t now = mono_ms();
@@ -504,6 +507,10 @@ static int deliver(pg_exporter_t *x, otelc_signal_t signal, uint64_t deadline)
         if (!transient(x))
             return -1;
         disconnect(x);
+        if (x->fallback != NULL && ++attempts >= 2)
+            return 0;
+        if (x->fallback != NULL)
+            continue;
         now = mono_ms();
         if (now + backoff >= deadline)
             return 0;

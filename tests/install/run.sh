@@ -43,6 +43,20 @@ run_otlp() {
     done
 }
 
+# run_pg BINARY: the PostgreSQL exporter, named in the environment only,
+# with a database that is not there and a fallback file: the record waits
+# in the file (counted exported), which shows the exporter linked and found.
+run_pg() {
+    local file=$tmp/fallback.$(basename "$1").jsonl out
+    out=$(OTEL_LOGS_EXPORTER=postgres OTEL_TRACES_EXPORTER=none OTELC_PG_FALLBACK_FILE=$file \
+          OTELC_PG_CONNINFO="host=$tmp/no-such-dir user=nobody password=TOPSECRET" "$1" 2>&1) ||
+        fail "$1 (postgres): $out"
+    grep -q "logs produced=1 exported=1" <<<"$out" || fail "$1 (postgres): $out"
+    grep -q '"installed otelc works"' "$file" || fail "$1 left no fallback line in $file: $out"
+    grep -q TOPSECRET <<<"$out" && fail "$1 showed the password: $out"
+    return 0
+}
+
 # run_core BINARY: the console exporter, always in the core; "file" is not
 # known to a program that did not link the file exporter, and it says so.
 run_core() {
@@ -80,6 +94,18 @@ run_core "$c/core_static"
 run_file "$c/file_shared"
 run_file "$c/file_static"
 echo "install: find_package(otelc COMPONENTS file): core and file exporter, shared and static"
+
+# PostgreSQL, when it was built: libotelc_postgres needs libpq, the core not.
+if [ -e "$libdir/libotelc_postgres.so" ]; then
+    needs "$libdir/libotelc_postgres.so" | grep -q '^libpq\.so' ||
+        fail "libotelc_postgres.so does not need libpq"
+    [ -x "$c/pg_shared" ] || fail "find_package(otelc COMPONENTS postgres) found nothing"
+    needs "$c/pg_shared" | grep -q '^libotelc_postgres\.so' || fail "pg_shared lost libotelc_postgres"
+    static "$c/pg_static"
+    run_pg "$c/pg_shared"
+    run_pg "$c/pg_static"
+    echo "install: find_package(otelc COMPONENTS postgres): shared and static"
+fi
 
 # OTLP, when its libraries were built: libotelc_otlp needs protobuf-c but
 # neither libcurl nor gRPC, which only its transports need.
@@ -135,4 +161,10 @@ if [ "$otlp" = yes ]; then
     cc -std=c11 -o "$tmp/pc_otlp" "$main" $(pc --cflags --libs otelc-otlp-http otelc-otlp-grpc)
     run_otlp "$tmp/pc_otlp"
     echo "install: pkg-config otelc-otlp-http and otelc-otlp-grpc: both transports"
+fi
+if [ -e "$libdir/libotelc_postgres.so" ]; then
+    # shellcheck disable=SC2046
+    cc -std=c11 -o "$tmp/pc_pg" "$main" $(pc --cflags --libs otelc-postgres)
+    run_pg "$tmp/pc_pg"
+    echo "install: pkg-config otelc-postgres"
 fi
