@@ -150,10 +150,18 @@ static void failed(pg_exporter_t *x, const PGresult *r)
         return;
     otelc__pg_error(x->conn, r, x->err, sizeof(x->err));
     snprintf(x->sqlstate, sizeof(x->sqlstate), "%s", state != NULL ? state : "");
+    /* A table or the schema missing: said with what to do about it. */
+    if (strcmp(x->sqlstate, "42P01") == 0 || strcmp(x->sqlstate, "3F000") == 0) {
+        size_t n = strlen(x->err);
+
+        snprintf(x->err + n, sizeof(x->err) - n,
+                 " (the logging schema is not there: run `otelc pg init`, or set "
+                 "OTELC_PG_AUTO_MIGRATE=1)");
+    }
 }
 
 /* Whether the last failure may pass on a retry: no answer (the connection
- * broke), or SQLSTATE class 08 (connection), 40 (transaction rolled back:
+ * could not be made or broke), or SQLSTATE class 08 (connection), 40 (transaction rolled back:
  * deadlock, serialization), 53 (insufficient resources), 57 (operator
  * intervention: shutdown, statement timeout), 58 (system error). Errors of
  * the data (22, 23) or of the statement would come back the same. */
@@ -161,7 +169,11 @@ static bool transient(const pg_exporter_t *x)
 {
     static const char *const classes[] = { "08", "40", "53", "57", "58" };
 
-    if (x->conn == NULL || PQstatus(x->conn) != CONNECTION_OK || x->sqlstate[0] == '\0')
+    /* No SQLSTATE: the connection failed or broke. A schema not there yet
+     * (42P01, 3F000) is waited for like a database down: an operator runs
+     * `otelc pg init`, and with a fallback file nothing is lost meanwhile. */
+    if (x->sqlstate[0] == '\0' || strcmp(x->sqlstate, "42P01") == 0 ||
+        strcmp(x->sqlstate, "3F000") == 0)
         return true;
     for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
         if (memcmp(x->sqlstate, classes[i], 2) == 0)

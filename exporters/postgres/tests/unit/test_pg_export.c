@@ -874,8 +874,8 @@ static void test_commit_answer_lost(void **state)
     assert_int_equal(atomic_load(&px.fired), 2);
     /* The logs' second export gave them new record ids: 200 rows, each
      * batch once; the spans' ids are theirs: 100 rows. */
-    assert_int_equal(count("SELECT count(*) FROM logging.system_logs WHERE service = 'lost-commit'"),
-                     200);
+    assert_int_equal(
+        count("SELECT count(*) FROM logging.system_logs WHERE service = 'lost-commit'"), 200);
     assert_int_equal(count("SELECT count(DISTINCT record_id) FROM logging.system_logs"), 200);
     assert_int_equal(count("SELECT count(*) FROM logging.spans WHERE service = 'lost-commit'"),
                      100);
@@ -928,8 +928,8 @@ static void test_fallback_disk_full(void **state)
     assert_true(s.spans.dropped[OTELC_DROP_EXPORTER] >= 20);
     assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), (long)s.logs.exported);
     assert_int_equal(count("SELECT count(*) FROM logging.spans"), (long)s.spans.exported);
-    assert_int_equal(count("SELECT count(*) FROM logging.system_logs WHERE (data->>'seq')::int < 20"),
-                     0);
+    assert_int_equal(
+        count("SELECT count(*) FROM logging.system_logs WHERE (data->>'seq')::int < 20"), 0);
 }
 
 int main(void)
