@@ -151,15 +151,17 @@ DECLARE
     t text;
     p record;
     archived text;
-    col text;
+    today date;
 BEGIN
+    -- Days are UTC days, as the partitions are, whatever the session's TimeZone.
+    today := (now() AT TIME ZONE 'UTC')::date;
     IF archive_after_days < 0 OR delete_after_days < archive_after_days THEN
         RAISE EXCEPTION 'retention: need 0 <= archive_after_days (%) <= delete_after_days (%)',
             archive_after_days, delete_after_days;
     END IF;
     FOREACH t IN ARRAY ARRAY['system_logs', 'performance_logs', 'spans'] LOOP
         FOR p IN SELECT * FROM logging.partitions_of(t)
-                 WHERE partitions_of.day < current_date - archive_after_days ORDER BY 2 LOOP
+                 WHERE partitions_of.day < today - archive_after_days ORDER BY 2 LOOP
             archived := logging.partition_name('archived_' || t, p.day);
             EXECUTE format('ALTER TABLE logging.%I DETACH PARTITION logging.%I', t, p.partition);
             IF to_regclass(format('logging.%I', archived)) IS NULL THEN
@@ -182,7 +184,7 @@ BEGIN
             RETURN NEXT;
         END LOOP;
         FOR p IN SELECT * FROM logging.partitions_of('archived_' || t)
-                 WHERE partitions_of.day < current_date - delete_after_days ORDER BY 2 LOOP
+                 WHERE partitions_of.day < today - delete_after_days ORDER BY 2 LOOP
             EXECUTE format('DROP TABLE logging.%I', p.partition);
             action := 'deleted';
             table_name := 'archived_' || t;
