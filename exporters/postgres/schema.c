@@ -53,6 +53,21 @@ static bool run(PGconn *conn, const char *sql, char *err, size_t err_size)
     return ok;
 }
 
+/* Runs one statement with text parameters; false with the server's message
+ * in err. */
+static bool run_params(PGconn *conn, const char *sql, int n, const char *const *values, char *err,
+                       size_t err_size)
+{
+    PGresult *r = PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+
+    if (!ok)
+        otelc__pg_error(conn, r, err, err_size);
+    PQclear(r);
+    return ok;
+}
+
 /* The version recorded, read inside the caller's transaction; -1 on error. */
 static int recorded_version(PGconn *conn, char *err, size_t err_size)
 {
@@ -86,8 +101,6 @@ int otelc__pg_migrate(PGconn *conn, char *err, size_t err_size)
         const migration_t *m = &migrations[i];
         const char *values[2];
         char version[16];
-        PGresult *r;
-        bool ok;
 
         if (m->version <= have)
             continue;
@@ -96,26 +109,18 @@ int otelc__pg_migrate(PGconn *conn, char *err, size_t err_size)
         snprintf(version, sizeof(version), "%d", m->version);
         values[0] = version;
         values[1] = m->what;
-        r = PQexecParams(conn,
-                         "INSERT INTO logging.schema_migrations (version, description) "
-                         "VALUES ($1, $2)",
-                         2, NULL, values, NULL, NULL, 0);
-        ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        if (!ok)
-            otelc__pg_error(conn, r, err, err_size);
-        PQclear(r);
-        if (!ok)
+        if (!run_params(conn,
+                        "INSERT INTO logging.schema_migrations (version, description) "
+                        "VALUES ($1, $2)",
+                        2, values, err, err_size))
             goto fail;
         applied++;
     }
     if (!run(conn, "COMMIT", err, err_size))
         goto fail;
     return applied;
-fail : {
-    PGresult *r = PQexec(conn, "ROLLBACK");
-
-    PQclear(r);
-}
+fail:
+    PQclear(PQexec(conn, "ROLLBACK"));
     return -1;
 }
 
@@ -143,18 +148,11 @@ bool otelc__pg_ensure_partitions(PGconn *conn, long first_day, long last_day, ch
 {
     char a[24], b[24];
     const char *values[2] = { a, b };
-    PGresult *r;
-    bool ok;
 
     snprintf(a, sizeof(a), "%ld", first_day);
     snprintf(b, sizeof(b), "%ld", last_day);
-    r = PQexecParams(conn,
-                     "SELECT logging.ensure_partitions(date '1970-01-01' + $1::integer,"
-                     " date '1970-01-01' + $2::integer)",
-                     2, NULL, values, NULL, NULL, 0);
-    ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok)
-        otelc__pg_error(conn, r, err, err_size);
-    PQclear(r);
-    return ok;
+    return run_params(conn,
+                      "SELECT logging.ensure_partitions(date '1970-01-01' + $1::integer,"
+                      " date '1970-01-01' + $2::integer)",
+                      2, values, err, err_size);
 }
