@@ -45,6 +45,18 @@ static void cond_init_mono(pthread_cond_t *c)
     pthread_condattr_destroy(&a);
 }
 
+/* Waits on `cond` until `deadline_mono`; false when it passed. */
+static bool wait_until(pthread_cond_t *cond, pthread_mutex_t *mu, uint64_t deadline_mono)
+{
+    struct timespec ts;
+    if (otelc__mono_ns() >= deadline_mono)
+        return false;
+    ts.tv_sec = (time_t)(deadline_mono / 1000000000u);
+    ts.tv_nsec = (long)(deadline_mono % 1000000000u);
+    (void)pthread_cond_timedwait(cond, mu, &ts);
+    return otelc__mono_ns() < deadline_mono;
+}
+
 /* ---- arena ------------------------------------------------------------------ */
 
 typedef struct chunk {
@@ -164,6 +176,16 @@ struct otelc__exporter_slot {
     _Atomic int exited;
     uint32_t timeout_ms[2];
     uint32_t flush_timeout_ms;
+    /* The exporter's own batching (otelc_exporter_batching_t), when it asked
+     * for one: calls of at most own_max records, joined from the batches
+     * queued for it until the oldest has waited own_delay_ns. */
+    bool own;
+    uint32_t own_max;
+    uint64_t own_delay_ns;
+    batch_t **taken;     /* the batches of one join (qcap of them) */
+    size_t (*tally)[2];  /* per taken batch: records delivered, rejected */
+    unsigned char *join; /* their records side by side */
+    size_t join_cap;     /* in records */
 };
 
 /* ---- open spans ------------------------------------------------------------------ */
@@ -1234,9 +1256,8 @@ static void report_ring_counters(otelc__ring_t *ring)
                     "records may hold at once) and were shortened to fit a quarter of the "
                     "thread's buffer (%llu bytes): values cut, attributes that did not fit "
                     "left out and counted as dropped (OTELC_RING_SIZE raises the buffer)",
-                    (unsigned long long)(cut - ring->truncated_seen),
-                    OTELC__LARGE_RECORD_MAX >> 20, OTELC__LARGE_TOTAL_MAX >> 20,
-                    (unsigned long long)(ring->capacity / 4));
+                    (unsigned long long)(cut - ring->truncated_seen), OTELC__LARGE_RECORD_MAX >> 20,
+                    OTELC__LARGE_TOTAL_MAX >> 20, (unsigned long long)(ring->capacity / 4));
         ring->truncated_seen = cut;
     }
 }
@@ -1348,28 +1369,161 @@ static void slot_destroy(otelc__exporter_slot_t *s);
 
 /* An exporter did not deliver all of a batch: one diagnostic (per kind of
  * failure, rate-limited) with what it said. */
-static void report_failure(const otelc__exporter_slot_t *s, const batch_t *b,
+static void report_failure(const otelc__exporter_slot_t *s, int sig, size_t n,
                            const otelc_export_result_t *r, otelc_status_t st)
 {
-    const char *what = b->sig == 0 ? "spans" : "log records";
+    const char *what = sig == 0 ? "spans" : "log records";
     const char *why = r->message != NULL ? r->message : otelc_status_str(st);
-    size_t missed = b->pub.n - r->accepted;
+    size_t missed = n - r->accepted;
 
     if (r->rejected > 0)
         otelc__diag(OTELC_DIAG_WARN, "exporter.rejected",
                     "exporter '%s': the backend rejected %zu of %zu %s (dropped, reason "
                     "rejected)%s: %s",
-                    s->name, r->rejected, b->pub.n, what,
+                    s->name, r->rejected, n, what,
                     missed > r->rejected ? ", the others were not delivered" : "", why);
     else if (r->retryable && r->retry_after_ms > 0)
         otelc__diag(OTELC_DIAG_WARN, "exporter.failed",
                     "exporter '%s' failed to export %zu of %zu %s: %s (the backend asks to "
                     "retry after %u ms)",
-                    s->name, missed, b->pub.n, what, why, (unsigned)r->retry_after_ms);
+                    s->name, missed, n, what, why, (unsigned)r->retry_after_ms);
     else
         otelc__diag(OTELC_DIAG_WARN, "exporter.failed",
-                    "exporter '%s' failed to export %zu of %zu %s: %s%s", s->name, missed,
-                    b->pub.n, what, why, r->retryable ? " (retryable)" : "");
+                    "exporter '%s' failed to export %zu of %zu %s: %s%s", s->name, missed, n, what,
+                    why, r->retryable ? " (retryable)" : "");
+}
+
+/* One export_batch() call with `n` records of batch `b`'s signal at
+ * `items`; its outcome, made whole, in `r`. */
+static void export_call(otelc__exporter_slot_t *s, const batch_t *b, const void *items, size_t n,
+                        otelc_export_result_t *r)
+{
+    otelc_exporter_t *e = s->exp;
+    otelc_batch_t view = b->pub;
+    otelc_status_t st;
+
+    if (b->sig == 0)
+        view.spans = items;
+    else
+        view.logs = items;
+    view.n = n;
+    *r = (otelc_export_result_t)OTELC_EXPORT_RESULT_INIT;
+    st = e->ops->export_batch(e, &view, s->timeout_ms[b->sig], r);
+    /* Untouched, `accepted` follows the status (exporter.h). */
+    if (r->accepted == OTELC_EXPORT_UNSET)
+        r->accepted = st == OTELC_OK ? n : 0;
+    else if (r->accepted > n)
+        r->accepted = n;
+    if (r->rejected > n - r->accepted)
+        r->rejected = n - r->accepted;
+    if (r->accepted < n)
+        report_failure(s, b->sig, n, r, st);
+}
+
+static size_t record_size(int sig)
+{
+    return sig == 0 ? sizeof(otelc_span_data_t) : sizeof(otelc_log_data_t);
+}
+
+/*
+ * With the exporter's own batching: true when the batches at the head of
+ * its queue should go now; `*k` is how many of them make one join: of one
+ * signal, until it fills whole calls of own_max records or none is left
+ * (so that only the last call of a join is short). They wait while they
+ * are fewer than own_max records, younger than own_delay, and neither a
+ * flush, the stop, another signal behind them nor the queue bound asks
+ * for them.
+ */
+static bool join_due(otelc__exporter_slot_t *s, unsigned *k)
+{
+    const batch_t *head = s->queue[s->qhead];
+    int sig = head->sig;
+    uint64_t total = 0;
+    unsigned i = 0;
+
+    while (i < s->qlen && (total < s->own_max || total % s->own_max != 0)) {
+        const batch_t *b = s->queue[(s->qhead + i) % s->qcap];
+        if (b->sig != sig)
+            break;
+        total += b->pub.n;
+        i++;
+    }
+    *k = i;
+    if (i < s->qlen || total >= s->own_max || s->stop || s->flush_req != s->flush_done)
+        return true;
+    /* No room for the pipeline's next batch: that would drop it for us. */
+    if (total + P.bopt[sig].max_export_batch_size > P.bopt[sig].max_queue_size)
+        return true;
+    return otelc__mono_ns() - head->opened_mono >= s->own_delay_ns;
+}
+
+/* Adds `n` records from position `at` of a join to the tallies of the
+ * batches they came from (column 0 delivered, 1 rejected). */
+static void tally_add(otelc__exporter_slot_t *s, unsigned k, size_t at, size_t n, int col)
+{
+    size_t start = 0;
+
+    for (unsigned i = 0; i < k && n > 0; i++) {
+        size_t len = s->taken[i]->pub.n, end = start + len;
+        if (at < end) {
+            size_t here = end - at < n ? end - at : n;
+            s->tally[i][col] += here;
+            at += here;
+            n -= here;
+        }
+        start = end;
+    }
+}
+
+/*
+ * Exports the `k` batches of s->taken as the exporter's own batching asks:
+ * side by side (one batch as it is), in calls of at most own_max records.
+ * A call says how many of its records it delivered and how many were
+ * rejected, not which (exporter.h): the first ones are taken as delivered,
+ * the next as rejected, and each batch is settled with its share.
+ */
+static void export_joined(otelc__exporter_slot_t *s, unsigned k)
+{
+    const batch_t *first = s->taken[0];
+    size_t size = record_size(first->sig), total = 0, at;
+    const unsigned char *items = first->items;
+    unsigned i;
+
+    for (i = 0; i < k; i++) {
+        total += s->taken[i]->pub.n;
+        s->tally[i][0] = s->tally[i][1] = 0;
+    }
+    if (k > 1) {
+        if (total > s->join_cap) {
+            unsigned char *grown = realloc(s->join, total * size);
+            if (grown == NULL) {
+                /* No room to join them: each batch goes on its own. */
+                for (i = 0; i < k; i++) {
+                    batch_t *b = s->taken[i];
+                    s->taken[0] = b;
+                    export_joined(s, 1);
+                }
+                return;
+            }
+            s->join = grown;
+            s->join_cap = total;
+        }
+        at = 0;
+        for (i = 0; i < k; i++) {
+            memcpy(s->join + at * size, s->taken[i]->items, s->taken[i]->pub.n * size);
+            at += s->taken[i]->pub.n;
+        }
+        items = s->join;
+    }
+    for (at = 0; at < total; at += s->own_max) {
+        size_t n = total - at < s->own_max ? total - at : s->own_max;
+        otelc_export_result_t r;
+        export_call(s, first, items + at * size, n, &r);
+        tally_add(s, k, at, r.accepted, 0);
+        tally_add(s, k, at + r.accepted, r.rejected, 1);
+    }
+    for (i = 0; i < k; i++)
+        slot_done(s, s->taken[i], s->tally[i][0], s->tally[i][1]);
 }
 
 static void *worker_main(void *arg)
@@ -1380,24 +1534,34 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&s->mu);
     for (;;) {
+        if (s->qlen > 0 && s->own) {
+            unsigned k;
+            if (!join_due(s, &k)) {
+                const batch_t *head = s->queue[s->qhead];
+                (void)wait_until(&s->cond, &s->mu, head->opened_mono + s->own_delay_ns);
+                continue;
+            }
+            for (unsigned i = 0; i < k; i++) {
+                s->taken[i] = s->queue[s->qhead];
+                s->qhead = (s->qhead + 1) % s->qcap;
+                s->qlen--;
+            }
+            s->busy = true;
+            pthread_mutex_unlock(&s->mu);
+            export_joined(s, k);
+            pthread_mutex_lock(&s->mu);
+            s->busy = false;
+            pthread_cond_broadcast(&s->cond);
+            continue;
+        }
         if (s->qlen > 0) {
             batch_t *b = s->queue[s->qhead];
-            otelc_export_result_t r = OTELC_EXPORT_RESULT_INIT;
-            otelc_status_t st;
+            otelc_export_result_t r;
             s->qhead = (s->qhead + 1) % s->qcap;
             s->qlen--;
             s->busy = true;
             pthread_mutex_unlock(&s->mu);
-            st = e->ops->export_batch(e, &b->pub, s->timeout_ms[b->sig], &r);
-            /* Untouched, `accepted` follows the status (exporter.h). */
-            if (r.accepted == OTELC_EXPORT_UNSET)
-                r.accepted = st == OTELC_OK ? b->pub.n : 0;
-            else if (r.accepted > b->pub.n)
-                r.accepted = b->pub.n;
-            if (r.rejected > b->pub.n - r.accepted)
-                r.rejected = b->pub.n - r.accepted;
-            if (r.accepted < b->pub.n)
-                report_failure(s, b, &r, st);
+            export_call(s, b, b->items, b->pub.n, &r);
             slot_done(s, b, r.accepted, r.rejected);
             pthread_mutex_lock(&s->mu);
             s->busy = false;
@@ -1488,6 +1652,9 @@ static void slot_destroy(otelc__exporter_slot_t *s)
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cond);
     free(s->queue);
+    free(s->taken);
+    free(s->tally);
+    free(s->join);
     free(s);
 }
 
@@ -1601,18 +1768,6 @@ void otelc__pipeline_wake(void)
     pthread_mutex_unlock(&P.mu);
 }
 
-/* Waits on `cond` until `deadline_mono`; false when it passed. */
-static bool wait_until(pthread_cond_t *cond, pthread_mutex_t *mu, uint64_t deadline_mono)
-{
-    struct timespec ts;
-    if (otelc__mono_ns() >= deadline_mono)
-        return false;
-    ts.tv_sec = (time_t)(deadline_mono / 1000000000u);
-    ts.tv_nsec = (long)(deadline_mono % 1000000000u);
-    (void)pthread_cond_timedwait(cond, mu, &ts);
-    return otelc__mono_ns() < deadline_mono;
-}
-
 otelc_status_t otelc__pipeline_flush(uint64_t deadline_mono)
 {
     uint64_t my, targets[OTELC__MAX_EXPORTERS];
@@ -1645,11 +1800,52 @@ otelc_status_t otelc__pipeline_flush(uint64_t deadline_mono)
 
 /* ---- start, stop ---------------------------------------------------------------------------- */
 
-/* Gives exporter `e` a queue and a place among the exporters. On failure
+/*
+ * Gives slot `s` (of one signal) the exporter's own batching, when it asked
+ * for other than the signal's. Without the memory for it the exporter gets
+ * the signal's batches, and says so.
+ */
+static void own_batching(otelc__exporter_slot_t *s, int sig, const otelc_exporter_batching_t *own)
+{
+    const otelc_batch_options_t *b = &P.bopt[sig];
+    uint32_t max = own->max_export_batch_size;
+
+    if (max == b->max_export_batch_size && own->schedule_delay_ms <= b->schedule_delay_ms)
+        return;
+    if (max == 0 || max > b->max_queue_size) {
+        otelc__diag(OTELC_DIAG_WARN, "exporter.batching",
+                    "exporter '%s' asked for export calls of %u records; %s is %u: using %u",
+                    s->name, (unsigned)max,
+                    sig == 0 ? "OTEL_BSP_MAX_QUEUE_SIZE" : "OTEL_BLRP_MAX_QUEUE_SIZE",
+                    (unsigned)b->max_queue_size, max == 0 ? 1u : (unsigned)b->max_queue_size);
+        max = max == 0 ? 1u : b->max_queue_size;
+    }
+    s->taken = calloc(s->qcap, sizeof(*s->taken));
+    s->tally = calloc(s->qcap, sizeof(*s->tally));
+    if (s->taken == NULL || s->tally == NULL) {
+        free(s->taken);
+        free(s->tally);
+        s->taken = NULL;
+        s->tally = NULL;
+        otelc__diag(OTELC_DIAG_WARN, "exporter.batching",
+                    "exporter '%s': %s for its own batching (%u records, %u ms); it gets the "
+                    "batches of %u records that every exporter gets",
+                    s->name, otelc_status_str(OTELC_ERR_NOMEM), (unsigned)max,
+                    (unsigned)own->schedule_delay_ms, (unsigned)b->max_export_batch_size);
+        return;
+    }
+    s->own = true;
+    s->own_max = max;
+    s->own_delay_ns = (uint64_t)own->schedule_delay_ms * 1000000u;
+}
+
+/* Gives exporter `e` a queue and a place among the exporters, with its own
+ * batching when `own` is not NULL (an exporter of one signal). On failure
  * the exporter is reported by name and destroyed, and the others go on: its
  * records are not counted as exported, since it is not among the exporters
  * a batch waits for. */
-static otelc_status_t add_slot(otelc_exporter_t *e, unsigned signals, const otelc_options_t *o)
+static otelc_status_t add_slot(otelc_exporter_t *e, unsigned signals, const otelc_options_t *o,
+                               const otelc_exporter_batching_t *own)
 {
     otelc__exporter_slot_t *s;
     const char *name;
@@ -1694,26 +1890,33 @@ static otelc_status_t add_slot(otelc_exporter_t *e, unsigned signals, const otel
         e->ops->destroy(e);
         return OTELC_ERR_NOMEM;
     }
+    if (own != NULL)
+        own_batching(s, signals == OTELC_SIGNAL_TRACES ? 0 : 1, own);
     P.slots[P.n_slots++] = s;
     return OTELC_OK;
 }
 
 /* Calls a component's create() with its settings from `o` (or its defaults). */
 static otelc_status_t make_named(const otelc_component_t *c, const otelc_options_t *o,
-                                 otelc_signal_t sig, otelc_exporter_t **out)
+                                 otelc_signal_t sig, otelc_exporter_batching_t *batching,
+                                 otelc_exporter_t **out)
 {
+    const otelc_batch_options_t *b = &P.bopt[sig == OTELC_SIGNAL_TRACES ? 0 : 1];
     otelc_exporter_args_t args = {
         .struct_size = sizeof(args),
         .signal = sig,
         .resource = &P.resource.pub,
         .limits = sig == OTELC_SIGNAL_TRACES ? &o->span_limits : &o->log_limits,
-        .batch = &P.bopt[sig == OTELC_SIGNAL_TRACES ? 0 : 1],
+        .batch = b,
         .clock_fn = o->clock_fn,
         .clock_arg = o->clock_arg,
+        .batching = batching,
     };
     void *defaults = NULL;
     otelc_status_t st;
 
+    batching->max_export_batch_size = b->max_export_batch_size;
+    batching->schedule_delay_ms = b->schedule_delay_ms;
     if (otelc__is_console(c)) {
         args.settings = o;
     } else if (c->settings_size > 0) {
@@ -1751,6 +1954,7 @@ static void add_named(const char *list, otelc_signal_t sig, const otelc_options_
             char name[32];
             const otelc_component_t *c = NULL;
             otelc_exporter_t *x = NULL;
+            otelc_exporter_batching_t batching;
             otelc_status_t st = OTELC_OK;
 
             if (len < sizeof(name)) {
@@ -1766,7 +1970,7 @@ static void add_named(const char *list, otelc_signal_t sig, const otelc_options_
                             sig == OTELC_SIGNAL_TRACES ? "OTEL_TRACES_EXPORTER"
                                                        : "OTEL_LOGS_EXPORTER",
                             (int)len, q, (int)len, q);
-            } else if ((st = make_named(c, o, sig, &x)) != OTELC_OK || x == NULL) {
+            } else if ((st = make_named(c, o, sig, &batching, &x)) != OTELC_OK || x == NULL) {
                 char key[64];
 
                 snprintf(key, sizeof(key), "exporter.create.%.*s", (int)len, q);
@@ -1774,7 +1978,7 @@ static void add_named(const char *list, otelc_signal_t sig, const otelc_options_
                             "exporter '%.*s' not started: %s; the other exporters go on", (int)len,
                             q, st != OTELC_OK ? otelc_status_str(st) : "its factory made none");
             } else {
-                (void)add_slot(x, (unsigned)sig, o);
+                (void)add_slot(x, (unsigned)sig, o, &batching);
             }
         }
         p = e ? e + 1 : NULL;
@@ -1833,7 +2037,7 @@ otelc_status_t otelc__pipeline_start(const otelc_options_t *o)
     for (size_t k = 0; k < o->n_exporters; k++) {
         otelc_exporter_t *e = o->exporters[k];
         if (e != NULL && e->ops != NULL)
-            (void)add_slot(e, e->ops->signals & (OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS), o);
+            (void)add_slot(e, e->ops->signals & (OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS), o, NULL);
     }
     otelc__hot.traces_on = slots_for(0) > 0;
     otelc__hot.logs_on = slots_for(1) > 0;

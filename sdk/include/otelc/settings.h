@@ -114,6 +114,27 @@ struct otelc_setting {
 };
 
 /*
+ * How an exporter wants its records grouped into export_batch() calls, when
+ * its signal's batch settings (OTEL_BSP_*, OTEL_BLRP_*, shared by every
+ * exporter of the signal) do not suit its backend: a database that wants a
+ * transaction per 100 rows, a service that charges per request. otelc fills
+ * it with the signal's values before create(); create() may change them.
+ *
+ * The pipeline still assembles batches by the signal's settings. This
+ * exporter's worker then cuts a larger batch into calls of at most
+ * `max_export_batch_size` records, and joins smaller ones queued for it
+ * into calls of up to that many, holding them while the oldest has waited
+ * less than `schedule_delay_ms` since its batch was opened. A flush, the
+ * shutdown, or a queue too full for the pipeline's next batch
+ * (max_queue_size) sends what it holds at once. A delay shorter than the
+ * signal's cannot bring records sooner than the pipeline sends them.
+ */
+typedef struct otelc_exporter_batching {
+    uint32_t max_export_batch_size; /* 1 to the signal's max_queue_size */
+    uint32_t schedule_delay_ms;
+} otelc_exporter_batching_t;
+
+/*
  * What an exporter's create() receives. otelc fills it; `struct_size` says
  * how much of it there is (a library built against a newer header finds the
  * fields it knows past `struct_size` absent, and uses its defaults).
@@ -128,6 +149,8 @@ typedef struct otelc_exporter_args {
     const struct otelc_batch_options *batch; /* the signal's batch settings */
     uint64_t (*clock_fn)(void *arg);       /* the options' wall clock (NULL: the system's) */
     void *clock_arg;
+    otelc_exporter_batching_t *batching;   /* the exporter's own batching (above): filled
+                                              with the signal's, create() may change it */
 } otelc_exporter_args_t;
 
 /* The version of otelc_component_t and otelc_setting_t. */
