@@ -65,6 +65,23 @@ static const otelc_setting_t pg_settings[] = {
       .def = "0",
       .words = bool_words,
       .doc = "1: create or upgrade the logging schema at start" },
+    { .env = "OTELC_PG_MAX_EXPORT_BATCH_SIZE",
+      .key = "otelc.postgres.max_export_batch_size",
+      .type = OTELC_SETTING_UINT,
+      .offset = OFF(max_export_batch_size),
+      .def = "100",
+      .min = 1,
+      .max = 65536,
+      .unit = "records",
+      .doc = "records per transaction at most (at most the signal's max_queue_size)" },
+    { .env = "OTELC_PG_SCHEDULE_DELAY",
+      .key = "otelc.postgres.schedule_delay",
+      .type = OTELC_SETTING_UINT,
+      .offset = OFF(schedule_delay_ms),
+      .def = "10000",
+      .max = 3600000,
+      .unit = "milliseconds",
+      .doc = "longest a record waits for a fuller transaction (a flush sends it at once)" },
 };
 
 /* ---- the instance ---------------------------------------------------------------------- */
@@ -869,6 +886,14 @@ static otelc_status_t pg_create(const otelc_exporter_args_t *args, otelc_exporte
         (x->fallback = strdup(o->fallback_file)) == NULL) {
         pg_destroy(&x->base);
         return OTELC_ERR_NOMEM;
+    }
+    /* The transactions' size and delay: the exporter's own, not the
+     * signal's (otelc_exporter_batching_t). */
+    if (o != NULL &&
+        args->struct_size >= offsetof(otelc_exporter_args_t, batching) + sizeof(args->batching) &&
+        args->batching != NULL) {
+        args->batching->max_export_batch_size = o->max_export_batch_size;
+        args->batching->schedule_delay_ms = o->schedule_delay_ms;
     }
     /* A fallback file left by an earlier run is replayed after the first
      * batch stored. */

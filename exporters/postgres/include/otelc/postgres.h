@@ -40,11 +40,24 @@
  *                          disk) is dropped, counted, and reported with
  *                          the reason.
  *
- * Batches are the pipeline's (OTEL_BLRP_* for logs, OTEL_BSP_* for spans):
- * one transaction per batch, the rows sent with COPY into a temporary table
- * and inserted with ON CONFLICT DO NOTHING, so that a batch sent twice (a
- * COMMIT whose answer was lost) is stored once: each log row carries a
- * record_id, each span its trace and span ids.
+ *   OTELC_PG_MAX_EXPORT_BATCH_SIZE  rows per transaction at most (default
+ *                          100, as seed 000 has it; at most the signal's
+ *                          OTEL_BLRP_/OTEL_BSP_MAX_QUEUE_SIZE)
+ *   OTELC_PG_SCHEDULE_DELAY how long a record may wait for a fuller
+ *                          transaction, in milliseconds (default 10000);
+ *                          otelc_flush() and the shutdown send at once.
+ *                          The pipeline's batches (OTEL_BLRP_* for logs,
+ *                          OTEL_BSP_* for spans) are cut or joined to
+ *                          these (otelc_exporter_batching_t): 512 records
+ *                          with the defaults become transactions of 100
+ *                          and one of 12.
+ *
+ * One transaction per export call, the rows sent with COPY straight into
+ * the table. Each log row carries a record_id, each span its trace and span
+ * ids, so a batch sent twice (a COMMIT whose answer was lost, a replay) is
+ * stored once: when the COPY meets a row stored before (unique violation),
+ * the batch goes again through a temporary table and INSERT ... ON
+ * CONFLICT DO NOTHING.
  *
  * Text goes in as it came, quotes, backslashes, tabs and newlines included;
  * ill-formed UTF-8 and NUL bytes (which PostgreSQL text cannot hold) become
@@ -63,9 +76,11 @@ extern "C" {
 
 /* The exporter's settings (component "postgres"). */
 typedef struct otelc_pg_options {
-    const char *conninfo;      /* OTELC_PG_CONNINFO; NULL or "": libpq's defaults */
-    int auto_migrate;          /* OTELC_PG_AUTO_MIGRATE: 1 create or upgrade the schema */
-    const char *fallback_file; /* OTELC_PG_FALLBACK_FILE; NULL or "": none */
+    const char *conninfo;           /* OTELC_PG_CONNINFO; NULL or "": libpq's defaults */
+    int auto_migrate;               /* OTELC_PG_AUTO_MIGRATE: 1 create or upgrade the schema */
+    const char *fallback_file;      /* OTELC_PG_FALLBACK_FILE; NULL or "": none */
+    uint32_t max_export_batch_size; /* OTELC_PG_MAX_EXPORT_BATCH_SIZE, default 100 */
+    uint32_t schedule_delay_ms;     /* OTELC_PG_SCHEDULE_DELAY, default 10000 */
 } otelc_pg_options_t;
 
 /*

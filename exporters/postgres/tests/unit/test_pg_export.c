@@ -358,6 +358,67 @@ static void test_batch_twice_stored_once(void **state)
     assert_int_equal(count("SELECT count(*) FROM logging.spans WHERE service = 'twice'"), 3);
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Rows per transaction: the exporter's batch size (OTELC_PG_MAX_EXPORT_
+ * BATCH_SIZE, 100 by default), not the pipeline's 512; rows committed
+ * together share their xmin. And its delay (OTELC_PG_SCHEDULE_DELAY): a
+ * few records wait that long, then go without a flush. */
+static void test_transactions_and_delay(void **state)
+{
+    otelc_logger_t *lg;
+    otelc_stats_t st;
+    otelc_options_t o;
+    uint64_t t0, took;
+
+    (void)state;
+    NEED_DB();
+    fresh();
+    start();
+    lg = otelc_logger("transactions");
+    for (int i = 0; i < 1024; i++)
+        otelc_log(lg, OTELC_SEV_INFO, NULL, "tx", OTELC_NUL_TERMINATED, NULL, 0);
+    stop(&st);
+    assert_int_equal(st.logs.exported, 1024);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), 1024);
+    assert_int_equal(count("SELECT max(n) FROM (SELECT count(*) AS n FROM logging.system_logs"
+                           " GROUP BY xmin::text) t"),
+                     100);
+    assert_true(count("SELECT count(DISTINCT xmin::text) FROM logging.system_logs") >= 11);
+
+    fresh();
+    otelc_options_init(&o);
+    o.traces_exporter = "none";
+    o.logs_exporter = "postgres";
+    assert_int_equal(otelc_options_set(&o, "OTELC_PG_CONNINFO", db.conninfo), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTELC_PG_MAX_EXPORT_BATCH_SIZE", "250"), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTELC_PG_SCHEDULE_DELAY", "500"), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTEL_BLRP_SCHEDULE_DELAY", "20"), OTELC_OK);
+    assert_int_equal(otelc_init(&o), OTELC_OK);
+    lg = otelc_logger("transactions");
+    t0 = mono_ms();
+    for (int i = 0; i < 3; i++)
+        otelc_log(lg, OTELC_SEV_INFO, NULL, "held", OTELC_NUL_TERMINATED, NULL, 0);
+    while (count("SELECT count(*) FROM logging.system_logs") < 3 && mono_ms() - t0 < 10000)
+        usleep(10000);
+    took = mono_ms() - t0;
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), 3);
+    assert_true(took >= 500);
+    /* And 600 at once: transactions of 250, 250, 100. */
+    for (int i = 0; i < 600; i++)
+        otelc_log(lg, OTELC_SEV_INFO, NULL, "tx", OTELC_NUL_TERMINATED, NULL, 0);
+    stop(&st);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs WHERE message = 'tx'"), 600);
+    assert_int_equal(count("SELECT max(n) FROM (SELECT count(*) AS n FROM logging.system_logs"
+                           " WHERE message = 'tx' GROUP BY xmin::text) t"),
+                     250);
+}
+
 /* Retention: days older than 30 move to the archive, archived days older
  * than 90 go; newer ones stay where they are. */
 static void test_retention(void **state)
@@ -939,6 +1000,7 @@ int main(void)
         cmocka_unit_test(test_logs_exact),
         cmocka_unit_test(test_spans_and_performance),
         cmocka_unit_test(test_batch_twice_stored_once),
+        cmocka_unit_test(test_transactions_and_delay),
         cmocka_unit_test(test_retention),
         cmocka_unit_test(test_seed_queries),
         cmocka_unit_test_teardown(test_down_fallback_replayed, fault_teardown),
