@@ -12,15 +12,16 @@
  * exporters when it is full (max_export_batch_size), when its oldest record
  * has waited schedule_delay, or on flush.
  *
- * Every exporter has its own worker thread and queue, so one slow or dead
- * backend delays nobody else; a batch that finds an exporter's queue full is
- * dropped for that exporter and counted. Records waiting in batches are
- * bounded per signal by max_queue_size, as in the OpenTelemetry batch
- * processors: past it, records are dropped (reason queue_full).
+ * Every exporter has its own worker thread and queue (workers.c), so one
+ * slow or dead backend delays nobody else; a batch that finds an exporter's
+ * queue full is dropped for that exporter and counted. Records waiting in
+ * batches are bounded per signal by max_queue_size, as in the OpenTelemetry
+ * batch processors: past it, records are dropped (reason queue_full).
  */
 #include "large.h"
 #include "pipeline.h"
 #include "spantable.h"
+#include "workers.h"
 
 #include "console.h"
 #include "config_int.h"
@@ -34,41 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Every timed wait here measures CLOCK_MONOTONIC, so that a change of the
- * wall clock neither stretches nor cuts a deadline. */
-static void cond_init_mono(pthread_cond_t *c)
-{
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(c, &a);
-    pthread_condattr_destroy(&a);
-}
-
-/* Waits on `cond` until `deadline_mono`; false when it passed. */
-static bool wait_until(pthread_cond_t *cond, pthread_mutex_t *mu, uint64_t deadline_mono)
-{
-    struct timespec ts;
-    if (otelc__mono_ns() >= deadline_mono)
-        return false;
-    ts.tv_sec = (time_t)(deadline_mono / 1000000000u);
-    ts.tv_nsec = (long)(deadline_mono % 1000000000u);
-    (void)pthread_cond_timedwait(cond, mu, &ts);
-    return otelc__mono_ns() < deadline_mono;
-}
-
 /* ---- arena ------------------------------------------------------------------ */
-
-typedef struct chunk {
-    struct chunk *next;
-    size_t size, used;
-    alignas(16) unsigned char data[];
-} chunk_t;
-
-typedef struct arena {
-    chunk_t *head; /* current chunk first */
-    chunk_t *spare;
-} arena_t;
 
 #define CHUNK_DEFAULT (64 * 1024)
 
@@ -136,57 +103,6 @@ static inline char *arena_str(arena_t *a, const void *s, size_t len)
 }
 
 /* ---- batches ------------------------------------------------------------------ */
-
-typedef struct batch {
-    otelc_batch_t pub;
-    int sig; /* 0 spans, 1 logs */
-    _Atomic int refs;
-    /* The most records any exporter of the batch did not deliver: a record
-     * counts as exported when every exporter delivered it, and exporters
-     * say how many, not which, so the batch settles on the fewest. */
-    /* The worst exporter's outcome so far: records it did not deliver in
-     * the high half, of which it said the backend rejected (no retry would
-     * deliver them) in the low half. A batch holds fewer than 2^32 records
-     * (OTELC__MAX_QUEUE_SIZE). */
-    _Atomic uint64_t undelivered;
-    void *items;
-    size_t cap;
-    arena_t arena;
-    uint64_t opened_mono;
-    uint64_t run; /* P.run when it was dispatched */
-    struct batch *next;
-} batch_t;
-
-struct otelc__exporter_slot {
-    otelc_exporter_t *exp;
-    const char *name;
-    unsigned signals;
-    pthread_t thread;
-    bool thread_started;
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
-    batch_t **queue;
-    unsigned qcap, qhead, qlen;
-    uint64_t flush_req, flush_done;
-    bool stop, busy;
-    bool abandoned; /* shutdown gave up on it: its worker frees it (under mu) */
-    /* Records of each signal queued for it or being exported by it: each
-     * exporter holds at most max_queue_size of a signal. */
-    _Atomic uint64_t held[2];
-    _Atomic int exited;
-    uint32_t timeout_ms[2];
-    uint32_t flush_timeout_ms;
-    /* The exporter's own batching (otelc_exporter_batching_t), when it asked
-     * for one: calls of at most own_max records, joined from the batches
-     * queued for it until the oldest has waited own_delay_ns. */
-    bool own;
-    uint32_t own_max;
-    uint64_t own_delay_ns;
-    batch_t **taken;     /* the batches of one join (qcap of them) */
-    size_t (*tally)[2];  /* per taken batch: records delivered, rejected */
-    unsigned char *join; /* their records side by side */
-    size_t join_cap;     /* in records */
-};
 
 /* ---- open spans ------------------------------------------------------------------ */
 
@@ -338,7 +254,7 @@ static void batch_destroy(batch_t *b)
  * by the exporter that delivered the fewest: what it missed is dropped,
  * as "rejected" for what its backend refused and "exporter" for the rest.
  */
-static void batch_done(batch_t *b, size_t accepted, size_t rejected)
+void otelc__batch_done(batch_t *b, size_t accepted, size_t rejected)
 {
     uint64_t missed = accepted < b->pub.n ? b->pub.n - accepted : 0;
     uint64_t mine = missed << 32 | (rejected < missed ? rejected : missed);
@@ -841,29 +757,12 @@ static unsigned slots_for(int sig)
     return k;
 }
 
-/* True when exporter `s` may take `n` more records of `sig`: under the
- * signal's queue bound, or holding nothing at all (a batch is never too
- * large for an idle exporter). */
-static bool can_take(otelc__exporter_slot_t *s, int sig, uint64_t n)
-{
-    uint64_t held = atomic_load_explicit(&s->held[sig], memory_order_relaxed);
-    return held == 0 || held + n <= P.bopt[sig].max_queue_size;
-}
-
-/* An exporter finished with a batch (exported, failed, or dropped),
- * having delivered `accepted` of its records. */
-static void slot_done(otelc__exporter_slot_t *s, batch_t *b, size_t accepted, size_t rejected)
-{
-    atomic_fetch_sub_explicit(&s->held[b->sig], b->pub.n, memory_order_relaxed);
-    batch_done(b, accepted, rejected);
-}
-
 /* True when some exporter of `sig` can take `n` more records now. */
 static bool anyone_takes(int sig, uint64_t n)
 {
     unsigned bit = sig == 0 ? OTELC_SIGNAL_TRACES : OTELC_SIGNAL_LOGS;
     for (unsigned i = 0; i < P.n_slots; i++)
-        if ((P.slots[i]->signals & bit) != 0 && can_take(P.slots[i], sig, n))
+        if ((P.slots[i]->signals & bit) != 0 && otelc__slot_takes(P.slots[i], sig, n))
             return true;
     return false;
 }
@@ -894,30 +793,21 @@ static bool dispatch(int sig)
         /* Nobody takes the signal (cannot happen while the producers check
          * it, but stay exact). */
         atomic_store(&b->refs, 1);
-        batch_done(b, 0, 0);
+        otelc__batch_done(b, 0, 0);
         return true;
     }
     atomic_store(&b->refs, (int)k);
     for (unsigned i = 0; i < P.n_slots; i++) {
         otelc__exporter_slot_t *s = P.slots[i];
-        bool queued = false;
         if ((s->signals & bit) == 0)
             continue;
-        pthread_mutex_lock(&s->mu);
-        if (s->qlen < s->qcap && !s->stop && can_take(s, sig, b->pub.n)) {
-            s->queue[(s->qhead + s->qlen++) % s->qcap] = b;
-            atomic_fetch_add_explicit(&s->held[sig], b->pub.n, memory_order_relaxed);
-            queued = true;
-            pthread_cond_broadcast(&s->cond);
-        }
-        pthread_mutex_unlock(&s->mu);
-        if (!queued) {
+        if (!otelc__slot_enqueue(s, b)) {
             /* This exporter holds a full queue (slow or dead): the batch
              * is dropped for it alone; the others carry on. */
             otelc__diag(OTELC_DIAG_WARN, "exporter.queue_full",
                         "exporter '%s' is not keeping up: a batch of %zu %s was dropped for it",
                         s->name, b->pub.n, sig == 0 ? "spans" : "log records");
-            batch_done(b, 0, 0);
+            otelc__batch_done(b, 0, 0);
         }
     }
     return true;
@@ -1365,312 +1255,6 @@ static size_t drain_all(bool *left)
 
 /* ---- exporter workers ------------------------------------------------------------------ */
 
-static void slot_destroy(otelc__exporter_slot_t *s);
-
-/* An exporter did not deliver all of a batch: one diagnostic (per kind of
- * failure, rate-limited) with what it said. */
-static void report_failure(const otelc__exporter_slot_t *s, int sig, size_t n,
-                           const otelc_export_result_t *r, otelc_status_t st)
-{
-    const char *what = sig == 0 ? "spans" : "log records";
-    const char *why = r->message != NULL ? r->message : otelc_status_str(st);
-    size_t missed = n - r->accepted;
-
-    if (r->rejected > 0)
-        otelc__diag(OTELC_DIAG_WARN, "exporter.rejected",
-                    "exporter '%s': the backend rejected %zu of %zu %s (dropped, reason "
-                    "rejected)%s: %s",
-                    s->name, r->rejected, n, what,
-                    missed > r->rejected ? ", the others were not delivered" : "", why);
-    else if (r->retryable && r->retry_after_ms > 0)
-        otelc__diag(OTELC_DIAG_WARN, "exporter.failed",
-                    "exporter '%s' failed to export %zu of %zu %s: %s (the backend asks to "
-                    "retry after %u ms)",
-                    s->name, missed, n, what, why, (unsigned)r->retry_after_ms);
-    else
-        otelc__diag(OTELC_DIAG_WARN, "exporter.failed",
-                    "exporter '%s' failed to export %zu of %zu %s: %s%s", s->name, missed, n, what,
-                    why, r->retryable ? " (retryable)" : "");
-}
-
-/* One export_batch() call with `n` records of batch `b`'s signal at
- * `items`; its outcome, made whole, in `r`. */
-static void export_call(otelc__exporter_slot_t *s, const batch_t *b, const void *items, size_t n,
-                        otelc_export_result_t *r)
-{
-    otelc_exporter_t *e = s->exp;
-    otelc_batch_t view = b->pub;
-    otelc_status_t st;
-
-    if (b->sig == 0)
-        view.spans = items;
-    else
-        view.logs = items;
-    view.n = n;
-    *r = (otelc_export_result_t)OTELC_EXPORT_RESULT_INIT;
-    st = e->ops->export_batch(e, &view, s->timeout_ms[b->sig], r);
-    /* Untouched, `accepted` follows the status (exporter.h). */
-    if (r->accepted == OTELC_EXPORT_UNSET)
-        r->accepted = st == OTELC_OK ? n : 0;
-    else if (r->accepted > n)
-        r->accepted = n;
-    if (r->rejected > n - r->accepted)
-        r->rejected = n - r->accepted;
-    if (r->accepted < n)
-        report_failure(s, b->sig, n, r, st);
-}
-
-static size_t record_size(int sig)
-{
-    return sig == 0 ? sizeof(otelc_span_data_t) : sizeof(otelc_log_data_t);
-}
-
-/*
- * With the exporter's own batching: true when the batches at the head of
- * its queue should go now; `*k` is how many of them make one join: of one
- * signal, until it fills whole calls of own_max records or none is left
- * (so that only the last call of a join is short). They wait while they
- * are fewer than own_max records, younger than own_delay, and neither a
- * flush, the stop, another signal behind them nor the queue bound asks
- * for them.
- */
-static bool join_due(otelc__exporter_slot_t *s, unsigned *k)
-{
-    const batch_t *head = s->queue[s->qhead];
-    int sig = head->sig;
-    uint64_t total = 0;
-    unsigned i = 0;
-
-    while (i < s->qlen && (total < s->own_max || total % s->own_max != 0)) {
-        const batch_t *b = s->queue[(s->qhead + i) % s->qcap];
-        if (b->sig != sig)
-            break;
-        total += b->pub.n;
-        i++;
-    }
-    *k = i;
-    if (i < s->qlen || total >= s->own_max || s->stop || s->flush_req != s->flush_done)
-        return true;
-    /* No room for the pipeline's next batch: that would drop it for us. */
-    if (total + P.bopt[sig].max_export_batch_size > P.bopt[sig].max_queue_size)
-        return true;
-    return otelc__mono_ns() - head->opened_mono >= s->own_delay_ns;
-}
-
-/* Adds `n` records from position `at` of a join to the tallies of the
- * batches they came from (column 0 delivered, 1 rejected). */
-static void tally_add(otelc__exporter_slot_t *s, unsigned k, size_t at, size_t n, int col)
-{
-    size_t start = 0;
-
-    for (unsigned i = 0; i < k && n > 0; i++) {
-        size_t len = s->taken[i]->pub.n, end = start + len;
-        if (at < end) {
-            size_t here = end - at < n ? end - at : n;
-            s->tally[i][col] += here;
-            at += here;
-            n -= here;
-        }
-        start = end;
-    }
-}
-
-/*
- * Exports the `k` batches of s->taken as the exporter's own batching asks:
- * side by side (one batch as it is), in calls of at most own_max records.
- * A call says how many of its records it delivered and how many were
- * rejected, not which (exporter.h): the first ones are taken as delivered,
- * the next as rejected, and each batch is settled with its share.
- */
-static void export_joined(otelc__exporter_slot_t *s, unsigned k)
-{
-    const batch_t *first = s->taken[0];
-    size_t size = record_size(first->sig), total = 0, at;
-    const unsigned char *items = first->items;
-    unsigned i;
-
-    for (i = 0; i < k; i++) {
-        total += s->taken[i]->pub.n;
-        s->tally[i][0] = s->tally[i][1] = 0;
-    }
-    if (k > 1) {
-        if (total > s->join_cap) {
-            unsigned char *grown = realloc(s->join, total * size);
-            if (grown == NULL) {
-                /* No room to join them: each batch goes on its own. */
-                for (i = 0; i < k; i++) {
-                    batch_t *b = s->taken[i];
-                    s->taken[0] = b;
-                    export_joined(s, 1);
-                }
-                return;
-            }
-            s->join = grown;
-            s->join_cap = total;
-        }
-        at = 0;
-        for (i = 0; i < k; i++) {
-            memcpy(s->join + at * size, s->taken[i]->items, s->taken[i]->pub.n * size);
-            at += s->taken[i]->pub.n;
-        }
-        items = s->join;
-    }
-    for (at = 0; at < total; at += s->own_max) {
-        size_t n = total - at < s->own_max ? total - at : s->own_max;
-        otelc_export_result_t r;
-        export_call(s, first, items + at * size, n, &r);
-        tally_add(s, k, at, r.accepted, 0);
-        tally_add(s, k, at + r.accepted, r.rejected, 1);
-    }
-    for (i = 0; i < k; i++)
-        slot_done(s, s->taken[i], s->tally[i][0], s->tally[i][1]);
-}
-
-static void *worker_main(void *arg)
-{
-    otelc__exporter_slot_t *s = arg;
-    otelc_exporter_t *e = s->exp;
-    bool abandoned;
-
-    pthread_mutex_lock(&s->mu);
-    for (;;) {
-        if (s->qlen > 0 && s->own) {
-            unsigned k;
-            if (!join_due(s, &k)) {
-                const batch_t *head = s->queue[s->qhead];
-                (void)wait_until(&s->cond, &s->mu, head->opened_mono + s->own_delay_ns);
-                continue;
-            }
-            for (unsigned i = 0; i < k; i++) {
-                s->taken[i] = s->queue[s->qhead];
-                s->qhead = (s->qhead + 1) % s->qcap;
-                s->qlen--;
-            }
-            s->busy = true;
-            pthread_mutex_unlock(&s->mu);
-            export_joined(s, k);
-            pthread_mutex_lock(&s->mu);
-            s->busy = false;
-            pthread_cond_broadcast(&s->cond);
-            continue;
-        }
-        if (s->qlen > 0) {
-            batch_t *b = s->queue[s->qhead];
-            otelc_export_result_t r;
-            s->qhead = (s->qhead + 1) % s->qcap;
-            s->qlen--;
-            s->busy = true;
-            pthread_mutex_unlock(&s->mu);
-            export_call(s, b, b->items, b->pub.n, &r);
-            slot_done(s, b, r.accepted, r.rejected);
-            pthread_mutex_lock(&s->mu);
-            s->busy = false;
-            pthread_cond_broadcast(&s->cond);
-            continue;
-        }
-        if (s->flush_req != s->flush_done) {
-            uint64_t req = s->flush_req;
-            pthread_mutex_unlock(&s->mu);
-            if (e->ops->force_flush != NULL)
-                (void)e->ops->force_flush(e, s->flush_timeout_ms);
-            pthread_mutex_lock(&s->mu);
-            s->flush_done = req;
-            pthread_cond_broadcast(&s->cond);
-            continue;
-        }
-        if (s->stop)
-            break;
-        pthread_cond_wait(&s->cond, &s->mu);
-    }
-    pthread_mutex_unlock(&s->mu);
-    if (e->ops->shutdown != NULL)
-        e->ops->shutdown(e, s->flush_timeout_ms);
-    pthread_mutex_lock(&s->mu);
-    atomic_store(&s->exited, 1);
-    abandoned = s->abandoned;
-    pthread_mutex_unlock(&s->mu);
-    /* Shutdown gave up waiting for this exporter and left it to finish
-     * alone: the last one out frees it. */
-    if (abandoned)
-        slot_destroy(s);
-    return NULL;
-}
-
-/* For tests: how many of the next exporter queues fail to be allocated. */
-static unsigned queue_allocs_to_fail;
-
-void otelc__pipeline_fail_queue_allocs(unsigned n)
-{
-    queue_allocs_to_fail = n;
-}
-
-static otelc__exporter_slot_t *slot_create(otelc_exporter_t *e, unsigned signals,
-                                           const otelc_options_t *o)
-{
-    otelc__exporter_slot_t *s = calloc(1, sizeof(*s));
-    size_t cap;
-
-    if (s == NULL)
-        return NULL;
-    /* The bound is in records (held[], max_queue_size); batches hold at
-     * least one record, so this many slots always suffice. The queue sizes
-     * are at most OTELC__MAX_QUEUE_SIZE (otelc__pipeline_start()), so the
-     * sum fits the unsigned positions with room to spare. */
-    cap = (size_t)P.bopt[0].max_queue_size + P.bopt[1].max_queue_size + 1;
-    if (queue_allocs_to_fail > 0) {
-        queue_allocs_to_fail--;
-        s->queue = NULL;
-    } else {
-        s->queue = calloc(cap, sizeof(*s->queue));
-    }
-    if (s->queue == NULL) {
-        free(s);
-        return NULL;
-    }
-    s->qcap = (unsigned)cap;
-    s->exp = e;
-    s->name = e->ops->name ? e->ops->name : "exporter";
-    s->signals = signals;
-    s->timeout_ms[0] = o->spans_batch.export_timeout_ms;
-    s->timeout_ms[1] = o->logs_batch.export_timeout_ms;
-    s->flush_timeout_ms = s->timeout_ms[0] > s->timeout_ms[1] ? s->timeout_ms[0] : s->timeout_ms[1];
-    pthread_mutex_init(&s->mu, NULL);
-    cond_init_mono(&s->cond);
-    return s;
-}
-
-static void slot_destroy(otelc__exporter_slot_t *s)
-{
-    while (s->qlen > 0) {
-        batch_t *b = s->queue[s->qhead];
-        s->qhead = (s->qhead + 1) % s->qcap;
-        s->qlen--;
-        slot_done(s, b, 0, 0);
-    }
-    if (s->exp != NULL && s->exp->ops->destroy != NULL)
-        s->exp->ops->destroy(s->exp);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cond);
-    free(s->queue);
-    free(s->taken);
-    free(s->tally);
-    free(s->join);
-    free(s);
-}
-
-static int start_thread(pthread_t *th, void *(*fn)(void *), void *arg)
-{
-    sigset_t all, old;
-    int rc;
-
-    /* Our threads take no signals: those are the application's. */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    rc = pthread_create(th, NULL, fn, arg);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return rc;
-}
-
 /* ---- the pipeline thread ------------------------------------------------------------------ */
 
 #define IDLE_MAX_NS 50000000u
@@ -1710,13 +1294,8 @@ static void *pipeline_main(void *arg)
         /* Waiting for room: exporters finishing a batch wake us. */
         atomic_store(&P.throttled, left);
         if (flushing && !left) {
-            for (unsigned i = 0; i < P.n_slots; i++) {
-                otelc__exporter_slot_t *s = P.slots[i];
-                pthread_mutex_lock(&s->mu);
-                s->flush_req++;
-                pthread_cond_broadcast(&s->cond);
-                pthread_mutex_unlock(&s->mu);
-            }
+            for (unsigned i = 0; i < P.n_slots; i++)
+                otelc__slot_flush_request(P.slots[i]);
         }
         otelc__clock_recalibrate(false);
         pthread_mutex_unlock(&P.work);
@@ -1770,7 +1349,7 @@ void otelc__pipeline_wake(void)
 
 otelc_status_t otelc__pipeline_flush(uint64_t deadline_mono)
 {
-    uint64_t my, targets[OTELC__MAX_EXPORTERS];
+    uint64_t my;
     bool ok = true;
 
     if (!P.started)
@@ -1779,72 +1358,25 @@ otelc_status_t otelc__pipeline_flush(uint64_t deadline_mono)
     my = ++P.flush_req;
     pthread_cond_signal(&P.wake);
     while (P.flush_ack < my && ok)
-        ok = wait_until(&P.done, &P.mu, deadline_mono);
+        ok = otelc__wait_until(&P.done, &P.mu, deadline_mono);
     ok = P.flush_ack >= my;
     pthread_mutex_unlock(&P.mu);
     if (!ok)
         return OTELC_ERR_TIMEOUT;
-    for (unsigned i = 0; i < P.n_slots; i++) {
-        otelc__exporter_slot_t *s = P.slots[i];
-        pthread_mutex_lock(&s->mu);
-        targets[i] = s->flush_req;
-        while (s->flush_done < targets[i] && ok)
-            ok = wait_until(&s->cond, &s->mu, deadline_mono);
-        ok = s->flush_done >= targets[i];
-        pthread_mutex_unlock(&s->mu);
-        if (!ok)
+    for (unsigned i = 0; i < P.n_slots; i++)
+        if (!otelc__slot_await_flush(P.slots[i], deadline_mono))
             return OTELC_ERR_TIMEOUT;
-    }
     return OTELC_OK;
 }
 
 /* ---- start, stop ---------------------------------------------------------------------------- */
-
-/*
- * Gives slot `s` (of one signal) the exporter's own batching, when it asked
- * for other than the signal's. Without the memory for it the exporter gets
- * the signal's batches, and says so.
- */
-static void own_batching(otelc__exporter_slot_t *s, int sig, const otelc_exporter_batching_t *own)
-{
-    const otelc_batch_options_t *b = &P.bopt[sig];
-    uint32_t max = own->max_export_batch_size;
-
-    if (max == b->max_export_batch_size && own->schedule_delay_ms <= b->schedule_delay_ms)
-        return;
-    if (max == 0 || max > b->max_queue_size) {
-        otelc__diag(OTELC_DIAG_WARN, "exporter.batching",
-                    "exporter '%s' asked for export calls of %u records; %s is %u: using %u",
-                    s->name, (unsigned)max,
-                    sig == 0 ? "OTEL_BSP_MAX_QUEUE_SIZE" : "OTEL_BLRP_MAX_QUEUE_SIZE",
-                    (unsigned)b->max_queue_size, max == 0 ? 1u : (unsigned)b->max_queue_size);
-        max = max == 0 ? 1u : b->max_queue_size;
-    }
-    s->taken = calloc(s->qcap, sizeof(*s->taken));
-    s->tally = calloc(s->qcap, sizeof(*s->tally));
-    if (s->taken == NULL || s->tally == NULL) {
-        free(s->taken);
-        free(s->tally);
-        s->taken = NULL;
-        s->tally = NULL;
-        otelc__diag(OTELC_DIAG_WARN, "exporter.batching",
-                    "exporter '%s': %s for its own batching (%u records, %u ms); it gets the "
-                    "batches of %u records that every exporter gets",
-                    s->name, otelc_status_str(OTELC_ERR_NOMEM), (unsigned)max,
-                    (unsigned)own->schedule_delay_ms, (unsigned)b->max_export_batch_size);
-        return;
-    }
-    s->own = true;
-    s->own_max = max;
-    s->own_delay_ns = (uint64_t)own->schedule_delay_ms * 1000000u;
-}
 
 /* Gives exporter `e` a queue and a place among the exporters, with its own
  * batching when `own` is not NULL (an exporter of one signal). On failure
  * the exporter is reported by name and destroyed, and the others go on: its
  * records are not counted as exported, since it is not among the exporters
  * a batch waits for. */
-static otelc_status_t add_slot(otelc_exporter_t *e, unsigned signals, const otelc_options_t *o,
+static otelc_status_t add_slot(otelc_exporter_t *e, unsigned signals,
                                const otelc_exporter_batching_t *own)
 {
     otelc__exporter_slot_t *s;
@@ -1876,7 +1408,7 @@ static otelc_status_t add_slot(otelc_exporter_t *e, unsigned signals, const otel
         e->ops->destroy(e);
         return OTELC_ERR_FULL;
     }
-    s = slot_create(e, signals, o);
+    s = otelc__slot_create(e, signals, P.bopt);
     if (s == NULL) {
         char key[64];
 
@@ -1891,7 +1423,7 @@ static otelc_status_t add_slot(otelc_exporter_t *e, unsigned signals, const otel
         return OTELC_ERR_NOMEM;
     }
     if (own != NULL)
-        own_batching(s, signals == OTELC_SIGNAL_TRACES ? 0 : 1, own);
+        otelc__slot_own_batching(s, signals == OTELC_SIGNAL_TRACES ? 0 : 1, own);
     P.slots[P.n_slots++] = s;
     return OTELC_OK;
 }
@@ -1978,7 +1510,7 @@ static void add_named(const char *list, otelc_signal_t sig, const otelc_options_
                             "exporter '%.*s' not started: %s; the other exporters go on", (int)len,
                             q, st != OTELC_OK ? otelc_status_str(st) : "its factory made none");
             } else {
-                (void)add_slot(x, (unsigned)sig, o, &batching);
+                (void)add_slot(x, (unsigned)sig, &batching);
             }
         }
         p = e ? e + 1 : NULL;
@@ -2037,49 +1569,31 @@ otelc_status_t otelc__pipeline_start(const otelc_options_t *o)
     for (size_t k = 0; k < o->n_exporters; k++) {
         otelc_exporter_t *e = o->exporters[k];
         if (e != NULL && e->ops != NULL)
-            (void)add_slot(e, e->ops->signals & (OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS), o, NULL);
+            (void)add_slot(e, e->ops->signals & (OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS), NULL);
     }
     otelc__hot.traces_on = slots_for(0) > 0;
     otelc__hot.logs_on = slots_for(1) > 0;
     P.stop = false;
     P.flush_req = P.flush_ack = 0;
-    cond_init_mono(&P.wake);
-    cond_init_mono(&P.done);
+    otelc__cond_init_mono(&P.wake);
+    otelc__cond_init_mono(&P.done);
     for (i = 0; i < P.n_slots; i++) {
-        if (start_thread(&P.slots[i]->thread, worker_main, P.slots[i]) != 0) {
+        if (!otelc__slot_start(P.slots[i])) {
             otelc__diag(OTELC_DIAG_ERROR, "exporter.thread", "cannot start a thread for '%s'",
                         P.slots[i]->name);
-            slot_destroy(P.slots[i]);
+            otelc__slot_destroy(P.slots[i]);
             P.slots[i--] = P.slots[--P.n_slots];
-            continue;
         }
-        P.slots[i]->thread_started = true;
     }
     otelc__hot.traces_on = slots_for(0) > 0;
     otelc__hot.logs_on = slots_for(1) > 0;
     P.started = true;
-    if (start_thread(&P.thread, pipeline_main, NULL) != 0) {
+    if (otelc__start_thread(&P.thread, pipeline_main, NULL) != 0) {
         P.started = false;
         otelc__pipeline_stop(otelc__mono_ns());
         return OTELC_ERR_IO;
     }
     return OTELC_OK;
-}
-
-static bool join_until(pthread_t th, uint64_t deadline_mono)
-{
-    struct timespec ts;
-    uint64_t wall, now = otelc__mono_ns(), at;
-
-    /* The machine's real-time clock, not otelc__wall_ns(): that one is the
-     * user's clock when options.clock_fn is set, and may be anywhere. */
-    clock_gettime(CLOCK_REALTIME, &ts);
-    wall = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    at = wall + (deadline_mono > now ? deadline_mono - now : 0);
-    ts.tv_sec = (time_t)(at / 1000000000u);
-    ts.tv_nsec = (long)(at % 1000000000u);
-    /* pthread_timedjoin_np measures against CLOCK_REALTIME. */
-    return pthread_timedjoin_np(th, NULL, &ts) == 0;
 }
 
 bool otelc__pipeline_stop(uint64_t deadline_mono)
@@ -2092,46 +1606,18 @@ bool otelc__pipeline_stop(uint64_t deadline_mono)
         P.stop_deadline = deadline_mono;
         pthread_cond_signal(&P.wake);
         pthread_mutex_unlock(&P.mu);
-        if (!join_until(P.thread, deadline_mono)) {
+        if (!otelc__join_until(P.thread, deadline_mono)) {
             /* It is stuck in a drain; it holds no exporter, so wait for it:
              * a drain is bounded by the records in the rings. */
             pthread_join(P.thread, NULL);
         }
         P.started = false;
     }
-    for (unsigned i = 0; i < P.n_slots; i++) {
-        otelc__exporter_slot_t *s = P.slots[i];
-        pthread_mutex_lock(&s->mu);
-        s->stop = true;
-        pthread_cond_broadcast(&s->cond);
-        pthread_mutex_unlock(&s->mu);
-    }
-    for (unsigned i = 0; i < P.n_slots; i++) {
-        otelc__exporter_slot_t *s = P.slots[i];
-        if (s->thread_started && !join_until(s->thread, deadline_mono)) {
-            /* A hung exporter: abandon it with its queue. Its thread may
-             * finish later, and then frees the slot and the exporter. */
-            pthread_t th = s->thread;
-            bool exited;
-            pthread_mutex_lock(&s->mu);
-            exited = atomic_load(&s->exited) != 0;
-            s->abandoned = !exited;
-            pthread_mutex_unlock(&s->mu);
-            if (exited) {
-                /* It finished just at the deadline. */
-                pthread_join(th, NULL);
-                slot_destroy(s);
-                continue;
-            }
-            otelc__diag(OTELC_DIAG_WARN, "exporter.hung",
-                        "exporter '%s' did not finish by the shutdown deadline; abandoned",
-                        s->name);
-            pthread_detach(th);
+    for (unsigned i = 0; i < P.n_slots; i++)
+        otelc__slot_stop_request(P.slots[i]);
+    for (unsigned i = 0; i < P.n_slots; i++)
+        if (!otelc__slot_finish(P.slots[i], deadline_mono))
             all = false;
-            continue;
-        }
-        slot_destroy(s);
-    }
     P.n_slots = 0;
     for (int sig = 0; sig < 2; sig++) {
         if (P.building[sig] != NULL) {
@@ -2240,13 +1726,13 @@ void otelc__pipeline_fork_prepare(void)
     pthread_mutex_lock(&P.mu);
     pthread_mutex_lock(&P.pool_mu);
     for (unsigned i = 0; i < P.n_slots; i++)
-        pthread_mutex_lock(&P.slots[i]->mu);
+        otelc__slot_lock(P.slots[i]);
 }
 
 void otelc__pipeline_fork_parent(void)
 {
     for (unsigned i = P.n_slots; i > 0; i--)
-        pthread_mutex_unlock(&P.slots[i - 1]->mu);
+        otelc__slot_unlock(P.slots[i - 1]);
     pthread_mutex_unlock(&P.pool_mu);
     pthread_mutex_unlock(&P.mu);
     pthread_mutex_unlock(&P.work);
@@ -2258,21 +1744,10 @@ void otelc__pipeline_fork_child(void)
      * in prepare). The other threads' work belongs to the parent: queued
      * batches and open spans are the parent's to export, so the child
      * forgets them and starts its own threads. */
-    cond_init_mono(&P.wake);
-    cond_init_mono(&P.done);
-    for (unsigned i = 0; i < P.n_slots; i++) {
-        otelc__exporter_slot_t *s = P.slots[i];
-        cond_init_mono(&s->cond);
-        /* Batches are shared with the parent's copy: forget, do not free. */
-        s->qlen = 0;
-        s->qhead = 0;
-        atomic_store(&s->held[0], 0);
-        atomic_store(&s->held[1], 0);
-        s->busy = false;
-        s->flush_req = s->flush_done = 0;
-        s->thread_started = false;
-        pthread_mutex_unlock(&s->mu);
-    }
+    otelc__cond_init_mono(&P.wake);
+    otelc__cond_init_mono(&P.done);
+    for (unsigned i = 0; i < P.n_slots; i++)
+        otelc__slot_fork_child(P.slots[i]);
     for (int sig = 0; sig < 2; sig++) {
         if (P.building[sig] != NULL) {
             arena_reset(&P.building[sig]->arena);
@@ -2305,15 +1780,11 @@ bool otelc__pipeline_restart(void)
 
     if (!P.started)
         return false;
-    for (unsigned i = 0; i < P.n_slots; i++) {
-        otelc__exporter_slot_t *s = P.slots[i];
-        if (start_thread(&s->thread, worker_main, s) == 0)
-            s->thread_started = true;
-        else
+    for (unsigned i = 0; i < P.n_slots; i++)
+        if (!otelc__slot_start(P.slots[i]))
             otelc__diag(OTELC_DIAG_ERROR, "fork.thread",
-                        "child process: cannot restart exporter '%s'", s->name);
-    }
-    if (start_thread(&P.thread, pipeline_main, NULL) != 0) {
+                        "child process: cannot restart exporter '%s'", P.slots[i]->name);
+    if (otelc__start_thread(&P.thread, pipeline_main, NULL) != 0) {
         P.started = false;
         ok = false;
         otelc__diag(OTELC_DIAG_ERROR, "fork.pipeline",
