@@ -54,6 +54,7 @@
 #include <otelc/log.h>
 #include <otelc/propagation.h>
 #include <otelc/settings.h>
+#include <otelc/thread.h>
 #include <otelc/trace.h>
 
 #ifdef __cplusplus
