@@ -52,6 +52,7 @@
 #include <otelc/context.h>
 #include <otelc/exporter.h>
 #include <otelc/log.h>
+#include <otelc/perf.h>
 #include <otelc/propagation.h>
 #include <otelc/settings.h>
 #include <otelc/thread.h>
