@@ -406,6 +406,29 @@ BODY body_span_unsampled(size_t n)
     }
 }
 
+/* Performance spans (OTELC_PERF): time only, with the thread's CPU time,
+ * and with CPU and memory (perf_span, the issue's workload). */
+BODY body_perf_span_time(size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        OTELC_PERF("bench.perf");
+    }
+}
+
+BODY body_perf_span_cpu(size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        OTELC_PERF("bench.perf", .cpu = true);
+    }
+}
+
+BODY body_perf_span(size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        OTELC_PERF("bench.perf", .cpu = true, .memory = true);
+    }
+}
+
 static void opts_always_off(otelc_options_t *o)
 {
     o->sampler = OTELC_SAMPLER_ALWAYS_OFF;
@@ -430,6 +453,9 @@ static const workload_t workloads[] = {
     { "log_disabled", body_log_disabled, 20, true, 1, NULL },
     { "span_unsampled", body_span_unsampled, 5, true, 1, opts_always_off },
     { "span_3attrs_2threads", body_span_3attrs, 1, true, 2, NULL },
+    { "perf_span_time", body_perf_span_time, 1, true, 1, NULL },
+    { "perf_span_cpu", body_perf_span_cpu, 1, true, 1, NULL },
+    { "perf_span", body_perf_span, 1, true, 1, NULL },
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <otelc/perf.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,40 @@ static uint64_t clock_ns(clockid_t id)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* /proc/self/statm, opened once per process: "self" is resolved at open,
+ * so a child after fork() opens its own and closes the parent's. The pid
+ * is stored after the descriptor and read before it: a reader that sees
+ * its own pid sees the descriptor opened for it. */
+static _Atomic int statm_fd = -1;
+static _Atomic pid_t statm_pid;
+
+static int statm_open(void)
+{
+    pid_t pid = getpid();
+    int seen, fd;
+
+    if (atomic_load_explicit(&statm_pid, memory_order_acquire) == pid)
+        return atomic_load_explicit(&statm_fd, memory_order_relaxed);
+    seen = atomic_load(&statm_fd);
+    fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        otelc__diag(OTELC_DIAG_WARN, "perf.rss",
+                    "performance span: /proc/self/statm: %s; memory_usage_mb left out",
+                    strerror(errno));
+        return -1;
+    }
+    if (!atomic_compare_exchange_strong(&statm_fd, &seen, fd)) {
+        /* Another thread of this process opened it first: use its. */
+        close(fd);
+        return seen;
+    }
+    atomic_store_explicit(&statm_pid, pid, memory_order_release);
+    /* The parent's, inherited across fork(): no reader here uses it. */
+    if (seen >= 0)
+        close(seen);
+    return fd;
+}
+
 /* The process's resident memory in bytes (the second field of
  * /proc/self/statm, in pages), or -1. */
 static int64_t rss_bytes(void)
@@ -34,17 +69,11 @@ static int64_t rss_bytes(void)
     char buf[128];
     ssize_t n;
     long long pages = -1;
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    int fd = statm_open();
 
-    if (fd < 0) {
-        otelc__diag(OTELC_DIAG_WARN, "perf.rss",
-                    "performance span: /proc/self/statm: %s; "
-                    "memory_usage_mb left out",
-                    strerror(errno));
+    if (fd < 0)
         return -1;
-    }
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
+    n = pread(fd, buf, sizeof(buf) - 1, 0);
     if (n <= 0)
         return -1;
     buf[n] = '\0';
