@@ -9,7 +9,8 @@
 # exporter), beside the goals of issue 10.
 #
 # Usage: bench/instructions.sh [BUILD_DIR] [WORKLOAD...]
-#     BUILD_DIR  a build with bench/otelc-bench in it (default: build)
+#     BUILD_DIR  a build with bench/otelc-bench in it (default: the
+#                repository's build/)
 #     WORKLOAD   otelc-bench workloads (default: the six below)
 # Environment: OPS (default 50000) the --ops of the first run; KEEP=DIR keeps
 # the callgrind files in DIR instead of a temporary directory.
@@ -31,7 +32,7 @@
 # nothing (span_unsampled, log_disabled).
 set -euo pipefail
 
-build=build
+build="$(cd "$(dirname "$0")/.." && pwd)/build"
 if [[ $# -gt 0 && -d "$1" ]]; then
     build=$1
     shift
@@ -96,7 +97,8 @@ run_one() {
         --callgrind-out-file="$out.%p" \
         "$bench" --quick --reps 1 --ops "$n" --chunk "$chunk" --ring "$ring" "$name" \
         >"$out.log" 2>"$out.valgrind"; then
-        echo "instructions.sh: $name at --ops $n failed; see $out.log" >&2
+        echo "instructions.sh: $name at --ops $n failed:" >&2
+        cat "$out.log" "$out.valgrind" | grep -v "^==" | tail -n 5 >&2
         return 1
     fi
     # The bench notes drops and counts that do not add up on lines starting
@@ -138,7 +140,7 @@ per_op() {
 }
 
 printf '# otelc-bench under callgrind: instructions per op, (Ir(2N) - Ir(N)) / ops, N = %s\n' "$ops"
-printf '# %s, %s\n' "$(git -C "$(dirname "$0")" describe --always --dirty 2>/dev/null || echo '?')" \
+printf '# source %s, %s\n' "$(git -C "$(dirname "$0")" describe --always --dirty 2>/dev/null || echo '?')" \
     "$(valgrind --version)"
 printf '%-18s %9s %9s %6s %9s %6s %8s\n' workload ops producer goal pipeline goal worker
 status=0
