@@ -88,6 +88,13 @@ goal_pipeline() {
     esac
 }
 
+# The function that runs a workload's loop: body_<name>, but the two-thread
+# workloads run the body of the one-thread one (on both threads, whose
+# instructions and ops are added up).
+body_of() {
+    echo "body_${1%_2threads}"
+}
+
 # One run of one workload under callgrind. Prints "role Ir" per thread and
 # "ops N" for the run (the producer's body calls times the chunk).
 run_one() {
@@ -109,7 +116,7 @@ run_one() {
         return 1
     fi
     for f in "$out".*-*; do
-        awk -v body="body_$name" -v chunk="$chunk" '
+        awk -v body="$(body_of "$name")" -v chunk="$chunk" '
             /^summary:/ { ir = $2 }
             /^fn=/ {
                 fn = substr($0, 4)
@@ -142,7 +149,7 @@ per_op() {
 printf '# otelc-bench under callgrind: instructions per op, (Ir(2N) - Ir(N)) / ops, N = %s\n' "$ops"
 printf '# source %s, %s\n' "$(git -C "$(dirname "$0")" describe --always --dirty 2>/dev/null || echo '?')" \
     "$(valgrind --version)"
-printf '%-18s %9s %9s %6s %9s %6s %8s\n' workload ops producer goal pipeline goal worker
+printf '%-22s %9s %9s %6s %9s %6s %8s\n' workload ops producer goal pipeline goal worker
 status=0
 for w in "${workloads[@]}"; do
     if ! a=$(run_one "$w" "$ops") || ! b=$(run_one "$w" $((2 * ops))); then
@@ -153,7 +160,7 @@ for w in "${workloads[@]}"; do
     ops_b=$(sum_of ops <<<"$b")
     n=$((ops_b - ops_a))
     if ((n <= 0)); then
-        echo "instructions.sh: $w: no producer thread found (body_$w)" >&2
+        echo "instructions.sh: $w: no producer thread found ($(body_of "$w"))" >&2
         status=1
         continue
     fi
@@ -161,7 +168,7 @@ for w in "${workloads[@]}"; do
     for role in producer pipeline worker; do
         row+=("$(per_op "$(sum_of $role <<<"$a")" "$(sum_of $role <<<"$b")" "$n")")
     done
-    printf '%-18s %9d %9s %6s %9s %6s %8s\n' "$w" "$n" "${row[0]}" "$(goal_producer "$w")" \
+    printf '%-22s %9d %9s %6s %9s %6s %8s\n' "$w" "$n" "${row[0]}" "$(goal_producer "$w")" \
         "${row[1]}" "$(goal_pipeline "$w")" "${row[2]}"
 done
 exit $status
