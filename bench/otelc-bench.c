@@ -13,8 +13,9 @@
  *     otelc-bench --only NAME  one workload (the last line is still printed)
  *     otelc-bench NAME...      these workloads
  *
- * For experiments: --ops N (operations per repetition and thread), --chunk N
- * (operations between flushes), --ring BYTES (ring of the microbenchmarks),
+ * For experiments: --ops N (operations per repetition and thread), --reps N
+ * (timed repetitions, 1 to 64), --chunk N (operations between flushes),
+ * --ring BYTES (ring of the microbenchmarks),
  * --spin (paced producers never yield while they wait), --file (the file
  * exporter writes every record too, into a temporary directory: the hot
  * path measured while it runs), --otlp-batch N (spans per request of the
@@ -1664,8 +1665,9 @@ static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m",
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: otelc-bench [--quick] [--only NAME] [--ops N] [--chunk N] [--ring BYTES] "
-               "[--spin] [--file] [--otlp URL [--otlp-protocol P]] [--pg CONNINFO] [--otlp-batch N]\n"
+    fprintf(f, "usage: otelc-bench [--quick] [--only NAME] [--ops N] [--reps N] [--chunk N] "
+               "[--ring BYTES]\n       [--spin] [--file] [--otlp URL [--otlp-protocol P]] "
+               "[--pg CONNINFO] [--otlp-batch N]\n"
                "       [--no-memory] [NAME...]\n  NAME:");
     for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
         fprintf(f, " %s", workloads[i].name);
@@ -1723,6 +1725,9 @@ int main(int argc, char **argv)
             cfg.ops = (size_t)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) {
             cfg.chunk = (size_t)strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
+            /* bench/instructions.sh runs one repetition under callgrind. */
+            cfg.reps = (int)strtol(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--otlp-memory-case") == 0 && i + 3 < argc) {
             /* Internal: one case of run_otlp_export's memory part. */
             memory_case[0] = argv[++i];
@@ -1742,8 +1747,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (cfg.ops == 0 || cfg.chunk == 0 || cfg.otlp_batch == 0) {
-        fprintf(stderr, "otelc-bench: --ops, --chunk and --otlp-batch take a positive number\n");
+    if (cfg.ops == 0 || cfg.chunk == 0 || cfg.otlp_batch == 0 || cfg.reps < 1 || cfg.reps > 64) {
+        fprintf(stderr, "otelc-bench: --ops, --chunk and --otlp-batch take a positive number, "
+                        "--reps 1 to 64\n");
         return 2;
     }
     for (int i = 0; i < cfg.n_names; i++) {

@@ -37,6 +37,7 @@ PACKAGES=(
     python3           # Debian's, for the two below
     python3-protobuf  # OTLP/JSON files decoded by protobuf's own json_format
     protobuf-compiler # protoc: Python classes from proto/
+    valgrind          # bench/instructions.sh: instructions per op under callgrind
 )
 
 if [[ "${OTELC_SKIP_DEPS:-0}" == "1" ]]; then
