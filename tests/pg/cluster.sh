@@ -10,6 +10,11 @@
 #   cluster.sh pause STATE   stop the server, keep the cluster (a database
 #                            down, for the fault tests)
 #   cluster.sh resume STATE  start it again
+#   cluster.sh hang STATE    SIGSTOP the postmaster and every process of the
+#                            cluster: a server that takes connections and
+#                            statements and never answers (the fault tests)
+#   cluster.sh unhang STATE  SIGCONT them: it answers again (stop does it
+#                            first, so that a failed test still cleans up)
 #
 # initdb refuses to run as root, and CI runs as root: then the cluster
 # belongs to the `postgres` system user (Debian's postgresql package makes
@@ -17,8 +22,9 @@
 # `otelc`, a superuser trusted on the socket: nothing listens beyond it.
 set -euo pipefail
 
-cmd=${1:?usage: cluster.sh start|stop|conninfo|pause|resume STATE}
-state=${2:?usage: cluster.sh start|stop|conninfo|pause|resume STATE}
+usage="usage: cluster.sh start|stop|conninfo|pause|resume|hang|unhang STATE"
+cmd=${1:?$usage}
+state=${2:?$usage}
 
 bindir=$(pg_config --bindir 2>/dev/null || true)
 if [[ -z "$bindir" || ! -x "$bindir/initdb" ]]; then
@@ -32,6 +38,20 @@ as_owner() {
     else
         "$@"
     fi
+}
+
+# Sends `signal` to the cluster's postmaster (the first line of
+# postmaster.pid) and to each of its children (the backends, the
+# checkpointer, the writers: all of them children of the postmaster).
+# The postmaster first on SIGSTOP, so that it forks nothing afterwards.
+signal_cluster() {
+    local signal=$1 dir pid
+    dir=$(cat "$state")
+    [[ -f "$dir/data/postmaster.pid" ]] || return 0
+    pid=$(head -n 1 "$dir/data/postmaster.pid")
+    [[ -n "$pid" ]] || return 0
+    kill "-$signal" "$pid" 2>/dev/null || return 0
+    pgrep -P "$pid" | xargs -r kill "-$signal" 2>/dev/null || true
 }
 
 case $cmd in
@@ -52,6 +72,7 @@ start)
 stop)
     [[ -f "$state" ]] || exit 0
     dir=$(cat "$state")
+    signal_cluster CONT
     if [[ -d "$dir/data" ]]; then
         as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
@@ -69,6 +90,12 @@ resume)
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c max_connections=50" \
         start >/dev/null
+    ;;
+hang)
+    signal_cluster STOP
+    ;;
+unhang)
+    signal_cluster CONT
     ;;
 *)
     echo "cluster.sh: unknown command $cmd" >&2
