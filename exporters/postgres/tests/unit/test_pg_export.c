@@ -33,6 +33,7 @@
 static pg_db_t db;
 static int have_db;
 static bool paused; /* the server stopped by a test, started again by its teardown */
+static bool hung;   /* the server hung (SIGSTOP) by a test, let go by its teardown */
 
 #define NEED_DB()                                                                                  \
     do {                                                                                           \
@@ -106,6 +107,8 @@ static int group_setup(void **state)
 static int fault_teardown(void **state)
 {
     (void)state;
+    if (hung && pg_server("unhang"))
+        hung = false;
     if (paused && pg_server("resume"))
         paused = false;
     (void)otelc_shutdown(5000);
@@ -993,6 +996,149 @@ static void test_fallback_disk_full(void **state)
         count("SELECT count(*) FROM logging.system_logs WHERE (data->>'seq')::int < 20"), 0);
 }
 
+/* ---- a hung database ---------------------------------------------------------------- */
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Awaits `n` lines in `path`, until `deadline` (mono_ms); the lines there. */
+static long await_lines(const char *path, long n, uint64_t deadline)
+{
+    struct timespec t = { 0, 20 * 1000000L };
+    long have;
+
+    while ((have = lines_in(path)) < n && mono_ms() < deadline)
+        nanosleep(&t, NULL);
+    return have;
+}
+
+/* The export timeout of this test: what one export may cost. */
+#define HUNG_EXPORT_TIMEOUT_MS 1000
+
+/*
+ * A hung database delays no other exporter and never the application. The
+ * server takes connections and statements and answers nothing (the
+ * postmaster and every backend stopped by SIGSTOP, not a server down:
+ * nothing refuses, nothing breaks, libpq would wait forever). While it is
+ * hung: no log or span call takes long, the file exporter beside the
+ * PostgreSQL one writes every record, and a flush returns within the export
+ * timeout, the PostgreSQL exporter having put what it could not store into
+ * its fallback file. Let go, the database holds every record exactly once,
+ * and nothing was dropped.
+ */
+static void test_hung_database(void **state)
+{
+    char dir[] = "/tmp/otelc_pg_hung_XXXXXX", fallback[96], logs_file[96], spans_file[96];
+    char cmd[160];
+    otelc_options_t o;
+    otelc_logger_t *lg;
+    otelc_stats_t s;
+    uint64_t worst_ns = 0, t0, flush_ms, dropped = 0;
+    otelc_status_t flushed;
+    const int warm = 20;
+    int n = 0;
+
+    (void)state;
+    NEED_DB();
+    fresh();
+    assert_non_null(mkdtemp(dir));
+    snprintf(fallback, sizeof(fallback), "%s/fallback.jsonl", dir);
+    snprintf(logs_file, sizeof(logs_file), "%s/trading.log", dir);
+    snprintf(spans_file, sizeof(spans_file), "%s/traces.log", dir);
+    otelc_options_init(&o);
+    o.traces_exporter = "postgres,file";
+    o.logs_exporter = "postgres,file";
+    assert_int_equal(otelc_options_set(&o, "OTEL_SERVICE_NAME", "order-gateway"), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTELC_PG_CONNINFO", db.conninfo), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTELC_PG_AUTO_MIGRATE", "1"), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTELC_PG_FALLBACK_FILE", fallback), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTELC_PG_SCHEDULE_DELAY", "100"), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTELC_FILE_DIR", dir), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTEL_BLRP_SCHEDULE_DELAY", "50"), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTEL_BSP_SCHEDULE_DELAY", "50"), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTEL_BLRP_EXPORT_TIMEOUT", "1000"), OTELC_OK);
+    assert_int_equal(otelc_options_set(&o, "OTEL_BSP_EXPORT_TIMEOUT", "1000"), OTELC_OK);
+    assert_int_equal(otelc_init(&o), OTELC_OK);
+    lg = otelc_logger("execution");
+
+    /* Connected first: the exporters hold connections when the server
+     * hangs, the case where libpq waits for an answer that never comes. */
+    produce(lg, 0, warm);
+    assert_int_equal(otelc_flush(20000), OTELC_OK);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), warm);
+    assert_int_equal(count("SELECT count(*) FROM logging.spans"), warm);
+
+    assert_true(pg_server("hang"));
+    hung = true;
+    /* The application goes on for 3 s, a log and a span every ms, each
+     * call timed. */
+    t0 = mono_ms();
+    for (n = warm; mono_ms() - t0 < 3000; n++) {
+        otelc_attr_t a[] = { OTELC_INT("seq", n), OTELC_STR("note", "during the hang") };
+        struct timespec pause = { 0, 1000000L };
+        uint64_t a0 = mono_ns(), a1, a2;
+        otelc_span_t sp = otelc_span_start("order", a, 2);
+
+        otelc_log(lg, OTELC_SEV_INFO, "order_placed", "hung", OTELC_NUL_TERMINATED, a, 2);
+        a1 = mono_ns();
+        otelc_span_end(&sp);
+        a2 = mono_ns();
+        if (a1 - a0 > worst_ns)
+            worst_ns = a1 - a0;
+        if (a2 - a1 > worst_ns)
+            worst_ns = a2 - a1;
+        nanosleep(&pause, NULL);
+    }
+    printf("hung: %d logs and %d spans produced, the slowest call %.3f ms\n", n - warm, n - warm,
+           (double)worst_ns / 1e6);
+    assert_true(worst_ns < 50u * 1000000u);
+    /* The file exporter is not held up by its neighbour. */
+    assert_int_equal(await_lines(logs_file, n, mono_ms() + 20000), n);
+    assert_int_equal(await_lines(spans_file, n, mono_ms() + 20000), n);
+    /* Each export is bounded by its timeout: what the database did not
+     * take went to the fallback file, so the flush completes. */
+    t0 = mono_ms();
+    flushed = otelc_flush(3 * HUNG_EXPORT_TIMEOUT_MS);
+    flush_ms = mono_ms() - t0;
+    printf("hung: otelc_flush took %llu ms (%s), %ld lines in the fallback file\n",
+           (unsigned long long)flush_ms, otelc_status_str(flushed), lines_in(fallback));
+    assert_true(flush_ms <= 3 * HUNG_EXPORT_TIMEOUT_MS + 500);
+    assert_int_equal(flushed, OTELC_OK);
+    assert_true(lines_in(fallback) > 0);
+
+    assert_true(pg_server("unhang"));
+    hung = false;
+    stop(&s);
+    for (int r = 0; r < OTELC_DROP_SLOTS; r++)
+        dropped += s.logs.dropped[r] + s.spans.dropped[r];
+    assert_int_equal(s.logs.produced, n);
+    assert_int_equal(s.spans.produced, n);
+    assert_int_equal(s.logs.exported, n);
+    assert_int_equal(s.spans.exported, n);
+    assert_int_equal(dropped, 0);
+    /* Every record in the database once: by record id (logs), by span id,
+     * and by the producer's sequence number. */
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), n);
+    assert_int_equal(count("SELECT count(DISTINCT record_id) FROM logging.system_logs"), n);
+    assert_int_equal(count("SELECT count(DISTINCT (data->>'seq')::int) FROM logging.system_logs"),
+                     n);
+    assert_int_equal(count("SELECT count(*) FROM logging.spans"), n);
+    assert_int_equal(count("SELECT count(DISTINCT span_id) FROM logging.spans"), n);
+    assert_int_equal(count("SELECT count(DISTINCT (attributes->>'seq')::int) FROM logging.spans"),
+                     n);
+    /* The fallback file was stored and removed. */
+    assert_int_equal(access(fallback, F_OK), -1);
+    unlink(logs_file);
+    unlink(spans_file);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1008,6 +1154,7 @@ int main(void)
         cmocka_unit_test_teardown(test_down_10s_mid_run, fault_teardown),
         cmocka_unit_test(test_commit_answer_lost),
         cmocka_unit_test_teardown(test_fallback_disk_full, fault_teardown),
+        cmocka_unit_test_teardown(test_hung_database, fault_teardown),
     };
 
     if (getenv("PG_TEST") != NULL)
