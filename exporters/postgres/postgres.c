@@ -17,7 +17,10 @@
  * record: rows travel as COPY data only.
  *
  * A lost connection is made again with backoff within the export's
- * timeout; the batch is sent whole on the new one.
+ * timeout; the batch is sent whole on the new one. No wait for the server
+ * outlasts the export's timeout (wait.h): a hung server, which would keep
+ * libpq's blocking calls forever, costs a batch its timeout, and the batch
+ * goes to the fallback file.
  */
 #include <otelc/postgres.h>
 
@@ -29,6 +32,7 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <time.h>
@@ -38,6 +42,7 @@
 #include "postgres_internal.h"
 #include "rows.h"
 #include "schema.h"
+#include "wait.h"
 
 #define OFF(field) offsetof(otelc_pg_options_t, field)
 
@@ -98,6 +103,11 @@ typedef struct pg_exporter {
     bool auto_migrate, migrated;
     PGconn *conn;
     bool staged; /* the staging tables exist on conn */
+    /* The export's deadline (ms, monotonic): no wait for the server lasts
+     * past it. `late`: a wait ended there, the connection is in
+     * mid-statement and good only for closing. */
+    uint64_t deadline;
+    bool late;
     /* Days whose partitions are known to exist on conn: the range around
      * today made at connect, and the last other days a batch had. */
     long days_first, days_last;
@@ -127,10 +137,7 @@ typedef struct pg_exporter {
 
 static uint64_t mono_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return otelc__pg_now_ms();
 }
 
 static void sleep_ms(uint32_t ms)
@@ -145,6 +152,7 @@ static void forget(pg_exporter_t *x)
 {
     x->conn = NULL;
     x->staged = false;
+    x->late = false;
     x->days_first = 1;
     x->days_last = 0;
     x->n_other_days = 0;
@@ -157,15 +165,19 @@ static void disconnect(pg_exporter_t *x)
     forget(x);
 }
 
-/* Records why `r` failed (NULL: the connection's message): x->err and the
- * SQLSTATE. The first failure of an attempt is kept. */
+/* Records why `r` failed (NULL: the connection's message, or no answer by
+ * the deadline when x->late): x->err and the SQLSTATE. The first failure
+ * of an attempt is kept. */
 static void failed(pg_exporter_t *x, const PGresult *r)
 {
     const char *state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 
     if (x->err[0] != '\0')
         return;
-    otelc__pg_error(x->conn, r, x->err, sizeof(x->err));
+    if (x->late)
+        snprintf(x->err, sizeof(x->err), "%s", OTELC__PG_NO_ANSWER);
+    else
+        otelc__pg_error(x->conn, r, x->err, sizeof(x->err));
     snprintf(x->sqlstate, sizeof(x->sqlstate), "%s", state != NULL ? state : "");
     /* A table or the schema missing: said with what to do about it. */
     if (strcmp(x->sqlstate, "42P01") == 0 || strcmp(x->sqlstate, "3F000") == 0) {
@@ -199,10 +211,20 @@ static bool transient(const pg_exporter_t *x)
     return false;
 }
 
+/* The result of `sql`, waited for until x->deadline; NULL (and x->late)
+ * when it did not come. */
+static PGresult *query(pg_exporter_t *x, const char *sql)
+{
+    PGresult *r = otelc__pg_exec_until(x->conn, sql, 0, NULL, x->deadline);
+
+    x->late = r == NULL;
+    return r;
+}
+
 /* Runs a statement without results; false with the reason in x->err. */
 static bool exec(pg_exporter_t *x, const char *sql)
 {
-    PGresult *r = PQexec(x->conn, sql);
+    PGresult *r = query(x, sql);
     ExecStatusType st = PQresultStatus(r);
     bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 
@@ -227,23 +249,27 @@ static void ignore_notice(void *arg, const char *message)
 }
 
 /* Connects (when not connected) and readies the connection: the schema
- * (auto-migrate), the staging tables, a statement timeout. */
-static bool connect_db(pg_exporter_t *x, uint32_t timeout_ms)
+ * (auto-migrate), the staging tables, a statement timeout; all by
+ * x->deadline. */
+static bool connect_db(pg_exporter_t *x)
 {
-    char seconds[16];
-    /* libpq's connect_timeout is whole seconds: the timeout rounded up.
-     * One in the user's conninfo comes later and wins. */
-    const char *keys[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
-    const char *values[] = { seconds, "otelc", x->conninfo, NULL };
+    /* The deadline bounds the connection (libpq's connect_timeout, whole
+     * seconds and at least 2, is not used by its asynchronous connect). */
+    const char *keys[] = { "fallback_application_name", "dbname", NULL };
+    const char *values[] = { "otelc", x->conninfo, NULL };
+    uint64_t now = mono_ms();
+    /* statement_timeout takes at most INT_MAX ms. */
+    uint64_t left = x->deadline > now ? x->deadline - now : 1;
     char sql[96];
+    bool late;
 
     if (x->conn != NULL && PQstatus(x->conn) == CONNECTION_OK)
         return true;
     disconnect(x);
-    snprintf(seconds, sizeof(seconds), "%u", timeout_ms / 1000u + 1u);
-    x->conn = PQconnectdbParams(keys, values, 1);
+    x->conn = otelc__pg_connect_until(keys, values, x->deadline, &late);
     if (x->conn == NULL || PQstatus(x->conn) != CONNECTION_OK) {
         /* libpq's message names host, port and user, never the password. */
+        x->late = late;
         failed(x, NULL);
         disconnect(x);
         return false;
@@ -252,13 +278,16 @@ static bool connect_db(pg_exporter_t *x, uint32_t timeout_ms)
      * application's: libpq would print them on stderr. */
     PQsetNoticeProcessor(x->conn, ignore_notice, NULL);
     if (x->auto_migrate && !x->migrated) {
-        if (otelc__pg_migrate(x->conn, x->err, sizeof(x->err)) < 0) {
+        if (otelc__pg_migrate(x->conn, x->deadline, x->err, sizeof(x->err)) < 0) {
             disconnect(x);
             return false;
         }
         x->migrated = true;
     }
-    snprintf(sql, sizeof(sql), "SET statement_timeout = %u", timeout_ms > 0 ? timeout_ms : 1u);
+    /* The server's own bound, for a statement that is slow rather than a
+     * server that is hung. */
+    snprintf(sql, sizeof(sql), "SET statement_timeout = %llu",
+             (unsigned long long)(left < INT_MAX ? left : INT_MAX));
     if (!exec(x, sql) || !exec(x, stage_sql)) {
         disconnect(x);
         return false;
@@ -293,8 +322,8 @@ static bool ensure_days(pg_exporter_t *x, const long *days, size_t n)
     long today = day_of((uint64_t)time(NULL) * 1000000000u);
 
     if (today < x->days_first || today + DAYS_AHEAD > x->days_last) {
-        if (!otelc__pg_ensure_partitions(x->conn, today - 1, today + DAYS_AHEAD, x->err,
-                                         sizeof(x->err)))
+        if (!otelc__pg_ensure_partitions(x->conn, today - 1, today + DAYS_AHEAD, x->deadline,
+                                         x->err, sizeof(x->err)))
             return false; /* x->sqlstate stays "": taken as transient */
         x->days_first = today - 1;
         x->days_last = today + DAYS_AHEAD;
@@ -302,7 +331,8 @@ static bool ensure_days(pg_exporter_t *x, const long *days, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (day_known(x, days[i]))
             continue;
-        if (!otelc__pg_ensure_partitions(x->conn, days[i], days[i], x->err, sizeof(x->err)))
+        if (!otelc__pg_ensure_partitions(x->conn, days[i], days[i], x->deadline, x->err,
+                                         sizeof(x->err)))
             return false;
         x->other_days[x->next_other_day] = days[i];
         x->next_other_day = (x->next_other_day + 1) % 16u;
@@ -315,9 +345,10 @@ static bool ensure_days(pg_exporter_t *x, const long *days, size_t n)
 /* COPY `rows` into the staging table by the statement `copy`. */
 static bool copy_in(pg_exporter_t *x, const char *copy, const otelc__fbuf_t *rows)
 {
-    PGresult *r = PQexec(x->conn, copy);
+    PGresult *r = query(x, copy);
     bool ok = PQresultStatus(r) == PGRES_COPY_IN;
     size_t at = 0;
+    int put = 1;
 
     if (!ok)
         failed(x, r);
@@ -325,23 +356,27 @@ static bool copy_in(pg_exporter_t *x, const char *copy, const otelc__fbuf_t *row
     if (!ok)
         return false;
     /* In pieces of at most 1 MiB: PQputCopyData takes an int length. */
-    while (ok && at < rows->len) {
+    while (put == 1 && at < rows->len) {
         size_t n = rows->len - at < (1u << 20) ? rows->len - at : (1u << 20);
 
-        ok = PQputCopyData(x->conn, rows->data + at, (int)n) == 1;
+        put = otelc__pg_put_copy_until(x->conn, rows->data + at, (int)n, x->deadline);
         at += n;
     }
-    if (PQputCopyEnd(x->conn, ok ? NULL : "otelc: the rows could not be sent") != 1)
-        ok = false;
-    while ((r = PQgetResult(x->conn)) != NULL) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            failed(x, r);
-            ok = false;
-        }
-        PQclear(r);
-    }
-    if (!ok)
+    if (put == 1)
+        put = otelc__pg_end_copy_until(x->conn, NULL, x->deadline);
+    else if (put < 0)
+        put = otelc__pg_end_copy_until(x->conn, "otelc: the rows could not be sent", x->deadline);
+    if (put == 0) {
+        x->late = true;
         failed(x, NULL);
+        return false;
+    }
+    r = otelc__pg_result_until(x->conn, x->deadline);
+    x->late = r == NULL;
+    ok = put == 1 && PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        failed(x, r);
+    PQclear(r);
     return ok;
 }
 
@@ -459,9 +494,10 @@ static bool assign_ids(pg_exporter_t *x, size_t n)
 /* One attempt: the rows built in one transaction. */
 static void rollback(pg_exporter_t *x)
 {
-    PGresult *r = PQexec(x->conn, "ROLLBACK");
-
-    PQclear(r);
+    /* After the deadline the connection is closed instead, which rolls
+     * back as well. */
+    if (!x->late)
+        PQclear(query(x, "ROLLBACK"));
 }
 
 /* The rows straight into the tables, in one transaction: the fast way,
@@ -525,13 +561,13 @@ static int deliver(pg_exporter_t *x, otelc_signal_t signal, uint64_t deadline)
     uint32_t backoff = 100;
     int attempts = 0;
 
+    x->deadline = deadline;
     for (;;) {
-        uint64_t now = mono_ms();
-        uint32_t left = now < deadline ? (uint32_t)(deadline - now) : 0;
+        uint64_t now;
 
         x->err[0] = '\0';
         x->sqlstate[0] = '\0';
-        if (connect_db(x, left) && send_rows(x, signal))
+        if (connect_db(x) && send_rows(x, signal))
             return 1;
         if (!transient(x))
             return -1;
@@ -804,7 +840,8 @@ static void pg_shutdown(otelc_exporter_t *self, uint32_t timeout_ms)
 
             x->err[0] = '\0';
             x->sqlstate[0] = '\0';
-            if (connect_db(x, timeout_ms))
+            x->deadline = deadline;
+            if (connect_db(x))
                 replay_fallback(x, deadline);
         }
     }

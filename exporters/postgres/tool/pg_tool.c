@@ -92,14 +92,14 @@ static PGresult *query(PGconn *c, const char *sql, int n, const char *const *par
 static int cmd_init(PGconn *c)
 {
     char err[512];
-    int applied = otelc__pg_migrate(c, err, sizeof(err));
+    int applied = otelc__pg_migrate(c, 0, err, sizeof(err));
     long today = (long)(time(NULL) / 86400);
 
     if (applied < 0) {
         fprintf(stderr, "otelc pg init: %s\n", err);
         return 1;
     }
-    if (!otelc__pg_ensure_partitions(c, today - 1, today + 3, err, sizeof(err))) {
+    if (!otelc__pg_ensure_partitions(c, today - 1, today + 3, 0, err, sizeof(err))) {
         fprintf(stderr, "otelc pg init: partitions: %s\n", err);
         return 1;
     }

@@ -65,7 +65,7 @@ static void fresh(void)
     char err[256];
 
     assert_int_equal(PQstatus(c), CONNECTION_OK);
-    assert_true(otelc__pg_migrate(c, err, sizeof(err)) >= 0);
+    assert_true(otelc__pg_migrate(c, 0, err, sizeof(err)) >= 0);
     PQfinish(c);
     assert_true(pg_run(db.conninfo,
                        "TRUNCATE logging.system_logs, logging.spans, logging.performance_logs,"
@@ -133,8 +133,8 @@ static void test_migrate(void **state)
     c = PQconnectdb(db.conninfo);
     assert_int_equal(PQstatus(c), CONNECTION_OK);
     assert_int_equal(otelc__pg_schema_version(c, err, sizeof(err)), 0);
-    assert_int_equal(otelc__pg_migrate(c, err, sizeof(err)), otelc__pg_schema_latest());
-    assert_int_equal(otelc__pg_migrate(c, err, sizeof(err)), 0);
+    assert_int_equal(otelc__pg_migrate(c, 0, err, sizeof(err)), otelc__pg_schema_latest());
+    assert_int_equal(otelc__pg_migrate(c, 0, err, sizeof(err)), 0);
     assert_int_equal(otelc__pg_schema_version(c, err, sizeof(err)), otelc__pg_schema_latest());
     PQfinish(c);
     assert_int_equal(count("SELECT count(*) FROM logging.schema_migrations"),
