@@ -58,6 +58,10 @@
 #ifdef OTELC_BENCH_PG
 #include <libpq-fe.h>
 #include <otelc/postgres.h>
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #endif
 
 #include <errno.h>
@@ -879,12 +883,14 @@ static void make_records(otelc_span_data_t *spans, otelc_log_data_t *logs, otelc
         for (int k = 0; k < 8; k++)
             ctx.span_id[k] = (uint8_t)(0xa0 + k + i);
         ctx.trace_flags = 1;
-        a[0] = (otelc_attr_t){ .key = "symbol", .type = OTELC_ATTR_STRING, .key_len = 6, .len = 4,
-                               .v.s = "AAPL" };
-        a[1] = (otelc_attr_t){ .key = "qty", .type = OTELC_ATTR_INT, .key_len = 3,
-                               .v.i = (int64_t)i };
-        a[2] = (otelc_attr_t){ .key = "price", .type = OTELC_ATTR_DOUBLE, .key_len = 5,
-                               .v.d = 150.25 };
+        a[0] = (otelc_attr_t){
+            .key = "symbol", .type = OTELC_ATTR_STRING, .key_len = 6, .len = 4, .v.s = "AAPL"
+        };
+        a[1] =
+            (otelc_attr_t){ .key = "qty", .type = OTELC_ATTR_INT, .key_len = 3, .v.i = (int64_t)i };
+        a[2] = (otelc_attr_t){
+            .key = "price", .type = OTELC_ATTR_DOUBLE, .key_len = 5, .v.d = 150.25
+        };
         memset(&spans[i], 0, sizeof(spans[i]));
         spans[i].ctx = ctx;
         spans[i].name = (otelc_str_t){ "bench.span", 10 };
@@ -946,8 +952,7 @@ static void run_file_lines(const char *name, otelc_file_format_t format)
     otelc_file_options_default(&d);
     d.directory = dir;
     d.format = format;
-    if (otelc_file_exporter_create(&d, OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, &e) !=
-        OTELC_OK) {
+    if (otelc_file_exporter_create(&d, OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, &e) != OTELC_OK) {
         printf("# %s: the file exporter is not built in\n", name);
         remove_dir(dir);
         return;
@@ -955,12 +960,14 @@ static void run_file_lines(const char *name, otelc_file_format_t format)
     cpu0 = thread_cpu_ns();
     wall0 = now_ns();
     do {
-        otelc_batch_t b = { .signal = OTELC_SIGNAL_TRACES, .resource = &resource,
-                            .spans = spans, .n = FILE_BATCH };
+        otelc_batch_t b = {
+            .signal = OTELC_SIGNAL_TRACES, .resource = &resource, .spans = spans, .n = FILE_BATCH
+        };
         otelc_export_result_t r = OTELC_EXPORT_RESULT_INIT;
         failed += e->ops->export_batch(e, &b, 30000, &r) != OTELC_OK;
-        b = (otelc_batch_t){ .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs,
-                             .n = FILE_BATCH };
+        b = (otelc_batch_t){
+            .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs, .n = FILE_BATCH
+        };
         r = (otelc_export_result_t)OTELC_EXPORT_RESULT_INIT;
         failed += e->ops->export_batch(e, &b, 30000, &r) != OTELC_OK;
         lines += 2 * FILE_BATCH;
@@ -1611,8 +1618,9 @@ static void run_pg_rows(const char *name)
     args.signal = OTELC_SIGNAL_LOGS;
     args.settings = &o;
     args.resource = &resource;
-    b = (otelc_batch_t){ .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs,
-                         .n = FILE_BATCH };
+    b = (otelc_batch_t){
+        .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs, .n = FILE_BATCH
+    };
     if (comp->create(&args, &x) != OTELC_OK) {
         printf("# %s: the exporter could not be made\n", name);
         exit_status = 1;
@@ -1655,20 +1663,446 @@ static void run_pg_rows(const char *name)
     fflush(stdout);
 }
 
+/*
+ * The benchmarks of the database's own work, against the server of --pg
+ * CONNINFO (a throwaway cluster: tests/pg/cluster.sh start STATE), each in
+ * a database of its own, otelc_bench_<pid>, dropped at the end. Wall time
+ * on the client; beside it the CPU time of the server's processes, read
+ * from /proc (the server must be on this machine, as the cluster is), so
+ * that a machine busy with other work can be told from a slow server.
+ */
+#ifdef OTELC_BENCH_PG
+/* --pg-rows N: the rows of pg_retention (default 2,000,000) and the
+ * records of pg_replay (default 1,000,000); --pg-days D: the days
+ * pg_retention spreads its rows over (default 120). */
+static uint64_t pg_rows_option;
+static unsigned pg_days_option = 120;
+
+/* A statement on `c`; its first value (or "") into out when given. */
+static bool pg_sql(PGconn *c, const char *sql, char *out, size_t out_size)
+{
+    PGresult *r = PQexec(c, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+
+    if (!ok)
+        printf("# %s: %s", sql, PQresultErrorMessage(r));
+    if (ok && out != NULL)
+        snprintf(out, out_size, "%s",
+                 PQntuples(r) > 0 && PQnfields(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    return ok;
+}
+
+static long long pg_count(PGconn *c, const char *sql)
+{
+    char v[64];
+
+    return pg_sql(c, sql, v, sizeof(v)) ? atoll(v) : -1;
+}
+
+/* CPU time (user + system, ns) of process `pid` (with `children`: the
+ * children it has reaped too), from /proc/PID/stat; 0 when unreadable. */
+static uint64_t proc_cpu_ns(long pid, bool children)
+{
+    char path[64], buf[1024], *p;
+    unsigned long long v[4] = { 0, 0, 0, 0 };
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return 0;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields 14-17 (utime stime cutime cstime), counted after the
+     * command's closing parenthesis (field 2 may hold spaces). */
+    p = strrchr(buf, ')');
+    if (p == NULL ||
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &v[0],
+               &v[1], &v[2], &v[3]) != 4)
+        return 0;
+    return (v[0] + v[1] + (children ? v[2] + v[3] : 0)) *
+           (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
+}
+
+/* The server's postmaster: the parent of the connection's backend. */
+static long pg_postmaster(PGconn *c)
+{
+    char path[64], buf[1024], *p;
+    long ppid = 0;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", PQbackendPID(c));
+    if ((f = fopen(path, "r")) == NULL)
+        return 0;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    if (p == NULL || sscanf(p + 1, " %*c %ld", &ppid) != 1)
+        return 0;
+    return ppid;
+}
+
+/* How many children process `pid` has (/proc/PID/task/PID/children);
+ * -1 when unreadable. */
+static int proc_children(long pid)
+{
+    char path[96];
+    int n = 0, ch, prev = ' ';
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", pid, pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return -1;
+    while ((ch = fgetc(f)) != EOF) {
+        n += prev == ' ' && ch != ' ' && ch != '\n';
+        prev = ch;
+    }
+    fclose(f);
+    return n;
+}
+
+/* Makes the database otelc_bench_<pid> on --pg's server: its conninfo into
+ * db (size bytes), or false. */
+static bool pg_bench_db(const char *name, bool make, char *db, size_t size)
+{
+    char sql[96];
+    PGconn *c = PQconnectdb(pg_conninfo);
+    bool ok = PQstatus(c) == CONNECTION_OK;
+
+    if (!ok)
+        printf("# %s: --pg: %s", name, PQerrorMessage(c));
+    snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS otelc_bench_%ld WITH (FORCE)",
+             (long)getpid());
+    ok = ok && pg_sql(c, sql, NULL, 0);
+    snprintf(sql, sizeof(sql), "CREATE DATABASE otelc_bench_%ld", (long)getpid());
+    ok = ok && (!make || pg_sql(c, sql, NULL, 0));
+    PQfinish(c);
+    /* In a conninfo string the last dbname wins. */
+    snprintf(db, size, "%s dbname=otelc_bench_%ld", pg_conninfo, (long)getpid());
+    return ok;
+}
+
+/* The schema in the database of `conninfo`, as an exporter makes it at its
+ * first batch (auto-migrate): one log record of now. */
+static bool pg_bench_schema(const char *conninfo, const otelc_resource_t *resource)
+{
+    const otelc_component_t *comp = otelc_component_find("postgres");
+    otelc_pg_options_t o = { conninfo, 1, NULL, 100, 0 };
+    otelc_exporter_args_t args;
+    otelc_exporter_t *x = NULL;
+    otelc_log_data_t rec;
+    otelc_batch_t b;
+    otelc_export_result_t res = OTELC_EXPORT_RESULT_INIT;
+    bool ok;
+
+    memset(&args, 0, sizeof(args));
+    args.struct_size = sizeof(args);
+    args.signal = OTELC_SIGNAL_LOGS;
+    args.settings = &o;
+    args.resource = resource;
+    memset(&rec, 0, sizeof(rec));
+    rec.time_ns = rec.observed_time_ns = now_wall_ns();
+    rec.severity = OTELC_SEV_INFO;
+    rec.body = (otelc_str_t){ "schema", 6 };
+    b = (otelc_batch_t){ .signal = OTELC_SIGNAL_LOGS, .resource = resource, .logs = &rec, .n = 1 };
+    if (comp == NULL || comp->create(&args, &x) != OTELC_OK)
+        return false;
+    ok = x->ops->export_batch(x, &b, 60000, &res) == OTELC_OK;
+    x->ops->shutdown(x, 5000);
+    x->ops->destroy(x);
+    return ok;
+}
+#endif
+
+/*
+ * pg_retention: logging.retention(30, 90) over a filled system_logs. The
+ * rows (--pg-rows, default 2,000,000, over --pg-days days back from today,
+ * default 120) are made by the server itself (generate_series, one
+ * INSERT), with the exporter's schema and its partitions; then retention
+ * is timed twice: the first run archives the days past 30 and drops the
+ * archived days past 90, the second has nothing to do. Prints the rows in
+ * the partitions moved and dropped, the partitions per action, and the
+ * seconds, with the server backend's CPU time beside each.
+ */
+static void run_pg_retention(const char *name)
+{
+#if defined(OTELC_BENCH_PG)
+    const otelc_attr_t resource_attrs[] = { OTELC_STR("service.name", "otelc-bench") };
+    otelc_resource_t resource = { resource_attrs, 1 };
+    uint64_t n = pg_rows_option != 0 ? pg_rows_option : 2000000u;
+    unsigned days = pg_days_option;
+    char conninfo[600], sql[1024];
+    long long old_rows, gone_rows, kept_rows;
+    PGconn *c = NULL;
+    long backend;
+
+    if (pg_conninfo == NULL) {
+        printf("# %s: needs --pg CONNINFO (a throwaway cluster: tests/pg/cluster.sh start STATE)\n",
+               name);
+        return;
+    }
+    if (!pg_bench_db(name, true, conninfo, sizeof(conninfo)) ||
+        !pg_bench_schema(conninfo, &resource)) {
+        printf("# %s: the database could not be made\n", name);
+        exit_status = 1;
+        goto done;
+    }
+    c = PQconnectdb(conninfo);
+    backend = PQbackendPID(c);
+    {
+        uint64_t wall0 = now_ns(), srv0 = proc_cpu_ns(backend, false), wall1, srv1;
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT logging.ensure_partitions((now() AT TIME ZONE 'UTC')::date - %u,"
+                 " (now() AT TIME ZONE 'UTC')::date)",
+                 days - 1);
+        if (PQstatus(c) != CONNECTION_OK || !pg_sql(c, sql, NULL, 0)) {
+            exit_status = 1;
+            goto done;
+        }
+        wall1 = now_ns();
+        srv1 = proc_cpu_ns(backend, false);
+        snprintf(sql, sizeof(sql),
+                 "TRUNCATE logging.system_logs;"
+                 "INSERT INTO logging.system_logs (service, level, message, data, timestamp,"
+                 " record_id) SELECT 'otelc-bench', 'INFO', 'retention row ' || g,"
+                 " jsonb_build_object('seq', g), now() - (g %% %u) * interval '1 day',"
+                 " gen_random_uuid() FROM generate_series(1, %llu) g;"
+                 "ANALYZE logging.system_logs",
+                 days, (unsigned long long)n);
+        if (!pg_sql(c, sql, NULL, 0)) {
+            exit_status = 1;
+            goto done;
+        }
+        printf("# %s: %u days of partitions (3 tables) made in %.1f s (server %.1f s CPU), %llu "
+               "rows in %.1f s (server %.1f s CPU)\n",
+               name, days, (double)(wall1 - wall0) / 1e9, (double)(srv1 - srv0) / 1e9,
+               (unsigned long long)n, (double)(now_ns() - wall1) / 1e9,
+               (double)(proc_cpu_ns(backend, false) - srv1) / 1e9);
+    }
+    /* What the first run must do, counted before. */
+    old_rows =
+        pg_count(c, "SELECT count(*) FROM logging.system_logs WHERE timestamp <"
+                    " ((now() AT TIME ZONE 'UTC')::date - 30)::timestamp AT TIME ZONE 'UTC'");
+    gone_rows =
+        pg_count(c, "SELECT count(*) FROM logging.system_logs WHERE timestamp <"
+                    " ((now() AT TIME ZONE 'UTC')::date - 90)::timestamp AT TIME ZONE 'UTC'");
+    kept_rows = pg_count(c, "SELECT count(*) FROM logging.system_logs") - old_rows;
+    for (int run = 1; run <= 2; run++) {
+        uint64_t wall0 = now_ns(), srv0 = proc_cpu_ns(backend, false), wall, srv;
+        char archived[32] = "", deleted[32] = "", logs_archived[32] = "";
+        PGresult *r = PQexec(c, "WITH r AS (SELECT * FROM logging.retention(30, 90))"
+                                " SELECT count(*) FILTER (WHERE action = 'archived'),"
+                                " count(*) FILTER (WHERE action = 'deleted'),"
+                                " count(*) FILTER (WHERE action = 'archived'"
+                                " AND table_name = 'system_logs') FROM r");
+
+        wall = now_ns() - wall0;
+        srv = proc_cpu_ns(backend, false) - srv0;
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            printf("# %s: %s", name, PQresultErrorMessage(r));
+            PQclear(r);
+            exit_status = 1;
+            goto done;
+        }
+        snprintf(archived, sizeof(archived), "%s", PQgetvalue(r, 0, 0));
+        snprintf(deleted, sizeof(deleted), "%s", PQgetvalue(r, 0, 1));
+        snprintf(logs_archived, sizeof(logs_archived), "%s", PQgetvalue(r, 0, 2));
+        PQclear(r);
+        printf("%s run %d: %.3f s (server %.3f s CPU): %s partitions archived (%s of "
+               "system_logs), %s dropped; rows moved %lld, of them dropped %lld%s\n",
+               name, run, (double)wall / 1e9, (double)srv / 1e9, archived, logs_archived, deleted,
+               run == 1 ? old_rows : 0, run == 1 ? gone_rows : 0,
+               run == 2 && strcmp(archived, "0") == 0 && strcmp(deleted, "0") == 0
+                   ? " (nothing to do)"
+                   : "");
+    }
+    /* Where the rows are now. */
+    if (pg_count(c, "SELECT count(*) FROM logging.system_logs") != kept_rows ||
+        pg_count(c, "SELECT count(*) FROM logging.archived_system_logs") != old_rows - gone_rows) {
+        printf("# %s: MISMATCH: the rows are not where retention should have put them\n", name);
+        exit_status = 1;
+    }
+done:
+    PQfinish(c);
+    (void)pg_bench_db(name, false, conninfo, sizeof(conninfo));
+#else
+    printf("# %s: the PostgreSQL exporter is not built (OTELC_WITH_POSTGRES)\n", name);
+#endif
+    fflush(stdout);
+}
+
+/*
+ * pg_replay: a fallback file of --pg-rows log records (default 1,000,000),
+ * written the way the exporter writes it -- the exporter, made against a
+ * database that is not there (a socket directory that does not exist) and
+ * given a fallback file, is handed batches of 512 records of now: the first
+ * fails to connect, the rest go straight to the file -- and then stored by
+ * `otelc pg replay FILE` (otelc-pg, the program `otelc pg` runs), timed as
+ * a process: lines per second of wall time, its CPU time, and the server's
+ * (the postmaster's reaped children: the replay's backend). The rows are
+ * counted afterwards: N, each once.
+ */
+static void run_pg_replay(const char *name)
+{
+#if defined(OTELC_BENCH_PG)
+    static otelc_span_data_t spans[FILE_BATCH];
+    static otelc_log_data_t logs[FILE_BATCH];
+    static otelc_attr_t attrs[3 * FILE_BATCH];
+    const otelc_attr_t resource_attrs[] = { OTELC_STR("service.name", "otelc-bench") };
+    otelc_resource_t resource;
+    const otelc_component_t *comp = otelc_component_find("postgres");
+    uint64_t n = pg_rows_option != 0 ? pg_rows_option : 1000000u, written = 0;
+    char dir[] = "/tmp/otelc-bench-replay-XXXXXX", file[64], conninfo[600];
+    otelc_pg_options_t o;
+    otelc_exporter_args_t args;
+    otelc_exporter_t *x = NULL;
+    struct stat st;
+    PGconn *c = NULL;
+
+    if (pg_conninfo == NULL) {
+        printf("# %s: needs --pg CONNINFO (a throwaway cluster: tests/pg/cluster.sh start STATE)\n",
+               name);
+        return;
+    }
+    if (comp == NULL || mkdtemp(dir) == NULL) {
+        printf("# %s: no exporter or no temporary directory\n", name);
+        exit_status = 1;
+        return;
+    }
+    snprintf(file, sizeof(file), "%s/fallback.jsonl", dir);
+    file_batches(spans, logs, attrs, resource_attrs, &resource);
+    for (size_t i = 0; i < FILE_BATCH; i++)
+        logs[i].time_ns = logs[i].observed_time_ns = now_wall_ns() + i;
+    /* The file, through the exporter with its database away. */
+    memset(&o, 0, sizeof(o));
+    o.conninfo = "host=/nonexistent/otelc-bench user=otelc dbname=postgres";
+    o.fallback_file = file;
+    memset(&args, 0, sizeof(args));
+    args.struct_size = sizeof(args);
+    args.signal = OTELC_SIGNAL_LOGS;
+    args.settings = &o;
+    args.resource = &resource;
+    if (comp->create(&args, &x) != OTELC_OK) {
+        printf("# %s: the exporter could not be made\n", name);
+        exit_status = 1;
+        goto done;
+    }
+    {
+        uint64_t wall0 = now_ns(), cpu0 = thread_cpu_ns(), wall, cpu;
+        bool ok = true;
+
+        while (ok && written < n) {
+            otelc_batch_t b = { .signal = OTELC_SIGNAL_LOGS,
+                                .resource = &resource,
+                                .logs = logs,
+                                .n =
+                                    n - written < FILE_BATCH ? (size_t)(n - written) : FILE_BATCH };
+            otelc_export_result_t res = OTELC_EXPORT_RESULT_INIT;
+
+            ok = x->ops->export_batch(x, &b, 5000, &res) == OTELC_OK;
+            written += b.n;
+        }
+        wall = now_ns() - wall0;
+        cpu = thread_cpu_ns() - cpu0;
+        x->ops->destroy(x);
+        if (!ok || stat(file, &st) != 0) {
+            printf("# %s: the fallback file could not be written\n", name);
+            exit_status = 1;
+            goto done;
+        }
+        printf("# %s: fallback file of %llu records, %.1f MB (%.0f bytes/line), written at %.0f "
+               "lines/s (this thread %.0f ns/line CPU)\n",
+               name, (unsigned long long)written, (double)st.st_size / 1e6,
+               (double)st.st_size / (double)written, (double)written * 1e9 / (double)wall,
+               (double)cpu / (double)written);
+    }
+    if (!pg_bench_db(name, true, conninfo, sizeof(conninfo)) ||
+        !pg_bench_schema(conninfo, &resource)) {
+        printf("# %s: the database could not be made\n", name);
+        exit_status = 1;
+        goto done;
+    }
+    c = PQconnectdb(conninfo);
+    {
+        char *const argv[] = {
+            (char *)OTELC_BENCH_PG_TOOL, "replay", file, "--conninfo", conninfo, NULL
+        };
+        long postmaster = pg_postmaster(c);
+        int children = proc_children(postmaster);
+        uint64_t srv0 = proc_cpu_ns(postmaster, true), wall0 = now_ns(), wall, srv;
+        posix_spawn_file_actions_t fa;
+        struct rusage ru;
+        long long stored, distinct;
+        pid_t pid;
+        int status = -1;
+
+        /* The tool's line per file: not ours to print. */
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        if (posix_spawn(&pid, OTELC_BENCH_PG_TOOL, &fa, NULL, argv, environ) != 0 ||
+            wait4(pid, &status, 0, &ru) != pid) {
+            printf("# %s: %s could not be run\n", name, OTELC_BENCH_PG_TOOL);
+            posix_spawn_file_actions_destroy(&fa);
+            exit_status = 1;
+            goto done;
+        }
+        wall = now_ns() - wall0;
+        posix_spawn_file_actions_destroy(&fa);
+        /* The replay's backend counts in the postmaster's children's time
+         * once reaped: await its children back to those before (10 s at
+         * most). */
+        while (children >= 0 && proc_children(postmaster) > children &&
+               now_ns() - wall0 < wall + 10000000000u)
+            sched_yield();
+        srv = proc_cpu_ns(postmaster, true) - srv0;
+        stored = pg_count(c, "SELECT count(*) FROM logging.system_logs WHERE message <> 'schema'");
+        distinct = pg_count(c, "SELECT count(DISTINCT record_id) FROM logging.system_logs"
+                               " WHERE message <> 'schema'");
+        printf("%s %.0f lines/s (%llu lines, %.1f MB file, %.2f s; otelc-pg %.2f s CPU, server "
+               "%.2f s CPU) stored=%lld distinct=%lld%s\n",
+               name, (double)written * 1e9 / (double)wall, (unsigned long long)written,
+               (double)st.st_size / 1e6, (double)wall / 1e9,
+               (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                   (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+               (double)srv / 1e9, stored, distinct,
+               WIFEXITED(status) && WEXITSTATUS(status) == 0 && stored == (long long)written &&
+                       distinct == stored
+                   ? ""
+                   : " (MISMATCH or failure)");
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || stored != (long long)written ||
+            distinct != stored)
+            exit_status = 1;
+    }
+done:
+    PQfinish(c);
+    (void)pg_bench_db(name, false, conninfo, sizeof(conninfo));
+    unlink(file);
+    rmdir(dir);
+#else
+    printf("# %s: the PostgreSQL exporter is not built (OTELC_WITH_POSTGRES)\n", name);
+#endif
+    fflush(stdout);
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
-static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m",
-                                           "flat_out_2threads", "file_flat_lines",
-                                           "file_otlp_lines",   "otlp_encode_spans",
-                                           "otlp_encode_logs",  "otlp_http_export",
-                                           "otlp_grpc_export",  "pg_rows" };
+static const char *const extra_names[] = {
+    "span_3attrs_bytes", "pipeline_1m",       "flat_out_2threads", "file_flat_lines",
+    "file_otlp_lines",   "otlp_encode_spans", "otlp_encode_logs",  "otlp_http_export",
+    "otlp_grpc_export",  "pg_rows",           "pg_retention",      "pg_replay"
+};
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: otelc-bench [--quick] [--only NAME] [--ops N] [--reps N] [--chunk N] "
                "[--ring BYTES]\n       [--spin] [--file] [--otlp URL [--otlp-protocol P]] "
                "[--pg CONNINFO] [--otlp-batch N]\n"
-               "       [--no-memory] [NAME...]\n  NAME:");
+               "       [--no-memory] [--pg-rows N] [--pg-days D] [NAME...]\n  NAME:");
     for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
         fprintf(f, " %s", workloads[i].name);
     for (size_t i = 0; i < sizeof(extra_names) / sizeof(extra_names[0]); i++)
@@ -1713,6 +2147,12 @@ int main(int argc, char **argv)
             otlp_endpoint = argv[++i];
         } else if (strcmp(argv[i], "--pg") == 0 && i + 1 < argc) {
             pg_conninfo = argv[++i];
+#ifdef OTELC_BENCH_PG
+        } else if (strcmp(argv[i], "--pg-rows") == 0 && i + 1 < argc) {
+            pg_rows_option = strtoull(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--pg-days") == 0 && i + 1 < argc) {
+            pg_days_option = (unsigned)strtoul(argv[++i], NULL, 10);
+#endif
         } else if (strcmp(argv[i], "--otlp-protocol") == 0 && i + 1 < argc) {
             otlp_protocol = argv[++i];
         } else if (strcmp(argv[i], "--file") == 0) {
@@ -1793,6 +2233,10 @@ int main(int argc, char **argv)
         run_otlp_encode("otlp_encode_logs", OTELC_SIGNAL_LOGS);
     if (selected("pg_rows"))
         run_pg_rows("pg_rows");
+    if (selected("pg_retention"))
+        run_pg_retention("pg_retention");
+    if (selected("pg_replay"))
+        run_pg_replay("pg_replay");
     if (selected("otlp_http_export"))
         run_otlp_export("otlp_http_export", "http/protobuf");
     if (selected("otlp_grpc_export"))
