@@ -883,14 +883,12 @@ static void make_records(otelc_span_data_t *spans, otelc_log_data_t *logs, otelc
         for (int k = 0; k < 8; k++)
             ctx.span_id[k] = (uint8_t)(0xa0 + k + i);
         ctx.trace_flags = 1;
-        a[0] = (otelc_attr_t){
-            .key = "symbol", .type = OTELC_ATTR_STRING, .key_len = 6, .len = 4, .v.s = "AAPL"
-        };
-        a[1] =
-            (otelc_attr_t){ .key = "qty", .type = OTELC_ATTR_INT, .key_len = 3, .v.i = (int64_t)i };
-        a[2] = (otelc_attr_t){
-            .key = "price", .type = OTELC_ATTR_DOUBLE, .key_len = 5, .v.d = 150.25
-        };
+        a[0] = (otelc_attr_t){ .key = "symbol", .type = OTELC_ATTR_STRING, .key_len = 6, .len = 4,
+                               .v.s = "AAPL" };
+        a[1] = (otelc_attr_t){ .key = "qty", .type = OTELC_ATTR_INT, .key_len = 3,
+                               .v.i = (int64_t)i };
+        a[2] = (otelc_attr_t){ .key = "price", .type = OTELC_ATTR_DOUBLE, .key_len = 5,
+                               .v.d = 150.25 };
         memset(&spans[i], 0, sizeof(spans[i]));
         spans[i].ctx = ctx;
         spans[i].name = (otelc_str_t){ "bench.span", 10 };
@@ -952,7 +950,8 @@ static void run_file_lines(const char *name, otelc_file_format_t format)
     otelc_file_options_default(&d);
     d.directory = dir;
     d.format = format;
-    if (otelc_file_exporter_create(&d, OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, &e) != OTELC_OK) {
+    if (otelc_file_exporter_create(&d, OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, &e) !=
+        OTELC_OK) {
         printf("# %s: the file exporter is not built in\n", name);
         remove_dir(dir);
         return;
@@ -960,14 +959,12 @@ static void run_file_lines(const char *name, otelc_file_format_t format)
     cpu0 = thread_cpu_ns();
     wall0 = now_ns();
     do {
-        otelc_batch_t b = {
-            .signal = OTELC_SIGNAL_TRACES, .resource = &resource, .spans = spans, .n = FILE_BATCH
-        };
+        otelc_batch_t b = { .signal = OTELC_SIGNAL_TRACES, .resource = &resource,
+                            .spans = spans, .n = FILE_BATCH };
         otelc_export_result_t r = OTELC_EXPORT_RESULT_INIT;
         failed += e->ops->export_batch(e, &b, 30000, &r) != OTELC_OK;
-        b = (otelc_batch_t){
-            .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs, .n = FILE_BATCH
-        };
+        b = (otelc_batch_t){ .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs,
+                             .n = FILE_BATCH };
         r = (otelc_export_result_t)OTELC_EXPORT_RESULT_INIT;
         failed += e->ops->export_batch(e, &b, 30000, &r) != OTELC_OK;
         lines += 2 * FILE_BATCH;
@@ -1618,9 +1615,8 @@ static void run_pg_rows(const char *name)
     args.signal = OTELC_SIGNAL_LOGS;
     args.settings = &o;
     args.resource = &resource;
-    b = (otelc_batch_t){
-        .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs, .n = FILE_BATCH
-    };
+    b = (otelc_batch_t){ .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs,
+                         .n = FILE_BATCH };
     if (comp->create(&args, &x) != OTELC_OK) {
         printf("# %s: the exporter could not be made\n", name);
         exit_status = 1;
@@ -2142,11 +2138,12 @@ done:
 
 /* ---- main ------------------------------------------------------------------------- */
 
-static const char *const extra_names[] = {
-    "span_3attrs_bytes", "pipeline_1m",       "flat_out_2threads", "file_flat_lines",
-    "file_otlp_lines",   "otlp_encode_spans", "otlp_encode_logs",  "otlp_http_export",
-    "otlp_grpc_export",  "pg_rows",           "pg_retention",      "pg_replay"
-};
+static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m",
+                                           "flat_out_2threads", "file_flat_lines",
+                                           "file_otlp_lines",   "otlp_encode_spans",
+                                           "otlp_encode_logs",  "otlp_http_export",
+                                           "otlp_grpc_export",  "pg_rows",
+                                           "pg_retention",      "pg_replay" };
 
 static void usage(FILE *f)
 {
