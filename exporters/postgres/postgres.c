@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -642,6 +643,73 @@ static bool replay_batch(pg_exporter_t *x, otelc__pg_replayed_t *rp, uint64_t de
 /* How many lines go into one replayed transaction. */
 #define REPLAY_BATCH 512
 
+unsigned otelc__pg_replay_stop_after;
+
+/*
+ * Where a replay cut short goes on: FILE.offset holds the byte offset of the
+ * first line not yet stored and the file's inode, written after each
+ * COMMIT (to a temporary name, then renamed). It is taken only for the same
+ * file and at a line's start; lost or stale, the replay starts over, which
+ * stores nothing twice. It goes before the file does, so that it never
+ * outlives it.
+ */
+static void offset_path(const char *path, char *out, size_t size)
+{
+    snprintf(out, size, "%s.offset", path);
+}
+
+static off_t offset_read(const char *path, FILE *f)
+{
+    char op[4200], buf[64];
+    unsigned long long off = 0, ino = 0;
+    struct stat st;
+    int fd;
+    ssize_t n;
+
+    offset_path(path, op, sizeof(op));
+    fd = open(op, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0 || fstat(fileno(f), &st) != 0)
+        return 0;
+    buf[n] = '\0';
+    if (sscanf(buf, "%llu %llu", &off, &ino) != 2 || ino != (unsigned long long)st.st_ino ||
+        off > (unsigned long long)st.st_size)
+        return 0;
+    if (off > 0) {
+        /* At a line's start: the byte before it ends a line. */
+        if (fseeko(f, (off_t)off - 1, SEEK_SET) != 0 || fgetc(f) != '\n') {
+            rewind(f);
+            return 0;
+        }
+    }
+    return (off_t)off;
+}
+
+static void offset_write(const char *path, FILE *f, off_t off)
+{
+    char op[4200], tmp[4220], buf[64];
+    struct stat st;
+    int fd, len;
+
+    if (fstat(fileno(f), &st) != 0)
+        return;
+    offset_path(path, op, sizeof(op));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", op);
+    len = snprintf(buf, sizeof(buf), "%llu %llu\n", (unsigned long long)off,
+                   (unsigned long long)st.st_ino);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return; /* the next replay starts over: nothing is stored twice */
+    if (write(fd, buf, (size_t)len) == len)
+        (void)rename(tmp, op);
+    else
+        unlink(tmp);
+    close(fd);
+}
+
 int otelc__pg_replay_file(otelc_exporter_t *self, const char *path, uint64_t deadline,
                           uint64_t *records, uint64_t *skipped)
 {
@@ -652,6 +720,7 @@ int otelc__pg_replay_file(otelc_exporter_t *self, const char *path, uint64_t dea
     size_t cap = 0, held = 0, lines_cap = 0, in_batch = 0;
     ssize_t n;
     int status = 1;
+    unsigned batches = 0;
 
     if (f == NULL || rp == NULL) {
         snprintf(x->err, sizeof(x->err), "%s: %s", path,
@@ -659,6 +728,7 @@ int otelc__pg_replay_file(otelc_exporter_t *self, const char *path, uint64_t dea
         status = -1;
         goto done;
     }
+    (void)offset_read(path, f);
     /* The lines of a batch stay in memory until it is sent: the records
      * read back point into them. */
     while ((n = getline(&line, &cap, f)) >= 0) {
@@ -700,10 +770,22 @@ int otelc__pg_replay_file(otelc_exporter_t *self, const char *path, uint64_t dea
                 goto done;
             }
             in_batch = 0;
+            offset_write(path, f, ftello(f));
+            if (otelc__pg_replay_stop_after > 0 && ++batches >= otelc__pg_replay_stop_after) {
+                snprintf(x->err, sizeof(x->err), "stopped after %u transactions (test)", batches);
+                status = 0;
+                goto done;
+            }
         }
     }
     if (in_batch > 0 && !replay_batch(x, rp, deadline, records))
         status = 0;
+    if (status == 1) {
+        char op[4200];
+
+        offset_path(path, op, sizeof(op));
+        unlink(op);
+    }
 done:
     while (lines != NULL) {
         char *next = *(char **)lines;
@@ -720,8 +802,9 @@ done:
 
 /* Replays the fallback file once the database answers: renamed first (new
  * records go to a new file meanwhile), removed only when every line is
- * stored. A replay cut short is taken up again from the start: what was
- * stored is not stored twice. Under an exclusive lock, so that two
+ * stored. A replay cut short (the export's deadline) is taken up where it
+ * stopped at the next chance (FILE.offset); what was stored is not stored
+ * twice. Under an exclusive lock, so that two
  * exporters sharing the file (logs and traces, or two processes) do not
  * both read it. */
 static void replay_fallback(pg_exporter_t *x, uint64_t deadline)

@@ -211,10 +211,18 @@ static int cmd_replay(const char *conninfo, char **files, int n_files)
         struct timespec ts;
         int r;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        r = otelc__pg_replay_file(
-            x, files[i], (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + 60000u,
-            &records, &skipped);
+        /* A minute per round; a round cut short by it goes on where it
+         * stopped, for as long as rounds store something. */
+        for (;;) {
+            uint64_t before = records;
+
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            r = otelc__pg_replay_file(
+                x, files[i], (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + 60000u,
+                &records, &skipped);
+            if (r != 0 || records == before)
+                break;
+        }
         total += records;
         if (r == 1) {
             printf("%s: %llu records stored (%llu lines skipped)\n", files[i],

@@ -28,6 +28,7 @@
 #include <otelc/postgres.h>
 
 #include "pg_harness.h"
+#include "postgres_internal.h"
 #include "schema.h"
 
 static pg_db_t db;
@@ -627,6 +628,74 @@ static void test_replay_by_hand(void **state)
     unlink(file);
 }
 
+/* A replay cut short goes on where it stopped: the second run stores only
+ * the lines the first did not, and the offset file goes with the file. */
+static void test_replay_resumes(void **state)
+{
+    char path[] = "/tmp/otelc_pg_resume_XXXXXX", file[64], off[80];
+    const otelc_component_t *comp = otelc_component_find("postgres");
+    otelc_pg_options_t o = { db.conninfo, 0, NULL, 100, 10000 };
+    otelc_exporter_args_t args;
+    otelc_exporter_t *x = NULL;
+    uint64_t records = 0, skipped = 0, deadline;
+    struct timespec ts;
+    otelc_stats_t s;
+    int fd;
+
+    (void)state;
+    NEED_DB();
+    fresh();
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    snprintf(file, sizeof(file), "%s.jsonl", path);
+    snprintf(off, sizeof(off), "%s.offset", file);
+    assert_true(pg_server("pause"));
+    paused = true;
+    start_with_fallback(file);
+    produce(otelc_logger("execution"), 0, 600);
+    stop(&s);
+    assert_int_equal(lines_in(file), 1200);
+    assert_true(pg_server("resume"));
+    paused = false;
+
+    memset(&args, 0, sizeof(args));
+    args.struct_size = sizeof(args);
+    args.signal = OTELC_SIGNAL_LOGS;
+    args.settings = &o;
+    assert_non_null(comp);
+    assert_int_equal(comp->create(&args, &x), OTELC_OK);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    deadline = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + 30000u;
+    /* Cut short after one transaction of 512 lines. */
+    otelc__pg_replay_stop_after = 1;
+    assert_int_equal(otelc__pg_replay_file(x, file, deadline, &records, &skipped), 0);
+    otelc__pg_replay_stop_after = 0;
+    assert_int_equal(records, 512);
+    assert_int_equal(count("SELECT (SELECT count(*) FROM logging.system_logs) +"
+                           " (SELECT count(*) FROM logging.spans)"),
+                     512);
+    assert_int_equal(access(off, F_OK), 0);
+    /* Taken up again: the other 688 lines only. */
+    records = 0;
+    assert_int_equal(otelc__pg_replay_file(x, file, deadline, &records, &skipped), 1);
+    assert_int_equal(records, 688);
+    assert_int_equal(skipped, 0);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), 600);
+    assert_int_equal(count("SELECT count(*) FROM logging.spans"), 600);
+    assert_int_equal(count("SELECT count(DISTINCT record_id) FROM logging.system_logs"), 600);
+    assert_int_not_equal(access(off, F_OK), 0); /* done: the offset is gone */
+    /* Again from the start (no offset): all 1,200 read, none stored twice. */
+    records = 0;
+    assert_int_equal(otelc__pg_replay_file(x, file, deadline, &records, &skipped), 1);
+    assert_int_equal(records, 1200);
+    assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), 600);
+    x->ops->shutdown(x, 1000);
+    x->ops->destroy(x);
+    unlink(file);
+}
+
 /* A producer thread: one log and one span (seq numbers) every 5 ms until
  * told to stop. */
 typedef struct producer {
@@ -1151,6 +1220,7 @@ int main(void)
         cmocka_unit_test(test_seed_queries),
         cmocka_unit_test_teardown(test_down_fallback_replayed, fault_teardown),
         cmocka_unit_test_teardown(test_replay_by_hand, fault_teardown),
+        cmocka_unit_test_teardown(test_replay_resumes, fault_teardown),
         cmocka_unit_test_teardown(test_down_10s_mid_run, fault_teardown),
         cmocka_unit_test(test_commit_answer_lost),
         cmocka_unit_test_teardown(test_fallback_disk_full, fault_teardown),
