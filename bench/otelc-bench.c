@@ -1697,26 +1697,34 @@ static long long pg_count(PGconn *c, const char *sql)
     return pg_sql(c, sql, v, sizeof(v)) ? atoll(v) : -1;
 }
 
-/* CPU time (user + system, ns) of process `pid`, from /proc/PID/stat; 0
- * when unreadable. */
-static uint64_t proc_cpu_ns(long pid)
+/* What follows the command's closing parenthesis in /proc/PID/stat (field
+ * 2 may hold spaces), in `buf`; NULL when unreadable. */
+static const char *proc_stat_fields(long pid, char *buf, size_t size)
 {
-    char path[64], buf[1024], *p;
-    unsigned long long v[2] = { 0, 0 };
+    char path[64];
     FILE *f;
     size_t n;
 
     snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
     if ((f = fopen(path, "r")) == NULL)
-        return 0;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
+        return NULL;
+    n = fread(buf, 1, size - 1, f);
     fclose(f);
     buf[n] = '\0';
-    /* Fields 14 and 15 (utime stime), counted after the command's closing
-     * parenthesis (field 2 may hold spaces). */
-    p = strrchr(buf, ')');
+    buf = strrchr(buf, ')');
+    return buf != NULL ? buf + 1 : NULL;
+}
+
+/* CPU time (user + system, ns) of process `pid`: fields 14 and 15 (utime
+ * stime) of /proc/PID/stat; 0 when unreadable. */
+static uint64_t proc_cpu_ns(long pid)
+{
+    char buf[1024];
+    const char *p = proc_stat_fields(pid, buf, sizeof(buf));
+    unsigned long long v[2] = { 0, 0 };
+
     if (p == NULL ||
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &v[0], &v[1]) != 2)
+        sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &v[0], &v[1]) != 2)
         return 0;
     return (v[0] + v[1]) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
 }
@@ -1724,19 +1732,11 @@ static uint64_t proc_cpu_ns(long pid)
 /* The server's postmaster: the parent of the connection's backend. */
 static long pg_postmaster(PGconn *c)
 {
-    char path[64], buf[1024], *p;
+    char buf[1024];
+    const char *p = proc_stat_fields(PQbackendPID(c), buf, sizeof(buf));
     long ppid = 0;
-    FILE *f;
-    size_t n;
 
-    snprintf(path, sizeof(path), "/proc/%d/stat", PQbackendPID(c));
-    if ((f = fopen(path, "r")) == NULL)
-        return 0;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    if (p == NULL || sscanf(p + 1, " %*c %ld", &ppid) != 1)
+    if (p == NULL || sscanf(p, " %*c %ld", &ppid) != 1)
         return 0;
     return ppid;
 }

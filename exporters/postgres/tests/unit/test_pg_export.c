@@ -591,32 +591,41 @@ static void test_down_fallback_replayed(void **state)
                      1);
 }
 
+/* A whole run with the database down: `n` logs and `n` spans go to a new
+ * fallback file (its name in `file`, 64 bytes), which stays; the server is
+ * up again afterwards. */
+static void run_while_down(char *file, int n)
+{
+    char path[] = "/tmp/otelc_pg_down_XXXXXX";
+    int fd = mkstemp(path);
+    otelc_stats_t s;
+
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    snprintf(file, 64, "%s.jsonl", path);
+    assert_true(pg_server("pause"));
+    paused = true;
+    start_with_fallback(file);
+    produce(otelc_logger("execution"), 0, n);
+    stop(&s);
+    assert_int_equal(s.logs.exported, n);
+    assert_int_equal(s.spans.exported, n);
+    assert_int_equal(lines_in(file), 2 * n);
+    assert_true(pg_server("resume"));
+    paused = false;
+}
+
 /* The database down for a whole run: the fallback file stays; `otelc pg
  * replay FILE` stores it by hand, and a second replay stores nothing more. */
 static void test_replay_by_hand(void **state)
 {
-    char path[] = "/tmp/otelc_pg_hand_XXXXXX", file[64], cmd[1200];
-    int fd;
-    otelc_stats_t s;
+    char file[64], cmd[1200];
 
     (void)state;
     NEED_DB();
     fresh();
-    fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    unlink(path);
-    snprintf(file, sizeof(file), "%s.jsonl", path);
-    assert_true(pg_server("pause"));
-    paused = true;
-    start_with_fallback(file);
-    produce(otelc_logger("execution"), 0, 20);
-    stop(&s);
-    assert_int_equal(s.logs.exported, 20);
-    assert_int_equal(s.spans.exported, 20);
-    assert_int_equal(lines_in(file), 40);
-    assert_true(pg_server("resume"));
-    paused = false;
+    run_while_down(file, 20);
     snprintf(cmd, sizeof(cmd), "%s replay %s --conninfo '%s'", OTELC_PG_TOOL, file, db.conninfo);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(count("SELECT count(*) FROM logging.system_logs"), 20);
@@ -632,33 +641,19 @@ static void test_replay_by_hand(void **state)
  * the lines the first did not, and the offset file goes with the file. */
 static void test_replay_resumes(void **state)
 {
-    char path[] = "/tmp/otelc_pg_resume_XXXXXX", file[64], off[80];
+    char file[64], off[80];
     const otelc_component_t *comp = otelc_component_find("postgres");
     otelc_pg_options_t o = { db.conninfo, 0, NULL, 100, 10000 };
     otelc_exporter_args_t args;
     otelc_exporter_t *x = NULL;
     uint64_t records = 0, skipped = 0, deadline;
     struct timespec ts;
-    otelc_stats_t s;
-    int fd;
 
     (void)state;
     NEED_DB();
     fresh();
-    fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    unlink(path);
-    snprintf(file, sizeof(file), "%s.jsonl", path);
+    run_while_down(file, 600);
     snprintf(off, sizeof(off), "%s.offset", file);
-    assert_true(pg_server("pause"));
-    paused = true;
-    start_with_fallback(file);
-    produce(otelc_logger("execution"), 0, 600);
-    stop(&s);
-    assert_int_equal(lines_in(file), 1200);
-    assert_true(pg_server("resume"));
-    paused = false;
 
     memset(&args, 0, sizeof(args));
     args.struct_size = sizeof(args);
