@@ -329,6 +329,11 @@ static void run_trade(demo_t *d, const quote_t *q)
         /* Binds nest: logs inside carry symbol as well as account and strategy. */
         OTELC_BIND(OTELC_STR("symbol", q->inst->symbol))
         {
+            /* A performance span over the trade's steps (strategy, risk,
+             * execution): execution_time_ms and cpu_usage_percent on the
+             * span (a logging.performance_logs row with the PostgreSQL
+             * exporter), a WARNING slow_operation record past 50 ms. */
+            OTELC_PERF("trade_decision", .threshold_ms = 50, .cpu = true);
             const signal_t s = compute_signal(q);
             order_t o = { .seq = q->seq,
                           .inst = q->inst,
@@ -492,7 +497,10 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    while (started < threads && pthread_create(&workers[started], NULL, worker_main, &d) == 0)
+    /* otelc_thread_create: each worker starts with this thread's context
+     * (here: none yet, so each trade is a trace of its own). */
+    while (started < threads &&
+           otelc_thread_create(&workers[started], NULL, worker_main, &d) == 0)
         started++;
     if (started < threads || pthread_create(&feed, NULL, market_data_main, &d) != 0) {
         fprintf(stderr, "trading_demo: cannot start the worker or feed threads\n");
