@@ -187,6 +187,17 @@ static void with_file_exporter(otelc_options_t *o)
     otelc_file_options(o)->directory = file_dir;
 }
 
+/* Names `exporter` for both signals with two of its settings; for the
+ * options below. */
+static void with_exporter(otelc_options_t *o, const char *exporter, const char *k1, const char *v1,
+                          const char *k2, const char *v2)
+{
+    o->traces_exporter = exporter;
+    o->logs_exporter = exporter;
+    if (otelc_options_set(o, k1, v1) != OTELC_OK || otelc_options_set(o, k2, v2) != OTELC_OK)
+        fprintf(stderr, "otelc-bench: the %s settings do not read\n", exporter);
+}
+
 /* --otlp ENDPOINT [--otlp-protocol P]: the micro benchmarks export to an
  * OTLP receiver (otelc-bench-rx, for one), to measure the hot path while
  * the OTLP exporter works beside it. */
@@ -194,13 +205,9 @@ static const char *otlp_endpoint, *otlp_protocol = "http/protobuf";
 
 static void with_otlp_exporter(otelc_options_t *o)
 {
-    if (otlp_endpoint == NULL)
-        return;
-    o->traces_exporter = "otlp";
-    o->logs_exporter = "otlp";
-    if (otelc_options_set(o, "OTEL_EXPORTER_OTLP_ENDPOINT", otlp_endpoint) != OTELC_OK ||
-        otelc_options_set(o, "OTEL_EXPORTER_OTLP_PROTOCOL", otlp_protocol) != OTELC_OK)
-        fprintf(stderr, "otelc-bench: the OTLP settings do not read\n");
+    if (otlp_endpoint != NULL)
+        with_exporter(o, "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT", otlp_endpoint,
+                      "OTEL_EXPORTER_OTLP_PROTOCOL", otlp_protocol);
 }
 
 /* --pg CONNINFO: the micro benchmarks export to PostgreSQL (the schema made
@@ -211,13 +218,9 @@ static const char *pg_conninfo;
 
 static void with_pg_exporter(otelc_options_t *o)
 {
-    if (pg_conninfo == NULL)
-        return;
-    o->traces_exporter = "postgres";
-    o->logs_exporter = "postgres";
-    if (otelc_options_set(o, "OTELC_PG_CONNINFO", pg_conninfo) != OTELC_OK ||
-        otelc_options_set(o, "OTELC_PG_AUTO_MIGRATE", "1") != OTELC_OK)
-        fprintf(stderr, "otelc-bench: the PostgreSQL settings do not read\n");
+    if (pg_conninfo != NULL)
+        with_exporter(o, "postgres", "OTELC_PG_CONNINFO", pg_conninfo, "OTELC_PG_AUTO_MIGRATE",
+                      "1");
 }
 
 static void micro_options(otelc_options_t *o)
