@@ -106,12 +106,10 @@ static void begin_measures(otelc_perf_t *p, const otelc_perf_options_t *opts)
 void otelc_perf_begin(otelc_perf_t *perf, const char *name, size_t len,
                       const otelc_perf_options_t *opts)
 {
-    otelc_span_options_t so = { .struct_size = sizeof(so), .name = name, .name_len = len };
+    otelc_span_options_t so = { .struct_size = sizeof(so) };
 
-    perf->name = name != NULL ? name : "unnamed";
-    perf->name_len = len == OTELC_NUL_TERMINATED ? strlen(perf->name) : len;
-    so.name = perf->name;
-    so.name_len = perf->name_len;
+    perf->name = so.name = name != NULL ? name : "unnamed";
+    perf->name_len = so.name_len = len == OTELC_NUL_TERMINATED ? strlen(perf->name) : len;
     perf->span = otelc_span_start_ex(&so);
     begin_measures(perf, opts);
 }
