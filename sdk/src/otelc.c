@@ -20,6 +20,9 @@ static pthread_mutex_t lifecycle_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool started; /* between init and shutdown (also when disabled) */
 static bool print_stats;
 static bool hooks_installed;
+/* The component settings of the options the SDK runs with (for
+ * otelc_component_settings()); sets live as long as the process. */
+static const struct otelc_component_set *running_components;
 
 static uint64_t next_pow2(uint64_t v)
 {
@@ -260,11 +263,26 @@ otelc_status_t otelc_init(const otelc_options_t *user)
         atexit(at_exit);
     }
     started = true;
+    running_components = o.components;
     atomic_store_explicit(&otelc__hot.running, 1, memory_order_release);
     otelc__loggers_apply_levels(true);
 out:
     pthread_mutex_unlock(&lifecycle_lock);
     return st;
+}
+
+const void *otelc_component_settings(const char *name)
+{
+    const otelc_component_t *c = otelc_component_find(name);
+    const void *values = NULL;
+
+    if (c == NULL || c->settings_size == 0)
+        return NULL;
+    pthread_mutex_lock(&lifecycle_lock);
+    if (started && otelc__running())
+        values = otelc__component_set_find(running_components, c);
+    pthread_mutex_unlock(&lifecycle_lock);
+    return values;
 }
 
 bool otelc_is_enabled(void)

@@ -203,6 +203,18 @@ OTELC_API otelc_status_t otelc_options_set(struct otelc_options *opts, const cha
                                            const char *value);
 
 /*
+ * The settings of component `name` that the running SDK was started with:
+ * those of the options given to otelc_init() (of the environment and the
+ * config file when it was given NULL), for a component that is not an
+ * exporter (an instrumentation library) and reads its settings once otelc
+ * runs. NULL when otelc is not running, or when its options carry no
+ * settings for that component (a program that made its options with
+ * otelc_options_default()): use otelc_component_defaults() then. The struct
+ * is read-only and stays valid for the life of the process. Thread-safe.
+ */
+OTELC_API const void *otelc_component_settings(const char *name);
+
+/*
  * Fills `settings` (`size` bytes, at most the component's settings_size)
  * with the defaults of the rows. For a component's own
  * xxx_options_default(). Returns OTELC_ERR_NOT_FOUND for an unknown component.
