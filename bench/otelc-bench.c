@@ -42,6 +42,11 @@
 #include "bench_common.h"
 
 #include <otelc/file.h>
+#ifdef OTELC_BENCH_AUTO
+#include "auto_calls.h"
+
+#include <otelc/auto.h>
+#endif
 #ifdef OTELC_BENCH_OTLP
 #include "encode.h"
 #endif
@@ -442,6 +447,36 @@ static void opts_always_off(otelc_options_t *o)
     o->sampler = OTELC_SAMPLER_ALWAYS_OFF;
 }
 
+#ifdef OTELC_BENCH_AUTO
+/* Automatic function spans (instrumentation/auto): one call of a function
+ * built with -finstrument-functions. auto_call makes a span per call;
+ * auto_call_filtered is a call shorter than OTELC_AUTO_MIN_US (1 ms here),
+ * which makes none: the two clock reads and the stack of calls only. */
+BODY body_auto_call(size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        (void)bench_auto_call((int)i);
+}
+
+static void opts_auto(otelc_options_t *o, const char *min_us)
+{
+    if (otelc_options_set(o, "OTELC_AUTO_MIN_US", min_us) != OTELC_OK)
+        fprintf(stderr, "# otelc-bench: OTELC_AUTO_MIN_US not known\n");
+    /* Read at the next traced call, with this run's settings. */
+    otelc_auto_reload();
+}
+
+static void opts_auto_every_call(otelc_options_t *o)
+{
+    opts_auto(o, "0");
+}
+
+static void opts_auto_min_1ms(otelc_options_t *o)
+{
+    opts_auto(o, "1000");
+}
+#endif
+
 typedef struct workload {
     const char *name;
     void (*body)(size_t n);
@@ -464,6 +499,10 @@ static const workload_t workloads[] = {
     { "perf_span_time", body_perf_span_time, 1, true, 1, NULL },
     { "perf_span_cpu", body_perf_span_cpu, 1, true, 1, NULL },
     { "perf_span", body_perf_span, 1, true, 1, NULL },
+#ifdef OTELC_BENCH_AUTO
+    { "auto_call", body_auto_call, 1, true, 1, opts_auto_every_call },
+    { "auto_call_filtered", body_auto_call, 5, true, 1, opts_auto_min_1ms },
+#endif
 };
 
 /*

@@ -3,7 +3,7 @@
  * into spans.
  *
  * Each thread keeps a stack of the traced calls it is in: the function, its
- * entry time in clock ticks, and, once started, its span. Entry and exit of
+ * entry time (an otelc clock stamp), and, once started, its span. Entry and exit of
  * a call do nothing else, so that a call that makes no span (shorter than
  * OTELC_AUTO_MIN_US) costs two clock reads and a few stores. The span of a
  * call is started only when it is known to be wanted: when the call returns
@@ -104,71 +104,57 @@ __attribute__((constructor)) OTELC__AUTO_NOINSTR static void register_component(
 
 /* ---- the clock ------------------------------------------------------------------- */
 
-static bool use_tsc;
-/* A (ticks, CLOCK_MONOTONIC ns) pair taken at start, for the rate. */
-static uint64_t anchor_ticks, anchor_ns;
-static double start_ns_per_tick = 1.0;
+/* Calls are timed with otelc's own clock (otelc_clock_stamp()), so that
+ * their spans line up exactly with the process's other spans. When that
+ * clock is the TSC, rdtsc is read here directly, without the call. */
+static bool stamp_is_tsc;
+static double ns_per_stamp = 1.0; /* for OTELC_AUTO_MIN_US only */
 
-static inline OTELC__AUTO_NOINSTR uint64_t clock_ns(clockid_t id)
+static inline OTELC__AUTO_NOINSTR uint64_t mono_ns(void)
 {
     struct timespec ts;
-    clock_gettime(id, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static inline OTELC__AUTO_NOINSTR uint64_t ticks(void)
 {
 #if HAVE_TSC
-    if (LIKELY(use_tsc))
+    if (LIKELY(stamp_is_tsc))
         return __rdtsc();
 #endif
-    return clock_ns(CLOCK_MONOTONIC);
+    return otelc_clock_stamp();
 }
 
 static OTELC__AUTO_NOINSTR void clock_start(void)
 {
-#if HAVE_TSC
-    unsigned a, b, c, d;
+    uint64_t ns0, ns, t0, t;
 
-    /* CPUID 0x80000007 EDX bit 8: an invariant TSC, whose ticks measure time. */
-    if (__get_cpuid(0x80000000u, &a, &b, &c, &d) && a >= 0x80000007u) {
-        __get_cpuid(0x80000007u, &a, &b, &c, &d);
-        use_tsc = (d & (1u << 8)) != 0;
+#if HAVE_TSC
+    /* otelc's stamps are TSC ticks when one read falls between two reads
+     * of the TSC (nanoseconds since the epoch are far larger than any TSC
+     * since boot). */
+    stamp_is_tsc = false;
+    for (int i = 0; i < 3; i++) {
+        uint64_t a = __rdtsc(), b = otelc_clock_stamp(), c = __rdtsc();
+        if (a <= b && b <= c) {
+            stamp_is_tsc = true;
+            break;
+        }
     }
 #endif
-    anchor_ns = clock_ns(CLOCK_MONOTONIC);
-    anchor_ticks = ticks();
-    if (use_tsc) {
-        /* Two milliseconds against CLOCK_MONOTONIC: the rate to a few parts
-         * in a million, refined by every span once the process is older. */
-        uint64_t ns, t;
-        do {
-            ns = clock_ns(CLOCK_MONOTONIC);
-            t = ticks();
-        } while (ns - anchor_ns < 2000000u);
-        start_ns_per_tick = (double)(ns - anchor_ns) / (double)(t - anchor_ticks);
-    }
-}
-
-/* Nanoseconds per tick now: measured over the process's life once that is
- * a second or more. */
-static OTELC__AUTO_NOINSTR double ns_per_tick(uint64_t now_ticks, uint64_t now_ns)
-{
-    if (!use_tsc)
-        return 1.0;
-    if (now_ns - anchor_ns >= 1000000000u && now_ticks > anchor_ticks)
-        return (double)(now_ns - anchor_ns) / (double)(now_ticks - anchor_ticks);
-    return start_ns_per_tick;
+    /* Two milliseconds against CLOCK_MONOTONIC give the stamps' rate to a
+     * few parts in a million: enough for a threshold. */
+    ns0 = mono_ns();
+    t0 = ticks();
+    do {
+        ns = mono_ns();
+        t = ticks();
+    } while (ns - ns0 < 2000000u);
+    ns_per_stamp = t > t0 ? (double)(ns - ns0) / (double)(t - t0) : 1.0;
 }
 
 /* ---- per-thread call stacks ------------------------------------------------------ */
-
-/* Places tick times on the wall clock: the wall time at `ticks`, and the
- * rate. */
-typedef struct wall_map {
-    uint64_t wall_ns, ticks;
-    double ns_per_tick;
-} wall_map_t;
 
 typedef struct frame {
     uintptr_t fn;
@@ -189,8 +175,6 @@ typedef struct stack {
     uint32_t cap;     /* frames[]: 0 for the stack of a thread not followed */
     uint32_t started; /* frames [0, started) have their span started (or are inherited) */
     bool busy;        /* making spans: calls into traced code meanwhile make none */
-    bool have_map;
-    wall_map_t map; /* this thread's, renewed every second */
     counters_t c;
     struct stack *prev, *next;
     frame_t frames[];
@@ -208,8 +192,9 @@ static stack_t *stacks;    /* every live thread's, under stacks_lock */
 static counters_t retired; /* of the threads that have exited */
 static pthread_key_t stack_key;
 static bool key_made;
-static uint64_t min_ticks;
-static uint32_t max_depth = 256;
+/* Written by start_once() while other threads may read them. */
+static _Atomic uint64_t min_ticks;
+static _Atomic uint32_t max_depth = 256;
 
 static inline OTELC__AUTO_NOINSTR void count(_Atomic uint64_t *c)
 {
@@ -223,41 +208,6 @@ static inline OTELC__AUTO_NOINSTR void add(_Atomic uint64_t *to, const _Atomic u
                           atomic_load_explicit(to, memory_order_relaxed) +
                               atomic_load_explicit(from, memory_order_relaxed),
                           memory_order_relaxed);
-}
-
-static OTELC__AUTO_NOINSTR uint64_t wall_at(const wall_map_t *m, uint64_t t)
-{
-    if (t >= m->ticks)
-        return m->wall_ns + (uint64_t)((double)(t - m->ticks) * m->ns_per_tick);
-    return m->wall_ns - (uint64_t)((double)(m->ticks - t) * m->ns_per_tick);
-}
-
-/*
- * The thread's wall map, renewed when a second old: every time of a span
- * goes through one map, so that the order of two times is the order of
- * their ticks, and a renewal never moves the clock back by less than a
- * millisecond (a real step of the wall clock, larger, is followed). So a
- * call's span always lies within its caller's, whatever the clock reads'
- * jitter.
- */
-static OTELC__AUTO_NOINSTR const wall_map_t *wall_map(stack_t *s)
-{
-    uint64_t now = ticks(), mono, real;
-
-    if (s->have_map && (double)(now - s->map.ticks) * s->map.ns_per_tick < 1e9)
-        return &s->map;
-    mono = clock_ns(CLOCK_MONOTONIC);
-    real = clock_ns(CLOCK_REALTIME);
-    if (s->have_map) {
-        uint64_t mapped = wall_at(&s->map, now);
-        if (real < mapped && mapped - real < 1000000u)
-            real = mapped;
-    }
-    s->map.wall_ns = real;
-    s->map.ticks = now;
-    s->map.ns_per_tick = ns_per_tick(now, mono);
-    s->have_map = true;
-    return &s->map;
 }
 
 /* The context the span of frame `i` is a child of: the nearest frame below
@@ -276,7 +226,7 @@ static OTELC__AUTO_NOINSTR const otelc_span_context_t *parent_of(const stack_t *
 }
 
 /* Starts the spans of frames [started, i]. */
-static OTELC__AUTO_NOINSTR void start_up_to(stack_t *s, uint32_t i, const wall_map_t *m)
+static OTELC__AUTO_NOINSTR void start_up_to(stack_t *s, uint32_t i)
 {
     for (uint32_t j = s->started; j <= i; j++) {
         frame_t *f = &s->frames[j];
@@ -293,7 +243,8 @@ static OTELC__AUTO_NOINSTR void start_up_to(stack_t *s, uint32_t i, const wall_m
         o.kind = OTELC_SPAN_KIND_INTERNAL;
         o.parent = parent_of(s, j);
         o.no_activate = true;
-        o.start_time_ns = wall_at(m, f->t0);
+        o.struct_size = sizeof(o);
+        o.start_stamp = f->t0;
         o.attrs = attrs;
         o.n_attrs = n;
         f->span = otelc_span_start_ex(&o);
@@ -305,16 +256,14 @@ static OTELC__AUTO_NOINSTR void start_up_to(stack_t *s, uint32_t i, const wall_m
 static OTELC__AUTO_NOINSTR void finish(stack_t *s, uint32_t i, uint64_t t1)
 {
     frame_t *f = &s->frames[i];
-    const wall_map_t *m;
 
     if (s->busy)
         return; /* traced code called by otelc while it makes a span */
     s->busy = true;
-    m = wall_map(s);
     if (i >= s->started)
-        start_up_to(s, i, m);
+        start_up_to(s, i);
     if (!f->inherited) {
-        otelc_span_end_at(&f->span, wall_at(m, t1));
+        otelc_span_end_stamp(&f->span, t1);
         count(&s->c.spans);
     } else {
         f->inherited = 0; /* the frame is free for the child's own calls */
@@ -332,7 +281,8 @@ static OTELC__AUTO_NOINSTR void unwind_to(stack_t *s, uint32_t keep, uint64_t t1
     while (top > keep) {
         top--;
         count(&s->c.unwound);
-        if (top < s->started || t1 - s->frames[top].t0 >= min_ticks)
+        if (top < s->started ||
+            t1 - s->frames[top].t0 >= atomic_load_explicit(&min_ticks, memory_order_relaxed))
             finish(s, top, t1);
     }
     s->depth = keep;
@@ -421,9 +371,9 @@ static OTELC__AUTO_NOINSTR void start_once(void)
     else if (otelc_component_defaults("auto", &st, sizeof(st)) != OTELC_OK)
         goto out;
     clock_start();
-    max_depth = st.max_depth;
-    min_ticks = use_tsc ? (uint64_t)((double)st.min_us * 1000.0 / start_ns_per_tick)
-                        : (uint64_t)st.min_us * 1000u;
+    atomic_store_explicit(&max_depth, st.max_depth, memory_order_relaxed);
+    atomic_store_explicit(&min_ticks, (uint64_t)((double)st.min_us * 1000.0 / ns_per_stamp),
+                          memory_order_relaxed);
     if (!otelc__auto_symbols_init(st.include, st.exclude))
         goto out;
     if (!key_made) {
@@ -444,6 +394,7 @@ out:
 static OTELC__AUTO_NOINSTR stack_t *stack_slow(void)
 {
     stack_t *s;
+    uint32_t cap;
     int st = atomic_load_explicit(&state, memory_order_acquire);
 
     if (st == NOT_STARTED) {
@@ -456,12 +407,13 @@ static OTELC__AUTO_NOINSTR stack_t *stack_slow(void)
         tls_stack = &unfollowed;
         return tls_stack;
     }
-    s = calloc(1, sizeof(*s) + (size_t)max_depth * sizeof(frame_t));
+    cap = atomic_load_explicit(&max_depth, memory_order_relaxed);
+    s = calloc(1, sizeof(*s) + (size_t)cap * sizeof(frame_t));
     if (s == NULL) {
         tls_stack = &unfollowed;
         return tls_stack;
     }
-    s->cap = max_depth;
+    s->cap = cap;
     pthread_mutex_lock(&stacks_lock);
     s->next = stacks;
     if (stacks != NULL)
@@ -474,6 +426,15 @@ static OTELC__AUTO_NOINSTR stack_t *stack_slow(void)
 }
 
 /* ---- the hooks ------------------------------------------------------------------- */
+
+/* A function not in the table: read its object's symbols, after the
+ * settings when otelc_auto_reload() asked for them again. */
+static OTELC__AUTO_NOINSTR __attribute__((noinline)) const otelc__auto_fn_t *resolve(void *fn)
+{
+    if (atomic_load_explicit(&state, memory_order_acquire) == NOT_STARTED && otelc_is_enabled())
+        start_once();
+    return otelc__auto_resolve((uintptr_t)fn);
+}
 
 static OTELC__AUTO_NOINSTR __attribute__((noinline)) void enter_deep(stack_t *s)
 {
@@ -506,39 +467,61 @@ static OTELC__AUTO_NOINSTR __attribute__((noinline)) void exit_slow(stack_t *s, 
     t1 = ticks();
     unwind_to(s, i + 1, t1);
     s->depth = i;
-    if (t1 - s->frames[i].t0 < min_ticks && i >= s->started) {
+    if (t1 - s->frames[i].t0 < atomic_load_explicit(&min_ticks, memory_order_relaxed) &&
+        i >= s->started) {
         count(&s->c.short_calls);
         return;
     }
     finish(s, i, t1);
 }
 
-void __cyg_profile_func_enter(void *fn, void *call_site)
+/* Pushes a traced call (`info` known, the thread followed). */
+static inline OTELC__AUTO_NOINSTR void push(stack_t *s, uintptr_t fn, const otelc__auto_fn_t *info)
 {
-    stack_t *s = tls_stack;
-    const otelc__auto_fn_t *info;
-    uint32_t d;
+    uint32_t d = s->depth;
 
-    (void)call_site;
-    if (UNLIKELY(s == NULL) && (s = stack_slow()) == NULL)
-        return;
-    info = otelc__auto_lookup((uintptr_t)fn);
-    if (UNLIKELY(info == NULL)) {
-        if (s == &unfollowed)
-            return;
-        info = otelc__auto_resolve((uintptr_t)fn);
-    }
-    if (!info->traced)
-        return;
-    d = s->depth;
     if (UNLIKELY(d >= s->cap)) {
         enter_deep(s);
         return;
     }
-    s->frames[d].fn = (uintptr_t)fn;
+    s->frames[d].fn = fn;
     s->frames[d].info = info;
     s->frames[d].t0 = ticks();
     s->depth = d + 1;
+}
+
+/* The entry of a call whose thread has no stack yet, or whose function is
+ * not in the table yet. */
+static OTELC__AUTO_NOINSTR __attribute__((noinline)) void enter_slow(uintptr_t fn)
+{
+    stack_t *s = tls_stack;
+    const otelc__auto_fn_t *info;
+
+    if (s == NULL && (s = stack_slow()) == NULL)
+        return;
+    if (s == &unfollowed)
+        return;
+    info = otelc__auto_lookup(fn);
+    if (info == NULL)
+        info = resolve((void *)fn);
+    if (info->traced)
+        push(s, fn, info);
+}
+
+/* The fast path, kept free of calls but the clock's so that it needs no
+ * saved registers: the stack, one table lookup, the push. */
+void __cyg_profile_func_enter(void *fn, void *call_site)
+{
+    stack_t *s = tls_stack;
+    const otelc__auto_fn_t *info;
+
+    (void)call_site;
+    if (UNLIKELY(s == NULL) || (info = otelc__auto_lookup((uintptr_t)fn)) == NULL) {
+        enter_slow((uintptr_t)fn);
+        return;
+    }
+    if (info->traced)
+        push(s, (uintptr_t)fn, info);
 }
 
 void __cyg_profile_func_exit(void *fn, void *call_site)
@@ -558,7 +541,8 @@ void __cyg_profile_func_exit(void *fn, void *call_site)
     }
     t1 = ticks();
     s->depth = d - 1;
-    if (LIKELY(t1 - f->t0 < min_ticks) && d - 1 >= s->started) {
+    if (LIKELY(t1 - f->t0 < atomic_load_explicit(&min_ticks, memory_order_relaxed)) &&
+        d - 1 >= s->started) {
         count(&s->c.short_calls);
         return;
     }
@@ -593,6 +577,12 @@ void otelc_auto_stats(otelc_auto_stats_t *out)
     out->unwound = atomic_load_explicit(&sum.unwound, memory_order_relaxed);
     if (atomic_load_explicit(&state, memory_order_acquire) == READY)
         otelc__auto_symbols_counts(&out->functions, &out->traced);
+}
+
+void otelc_auto_reload(void)
+{
+    otelc__auto_symbols_reset();
+    atomic_store_explicit(&state, NOT_STARTED, memory_order_release);
 }
 
 void otelc__auto_reset(void)

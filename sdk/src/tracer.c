@@ -366,6 +366,8 @@ otelc_span_t otelc__span_start_in(otelc__thread_t *t, const otelc_span_options_t
     const char *name;
     size_t name_len, n_attrs, n_links;
     int kind;
+    uint64_t start;
+    uint16_t start_flags;
     otelc_span_t s;
 
     if (o == NULL)
@@ -382,10 +384,18 @@ otelc_span_t otelc__span_start_in(otelc__thread_t *t, const otelc_span_options_t
     }
     n_attrs = OTELC__LIST_LEN(o->attrs, o->n_attrs, "otelc_span_start_ex", "attributes");
     n_links = OTELC__LIST_LEN(o->links, o->n_links, "otelc_span_start_ex", "links");
+    /* Fields past the first version only when the caller says it has them. */
+    if (o->struct_size >= offsetof(otelc_span_options_t, start_stamp) + sizeof(o->start_stamp) &&
+        o->start_stamp != 0) {
+        start = o->start_stamp;
+        start_flags = 0;
+    } else {
+        start = o->start_time_ns;
+        start_flags = start ? OTELC__REC_F_TIME_NS : 0;
+    }
     span_start(&s, t, o->tracer ? o->tracer->scope : otelc__hot.default_tracer_scope, name,
-               name_len, kind, o->parent, o->root,
-               !o->no_activate, o->start_time_ns, o->start_time_ns ? OTELC__REC_F_TIME_NS : 0,
-               o->attrs, n_attrs, o->links, n_links);
+               name_len, kind, o->parent, o->root, !o->no_activate, start, start_flags, o->attrs,
+               n_attrs, o->links, n_links);
     return s;
 }
 
@@ -486,6 +496,16 @@ void otelc__span_cleanup(otelc_span_t *span)
 void otelc_span_end_at(otelc_span_t *span, uint64_t end_time_ns)
 {
     span_end(span, end_time_ns, end_time_ns ? OTELC__REC_F_TIME_NS : 0);
+}
+
+uint64_t otelc_clock_stamp(void)
+{
+    return otelc__now_raw();
+}
+
+void otelc_span_end_stamp(otelc_span_t *span, uint64_t stamp)
+{
+    span_end(span, stamp, 0);
 }
 
 otelc_span_t otelc_span_current(void)

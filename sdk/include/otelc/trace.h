@@ -102,6 +102,9 @@ typedef struct otelc_span_options {
     size_t n_attrs;
     const otelc_span_context_t *links; /* links to other spans (no attributes) */
     size_t n_links;
+    /* Fields of version 2: read only with struct_size set to
+     * sizeof(otelc_span_options_t). */
+    uint64_t start_stamp; /* the start as an otelc_clock_stamp(); 0: start_time_ns */
 } otelc_span_options_t;
 
 /*
@@ -130,6 +133,23 @@ OTELC_API void otelc_span_end(otelc_span_t *span);
 
 /* Like otelc_span_end() with an explicit end time (ns since the epoch). */
 OTELC_API void otelc_span_end_at(otelc_span_t *span, uint64_t end_time_ns);
+
+/*
+ * otelc's clock as its hot path reads it: a stamp with no unit of its own
+ * (TSC ticks on x86-64 with an invariant TSC, else nanoseconds), which the
+ * pipeline places on the wall clock as it places the SDK's own times. For
+ * code that times something itself and makes its span afterwards (a call
+ * that has returned: instrumentation/auto): a span started with
+ * `start_stamp` and ended with otelc_span_end_stamp() lines up with the
+ * other spans of the process to the nanosecond, where wall-clock times
+ * converted by the caller could be off by the clocks' jitter. Stamps are
+ * valid between otelc_init() and otelc_shutdown() of one run, in one
+ * process. Cheap (no system call with a TSC); thread-safe.
+ */
+OTELC_API uint64_t otelc_clock_stamp(void);
+
+/* Like otelc_span_end() at `stamp`, an otelc_clock_stamp() (0: now). */
+OTELC_API void otelc_span_end_stamp(otelc_span_t *span, uint64_t stamp);
 
 /* Adds or replaces attributes. Copied. */
 OTELC_API void otelc_span_set_attrs(const otelc_span_t *span, const otelc_attr_t *attrs,

@@ -23,7 +23,9 @@
  * code.file.path where the source file is known (below). Parent: the
  * nearest enclosing traced call, or, for the outermost one, the thread's
  * active span (otelc's own spans, a context attached from another thread or
- * process). Start and end: the call's entry and return. Spans of your own
+ * process). Start and end: the call's entry and return, read with otelc's
+ * own clock (otelc_clock_stamp()), so that the spans line up exactly with
+ * the process's other spans. Spans of your own
  * (OTELC_SPAN) started inside a traced function are children of the
  * thread's active span, not of the traced call: the automatic spans and
  * yours form two trees under the same parent.
@@ -85,6 +87,15 @@ typedef struct otelc_auto_stats {
 
 /* Fills `out` (NULL is ignored). Thread-safe. */
 OTELC_API void otelc_auto_stats(otelc_auto_stats_t *out);
+
+/*
+ * Reads the settings again, from the otelc that runs at the next traced
+ * call (the library reads them once otherwise), and the symbols with them:
+ * for a program that restarts otelc with other settings. Calls in progress
+ * end as they would have; OTELC_AUTO_MAX_DEPTH applies to threads that
+ * make their first traced call after it. Thread-safe.
+ */
+OTELC_API void otelc_auto_reload(void);
 
 /* The hooks the compiler calls; not for calling by hand. */
 OTELC_API void __cyg_profile_func_enter(void *fn, void *call_site)
