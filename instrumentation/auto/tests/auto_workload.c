@@ -5,6 +5,7 @@
 #include <otelc/otelc.h>
 
 #include <pthread.h>
+#include <unistd.h>
 #include <time.h>
 
 #define NOINLINE __attribute__((noinline))
@@ -92,4 +93,16 @@ NOINLINE void exit_inside(void)
 NOINLINE int calls_other(int x)
 {
     return other_square(x) + 1;
+}
+
+NOINLINE int fork_and_run(void (*in_child)(void))
+{
+    pid_t pid;
+
+    /* A span made inside before the fork: this call's own span has started. */
+    (void)other_square(2);
+    pid = fork();
+    if (pid == 0)
+        in_child();
+    return (int)pid;
 }

@@ -14,5 +14,6 @@ int uses_sdk_inline(void);     /* calls an inline function of otelc's headers */
 void exit_inside(void);        /* -> pthread_exit() */
 int other_square(int x);       /* in auto_other.c */
 int calls_other(int x);        /* auto_workload.c -> other_square */
+int fork_and_run(void (*in_child)(void)); /* fork(); the child runs in_child() and returns 0 */
 
 #endif

@@ -9,6 +9,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -349,6 +352,73 @@ static void test_sdk_off(void **state)
     assert_int_equal(count_spans(), 4);
 }
 
+/* What the child saw, in memory shared with the parent. */
+static uint8_t *child_parent_id;
+
+/* In the child, inside fork_and_run(): calls of its own. */
+static void child_work(void)
+{
+    cap.n = 0;
+    (void)top_level(1);
+}
+
+/* Back in the test in the child, fork_and_run() (the parent's call, open
+ * at fork, its span started by the parent) returned: it made no span here;
+ * the child's own calls did, children of that span, which the parent
+ * checks. */
+static void child_check(void)
+{
+    int code = 0;
+    otelc_stats_t st;
+
+    if (otelc_flush(5000) != OTELC_OK)
+        code = 1;
+    else if (count_named("fork_and_run") != 0 || count_named("middle") != 1 || count_spans() != 4)
+        code = 2;
+    else if (otelc_stats(&st),
+             otelc_signal_stats_dropped(&st.spans) != 0 || st.spans.produced != st.spans.exported)
+        code = 3;
+    else if (since_start().spans != 1 + 4)
+        code = 4; /* other_square's before the fork, the child's four: the parent's call is
+                     the parent's to end and count */
+    else
+        memcpy(child_parent_id, cap_find(&cap, OTELC_SIGNAL_TRACES, "top_level")->parent_span_id,
+               OTELC_SPAN_ID_SIZE);
+    _exit(code);
+}
+
+/* fork() inside a traced call: the parent's span is made once, by the
+ * parent; the child ends none of the parent's calls. */
+static void test_fork(void **state)
+{
+    int status = -1, pid;
+
+    (void)state;
+    start_auto(NULL);
+    {
+        OTELC_SPAN("request");
+        child_parent_id = mmap(NULL, OTELC_SPAN_ID_SIZE, PROT_READ | PROT_WRITE,
+                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        assert_true(child_parent_id != MAP_FAILED);
+        sync_export(); /* the exporter idle while the process forks */
+        pid = fork_and_run(child_work);
+        if (pid == 0)
+            child_check();
+        assert_true(pid > 0);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    sync_export();
+    assert_int_equal(count_named("fork_and_run"), 1);
+    assert_int_equal(count_named("other_square"), 1);
+    assert_int_equal(count_named("top_level"), 0);
+    const cap_record_t *far = cap_find(&cap, OTELC_SIGNAL_TRACES, "fork_and_run");
+    assert_child(far, cap_find(&cap, OTELC_SIGNAL_TRACES, "request"));
+    assert_memory_equal(child_parent_id, far->ctx.span_id, OTELC_SPAN_ID_SIZE);
+    munmap(child_parent_id, OTELC_SPAN_ID_SIZE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +432,7 @@ int main(void)
         cmocka_unit_test_teardown(test_threads, teardown),
         cmocka_unit_test_teardown(test_max_depth, teardown),
         cmocka_unit_test_teardown(test_sdk_off, teardown),
+        cmocka_unit_test_teardown(test_fork, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
