@@ -33,7 +33,8 @@ typedef struct otelc__auto_slot {
 } otelc__auto_slot_t;
 
 typedef struct otelc__auto_table {
-    unsigned shift; /* 64 - log2(number of slots) */
+    struct otelc__auto_table *older; /* replaced tables, kept (symbols.c) */
+    unsigned shift;                  /* 64 - log2(number of slots) */
     uintptr_t mask;
     size_t used;
     otelc__auto_slot_t slot[];

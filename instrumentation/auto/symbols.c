@@ -42,6 +42,49 @@ _Atomic(otelc__auto_table_t *) otelc__auto_table;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t n_functions, n_traced;
 
+/* ---- memory kept for the life of the process ------------------------------------- */
+
+/* Names, function entries and tables are never freed (a thread may still
+ * read them), and stay reachable from here. */
+typedef struct chunk {
+    struct chunk *next;
+    size_t used, size;
+    max_align_t data[];
+} chunk_t;
+
+static chunk_t *chunks;
+static otelc__auto_table_t *retired_tables;
+
+static OTELC__AUTO_NOINSTR void *arena_alloc(size_t n)
+{
+    chunk_t *c = chunks;
+
+    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    if (c == NULL || c->size - c->used < n) {
+        size_t size = n > 65536 ? n : 65536;
+        c = malloc(sizeof(*c) + size);
+        if (c == NULL)
+            return NULL;
+        c->used = 0;
+        c->size = size;
+        c->next = chunks;
+        chunks = c;
+    }
+    c->used += n;
+    return (char *)c->data + c->used - n;
+}
+
+static OTELC__AUTO_NOINSTR char *arena_strndup(const char *text, size_t len)
+{
+    char *out = arena_alloc(len + 1);
+
+    if (out != NULL) {
+        memcpy(out, text, len);
+        out[len] = '\0';
+    }
+    return out;
+}
+
 /* ---- patterns -------------------------------------------------------------------- */
 
 typedef struct pattern {
@@ -102,6 +145,15 @@ static OTELC__AUTO_NOINSTR bool parse_patterns(const char *text, pattern_list_t 
         text = end != NULL ? end + 1 : NULL;
     }
     return true;
+}
+
+static OTELC__AUTO_NOINSTR void free_patterns(pattern_list_t *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->item[i].glob);
+    free(l->item);
+    l->item = NULL;
+    l->n = 0;
 }
 
 static OTELC__AUTO_NOINSTR bool pattern_matches(const pattern_t *p, const char *name,
@@ -195,6 +247,8 @@ static OTELC__AUTO_NOINSTR bool table_reserve(size_t more)
             table_put(bigger, a, t->slot[i].fn);
     }
     /* Readers holding the old table still find what it had. */
+    t->older = retired_tables;
+    retired_tables = t;
     atomic_store_explicit(&otelc__auto_table, bigger, memory_order_release);
     return true;
 }
@@ -210,12 +264,10 @@ static OTELC__AUTO_NOINSTR const otelc__auto_fn_t *fn_new(const char *name, size
     n_functions++;
     if (!otelc__auto_pattern_traces(name, file))
         return &untraced;
-    fn = malloc(sizeof(*fn) + len + 1);
-    if (fn == NULL)
+    fn = arena_alloc(sizeof(*fn));
+    copy = arena_strndup(name, len);
+    if (fn == NULL || copy == NULL)
         return &untraced;
-    copy = (char *)(fn + 1);
-    memcpy(copy, name, len);
-    copy[len] = '\0';
     fn->name = copy;
     fn->name_len = (uint32_t)len;
     fn->traced = true;
@@ -393,7 +445,7 @@ static OTELC__AUTO_NOINSTR void read_form(cursor_t *c, uint64_t form, unsigned o
 }
 
 /* The name of the compilation unit at `off` of .debug_info, joined to its
- * directory when relative; malloc'd, or NULL. */
+ * directory when relative (kept), or NULL. */
 static OTELC__AUTO_NOINSTR char *unit_name(const sections_t *s, uint64_t off)
 {
     cursor_t c = { s->info, s->info + s->info_size, false }, a;
@@ -465,11 +517,11 @@ static OTELC__AUTO_NOINSTR char *unit_name(const sections_t *s, uint64_t off)
     }
     if (name == NULL)
         return NULL;
-    if (name[0] == '/' || dir == NULL) {
-        out = strdup(name);
-    } else if (asprintf(&out, "%s/%s", dir, name) < 0) {
-        out = NULL;
-    }
+    if (name[0] == '/' || dir == NULL)
+        return arena_strndup(name, strlen(name));
+    out = arena_alloc(strlen(dir) + 1 + strlen(name) + 1);
+    if (out != NULL)
+        sprintf(out, "%s/%s", dir, name);
     return out;
 }
 
@@ -690,7 +742,7 @@ static OTELC__AUTO_NOINSTR void read_symbols(const object_t *o)
 
             if (type == STT_FILE) {
                 /* Kept as long as the process: a copy, not the mapping. */
-                unit_file = name[0] != '\0' ? strdup(name) : NULL;
+                unit_file = name[0] != '\0' ? arena_strndup(name, strlen(name)) : NULL;
                 continue;
             }
             if (type != STT_FUNC || sym[i].st_shndx == SHN_UNDEF || sym[i].st_value == 0 ||
@@ -706,7 +758,7 @@ static OTELC__AUTO_NOINSTR void read_symbols(const object_t *o)
         }
     }
 out:
-    free(ranges); /* the file names stay: functions point to them */
+    free(ranges); /* the file names stay, in the arena */
     if (mapping != MAP_FAILED)
         munmap(mapping, size);
     if (fd >= 0)
@@ -758,6 +810,8 @@ bool otelc__auto_symbols_init(const char *include, const char *exclude)
         ok = true;
         goto out;
     }
+    free_patterns(&includes);
+    free_patterns(&excludes);
     if (!parse_patterns(include, &includes) || !parse_patterns(exclude, &excludes))
         goto out;
     {
@@ -782,7 +836,14 @@ void otelc__auto_symbols_counts(uint64_t *functions, uint64_t *traced)
 
 void otelc__auto_symbols_reset(void)
 {
+    otelc__auto_table_t *t;
+
     pthread_mutex_lock(&lock);
+    t = atomic_load_explicit(&otelc__auto_table, memory_order_relaxed);
+    if (t != NULL) {
+        t->older = retired_tables;
+        retired_tables = t;
+    }
     atomic_store_explicit(&otelc__auto_table, NULL, memory_order_release);
     n_objects_read = 0;
     n_functions = n_traced = 0;
