@@ -131,6 +131,28 @@ else
     otlp=no
 fi
 
+# run_auto BINARY: one traced call makes one span, shown by the console.
+run_auto() {
+    local out
+    out=$(OTEL_TRACES_EXPORTER=console OTEL_LOGS_EXPORTER=none OTELC_CONSOLE_COLOR=0 "$1" 2>&1) ||
+        fail "$1 (auto): $out"
+    grep -q "automatic spans=1" <<<"$out" || fail "$1 (auto): $out"
+    grep -q "traced_by_the_compiler" <<<"$out" || fail "$1 (auto) printed no span: $out"
+}
+
+# Automatic spans, when built: libotelc_auto needs the core and libc only.
+if [ -e "$libdir/libotelc_auto.so" ]; then
+    other=$(needs "$libdir/libotelc_auto.so" |
+            grep -Ev '^lib(c|pthread|m|dl|otelc)\.so\.[0-9]+$' || true)
+    [ -z "$other" ] || fail "libotelc_auto.so needs more than the core and libc: $other"
+    [ -x "$c/auto_shared" ] || fail "find_package(otelc COMPONENTS auto) found nothing"
+    needs "$c/auto_shared" | grep -q '^libotelc_auto\.so' || fail "auto_shared lost libotelc_auto"
+    static "$c/auto_static"
+    run_auto "$c/auto_shared"
+    run_auto "$c/auto_static"
+    echo "install: find_package(otelc COMPONENTS auto): shared and static"
+fi
+
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 # The .pc files name the prefix they were configured with: point them here.
 pc() { pkg-config --define-variable=prefix="$tmp/prefix" "$@"; }
@@ -167,4 +189,11 @@ if [ -e "$libdir/libotelc_postgres.so" ]; then
     cc -std=c11 -o "$tmp/pc_pg" "$main" $(pc --cflags --libs otelc-postgres)
     run_pg "$tmp/pc_pg"
     echo "install: pkg-config otelc-postgres"
+fi
+if [ -e "$libdir/libotelc_auto.so" ]; then
+    # shellcheck disable=SC2046
+    cc -std=c11 -finstrument-functions -o "$tmp/pc_auto" "$src/tests/install/consumer/auto_main.c" \
+       $(pc --cflags --libs otelc-auto)
+    run_auto "$tmp/pc_auto"
+    echo "install: pkg-config otelc-auto"
 fi
