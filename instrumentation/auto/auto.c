@@ -444,6 +444,8 @@ static OTELC__AUTO_NOINSTR __attribute__((noinline)) void enter_deep(stack_t *s)
     count(&s->c.too_deep);
 }
 
+/* Any return but that of the top call with the TSC as clock: too deep,
+ * below the top (longjmp), or timed with otelc_clock_stamp(). */
 static OTELC__AUTO_NOINSTR __attribute__((noinline)) void exit_slow(stack_t *s, uintptr_t fn)
 {
     const otelc__auto_fn_t *info = otelc__auto_lookup(fn);
@@ -475,20 +477,24 @@ static OTELC__AUTO_NOINSTR __attribute__((noinline)) void exit_slow(stack_t *s, 
     finish(s, i, t1);
 }
 
-/* Pushes a traced call (`info` known, the thread followed). */
-static inline OTELC__AUTO_NOINSTR void push(stack_t *s, uintptr_t fn, const otelc__auto_fn_t *info)
-{
-    uint32_t d = s->depth;
+/* Pushes a traced call (`info` known, the thread followed), its entry time
+ * `now()`. */
+#define PUSH(stack, addr, what, now)                                                               \
+    do {                                                                                           \
+        uint32_t d_ = (stack)->depth;                                                              \
+        if (UNLIKELY(d_ >= (stack)->cap)) {                                                        \
+            enter_deep(stack);                                                                     \
+            break;                                                                                 \
+        }                                                                                          \
+        (stack)->frames[d_].fn = (addr);                                                           \
+        (stack)->frames[d_].info = (what);                                                         \
+        (stack)->frames[d_].t0 = now();                                                            \
+        (stack)->depth = d_ + 1;                                                                   \
+    } while (0)
 
-    if (UNLIKELY(d >= s->cap)) {
-        enter_deep(s);
-        return;
-    }
-    s->frames[d].fn = fn;
-    s->frames[d].info = info;
-    s->frames[d].t0 = ticks();
-    s->depth = d + 1;
-}
+#if HAVE_TSC
+#define TSC() __rdtsc()
+#endif
 
 /* The entry of a call whose thread has no stack yet, or whose function is
  * not in the table yet. */
@@ -505,23 +511,31 @@ static OTELC__AUTO_NOINSTR __attribute__((noinline)) void enter_slow(uintptr_t f
     if (info == NULL)
         info = resolve((void *)fn);
     if (info->traced)
-        push(s, fn, info);
+        PUSH(s, fn, info, ticks);
 }
 
-/* The fast path, kept free of calls but the clock's so that it needs no
- * saved registers: the stack, one table lookup, the push. */
+/* The fast path, free of calls (rdtsc read inline; otelc's stamp through
+ * the slow path otherwise) so that it needs no saved registers: the stack,
+ * one table lookup, the push. */
 void __cyg_profile_func_enter(void *fn, void *call_site)
 {
     stack_t *s = tls_stack;
     const otelc__auto_fn_t *info;
 
     (void)call_site;
-    if (UNLIKELY(s == NULL) || (info = otelc__auto_lookup((uintptr_t)fn)) == NULL) {
+#if HAVE_TSC
+    if (UNLIKELY(s == NULL || !stamp_is_tsc) ||
+        (info = otelc__auto_lookup((uintptr_t)fn)) == NULL) {
         enter_slow((uintptr_t)fn);
         return;
     }
     if (info->traced)
-        push(s, (uintptr_t)fn, info);
+        PUSH(s, (uintptr_t)fn, info, TSC);
+#else
+    (void)s;
+    (void)info;
+    enter_slow((uintptr_t)fn);
+#endif
 }
 
 void __cyg_profile_func_exit(void *fn, void *call_site)
@@ -535,11 +549,18 @@ void __cyg_profile_func_exit(void *fn, void *call_site)
     if (s == NULL || (d = s->depth) == 0)
         return;
     f = &s->frames[d - 1];
-    if (UNLIKELY(d > s->cap || f->fn != (uintptr_t)fn)) {
+#if HAVE_TSC
+    if (UNLIKELY(d > s->cap || f->fn != (uintptr_t)fn || !stamp_is_tsc)) {
         exit_slow(s, (uintptr_t)fn);
         return;
     }
-    t1 = ticks();
+    t1 = __rdtsc();
+#else
+    (void)f;
+    (void)t1;
+    exit_slow(s, (uintptr_t)fn);
+    return;
+#endif
     s->depth = d - 1;
     if (LIKELY(t1 - f->t0 < atomic_load_explicit(&min_ticks, memory_order_relaxed)) &&
         d - 1 >= s->started) {
