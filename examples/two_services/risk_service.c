@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,8 @@
 #define NOTIONAL_LIMIT 1000000.0
 
 static otelc_logger_t *risk_log;
-static int listen_port;
+/* Known once the daemon listens, read by its thread: atomic. */
+static atomic_int listen_port;
 
 /* One request's body, collected over the handler's calls. */
 typedef struct request {
@@ -124,7 +126,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                                       .target = url,
                                       .route = strcmp(url, RISK_ROUTE) == 0 ? RISK_ROUTE : NULL,
                                       .server_address = "127.0.0.1",
-                                      .server_port = listen_port,
+                                      .server_port =
+                                          atomic_load_explicit(&listen_port, memory_order_relaxed),
                                       .get = header,
                                       .carrier = c };
     otelc_http_server_begin(&span, &o);
@@ -201,12 +204,12 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    listen_port = info->port;
+    atomic_store_explicit(&listen_port, info->port, memory_order_relaxed);
     OTELC_INFO(risk_log, "listening", OTELC_STR("address", "127.0.0.1"),
-               OTELC_INT("port", listen_port));
+               OTELC_INT("port", info->port));
     ready = fdopen(ready_fd, "w");
     if (ready != NULL) {
-        fprintf(ready, "ready %d\n", listen_port);
+        fprintf(ready, "ready %d\n", (int)info->port);
         fclose(ready);
     }
     (void)sigwait(&stop, &sig);
