@@ -30,6 +30,7 @@ PACKAGES=(
     libcurl4-openssl-dev # OTLP/HTTP transport (libotelc_otlp_http); the tests' receiver control
     libgrpc-dev          # OTLP/gRPC transport (libotelc_otlp_grpc): the gRPC C core
     libpq-dev            # the PostgreSQL exporter (libotelc_postgres)
+    libmicrohttpd-dev    # examples/two_services: the risk service's HTTP server; the libcurl helper's tests
     postgresql           # its tests: a throwaway cluster (tests/pg/cluster.sh)
     # Tests only: independent readers of what otelc writes.
     jq                # the flat files, as users query them

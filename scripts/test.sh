@@ -19,6 +19,7 @@ bash scripts/deps.sh
 # Here it must be there: a test that cannot start it fails instead of
 # skipping.
 bash tests/otlp-receiver/install.sh
+bash tests/w3c-js/install.sh # the official OpenTelemetry JS W3C propagators (tests/w3c-js)
 export OTELC_REQUIRE_RECEIVER=1
 # The PostgreSQL tests' cluster (tests/pg/cluster.sh, a CTest fixture) must
 # start here: a test that finds none fails instead of skipping.

@@ -51,6 +51,7 @@
 #include <otelc/config.h>
 #include <otelc/context.h>
 #include <otelc/exporter.h>
+#include <otelc/http.h>
 #include <otelc/log.h>
 #include <otelc/perf.h>
 #include <otelc/propagation.h>
