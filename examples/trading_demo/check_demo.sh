@@ -59,7 +59,8 @@ lp=${BASH_REMATCH[1]} le=${BASH_REMATCH[2]} ld=${BASH_REMATCH[3]}
 
 # With no exporter chosen, the demo writes files: every exported span is a
 # line of logs/traces.log, every exported log record a line of its channel
-# (ERROR and above once more in errors.log), and every line is JSON.
+# (ERROR and above once more in errors.log), every performance span a line
+# of performance.log as well, and every line is JSON.
 # (OTELC_DEMO_EXPECT_FILES=0: a build without the file exporter.)
 if [ -z "${OTEL_TRACES_EXPORTER:-}" ] && [ -z "${OTEL_LOGS_EXPORTER:-}" ] &&
    [ -z "${OTEL_CONFIG_FILE:-}" ] && [ "${OTELC_DEMO_EXPECT_FILES:-1}" = 1 ]; then
@@ -70,12 +71,22 @@ if [ -z "${OTEL_TRACES_EXPORTER:-}" ] && [ -z "${OTEL_LOGS_EXPORTER:-}" ] &&
     for ch in trading market_data audit; do
         [ -s "$logs/$ch.log" ] || fail "no logs/$ch.log"
     done
+    # The performance spans (trade_decision, OTELC_PERF) are lines of
+    # performance.log too, beside the log records of its loggers.
+    perf=$(grep -c '"execution_time_ms":' "$logs/traces.log" || true)
+    trades=$(grep -c '"name":"trade_decision"' "$logs/traces.log" || true)
+    [ "$perf" -gt 0 ] && [ "$perf" -eq "$trades" ] ||
+        fail "traces.log has $perf performance spans for $trades trade_decision spans"
+    perf_lines=$(grep -c '"type":"span"' "$logs/performance.log" || true)
+    [ "$perf_lines" -eq "$perf" ] ||
+        fail "performance.log has $perf_lines span lines, traces.log $perf performance spans"
     total=0
     for f in "$logs"/*.log; do
         case $(basename "$f") in traces.log | errors.log) continue ;; esac
         total=$((total + $(wc -l <"$f")))
     done
-    [ "$total" -eq "$lp" ] || fail "the channel files hold $total lines, $lp records were exported"
+    [ "$total" -eq $((lp + perf)) ] ||
+        fail "the channel files hold $total lines, $lp records were exported and $perf performance spans"
     if command -v jq >/dev/null 2>&1; then
         jq -e . "$logs"/*.log >/dev/null || fail "a line of logs/*.log is not JSON"
         bad=$(jq -r 'select(.level == null or .logger == null or .message == null) | .message' \

@@ -2,8 +2,10 @@
  * file.c: the file exporter. JSON lines, one file per channel, rotation by
  * size and by local day, retention in days, gzip of rotated files.
  *
- * The exporter runs on its own worker thread (pipeline.c), so nothing here
- * is shared with another thread and nothing needs a lock. Each export call
+ * An instance is called by one thread at a time: its worker thread
+ * (pipeline.c), or, for the component's instance that serves both signals
+ * of a directory, either signal's worker under the instance's lock (see
+ * signal_handle_t). Nothing else needs a lock. Each export call
  * formats the whole batch into one buffer per channel and ends with one
  * write(2) per channel that received records: a crash can lose the batch
  * being written, and leave at most one partial line, which the readers skip.
@@ -106,6 +108,7 @@ typedef struct file_exporter {
     channel_t ch[MAX_CHANNELS];
     size_t n_ch;
     size_t app_ch, errors_ch, traces_ch;
+    size_t perf_ch; /* "performance": performance spans' lines too, or SIZE_MAX */
     route_t routes[MAX_ROUTES];
     size_t n_routes;
     route_cache_t cache[ROUTE_CACHE];
@@ -517,6 +520,7 @@ static otelc_status_t channels_setup(file_exporter_t *fe, const otelc_file_optio
     fe->app_ch = channel_find(fe, "application", 11);
     fe->errors_ch = channel_find(fe, "errors", 6);
     fe->traces_ch = channel_find(fe, "traces", 6);
+    fe->perf_ch = channel_find(fe, "performance", 11);
     return OTELC_OK;
 }
 
@@ -1085,6 +1089,18 @@ static void put_otlp_line(file_exporter_t *fe, channel_t *c, const otelc_batch_t
     channel_size_check(fe, c, mark);
 }
 
+/* A performance span: one with the number attribute execution_time_ms. */
+static bool is_performance_span(const otelc_span_data_t *s)
+{
+    for (uint32_t i = 0; i < s->n_attrs; i++) {
+        const otelc_attr_t *a = &s->attrs[i];
+
+        if (a->key_len == 17 && memcmp(a->key, "execution_time_ms", 17) == 0)
+            return a->type == OTELC_ATTR_DOUBLE || a->type == OTELC_ATTR_INT;
+    }
+    return false;
+}
+
 /*
  * Writes the batch and says in `result` how many records were written
  * whole: a record counts once, when every channel it goes to (its own, and
@@ -1133,8 +1149,24 @@ static otelc_status_t file_export(otelc_exporter_t *self, const otelc_batch_t *b
 
     if (batch->signal == OTELC_SIGNAL_TRACES) {
         channel_t *c = &fe->ch[fe->traces_ch];
-        for (i = 0; i < batch->n; i++)
+        /* Performance spans (OTELC_PERF: the number attribute
+         * execution_time_ms) are performance records too, as the
+         * PostgreSQL exporter's performance_logs rows: their lines go to
+         * the performance channel as well, at INFO. Only an instance that
+         * writes the log channels does it (one instance per directory
+         * serves both signals, see signal_handle_t), and only in the flat
+         * format, whose files mix record types line by line. */
+        channel_t *perf = fe->perf_ch != SIZE_MAX && fe->format == OTELC_FILE_FORMAT_FLAT &&
+                                  (fe->base.ops->signals & OTELC_SIGNAL_LOGS) != 0 &&
+                                  OTELC_SEV_INFO >= fe->ch[fe->perf_ch].level &&
+                                  OTELC_SEV_INFO >= fe->level
+                              ? &fe->ch[fe->perf_ch]
+                              : NULL;
+        for (i = 0; i < batch->n; i++) {
             put_span(fe, c, batch, &batch->spans[i]);
+            if (perf != NULL && is_performance_span(&batch->spans[i]))
+                put_span(fe, perf, batch, &batch->spans[i]);
+        }
     } else if (batch->signal == OTELC_SIGNAL_LOGS) {
         for (i = 0; i < batch->n; i++) {
             const otelc_log_data_t *r = &batch->logs[i];
@@ -1312,13 +1344,182 @@ fail:
     return status;
 }
 
-/* create() of the component (settings.c): the settings the core read for it. */
+/* ---- one instance for both signals ------------------------------------------------ */
+
+/*
+ * The component makes an exporter per signal (OTEL_TRACES_EXPORTER=file and
+ * OTEL_LOGS_EXPORTER=file), and both write into one directory, where a file
+ * may take records of both: performance.log holds the performance spans and
+ * the performance loggers' records. Two instances would each open, size,
+ * rotate and sweep that file on their own. So the component's exporters are
+ * handles on one shared instance per directory, which owns every file of
+ * it and serves both signals; the handles' worker threads take its lock
+ * for each call, one signal at a time.
+ */
+typedef struct file_shared {
+    pthread_mutex_t lock;
+    file_exporter_t *fe; /* made for both signals */
+    char *dir;           /* the key, with the clock */
+    uint64_t (*clock_fn)(void *);
+    void *clock_arg;
+    unsigned handles, shut_down;
+    pid_t forked; /* the process whose fork_child() ran, once per process */
+    struct file_shared *next;
+} file_shared_t;
+
+typedef struct signal_handle {
+    otelc_exporter_t base;
+    file_shared_t *shared;
+} signal_handle_t;
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static file_shared_t *shared_list;
+
+static otelc_status_t handle_export(otelc_exporter_t *self, const otelc_batch_t *batch,
+                                    uint32_t timeout_ms, otelc_export_result_t *result)
+{
+    file_shared_t *sh = ((signal_handle_t *)self)->shared;
+    otelc_status_t st;
+
+    pthread_mutex_lock(&sh->lock);
+    st = file_export(&sh->fe->base, batch, timeout_ms, result);
+    pthread_mutex_unlock(&sh->lock);
+    return st;
+}
+
+static otelc_status_t handle_flush(otelc_exporter_t *self, uint32_t timeout_ms)
+{
+    return file_flush(&((signal_handle_t *)self)->shared->fe->base, timeout_ms);
+}
+
+/* The instance shuts down with its last handle; the first waits for the
+ * compression only, as a flush does, since the other signal still writes. */
+static void handle_shutdown(otelc_exporter_t *self, uint32_t timeout_ms)
+{
+    file_shared_t *sh = ((signal_handle_t *)self)->shared;
+
+    pthread_mutex_lock(&sh->lock);
+    if (++sh->shut_down >= sh->handles)
+        file_shutdown(&sh->fe->base, timeout_ms);
+    else
+        (void)file_flush(&sh->fe->base, timeout_ms);
+    pthread_mutex_unlock(&sh->lock);
+}
+
+static void handle_destroy(otelc_exporter_t *self)
+{
+    signal_handle_t *h = (signal_handle_t *)self;
+    file_shared_t *sh, **pp;
+
+    if (h == NULL)
+        return;
+    sh = h->shared;
+    pthread_mutex_lock(&shared_lock);
+    if (--sh->handles > 0) {
+        sh = NULL;
+    } else {
+        for (pp = &shared_list; *pp != NULL; pp = &(*pp)->next) {
+            if (*pp == sh) {
+                *pp = sh->next;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&shared_lock);
+    if (sh != NULL) {
+        file_destroy(&sh->fe->base);
+        pthread_mutex_destroy(&sh->lock);
+        free(sh->dir);
+        free(sh);
+    }
+    free(h);
+}
+
+/* In a child: the locks may have been held by the parent's threads, and
+ * the instance's descriptors are the parent's (once per instance). */
+static void handle_fork_child(otelc_exporter_t *self)
+{
+    file_shared_t *sh = ((signal_handle_t *)self)->shared;
+
+    pthread_mutex_init(&shared_lock, NULL);
+    if (sh->forked != getpid()) {
+        sh->forked = getpid();
+        pthread_mutex_init(&sh->lock, NULL);
+        file_fork_child(&sh->fe->base);
+    }
+}
+
+#define HANDLE_OPS(var, sig)                                                                       \
+    static const otelc_exporter_ops_t var = {                                                      \
+        .version = OTELC_EXPORTER_INTERFACE_VERSION,                                               \
+        .name = "file",                                                                            \
+        .signals = (sig),                                                                          \
+        .export_batch = handle_export,                                                             \
+        .force_flush = handle_flush,                                                               \
+        .shutdown = handle_shutdown,                                                               \
+        .destroy = handle_destroy,                                                                 \
+        .fork_child = handle_fork_child,                                                           \
+    }
+HANDLE_OPS(handle_ops_traces, OTELC_SIGNAL_TRACES);
+HANDLE_OPS(handle_ops_logs, OTELC_SIGNAL_LOGS);
+
+/* create() of the component (settings.c): the settings the core read for
+ * it. A handle for the signal, on the directory's instance, made by the
+ * first. */
 otelc_status_t otelc__file_create(const otelc_exporter_args_t *args, otelc_exporter_t **out)
 {
-    if (args == NULL)
+    const otelc_file_options_t *o;
+    const char *dir;
+    signal_handle_t *h;
+    file_shared_t *sh;
+    otelc_status_t st = OTELC_OK;
+
+    if (args == NULL || out == NULL ||
+        (args->signal != OTELC_SIGNAL_TRACES && args->signal != OTELC_SIGNAL_LOGS))
         return OTELC_ERR_INVALID;
-    return otelc__file_exporter_create(args->settings, (unsigned)args->signal, args->clock_fn,
-                                       args->clock_arg, out);
+    *out = NULL;
+    o = args->settings;
+    dir = o != NULL && o->directory != NULL && o->directory[0] != '\0' ? o->directory : "logs";
+    h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        return OTELC_ERR_NOMEM;
+    h->base.ops = args->signal == OTELC_SIGNAL_TRACES ? &handle_ops_traces : &handle_ops_logs;
+    pthread_mutex_lock(&shared_lock);
+    for (sh = shared_list; sh != NULL; sh = sh->next) {
+        if (strcmp(sh->dir, dir) == 0 && sh->clock_fn == args->clock_fn &&
+            sh->clock_arg == args->clock_arg)
+            break;
+    }
+    if (sh == NULL) {
+        sh = calloc(1, sizeof(*sh));
+        if (sh == NULL || (sh->dir = strdup(dir)) == NULL) {
+            st = OTELC_ERR_NOMEM;
+        } else {
+            otelc_exporter_t *x = NULL;
+
+            st = otelc__file_exporter_create(o, OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS,
+                                             args->clock_fn, args->clock_arg, &x);
+            sh->fe = (file_exporter_t *)x;
+        }
+        if (st != OTELC_OK) {
+            if (sh != NULL)
+                free(sh->dir);
+            free(sh);
+            pthread_mutex_unlock(&shared_lock);
+            free(h);
+            return st;
+        }
+        pthread_mutex_init(&sh->lock, NULL);
+        sh->clock_fn = args->clock_fn;
+        sh->clock_arg = args->clock_arg;
+        sh->next = shared_list;
+        shared_list = sh;
+    }
+    sh->handles++;
+    h->shared = sh;
+    pthread_mutex_unlock(&shared_lock);
+    *out = &h->base;
+    return OTELC_OK;
 }
 
 void otelc_file_options_default_sized(otelc_file_options_t *opts, size_t struct_size)
