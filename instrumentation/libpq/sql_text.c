@@ -256,6 +256,7 @@ size_t otelc_pq_sanitize(const char *sql, char *out, size_t size)
     size_t n, i = 0;
     tok_kind_t prev = TOK_END; /* the last token that was not space or comment */
     tok_t prev_tok = { TOK_END, 0, 0 };
+    bool after_comment = false;
 
     if (size > 0)
         out[0] = '\0';
@@ -266,6 +267,11 @@ size_t otelc_pq_sanitize(const char *sql, char *out, size_t size)
         tok_t t = next_token(sql, n, i);
 
         switch (t.kind) {
+        case TOK_SPACE:
+            /* "t <comment> WHERE" gives "t WHERE", not two spaces. */
+            if (!(after_comment && (o.len == 0 || is_space((unsigned char)out[o.len - 1]))))
+                put(&o, sql + t.start, t.len);
+            break;
         case TOK_COMMENT:
             /* Comments may hold anything (values, names, a traceparent):
              * left out, with a space where one is needed. */
@@ -309,6 +315,8 @@ size_t otelc_pq_sanitize(const char *sql, char *out, size_t size)
             prev = t.kind;
             prev_tok = t;
         }
+        if (t.kind != TOK_SPACE)
+            after_comment = t.kind == TOK_COMMENT;
         i = t.start + t.len;
     }
     return o.len;
