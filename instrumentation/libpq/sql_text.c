@@ -91,9 +91,19 @@ static size_t dollar_delimiter(const char *s, size_t n, size_t i)
     return j < n && s[j] == '$' ? j + 1 - i : 0;
 }
 
+/* The letters that make a string of the next quote: E'..', B'..', X'..', N'..'. */
+static bool is_string_prefix(unsigned char c)
+{
+    const unsigned char lower = (unsigned char)(c | 0x20);
+
+    return lower == 'e' || lower == 'b' || lower == 'x' || lower == 'n';
+}
+
 static size_t skip_number(const char *s, size_t n, size_t i)
 {
-    if (s[i] == '0' && i + 1 < n && strchr("xXoObB", s[i + 1]) != NULL && s[i + 1] != '\0') {
+    const char radix = s[i] == '0' && i + 1 < n ? (char)(s[i + 1] | 0x20) : '\0';
+
+    if (radix == 'x' || radix == 'o' || radix == 'b') {
         i += 2;
     } else {
         while (i < n && (is_digit((unsigned char)s[i]) || s[i] == '_'))
@@ -179,7 +189,7 @@ static tok_t next_token(const char *s, size_t n, size_t i)
                (s[i + 2] == '\'' || s[i + 2] == '"')) {
         j = skip_quoted(s, n, i + 3, s[i + 2], false);
         t.kind = s[i + 2] == '\'' ? TOK_STRING : TOK_QIDENT;
-    } else if (strchr("EeBbXxNn", (int)c) != NULL && i + 1 < n && s[i + 1] == '\'') {
+    } else if (is_string_prefix(c) && i + 1 < n && s[i + 1] == '\'') {
         j = skip_quoted(s, n, i + 2, '\'', c == 'E' || c == 'e');
         t.kind = TOK_STRING;
     } else if (is_ident_start(c)) {
@@ -210,23 +220,129 @@ static bool word_is(const char *s, size_t len, const char *word)
     return i == len && word[i] == '\0';
 }
 
-static bool word_in(const char *s, size_t len, const char *const *words)
+/* What a keyword is to the two readings; a word may be several. */
+enum {
+    KW_SIGN = 1u,         /* a '-' after it before a number is a sign */
+    KW_OPERATION = 2u,    /* an operation wherever it appears (subqueries, CTEs) */
+    KW_RESERVED = 4u,     /* ends a FROM list; cannot be a table's alias */
+    KW_TARGET_NOISE = 8u, /* between an operation and its target */
+    KW_DDL_NOISE = 16u,   /* between CREATE / ALTER / DROP and the kind of object */
+};
+
+typedef struct keyword {
+    const char *word; /* upper case */
+    unsigned classes;
+} keyword_t;
+
+/* Sorted by word (strcmp), for the binary search of keyword_classes(). */
+static const keyword_t keywords[] = {
+    { "ALL", KW_SIGN },
+    { "AND", KW_SIGN | KW_RESERVED },
+    { "ANY", KW_SIGN },
+    { "ARRAY", KW_SIGN },
+    { "AS", KW_SIGN },
+    { "BETWEEN", KW_SIGN },
+    { "BY", KW_SIGN },
+    { "CASE", KW_SIGN },
+    { "CROSS", KW_RESERVED },
+    { "DEFAULT", KW_RESERVED },
+    { "DELETE", KW_OPERATION | KW_RESERVED },
+    { "DO", KW_RESERVED },
+    { "ELSE", KW_SIGN | KW_RESERVED },
+    { "END", KW_RESERVED },
+    { "EXCEPT", KW_RESERVED },
+    { "EXISTS", KW_TARGET_NOISE },
+    { "FETCH", KW_RESERVED },
+    { "FOR", KW_RESERVED },
+    { "FROM", KW_RESERVED },
+    { "FULL", KW_RESERVED },
+    { "GLOBAL", KW_DDL_NOISE },
+    { "GROUP", KW_RESERVED },
+    { "HAVING", KW_SIGN | KW_RESERVED },
+    { "IF", KW_TARGET_NOISE },
+    { "ILIKE", KW_SIGN },
+    { "IN", KW_SIGN | KW_RESERVED },
+    { "INNER", KW_RESERVED },
+    { "INSERT", KW_OPERATION | KW_RESERVED },
+    { "INTERSECT", KW_RESERVED },
+    { "INTERVAL", KW_SIGN },
+    { "INTO", KW_RESERVED },
+    { "IS", KW_SIGN | KW_RESERVED },
+    { "JOIN", KW_RESERVED },
+    { "LATERAL", KW_RESERVED },
+    { "LEFT", KW_RESERVED },
+    { "LIKE", KW_SIGN },
+    { "LIMIT", KW_SIGN | KW_RESERVED },
+    { "LOCAL", KW_DDL_NOISE },
+    { "MATERIALIZED", KW_DDL_NOISE },
+    { "MERGE", KW_OPERATION | KW_RESERVED },
+    { "NATURAL", KW_RESERVED },
+    { "NOT", KW_SIGN | KW_RESERVED | KW_TARGET_NOISE },
+    { "OFFSET", KW_SIGN | KW_RESERVED },
+    { "ON", KW_SIGN | KW_RESERVED },
+    { "ONLY", KW_RESERVED | KW_TARGET_NOISE },
+    { "OR", KW_SIGN | KW_RESERVED | KW_DDL_NOISE },
+    { "ORDER", KW_RESERVED },
+    { "OUTER", KW_RESERVED },
+    { "OVERRIDING", KW_RESERVED },
+    { "RECURSIVE", KW_DDL_NOISE },
+    { "REPLACE", KW_DDL_NOISE },
+    { "RETURN", KW_SIGN },
+    { "RETURNING", KW_RESERVED },
+    { "RIGHT", KW_RESERVED },
+    { "SELECT", KW_SIGN | KW_OPERATION | KW_RESERVED },
+    { "SET", KW_SIGN | KW_RESERVED },
+    { "TABLE", KW_TARGET_NOISE },
+    { "TABLESAMPLE", KW_RESERVED },
+    { "TEMP", KW_DDL_NOISE },
+    { "TEMPORARY", KW_DDL_NOISE },
+    { "THEN", KW_SIGN | KW_RESERVED },
+    { "TO", KW_RESERVED },
+    { "UNION", KW_RESERVED },
+    { "UNIQUE", KW_DDL_NOISE },
+    { "UNLOGGED", KW_DDL_NOISE },
+    { "UPDATE", KW_OPERATION | KW_RESERVED },
+    { "USING", KW_RESERVED },
+    { "VALUES", KW_SIGN | KW_RESERVED },
+    { "WHEN", KW_SIGN | KW_RESERVED },
+    { "WHERE", KW_SIGN | KW_RESERVED },
+    { "WINDOW", KW_RESERVED },
+    { "WITH", KW_RESERVED },
+};
+
+/* The KW_* classes of a word (any case); 0 for a word that is none. */
+static unsigned keyword_classes(const char *s, size_t len)
 {
-    for (size_t i = 0; words[i] != NULL; i++) {
-        if (word_is(s, len, words[i]))
-            return true;
+    char up[16];
+    size_t lo = 0, hi = sizeof(keywords) / sizeof(keywords[0]);
+
+    if (len < 2 || len >= sizeof(up))
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        up[i] = s[i] >= 'a' && s[i] <= 'z' ? (char)(s[i] - 'a' + 'A') : s[i];
+    up[len] = '\0';
+    while (lo < hi) {
+        const size_t mid = (lo + hi) / 2;
+        const char *k = keywords[mid].word;
+        size_t j = 0;
+        int c;
+
+        /* strcmp, inline: the words are short, the call was half the cost. */
+        while (j < len && up[j] == k[j])
+            j++;
+        c = (unsigned char)up[j] - (unsigned char)k[j];
+
+        if (c == 0)
+            return keywords[mid].classes;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    return false;
+    return 0;
 }
 
 /* ---- db.query.text ------------------------------------------------------------------ */
-
-/* Words after which a '-' before a number is a sign, not a subtraction. */
-static const char *const sign_context_words[] = {
-    "SELECT", "WHERE",  "AND", "OR",   "NOT",   "VALUES", "SET",      "THEN",    "ELSE",   "WHEN",
-    "CASE",   "IN",     "IS",  "LIKE", "ILIKE", "LIMIT",  "OFFSET",   "BETWEEN", "RETURN", "BY",
-    "AS",     "HAVING", "ON",  "ANY",  "ALL",   "ARRAY",  "INTERVAL", NULL,
-};
 
 typedef struct out_buf {
     char *p;
@@ -296,14 +412,19 @@ size_t otelc_pq_sanitize(const char *sql, char *out, size_t size)
                 sql[t.start] == '-' && k < n &&
                 (is_digit((unsigned char)sql[k]) ||
                  (sql[k] == '.' && k + 1 < n && is_digit((unsigned char)sql[k + 1])));
-            const bool after_operand =
-                prev == TOK_NUMBER || prev == TOK_STRING || prev == TOK_QIDENT ||
-                prev == TOK_PARAM ||
-                (prev == TOK_PUNCT && (sql[prev_tok.start] == ')' || sql[prev_tok.start] == ']')) ||
-                (prev == TOK_WORD &&
-                 !word_in(sql + prev_tok.start, prev_tok.len, sign_context_words));
+            bool sign = false;
 
-            if (!(before_number && !after_operand))
+            if (before_number) {
+                const bool after_operand =
+                    prev == TOK_NUMBER || prev == TOK_STRING || prev == TOK_QIDENT ||
+                    prev == TOK_PARAM ||
+                    (prev == TOK_PUNCT &&
+                     (sql[prev_tok.start] == ')' || sql[prev_tok.start] == ']')) ||
+                    (prev == TOK_WORD &&
+                     !(keyword_classes(sql + prev_tok.start, prev_tok.len) & KW_SIGN));
+                sign = !after_operand;
+            }
+            if (!sign)
                 put(&o, sql + t.start, t.len);
             break;
         }
@@ -340,33 +461,6 @@ bool otelc__pq_has_placeholder(const char *sql)
 }
 
 /* ---- db.query.summary --------------------------------------------------------------- */
-
-/* Operations named wherever they appear (subqueries, CTEs, INSERT ... SELECT). */
-static const char *const inner_operations[] = {
-    "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", NULL,
-};
-
-/* Words that end a FROM list or cannot be a table's alias. */
-static const char *const reserved_words[] = {
-    "WHERE",   "JOIN",   "INNER",       "LEFT",      "RIGHT",      "FULL",   "OUTER",     "CROSS",
-    "NATURAL", "ON",     "USING",       "GROUP",     "ORDER",      "LIMIT",  "OFFSET",    "FETCH",
-    "HAVING",  "UNION",  "EXCEPT",      "INTERSECT", "WINDOW",     "FOR",    "RETURNING", "SET",
-    "VALUES",  "SELECT", "DEFAULT",     "FROM",      "TO",         "WITH",   "LATERAL",   "ONLY",
-    "DO",      "INTO",   "TABLESAMPLE", "WHEN",      "THEN",       "ELSE",   "END",       "AND",
-    "OR",      "NOT",    "IS",          "IN",        "OVERRIDING", "INSERT", "UPDATE",    "DELETE",
-    "MERGE",   NULL,
-};
-
-/* Words between an operation and its target that are not the target. */
-static const char *const target_noise[] = {
-    "IF", "NOT", "EXISTS", "ONLY", "TABLE", NULL,
-};
-
-/* Words between CREATE / ALTER / DROP and the kind of object. */
-static const char *const ddl_noise[] = {
-    "OR",     "REPLACE", "TEMP",         "TEMPORARY", "UNLOGGED", "UNIQUE",
-    "GLOBAL", "LOCAL",   "MATERIALIZED", "RECURSIVE", NULL,
-};
 
 #define SUMMARY_MAX 255u
 #define MAX_NESTING 32u
@@ -429,9 +523,12 @@ size_t otelc_pq_summarize(const char *sql, char *out, size_t size)
         tok_t t = next_significant(sql, n, i);
         const char *w = sql + t.start;
 
+        unsigned kc;
+
         if (t.kind == TOK_END)
             break;
         i = t.start + t.len;
+        kc = t.kind == TOK_WORD ? keyword_classes(w, t.len) : 0;
 
         if (t.kind == TOK_PUNCT && w[0] == ';') {
             at_start = true;
@@ -467,7 +564,7 @@ size_t otelc_pq_summarize(const char *sql, char *out, size_t size)
             if (word_is(w, t.len, "WITH"))
                 continue;
             emit(&sm, w, t.len);
-            if (word_in(w, t.len, inner_operations) && n_ops < MAX_NESTING) {
+            if ((kc & KW_OPERATION) && n_ops < MAX_NESTING) {
                 op_depth[n_ops] = depth;
                 op_has_from[n_ops++] = word_is(w, t.len, "SELECT") || word_is(w, t.len, "DELETE");
             }
@@ -483,7 +580,7 @@ size_t otelc_pq_summarize(const char *sql, char *out, size_t size)
             continue;
         }
         if (t.kind == TOK_WORD && ddl) {
-            if (word_in(w, t.len, ddl_noise))
+            if (kc & KW_DDL_NOISE)
                 continue;
             ddl = false;
             emit(&sm, w, t.len); /* TABLE, INDEX, VIEW, ... */
@@ -491,9 +588,9 @@ size_t otelc_pq_summarize(const char *sql, char *out, size_t size)
             continue;
         }
         if ((t.kind == TOK_WORD || t.kind == TOK_QIDENT) && expect != EXPECT_NONE) {
-            if (t.kind == TOK_WORD && word_in(w, t.len, target_noise))
+            if (kc & KW_TARGET_NOISE)
                 continue;
-            if (t.kind == TOK_QIDENT || !word_in(w, t.len, reserved_words)) {
+            if (t.kind == TOK_QIDENT || !(kc & KW_RESERVED)) {
                 /* A qualified name, schema.table or "a"."b", as written. */
                 size_t end = t.start + t.len;
 
@@ -523,7 +620,7 @@ size_t otelc_pq_summarize(const char *sql, char *out, size_t size)
                 alias_next = true;
                 continue;
             }
-            if (t.kind == TOK_QIDENT || !word_in(w, t.len, reserved_words)) {
+            if (t.kind == TOK_QIDENT || !(kc & KW_RESERVED)) {
                 if (alias_next || after_target == EXPECT_LIST) {
                     alias_next = false;
                     after_target = EXPECT_NONE;
@@ -535,7 +632,7 @@ size_t otelc_pq_summarize(const char *sql, char *out, size_t size)
         alias_next = false;
         if (t.kind != TOK_WORD)
             continue;
-        if (word_in(w, t.len, inner_operations)) {
+        if (kc & KW_OPERATION) {
             emit(&sm, w, t.len);
             if (n_ops < MAX_NESTING) {
                 op_depth[n_ops] = depth;

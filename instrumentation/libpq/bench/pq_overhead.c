@@ -9,7 +9,7 @@
  * prints the median time per call of each and their difference: the
  * wrapper's cost (text scans, span, export through a counting exporter).
  * Then the CPU-only part, the two text scans of a typical statement, in a
- * loop without a server.
+ * loop without a server, and the whole wrapper on a NULL connection.
  */
 #include <otelc/libpq.h>
 #include <otelc/otelc.h>
@@ -159,6 +159,17 @@ int main(int argc, char **argv)
         }
         printf("text scans     sanitize + summarize of the %zu-byte statement: %.0f ns\n",
                sizeof(QUERY) - 1, (double)(now_ns() - t0) / n);
+    }
+    {
+        /* The whole wrapper without a server: PQexec(NULL, ...) returns at
+         * once, so this is the text scans, the span with its attributes
+         * and the error path, and nothing of libpq's. */
+        const unsigned n = 200000;
+        const uint64_t t0 = now_ns();
+        for (unsigned i = 0; i < n; i++)
+            sink += otelc_PQexec(NULL, QUERY) == NULL;
+        printf("wrapper alone  otelc_PQexec(NULL, statement), span and all: %.0f ns\n",
+               (double)(now_ns() - t0) / n);
     }
     (void)otelc_shutdown(2000);
     printf("spans exported %zu\n", atomic_load(&counter.spans));
