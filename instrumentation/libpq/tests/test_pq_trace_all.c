@@ -70,11 +70,57 @@ static void test_plain_names_traced(void **state)
     cap_free(&cap);
 }
 
+/* The per-thread cache of described statements gives each statement its
+ * own text, whatever came before: statements that differ in one literal,
+ * the same text with and without parameters, one too long to cache. */
+static void test_repeated_statements(void **state)
+{
+    static cap_exporter_t cap;
+    static char longer[700];
+    const char *values[1] = { "x" };
+    otelc_options_t o;
+    size_t k = 0;
+
+    (void)state;
+    k += (size_t)snprintf(longer, sizeof(longer), "SELECT 'first'");
+    while (k < 600)
+        k += (size_t)snprintf(longer + k, sizeof(longer) - k, ", %zu", k);
+    cap_init(&cap, true);
+    cap_options(&o, &cap);
+    assert_int_equal(otelc_init(&o), OTELC_OK);
+    for (int round = 0; round < 5; round++) {
+        PQexec(NULL, "SELECT * FROM t WHERE a = 1");
+        PQexec(NULL, "SELECT * FROM t WHERE a = 2");
+        PQexecParams(NULL, "SELECT * FROM t WHERE a = $1", 1, NULL, values, NULL, NULL, 0);
+        PQexec(NULL, "SELECT * FROM t WHERE a = $1");
+        PQexec(NULL, longer);
+    }
+    assert_int_equal(otelc_flush(5000), OTELC_OK);
+    assert_int_equal(cap.n, 25);
+    for (size_t i = 0; i < cap.n; i++) {
+        const char *want = i % 5 == 2   ? "SELECT * FROM t WHERE a = $1"
+                           : i % 5 == 3 ? "SELECT * FROM t WHERE a = $1"
+                           : i % 5 == 4 ? NULL
+                                        : "SELECT * FROM t WHERE a = ?";
+        const char *text = cap_attr(&cap.recs[i], "db.query.text");
+
+        assert_non_null(text);
+        if (want != NULL)
+            assert_string_equal(text, want);
+        else
+            assert_true(strncmp(text, "SELECT ?, ?, ?", 14) == 0 && strchr(text, '1') == NULL);
+        assert_string_equal(cap.recs[i].name, i % 5 == 4 ? "SELECT" : "SELECT t");
+    }
+    (void)otelc_shutdown(2000);
+    cap_free(&cap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_setting),
         cmocka_unit_test(test_plain_names_traced),
+        cmocka_unit_test(test_repeated_statements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
