@@ -360,10 +360,12 @@ static void first_line(char *out, size_t size, const char *msg)
     if (strncmp(msg, "ERROR:  ", 8) == 0)
         msg += 8;
     n = strcspn(msg, "\r\n");
-    if (n > size - 1)
+    if (n > size - 1) {
+        /* Cut before the character that does not fit whole. */
         n = size - 1;
-    while (n > 0 && ((unsigned char)msg[n] & 0xC0) == 0x80 && n == size - 1)
-        n--;
+        while (n > 0 && ((unsigned char)msg[n] & 0xC0) == 0x80)
+            n--;
+    }
     memcpy(out, msg, n);
     out[n] = '\0';
 }

@@ -60,9 +60,14 @@
  * read on the first call and reported on stderr like every otelc setting when
  * it does not read; otelc_pq_set_slow_query_threshold_ms() changes it.
  *
- * Cost: the text is scanned twice (sanitize, summarize) on the calling
- * thread, in stack buffers, nothing allocated; the span is an otelc span. See
- * instrumentation/README.md for the measured overhead.
+ * A COPY that finds MAX_OPEN_COPIES (16) others open at once ends its span
+ * when it starts, with otelc.db.copy.untracked = true; the copy goes on.
+ *
+ * Cost: a statement's text is scanned twice (sanitize, summarize) on the
+ * calling thread, in stack buffers; each thread keeps its last 8 statements
+ * (up to 511 bytes) described, in 10 KiB allocated on its first traced call
+ * and freed when it exits, so a repeated statement costs a hash and a
+ * compare. The span is an otelc span. Measured: instrumentation/README.md.
  *
  * Thread safety: as libpq's. A connection is used by one thread at a time;
  * different connections on different threads are independent.
