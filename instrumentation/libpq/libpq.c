@@ -296,6 +296,8 @@ static void describe(const char *sql, bool parameterized, char *text, size_t tex
  * as it is. `operation` is "PREPARE" or "EXECUTE" for those calls, else NULL;
  * `statement` is the prepared statement's name.
  */
+static void copy_reap(PGconn *conn);
+
 static void call_begin(call_t *c, PGconn *conn, const char *sql, bool parameterized,
                        const char *operation, const char *statement)
 {
@@ -309,6 +311,7 @@ static void call_begin(call_t *c, PGconn *conn, const char *sql, bool parameteri
     c->text[0] = '\0';
     if (!c->traced)
         return;
+    copy_reap(conn);
     summary[0] = '\0';
     if (sql != NULL)
         describe(sql, parameterized, c->text, sizeof(c->text), summary);
@@ -523,11 +526,32 @@ static void copy_end(open_copy_t *oc, PGconn *conn, const PGresult *res, const c
     if (why != NULL) {
         otelc_span_set_attrs(&oc->span, &OTELC_STR("error.type", "_OTHER"), 1);
         otelc_span_set_status(&oc->span, OTELC_STATUS_ERROR, why);
-    } else {
+    } else if (res != NULL) {
         record_result(&oc->span, conn, res);
     }
     warn_if_slow(oc->text, oc->start_ns);
     otelc_span_end(&oc->span);
+}
+
+/*
+ * A COPY whose final result the program read past the wrappers (a plain
+ * PQgetResult): the connection is idle again, and its span would stay the
+ * thread's active span, the parent of everything after it. The next traced
+ * call on the connection ends it first, marked
+ * otelc.db.copy.result_unread (its outcome is not known). A connection
+ * still busy (PQTRANS_ACTIVE) is left alone.
+ */
+static void copy_reap(PGconn *conn)
+{
+    open_copy_t oc;
+
+    if (conn == NULL || atomic_load_explicit(&n_copies, memory_order_relaxed) == 0 ||
+        PQtransactionStatus(conn) == PQTRANS_ACTIVE)
+        return;
+    if (copy_take(conn, &oc)) {
+        otelc_span_set_attrs(&oc.span, &OTELC_BOOL("otelc.db.copy.result_unread", true), 1);
+        copy_end(&oc, conn, NULL, NULL);
+    }
 }
 
 /* Ends a call: parks it when its result started a COPY, else records the

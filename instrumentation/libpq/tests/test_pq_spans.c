@@ -528,6 +528,38 @@ static void test_copy_abandoned(void **state)
     assert_attr(r, "otelc.db.copy.bytes", "7");
 }
 
+/* A COPY finished with the plain calls: its span ends at the connection's
+ * next traced call, and does not become the parent of that call's span. */
+static void test_copy_result_unread(void **state)
+{
+    const cap_record_t *r;
+    PGresult *res;
+    size_t from;
+
+    (void)state;
+    NEED_DB();
+    from = mark();
+    otelc_span_t parent = otelc_span_start("load", NULL, 0);
+    res = otelc_PQexec(conn, "COPY items FROM STDIN");
+    assert_int_equal(PQresultStatus(res), PGRES_COPY_IN);
+    PQclear(res);
+    assert_int_equal(PQputCopyData(conn, "10\tten\n", 7), 1);
+    assert_int_equal(PQputCopyEnd(conn, NULL), 1);
+    while ((res = PQgetResult(conn)) != NULL)
+        PQclear(res);
+    res = otelc_PQexec(conn, "SELECT count(*) FROM items WHERE id = 10");
+    assert_string_equal(PQgetvalue(res, 0, 0), "1");
+    PQclear(res);
+    otelc_span_end(&parent);
+
+    r = span_named(from, "COPY items");
+    assert_child_of(r, &parent);
+    assert_attr(r, "otelc.db.copy.result_unread", "true");
+    assert_int_equal(r->status, OTELC_STATUS_UNSET);
+    r = span_named(from, "SELECT items");
+    assert_child_of(r, &parent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -540,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_copy_in),
         cmocka_unit_test(test_copy_out),
         cmocka_unit_test(test_copy_abandoned),
+        cmocka_unit_test(test_copy_result_unread),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -51,7 +51,11 @@
  * otelc_PQgetResult reads the final result: one span covers the whole copy,
  * with otelc.db.copy.bytes (sent or received) and, for COPY TO, the rows
  * received. Finish a COPY on the thread that started it, through these
- * wrappers; otelc_PQfinish ends a COPY span left open (status ERROR).
+ * wrappers; otelc_PQfinish ends a COPY span left open (status ERROR), and a
+ * COPY whose final result was read with the plain PQgetResult has its span
+ * ended by the next traced call on the connection (with
+ * otelc.db.copy.result_unread = true), so that it does not stay the
+ * thread's active span.
  *
  * Slow statements: a call that takes longer than the threshold also writes a
  * WARNING log record inside its span, event "slow_query", logger "db", with
