@@ -289,6 +289,8 @@ static void describe(const char *sql, bool parameterized, char *text, size_t tex
     memcpy(summary, d->summary, SUMMARY_SIZE);
 }
 
+static void copy_reap(PGconn *conn);
+
 /*
  * Starts the span of one call. `sql` is the statement's text (NULL for
  * PQexecPrepared); `parameterized` says that its values travel apart from it
@@ -296,8 +298,6 @@ static void describe(const char *sql, bool parameterized, char *text, size_t tex
  * as it is. `operation` is "PREPARE" or "EXECUTE" for those calls, else NULL;
  * `statement` is the prepared statement's name.
  */
-static void copy_reap(PGconn *conn);
-
 static void call_begin(call_t *c, PGconn *conn, const char *sql, bool parameterized,
                        const char *operation, const char *statement)
 {
