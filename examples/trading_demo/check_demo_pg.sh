@@ -76,4 +76,36 @@ corr=$(q "SELECT correlation_id FROM logging.system_logs WHERE correlation_id IS
 ordered=$(q "SELECT bool_and(ts >= prev) FROM (SELECT timestamp AS ts, lag(timestamp, 1, '-infinity')
   OVER () AS prev FROM (SELECT * FROM system_logs WHERE correlation_id = '$corr' ORDER BY timestamp) s) t")
 [ "$ordered" = t ] || fail "the seed's correlation query is not in time order"
+# The demo's own statements through the traced libpq calls (otelc::libpq,
+# when built: OTELC_DEMO_EXPECT_DB_SPANS=1): an INSERT per order submitted
+# and an UPDATE per fill, each a CLIENT span of PostgreSQL whose parent is a
+# span of its trade (place_order, handle_fill) in the trade's trace, with
+# the statement's text and no value of an order in it.
+if [ "${OTELC_DEMO_EXPECT_DB_SPANS:-0}" = 1 ]; then
+    db_spans="logging.spans s WHERE s.attributes->>'db.system.name' = 'postgresql'"
+    nsub=$(q "SELECT count(*) FROM logging.system_logs WHERE event_type = 'order_submitted'")
+    nfill=$(q "SELECT count(*) FROM logging.system_logs WHERE event_type = 'order_filled'")
+    ndb=$(q "SELECT count(*) FROM $db_spans")
+    [ "$nsub" -gt 0 ] && [ "$ndb" = $((nsub + nfill)) ] ||
+        fail "db spans: $ndb for $nsub orders and $nfill fills"
+    [ "$(q "SELECT count(*) FROM $db_spans AND s.name = 'INSERT demo_orders UPDATE'")" = "$nsub" ] ||
+        fail "not one INSERT span per order"
+    [ "$(q "SELECT count(*) FROM $db_spans AND s.name = 'UPDATE demo_orders'")" = "$nfill" ] ||
+        fail "not one UPDATE span per fill"
+    bad=$(q "SELECT count(*) FROM $db_spans AND (s.kind <> 'CLIENT' OR s.status_code <> 'UNSET'
+      OR s.correlation_id IS NULL OR coalesce(s.attributes->>'db.query.text', '') = ''
+      OR s.attributes->>'db.namespace' IS DISTINCT FROM current_database()
+      OR NOT EXISTS (SELECT 1 FROM logging.spans p WHERE p.trace_id = s.trace_id
+        AND p.span_id = s.parent_span_id AND p.name IN ('place_order', 'handle_fill')))")
+    [ "$bad" = 0 ] || fail "$bad db spans not CLIENT, failed, or not the child of a trade's span"
+    # Literal values: a quote, or a digit that is not in a $n placeholder.
+    leaked=$(q "SELECT count(*) FROM $db_spans AND
+      regexp_replace(s.attributes->>'db.query.text', '[$][0-9]+', '', 'g') ~ '[0-9'']'")
+    [ "$leaked" = 0 ] || fail "$leaked db spans with a literal value in db.query.text"
+    # And the rows are there: every order, every fill.
+    [ "$(q "SELECT count(*) FROM demo_orders")" = "$nsub" ] || fail "demo_orders rows"
+    [ "$(q "SELECT count(*) FROM demo_orders WHERE fill_price IS NOT NULL")" = "$nfill" ] ||
+        fail "demo_orders fills"
+    echo "check_demo_pg: $ndb db spans ($nsub INSERT, $nfill UPDATE), children of their trades"
+fi
 echo "check_demo_pg: ok (correlation $corr: $(q "SELECT count(*) FROM system_logs WHERE correlation_id = '$corr'") logs)"

@@ -15,11 +15,20 @@
  *   ./build/examples/trading_demo --orders 50 --threads 4   # files in ./logs
  *   OTEL_TRACES_EXPORTER=console OTEL_LOGS_EXPORTER=console ./build/examples/trading_demo
  *
+ * With OTELC_PG_CONNINFO set (and the demo built with otelc::libpq), each
+ * order and each fill is also written to a table of the demo's own,
+ * demo_orders, through the traced libpq calls of otelc/libpq.h: the
+ * INSERT is a CLIENT span inside place_order, the UPDATE one inside
+ * handle_fill, with db.query.text and no value of the order in it.
+ *
  * Prices, quantities and risk decisions come from one seeded generator on
  * the market-data thread, so two runs produce the same trades (only ids,
  * times and the interleaving of threads differ).
  */
 #include <otelc/otelc.h>
+#if defined(OTELC_DEMO_LIBPQ)
+#include <otelc/libpq.h>
+#endif
 
 #include <inttypes.h>
 #include <math.h>
@@ -168,6 +177,110 @@ typedef struct demo {
  * Loggers live for the whole process; keep the pointers. */
 static otelc_logger_t *feed_log, *signal_log, *risk_log, *order_log, *audit_log;
 
+/* ---- the demo's own table, through the traced libpq calls ---------------- */
+
+/* Each thread that writes orders has a connection of its own (a libpq
+ * connection serves one thread at a time); NULL: no database. */
+#if defined(OTELC_DEMO_LIBPQ)
+static _Thread_local PGconn *thread_db;
+
+static const char DEMO_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS demo_orders (order_id text PRIMARY KEY, symbol text, side text,"
+    " qty double precision, price double precision, fill_price double precision,"
+    " filled_at timestamptz)";
+
+/* Connects this thread when OTELC_PG_CONNINFO is set. A database that is not
+ * there is reported and the demo runs on without it. */
+static void db_open(void)
+{
+    const char *conninfo = getenv("OTELC_PG_CONNINFO");
+
+    if (conninfo == NULL || conninfo[0] == '\0')
+        return;
+    thread_db = PQconnectdb(conninfo);
+    if (PQstatus(thread_db) != CONNECTION_OK) {
+        OTELC_WARN(order_log, "demo database unavailable",
+                   OTELC_STR("error", PQerrorMessage(thread_db)));
+        PQfinish(thread_db);
+        thread_db = NULL;
+    }
+}
+
+static void db_close(void)
+{
+    otelc_PQfinish(thread_db);
+    thread_db = NULL;
+}
+
+/* Runs one parameterized statement, traced; a failure is logged (and is on
+ * the statement's span with its SQLSTATE). */
+static void db_run(const char *sql, int n, const char *const *values)
+{
+    PGresult *r;
+
+    if (thread_db == NULL)
+        return;
+    r = otelc_PQexecParams(thread_db, sql, n, NULL, values, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        OTELC_WARN(order_log, "demo database write failed",
+                   OTELC_STR("error", PQresultErrorMessage(r)));
+    PQclear(r);
+}
+
+/* Makes the table, untraced: setting up is no part of a trade. */
+static void db_setup(void)
+{
+    db_open();
+    if (thread_db != NULL)
+        PQclear(PQexec(thread_db, DEMO_TABLE));
+    db_close();
+}
+
+static void db_record_order(const char *order_id, const char *symbol, const char *side, double qty,
+                            double price)
+{
+    char q[32], p[32];
+    const char *values[5] = { order_id, symbol, side, q, p };
+
+    snprintf(q, sizeof(q), "%.17g", qty);
+    snprintf(p, sizeof(p), "%.17g", price);
+    /* A rerun of the same seed places the same order ids: the row starts over. */
+    db_run("INSERT INTO demo_orders (order_id, symbol, side, qty, price) VALUES ($1, $2, $3, $4, "
+           "$5) ON CONFLICT (order_id) DO UPDATE SET symbol = $2, side = $3, qty = $4, price = $5,"
+           " fill_price = NULL, filled_at = NULL",
+           5, values);
+}
+
+static void db_record_fill(const char *order_id, double fill_price)
+{
+    char p[32];
+    const char *values[2] = { p, order_id };
+
+    snprintf(p, sizeof(p), "%.17g", fill_price);
+    db_run("UPDATE demo_orders SET fill_price = $1, filled_at = now() WHERE order_id = $2", 2,
+           values);
+}
+#else
+static void db_setup(void)
+{
+}
+static void db_open(void)
+{
+}
+static void db_close(void)
+{
+}
+static void db_record_order(const char *order_id, const char *symbol, const char *side, double qty,
+                            double price)
+{
+    (void)order_id, (void)symbol, (void)side, (void)qty, (void)price;
+}
+static void db_record_fill(const char *order_id, double fill_price)
+{
+    (void)order_id, (void)fill_price;
+}
+#endif
+
 /* A linear congruential generator (Knuth's MMIX constants): deterministic and
  * good enough for made-up prices. Returns a value in [0, 1). */
 static double lcg_uniform(uint64_t *state)
@@ -304,6 +417,8 @@ static void place_order(demo_t *d, const order_t *o)
                 OTELC_STR("order_id", o->order_id), OTELC_STR("symbol", o->inst->symbol),
                 OTELC_STR("side", o->side), OTELC_DBL("qty", o->qty), OTELC_DBL("price", o->price),
                 OTELC_STR("order_type", "LIMIT"));
+    /* With OTELC_PG_CONNINFO: the order's row, a CLIENT span of this one. */
+    db_record_order(o->order_id, o->inst->symbol, o->side, o->qty, o->price);
 
     /* The fill arrives on another thread. Capture the context here, inside
      * place_order, so that the fill's span becomes this span's child and its
@@ -357,11 +472,13 @@ static void *worker_main(void *arg)
 
     /* Every log this worker writes carries account and strategy, as with
      * structlog's bound contextvars or loguru's contextualize(). */
+    db_open();
     OTELC_BIND(OTELC_STR("account", "ACC-7"), OTELC_STR("strategy", "momentum"))
     {
         while (queue_pop(&d->quotes, &q))
             run_trade(d, &q);
     }
+    db_close();
     return NULL;
 }
 
@@ -372,6 +489,7 @@ static void *exchange_main(void *arg)
     demo_t *d = arg;
     fill_msg_t m;
 
+    db_open();
     while (queue_pop(&d->fills, &m)) {
         const order_t *o = &m.order;
         OTELC_ATTACHED(m.ctx)
@@ -388,10 +506,12 @@ static void *exchange_main(void *arg)
                         OTELC_STR("order_id", o->order_id), OTELC_STR("symbol", o->inst->symbol),
                         OTELC_STR("side", o->side), OTELC_DBL("filled_qty", o->qty),
                         OTELC_DBL("fill_price", fill_price), OTELC_DBL("commission", commission));
+            db_record_fill(o->order_id, fill_price);
         }
         otelc_context_release(m.ctx);
         atomic_fetch_add(&d->filled, 1);
     }
+    db_close();
     return NULL;
 }
 
@@ -406,7 +526,9 @@ static void usage(FILE *out)
             "  --seed S     seed of the price generator (default 42)\n"
             "Configured by the OTEL_* and OTELC_* environment variables, e.g.\n"
             "  OTELC_STATS=1 OTELC_CONSOLE_LEVEL=WARNING OTEL_TRACES_SAMPLER=traceidratio\n"
-            "  OTEL_TRACES_SAMPLER_ARG=0.5 OTEL_SDK_DISABLED=true\n",
+            "  OTEL_TRACES_SAMPLER_ARG=0.5 OTEL_SDK_DISABLED=true\n"
+            "  OTELC_PG_CONNINFO=...  also write each order and fill to the table\n"
+            "                         demo_orders, through traced libpq calls\n",
             MAX_THREADS);
 }
 
@@ -484,6 +606,7 @@ int main(int argc, char **argv)
                 OTELC_STR("broker", "PaperBroker"), OTELC_STR("venue", VENUE),
                 OTELC_STR("api_key", "pk-live-4f9c2e7a1b3d"), OTELC_INT("workers", threads));
 
+    db_setup();
     if (!queue_init(&d.quotes, sizeof(quote_t), 64) ||
         !queue_init(&d.fills, sizeof(fill_msg_t), 64)) {
         fprintf(stderr, "trading_demo: out of memory\n");
