@@ -77,21 +77,24 @@ __attribute__((constructor)) static void pq_register_at_load(void)
 static _Atomic uint32_t slow_threshold_ms = UINT32_MAX;
 static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
 
-/* Reads OTELC_PQ_SLOW_QUERY_MS through otelc's reader of the row above, so
- * that a bad value is reported as every otelc setting is ("invalid value
- * '5x' for OTELC_PQ_SLOW_QUERY_MS: expected milliseconds from 0 to ...;
- * using the default 500"). The settings struct lives as long as the process
- * (otelc_options_component()); this runs once. */
+/* The threshold of the options otelc runs with (the environment, the config
+ * file's otelc.libpq.slow_query_ms, otelc_options_set()), read by otelc's
+ * reader of the row above, so that a bad value is reported as every otelc
+ * setting is ("invalid value '5x' for OTELC_PQ_SLOW_QUERY_MS: expected
+ * milliseconds from 0 to ...; using the default 500"). Before otelc runs,
+ * the environment's alone. The settings struct lives as long as the
+ * process; this runs once. */
 static void settings_read(void)
 {
     otelc_options_t opts;
-    const pq_settings_t *s;
+    const pq_settings_t *s = otelc_component_settings("libpq");
     const char *v = getenv("OTELC_PQ_SLOW_QUERY_MS");
     uint32_t ms = 500;
 
-    otelc_options_default(&opts);
-    s = otelc_options_component(&opts, "libpq");
     if (s != NULL) {
+        ms = s->slow_query_ms;
+    } else if (otelc_options_default(&opts),
+               (s = otelc_options_component(&opts, "libpq")) != NULL) {
         if (v != NULL && v[0] != '\0')
             (void)otelc_options_set(&opts, "OTELC_PQ_SLOW_QUERY_MS", v);
         ms = s->slow_query_ms;

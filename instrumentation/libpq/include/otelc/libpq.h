@@ -60,9 +60,11 @@
  * Slow statements: a call that takes longer than the threshold also writes a
  * WARNING log record inside its span, event "slow_query", logger "db", with
  * db.query.text, duration_ms and threshold_ms. The threshold is
- * OTELC_PQ_SLOW_QUERY_MS (milliseconds, default 500, 0 turns the warning off),
- * read on the first call and reported on stderr like every otelc setting when
- * it does not read; otelc_pq_set_slow_query_threshold_ms() changes it.
+ * OTELC_PQ_SLOW_QUERY_MS (milliseconds, default 500, 0 turns the warning off;
+ * config-file key otelc.libpq.slow_query_ms), taken on the first call from
+ * the options otelc runs with (from the environment alone before
+ * otelc_init()) and reported on stderr like every otelc setting when it does
+ * not read; otelc_pq_set_slow_query_threshold_ms() changes it.
  *
  * A COPY that finds MAX_OPEN_COPIES (16) others open at once ends its span
  * when it starts, with otelc.db.copy.untracked = true; the copy goes on.
