@@ -153,9 +153,35 @@ if [ -e "$libdir/libotelc_auto.so" ]; then
     echo "install: find_package(otelc COMPONENTS auto): shared and static"
 fi
 
+# run_wrapper BINARY NAME: one traced call makes one CLIENT span.
+run_wrapper() {
+    local out
+    out=$(OTEL_TRACES_EXPORTER=console OTEL_LOGS_EXPORTER=none OTELC_CONSOLE_COLOR=0 "$1" 2>&1) ||
+        fail "$1 ($2): $out"
+    grep -q "spans exported=1" <<<"$out" || fail "$1 ($2): $out"
+}
+
+# The libpq and libcurl wrappers, when built: each library needs its
+# dependency, the core needs neither.
+for w in libpq:libpq curl:libcurl; do
+    name=${w%%:*} dep=${w#*:}
+    [ -e "$libdir/libotelc_$name.so" ] || continue
+    needs "$libdir/libotelc_$name.so" | grep -q "^$dep\.so" ||
+        fail "libotelc_$name.so does not need $dep"
+    [ -x "$c/${name}_shared" ] || fail "find_package(otelc COMPONENTS $name) found nothing"
+    needs "$c/${name}_shared" | grep -q "^libotelc_$name\.so" || fail "${name}_shared lost libotelc_$name"
+    static "$c/${name}_static"
+    run_wrapper "$c/${name}_shared" "$name"
+    run_wrapper "$c/${name}_static" "$name"
+    echo "install: find_package(otelc COMPONENTS $name): shared and static"
+done
+
 export PKG_CONFIG_PATH=$libdir/pkgconfig
-# The .pc files name the prefix they were configured with: point them here.
-pc() { pkg-config --define-variable=prefix="$tmp/prefix" "$@"; }
+# The .pc files name the prefix they were configured with: point ours here
+# (in the files: --define-variable=prefix would move the prefix of every
+# module, libpq's and libcurl's too, whose headers otelc's headers include).
+sed -i "s|^prefix=.*|prefix=$tmp/prefix|" "$libdir"/pkgconfig/otelc*.pc
+pc() { pkg-config "$@"; }
 main=$src/tests/install/consumer/main.c
 # shellcheck disable=SC2046
 cc -std=c11 -o "$tmp/pc_core" "$main" $(pc --cflags --libs otelc)
@@ -197,3 +223,12 @@ if [ -e "$libdir/libotelc_auto.so" ]; then
     run_auto "$tmp/pc_auto"
     echo "install: pkg-config otelc-auto"
 fi
+for name in libpq curl; do
+    [ -e "$libdir/libotelc_$name.so" ] || continue
+    def=OTELC_CONSUMER_$(tr '[:lower:]' '[:upper:]' <<<"$name")
+    # shellcheck disable=SC2046
+    cc -std=c11 -D"$def" -o "$tmp/pc_$name" "$src/tests/install/consumer/wrappers_main.c" \
+       $(pc --cflags --libs "otelc-$name")
+    run_wrapper "$tmp/pc_$name" "$name"
+    echo "install: pkg-config otelc-$name"
+done
