@@ -60,9 +60,11 @@ static bool is_ident_char(unsigned char c)
 
 /* The end of a quoted run that starts after the opening `quote` at `i`: a
  * doubled quote is part of it, and with `backslash` a backslash escapes the
- * next byte. Unterminated: the end of the text. */
-static size_t skip_quoted(const char *s, size_t n, size_t i, char quote, bool backslash)
+ * next byte. Unterminated: the end of the text, and *closed false. */
+static size_t skip_quoted(const char *s, size_t n, size_t i, char quote, bool backslash,
+                          bool *closed)
 {
+    *closed = true;
     while (i < n) {
         if (backslash && s[i] == '\\' && i + 1 < n) {
             i += 2;
@@ -75,6 +77,7 @@ static size_t skip_quoted(const char *s, size_t n, size_t i, char quote, bool ba
             i++;
         }
     }
+    *closed = false;
     return n;
 }
 
@@ -134,6 +137,7 @@ static tok_t next_token(const char *s, size_t n, size_t i)
     tok_t t = { TOK_END, i, 0 };
     size_t j = i;
     unsigned char c;
+    bool closed;
 
     if (i >= n)
         return t;
@@ -162,11 +166,13 @@ static tok_t next_token(const char *s, size_t n, size_t i)
         }
         t.kind = TOK_COMMENT;
     } else if (c == '\'') {
-        j = skip_quoted(s, n, i + 1, '\'', false);
+        j = skip_quoted(s, n, i + 1, '\'', false, &closed);
         t.kind = TOK_STRING;
     } else if (c == '"') {
-        j = skip_quoted(s, n, i + 1, '"', false);
-        t.kind = TOK_QIDENT;
+        /* A quoted identifier left open takes the rest of the text, literals
+         * included: replaced as a string is, not kept. */
+        j = skip_quoted(s, n, i + 1, '"', false, &closed);
+        t.kind = closed ? TOK_QIDENT : TOK_STRING;
     } else if (c == '$' && i + 1 < n && is_digit((unsigned char)s[i + 1])) {
         for (j = i + 1; j < n && is_digit((unsigned char)s[j]);)
             j++;
@@ -187,10 +193,10 @@ static tok_t next_token(const char *s, size_t n, size_t i)
         t.kind = TOK_NUMBER;
     } else if ((c == 'U' || c == 'u') && i + 2 < n && s[i + 1] == '&' &&
                (s[i + 2] == '\'' || s[i + 2] == '"')) {
-        j = skip_quoted(s, n, i + 3, s[i + 2], false);
-        t.kind = s[i + 2] == '\'' ? TOK_STRING : TOK_QIDENT;
+        j = skip_quoted(s, n, i + 3, s[i + 2], false, &closed);
+        t.kind = s[i + 2] == '\'' || !closed ? TOK_STRING : TOK_QIDENT;
     } else if (is_string_prefix(c) && i + 1 < n && s[i + 1] == '\'') {
-        j = skip_quoted(s, n, i + 2, '\'', c == 'E' || c == 'e');
+        j = skip_quoted(s, n, i + 2, '\'', c == 'E' || c == 'e', &closed);
         t.kind = TOK_STRING;
     } else if (is_ident_start(c)) {
         while (j < n && is_ident_char((unsigned char)s[j]))

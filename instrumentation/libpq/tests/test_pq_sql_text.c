@@ -65,6 +65,10 @@ static void test_strings(void **state)
           "SELECT DATE ?, INTERVAL ?, TIMESTAMP ?" },
         /* An unterminated string is replaced to the end. */
         { "SELECT 'abc", "SELECT ?" },
+        /* So is an unterminated quoted identifier, which would otherwise
+         * keep the literals after it (found by fuzz_pq_sql). */
+        { "SELECT \"open, 'hunter2' FROM t", "SELECT ?" },
+        { "SELECT U&\"open, 'hunter2'", "SELECT ?" },
     };
     CHECK(check_sanitize, cases);
 }
