@@ -1,29 +1,5 @@
 #!/bin/sh
 # Installs the OTLP receiver's npm packages (exact versions from
 # package-lock.json) into tests/otlp-receiver/node_modules when they are
-# missing or older than package-lock.json. Quiet and idempotent: prints one line.
-# Needs node and npm; when node is missing it installs Debian's nodejs and npm
-# (as root).
-set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    if [ "$(id -u)" != 0 ]; then
-        echo "otlp-receiver: node/npm missing; run as root to install Debian's nodejs npm" >&2
-        exit 1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-fi
-
-stamp="$here/node_modules/.package-lock.json"
-if [ -f "$stamp" ] && [ ! "$here/package-lock.json" -nt "$stamp" ]; then
-    echo "otlp-receiver: node_modules up to date ($(node --version))"
-    exit 0
-fi
-if ! log=$(cd "$here" && npm ci --no-audit --no-fund --loglevel=error 2>&1); then
-    printf '%s\n' "$log" >&2
-    echo "otlp-receiver: npm ci failed" >&2
-    exit 1
-fi
-echo "otlp-receiver: installed node_modules from package-lock.json ($(node --version))"
+# missing or older than package-lock.json (scripts/npm_install.sh).
+exec sh "$(dirname "$0")/../../scripts/npm_install.sh" "$(dirname "$0")"
