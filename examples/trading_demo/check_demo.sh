@@ -71,12 +71,13 @@ if [ -z "${OTEL_TRACES_EXPORTER:-}" ] && [ -z "${OTEL_LOGS_EXPORTER:-}" ] &&
     for ch in trading market_data audit; do
         [ -s "$logs/$ch.log" ] || fail "no logs/$ch.log"
     done
-    # The performance spans (trade_decision, OTELC_PERF) are lines of
-    # performance.log too, beside the log records of its loggers.
+    # The performance spans (OTELC_PERF: trade_decision, strategy, risk,
+    # execution) are lines of performance.log too, beside the log records
+    # of its loggers.
     perf=$(grep -c '"execution_time_ms":' "$logs/traces.log" || true)
-    trades=$(grep -c '"name":"trade_decision"' "$logs/traces.log" || true)
-    [ "$perf" -gt 0 ] && [ "$perf" -eq "$trades" ] ||
-        fail "traces.log has $perf performance spans for $trades trade_decision spans"
+    named=$(grep -cE '"name":"(trade_decision|strategy|risk|execution)"' "$logs/traces.log" || true)
+    [ "$perf" -gt 0 ] && [ "$perf" -eq "$named" ] ||
+        fail "traces.log has $perf performance spans for $named trade_decision/strategy/risk/execution spans"
     perf_lines=$(grep -c '"type":"span"' "$logs/performance.log" || true)
     [ "$perf_lines" -eq "$perf" ] ||
         fail "performance.log has $perf_lines span lines, traces.log $perf performance spans"

@@ -58,16 +58,24 @@ orphans=$(q "SELECT count(*) FROM logging.spans c WHERE parent_span_id IS NOT NU
 lost=$(q "SELECT count(*) FROM logging.system_logs l WHERE l.span_id IS NOT NULL AND NOT EXISTS
   (SELECT 1 FROM logging.spans s WHERE s.trace_id = l.trace_id AND s.span_id = l.span_id)")
 [ "$lost" = 0 ] || fail "$lost logs whose span is not stored"
-# Every performance span (trade_decision) is a performance_logs row with its
-# figures, and the seed's average/max/count query reads them.
-nperf=$(q "SELECT count(*) FROM logging.spans WHERE name = 'trade_decision'")
-[ "$nperf" -gt 0 ] || fail "no trade_decision performance spans"
-rperf=$(q "SELECT count(*) FROM logging.performance_logs WHERE operation = 'trade_decision'
-  AND execution_time_ms >= 0 AND cpu_usage_percent BETWEEN 0 AND 100 AND service <> ''")
-[ "$rperf" = "$nperf" ] || fail "performance_logs: $rperf rows for $nperf performance spans"
+# Every performance span (trade_decision over each trade, strategy, risk and
+# execution over its steps) is a performance_logs row with its figures (CPU
+# on trade_decision, memory on execution), and the seed's average/max/count
+# query reads them, one group per operation.
+for op in trade_decision strategy risk execution; do
+    nperf=$(q "SELECT count(*) FROM logging.spans WHERE name = '$op'")
+    [ "$nperf" -gt 0 ] || fail "no $op performance spans"
+    rperf=$(q "SELECT count(*) FROM logging.performance_logs WHERE operation = '$op'
+      AND execution_time_ms >= 0 AND service <> ''
+      AND (operation <> 'trade_decision' OR cpu_usage_percent BETWEEN 0 AND 100)
+      AND (operation <> 'execution' OR memory_usage_mb > 0)")
+    [ "$rperf" = "$nperf" ] || fail "performance_logs: $rperf rows for $nperf $op spans"
+done
+[ "$(q "SELECT count(*) FROM logging.spans WHERE name = 'execution'")" -le \
+  "$(q "SELECT count(*) FROM logging.spans WHERE name = 'risk'")" ] || fail "more executions than risk checks"
 avg=$(q "SELECT count(*) FROM (SELECT service, operation, avg(execution_time_ms), max(execution_time_ms),
   count(*) FROM performance_logs WHERE timestamp >= now() - interval '1 day' GROUP BY service, operation) t")
-[ "$avg" -ge 1 ] || fail "the seed's performance query finds nothing"
+[ "$avg" -ge 4 ] || fail "the seed's performance query finds $avg operations, want 4"
 # The demo's audit events and a trade's correlation id, as the seed queries them.
 [ "$(q "SELECT count(*) FROM logging.system_logs WHERE event_type IS NOT NULL")" -gt 0 ] ||
     fail "no event_type"

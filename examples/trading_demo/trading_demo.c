@@ -444,12 +444,20 @@ static void run_trade(demo_t *d, const quote_t *q)
         /* Binds nest: logs inside carry symbol as well as account and strategy. */
         OTELC_BIND(OTELC_STR("symbol", q->inst->symbol))
         {
-            /* A performance span over the trade's steps (strategy, risk,
-             * execution): execution_time_ms and cpu_usage_percent on the
+            /* Performance spans over the trade and over each of its steps
+             * (strategy, risk, execution): execution_time_ms, and
+             * cpu_usage_percent or the memory figures where asked, on the
              * span (a logging.performance_logs row with the PostgreSQL
-             * exporter), a WARNING slow_operation record past 50 ms. */
+             * exporter, a line of performance.log with the file
+             * exporter), and a WARNING slow_operation record past the
+             * threshold. */
             OTELC_PERF("trade_decision", .threshold_ms = 50, .cpu = true);
-            const signal_t s = compute_signal(q);
+            signal_t s;
+            bool approved;
+            {
+                OTELC_PERF("strategy", .threshold_ms = 10);
+                s = compute_signal(q);
+            }
             order_t o = { .seq = q->seq,
                           .inst = q->inst,
                           .side = s.side,
@@ -457,10 +465,16 @@ static void run_trade(demo_t *d, const quote_t *q)
                           .price = s.entry,
                           .move_pct = s.momentum_pct };
             snprintf(o.order_id, sizeof(o.order_id), "ORD-%06" PRIu64, q->seq);
-            if (risk_check(&o))
+            {
+                OTELC_PERF("risk", .threshold_ms = 10);
+                approved = risk_check(&o);
+            }
+            if (approved) {
+                OTELC_PERF("execution", .threshold_ms = 20, .memory = true);
                 place_order(d, &o);
-            else
+            } else {
                 atomic_fetch_add(&d->rejected, 1);
+            }
         }
     }
 }
