@@ -1410,12 +1410,16 @@ static void handle_destroy(otelc_exporter_t *self)
 {
     signal_handle_t *h = (signal_handle_t *)self;
     file_shared_t *sh, **pp;
+    unsigned remaining;
 
     if (h == NULL)
         return;
     sh = h->shared;
     pthread_mutex_lock(&shared_lock);
-    if (--sh->handles > 0) {
+    pthread_mutex_lock(&sh->lock); /* handle_shutdown() reads the count */
+    remaining = --sh->handles;
+    pthread_mutex_unlock(&sh->lock);
+    if (remaining > 0) {
         sh = NULL;
     } else {
         for (pp = &shared_list; *pp != NULL; pp = &(*pp)->next) {
@@ -1515,7 +1519,9 @@ otelc_status_t otelc__file_create(const otelc_exporter_args_t *args, otelc_expor
         sh->next = shared_list;
         shared_list = sh;
     }
+    pthread_mutex_lock(&sh->lock);
     sh->handles++;
+    pthread_mutex_unlock(&sh->lock);
     h->shared = sh;
     pthread_mutex_unlock(&shared_lock);
     *out = &h->base;
