@@ -3,7 +3,7 @@
  * size and by local day, retention in days, gzip of rotated files.
  *
  * An instance is called by one thread at a time: its worker thread
- * (pipeline.c), or, for the component's instance that serves both signals
+ * (workers.c), or, for the component's instance that serves both signals
  * of a directory, either signal's worker under the instance's lock (see
  * signal_handle_t). Nothing else needs a lock. Each export call
  * formats the whole batch into one buffer per channel and ends with one

@@ -16,7 +16,7 @@
 #include <pthread.h>
 #include <stdalign.h>
 
-/* ---- batches (assembled by pipeline.c, settled there) -------------------------------------- */
+/* ---- batches (assembled by assemble.c, settled by batch.c) --------------------------------- */
 
 typedef struct chunk {
     struct chunk *next;
@@ -50,7 +50,7 @@ typedef struct batch {
 } batch_t;
 
 /* An exporter is done with batch `b`, having delivered `accepted` of its
- * records, of the others `rejected` refused by the backend (pipeline.c). */
+ * records, of the others `rejected` refused by the backend (batch.c). */
 void otelc__batch_done(batch_t *b, size_t accepted, size_t rejected);
 
 /* ---- slots ------------------------------------------------------------------------------------

@@ -1,0 +1,480 @@
+/*
+ * assemble.c: records into what exporters read. A log record or a span
+ * that ended (its start, the operations read since and its end) becomes an
+ * item of its signal's batch: strings copied and NUL-terminated into the
+ * batch's arena, attributes decoded, sensitive values masked, the limits
+ * applied and what they cut counted.
+ */
+#include "pipeline_int.h"
+
+#include "config_int.h"
+#include "diag.h"
+
+#include <string.h>
+
+static const char masked[] = "***MASKED***";
+
+/* A key's signature: its length and its first and last bytes (lower case)
+ * mixed into 0..63. Keys of a mask key's length but other ends ("symbol"
+ * beside "secret", "price" beside "token") are rejected by one more test
+ * instead of a walk of the mask list. */
+static unsigned mask_sig(const char *key, size_t len)
+{
+    unsigned first = (unsigned char)key[0] | 0x20u, last = (unsigned char)key[len - 1] | 0x20u;
+
+    return (unsigned)((len * 7u + first * 13u + last) & 63u);
+}
+
+static bool key_masked(const char *key, size_t len)
+{
+    /* Most keys have a length no mask key has: one test rejects them. */
+    if (len < 64 && (P.mask_len_bits & (1ull << len)) == 0)
+        return false;
+    if (len == 0 || (P.mask_sig_bits & (1ull << mask_sig(key, len))) == 0)
+        return false;
+    for (size_t i = 0; i < P.n_masks; i++) {
+        const char *m = P.masks[i];
+        size_t j;
+        if (P.mask_lens[i] != len || (m[0] != key[0] && m[0] != (key[0] | 0x20)))
+            continue;
+        for (j = 0; j < len; j++) {
+            char c = key[j];
+            if (c >= 'A' && c <= 'Z')
+                c = (char)(c - 'A' + 'a');
+            if (c != m[j])
+                break;
+        }
+        if (j == len)
+            return true;
+    }
+    return false;
+}
+
+/* Splits the mask list once, lower-cased, so that matching an attribute
+ * key is a few compares. */
+otelc_status_t otelc__masks_build(const char *csv)
+{
+    const char *p = csv ? csv : OTELC__DEFAULT_MASK_KEYS;
+    size_t n = 1;
+    for (const char *q = p; *q; q++)
+        n += *q == ',';
+    P.masks = calloc(n, sizeof(*P.masks));
+    P.mask_lens = calloc(n, sizeof(*P.mask_lens));
+    if (P.masks == NULL || P.mask_lens == NULL)
+        return OTELC_ERR_NOMEM;
+    P.n_masks = 0;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len && !(len == 4 && strncmp(p, "none", 4) == 0)) {
+            char *m = malloc(len + 1);
+            if (m == NULL)
+                return OTELC_ERR_NOMEM;
+            for (size_t i = 0; i < len; i++)
+                m[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i];
+            m[len] = 0;
+            P.mask_lens[P.n_masks] = len;
+            P.mask_len_bits |= len < 64 ? 1ull << len : 0;
+            P.mask_sig_bits |= 1ull << mask_sig(m, len);
+            P.masks[P.n_masks++] = m;
+        }
+        if (e == NULL)
+            break;
+        p = e + 1;
+    }
+    return OTELC_OK;
+}
+
+void otelc__masks_free(void)
+{
+    for (size_t i = 0; i < P.n_masks; i++)
+        free(P.masks[i]);
+    free(P.masks);
+    free(P.mask_lens);
+    P.masks = NULL;
+    P.mask_lens = NULL;
+    P.mask_len_bits = 0;
+    P.mask_sig_bits = 0;
+    P.n_masks = 0;
+}
+
+/* Decodes `n` encoded attributes into `out`, copying into the arena. Returns
+ * how many were decoded (a malformed encoding stops early). */
+static size_t decode_attrs(arena_t *a, const unsigned char *p, size_t len, size_t n,
+                           otelc_attr_t *out, uint32_t value_limit)
+{
+    const unsigned char *end = p + len;
+    size_t i, k = 0;
+
+    for (i = 0; i < n && p < end; i++) {
+        otelc_attr_t v;
+        size_t kl;
+        uint8_t fl;
+        const unsigned char *q = otelc__attr_decode(p, end, &v, &kl, &fl);
+        if (q == NULL)
+            break;
+        otelc_attr_t *o = &out[k];
+        o->key = arena_str(a, v.key, kl);
+        if (o->key == NULL)
+            break;
+        o->type = v.type;
+        o->key_len = (uint32_t)kl;
+        o->len = v.len;
+        o->v = v.v;
+        if (key_masked(v.key, kl)) {
+            o->type = OTELC_ATTR_STRING;
+            o->v.s = masked;
+            o->len = sizeof(masked) - 1;
+            k++;
+            p = q;
+            continue;
+        }
+        switch (v.type) {
+        case OTELC_ATTR_STRING:
+        case OTELC_ATTR_BYTES: {
+            size_t l = v.len;
+            if (l > value_limit)
+                l = v.type == OTELC_ATTR_STRING ? otelc__utf8_cut(v.v.s, l, value_limit)
+                                                : value_limit;
+            o->v.s = arena_str(a, v.v.s, l);
+            o->len = l;
+            if (o->v.s == NULL)
+                return k;
+            break;
+        }
+        case OTELC_ATTR_STRING_ARRAY: {
+            const char **arr = arena_alloc(a, (v.len ? v.len : 1) * sizeof(char *));
+            const unsigned char *e = v.v.bytes;
+            if (arr == NULL)
+                return k;
+            for (size_t j = 0; j < v.len; j++) {
+                uint32_t l;
+                memcpy(&l, e, 4);
+                arr[j] = arena_str(a, e + 4, l);
+                if (arr[j] == NULL)
+                    return k;
+                e += 4 + l;
+            }
+            o->v.sa = arr;
+            break;
+        }
+        case OTELC_ATTR_BOOL_ARRAY: {
+            bool *arr = arena_alloc(a, v.len ? v.len : 1);
+            if (arr == NULL)
+                return k;
+            for (size_t j = 0; j < v.len; j++)
+                arr[j] = ((const unsigned char *)v.v.bytes)[j] != 0;
+            o->v.ba = arr;
+            break;
+        }
+        case OTELC_ATTR_INT_ARRAY:
+        case OTELC_ATTR_DOUBLE_ARRAY: {
+            void *arr = arena_alloc(a, v.len ? v.len * 8 : 8);
+            if (arr == NULL)
+                return k;
+            if (v.len)
+                memcpy(arr, v.v.bytes, v.len * 8);
+            o->v.ia = arr;
+            break;
+        }
+        default:
+            break;
+        }
+        k++;
+        p = q;
+    }
+    return k;
+}
+
+static otelc_str_t str_of(arena_t *a, const void *p, size_t len)
+{
+    otelc_str_t s;
+    s.ptr = arena_str(a, p, len);
+    s.len = s.ptr ? len : 0;
+    if (s.ptr == NULL)
+        s.ptr = "";
+    return s;
+}
+
+static const otelc_scope_info_t unknown_scope = { { "unknown", 7 }, { "", 0 } };
+
+static const otelc_scope_info_t *scope_of(uint32_t idx)
+{
+    const otelc_scope_info_t *s = otelc__scope_get(idx);
+    return s ? s : &unknown_scope;
+}
+
+static uint64_t time_ns(uint64_t t, uint16_t flags)
+{
+    return (flags & OTELC__REC_F_TIME_NS) ? t : otelc__clock_to_ns(t);
+}
+
+/* Room for one more record of signal `sig`: a batch to write into, and the
+ * queue bound respected. NULL: the record is dropped (already counted). */
+void otelc__assemble_log(const otelc__rec_log_t *r)
+{
+    batch_t *b = otelc__room_for(1);
+    const otelc_limits_t *lim = &P.limits[1];
+    const unsigned char *p = (const unsigned char *)(r + 1);
+    otelc_log_data_t *d;
+    otelc_attr_t *attrs;
+    size_t n, nb, total, cap;
+
+    if (b == NULL)
+        return;
+    d = &((otelc_log_data_t *)b->items)[b->pub.n];
+    memset(d, 0, sizeof(*d));
+    d->time_ns = d->observed_time_ns = time_ns(r->time, r->h.flags);
+    d->severity = r->severity;
+    d->severity_text.ptr = otelc_severity_text(r->severity);
+    d->severity_text.len = strlen(d->severity_text.ptr);
+    d->body = str_of(&b->arena, p, r->msg_len);
+    p += r->msg_len;
+    d->event_name = str_of(&b->arena, p, r->event_len);
+    p += r->event_len;
+    d->correlation_id = str_of(&b->arena, p, r->corr_len);
+    p += r->corr_len;
+    d->scope = scope_of(r->scope);
+    memcpy(d->ctx.trace_id, r->trace_id, 16);
+    memcpy(d->ctx.span_id, r->span_id, 8);
+    d->ctx.trace_flags = r->trace_flags;
+    cap = (size_t)r->n_attrs + r->n_bound;
+    attrs = arena_alloc(&b->arena, (cap ? cap : 1) * sizeof(*attrs));
+    if (attrs == NULL)
+        goto nomem;
+    n = decode_attrs(&b->arena, p, r->attrs_len, r->n_attrs, attrs, lim->attribute_value_length);
+    p += r->attrs_len;
+    total = n;
+    if (r->n_bound) {
+        /* Bound fields come after the record's own; an own attribute with
+         * the same key wins. */
+        nb = decode_attrs(&b->arena, p, r->bound_len, r->n_bound, attrs + n,
+                          lim->attribute_value_length);
+        for (size_t i = n; i < n + nb; i++) {
+            bool dup = false;
+            for (size_t j = 0; j < n && !dup; j++)
+                dup = strcmp(attrs[j].key, attrs[i].key) == 0;
+            if (!dup)
+                attrs[total++] = attrs[i];
+        }
+    }
+    d->dropped_attrs = r->dropped_attrs;
+    if (total > lim->attribute_count) {
+        d->dropped_attrs += (uint32_t)(total - lim->attribute_count);
+        total = lim->attribute_count;
+    }
+    d->attrs = attrs;
+    d->n_attrs = (uint32_t)total;
+    if (b->pub.n++ == 0)
+        b->opened_mono = otelc__mono_ns();
+    return;
+nomem:
+    otelc__drop_nomem(1);
+    atomic_fetch_sub(&P.in_flight[1], 1);
+}
+
+/* Sets or replaces span attributes in `d` from an encoded list: a key
+ * already present takes the new value; a new key is added while the count
+ * limit allows, else counted as dropped. */
+static void merge_attrs(arena_t *a, otelc_span_data_t *d, otelc_attr_t *attrs, size_t cap,
+                        const unsigned char *p, size_t len, size_t n, uint32_t value_limit)
+{
+    otelc_attr_t *in = arena_alloc(a, (n ? n : 1) * sizeof(*in));
+    size_t k;
+
+    if (in == NULL)
+        return;
+    k = decode_attrs(a, p, len, n, in, value_limit);
+    for (size_t i = 0; i < k; i++) {
+        size_t j;
+        for (j = 0; j < d->n_attrs; j++) {
+            if (strcmp(attrs[j].key, in[i].key) == 0) {
+                attrs[j] = in[i];
+                break;
+            }
+        }
+        if (j < d->n_attrs)
+            continue;
+        if (d->n_attrs < cap)
+            attrs[d->n_attrs++] = in[i];
+        else
+            d->dropped_attrs++;
+    }
+}
+
+/* Decodes the attributes of an event or link record (at `p`) into a new
+ * array in the arena; returns how many (0 when memory is short). */
+static uint32_t decode_list(arena_t *a, const unsigned char *p, const otelc__rec_span_op_t *op,
+                            const otelc_limits_t *lim, const otelc_attr_t **out)
+{
+    otelc_attr_t *list = arena_alloc(a, (op->n_attrs ? op->n_attrs : 1) * sizeof(*list));
+
+    *out = list;
+    if (list == NULL)
+        return 0;
+    return (uint32_t)decode_attrs(a, p, op->attrs_len, op->n_attrs, list,
+                                  lim->attribute_value_length);
+}
+
+void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
+{
+    const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)os->start;
+    const otelc_limits_t *lim = &P.limits[0];
+    const unsigned char *p = (const unsigned char *)(r + 1);
+    batch_t *b = otelc__room_for(0);
+    otelc_span_data_t *d;
+    otelc_attr_t *attrs;
+    size_t attr_cap, n_events = 0, n_links = r->n_links, ev_cap, ln_cap;
+    otelc_event_data_t *events = NULL;
+    otelc_link_data_t *links = NULL;
+    arena_t *a;
+    op_rec_t *o;
+
+    if (b == NULL)
+        return;
+    a = &b->arena;
+    d = &((otelc_span_data_t *)b->items)[b->pub.n];
+    memset(d, 0, sizeof(*d));
+    memcpy(d->ctx.trace_id, r->trace_id, 16);
+    memcpy(d->ctx.span_id, r->span_id, 8);
+    d->ctx.trace_flags = r->trace_flags;
+    memcpy(d->parent_span_id, r->parent_id, 8);
+    d->parent_is_remote = r->parent_remote != 0;
+    d->kind = r->kind;
+    d->scope = scope_of(r->scope);
+    d->start_ns = time_ns(r->time, r->h.flags);
+    if (end->h.flags & OTELC__REC_F_TIME_NS)
+        d->end_ns = end->time;
+    else if (r->h.flags & OTELC__REC_F_TIME_NS)
+        d->end_ns = otelc__clock_to_ns(end->time);
+    else
+        d->end_ns = d->start_ns + otelc__clock_span_ns(r->time, end->time);
+    if (d->end_ns < d->start_ns)
+        d->end_ns = d->start_ns;
+    d->name = str_of(a, p, r->name_len);
+    p += r->name_len;
+    d->correlation_id = str_of(a, p, r->corr_len);
+    p += r->corr_len;
+    d->trace_state = str_of(a, p, r->tracestate_len);
+    p += r->tracestate_len;
+    d->status_message = str_of(a, "", 0);
+
+    for (o = os->ops; o != NULL; o = o->next) {
+        const otelc__rec_span_op_t *op = (const otelc__rec_span_op_t *)(const void *)o->data;
+        n_events += op->h.type == OTELC__REC_SPAN_EVENT;
+        n_links += op->h.type == OTELC__REC_SPAN_LINK;
+    }
+    attr_cap = lim->attribute_count;
+    if (attr_cap > (size_t)r->n_attrs + 64 * (os->n_ops + 1))
+        attr_cap = (size_t)r->n_attrs + 64 * (os->n_ops + 1);
+    attrs = arena_alloc(a, (attr_cap ? attr_cap : 1) * sizeof(*attrs));
+    if (attrs == NULL)
+        goto nomem;
+    d->attrs = attrs;
+    d->dropped_attrs = r->dropped_attrs;
+    /* Start attributes go in as they are (no key was set before them);
+     * only the ones set later are merged. */
+    {
+        size_t n0 = r->n_attrs < attr_cap ? r->n_attrs : attr_cap;
+        d->n_attrs =
+            (uint32_t)decode_attrs(a, p, r->attrs_len, n0, attrs, lim->attribute_value_length);
+        d->dropped_attrs += (uint32_t)(r->n_attrs - n0);
+    }
+    p += r->attrs_len;
+    /* The correlation id is also an attribute, so that every backend shows
+     * it and can search by it. */
+    if (d->correlation_id.len > 0) {
+        size_t j;
+        for (j = 0; j < d->n_attrs && strcmp(attrs[j].key, "correlation.id") != 0; j++)
+            ;
+        if (j == d->n_attrs && d->n_attrs < attr_cap) {
+            attrs[d->n_attrs++] =
+                OTELC_STRN("correlation.id", d->correlation_id.ptr, d->correlation_id.len);
+        }
+    }
+
+    ev_cap = n_events < lim->event_count ? n_events : lim->event_count;
+    ln_cap = n_links < lim->link_count ? n_links : lim->link_count;
+    if (ev_cap && (events = arena_alloc(a, ev_cap * sizeof(*events))) == NULL)
+        goto nomem;
+    if (ln_cap && (links = arena_alloc(a, ln_cap * sizeof(*links))) == NULL)
+        goto nomem;
+    for (uint32_t i = 0; i < r->n_links; i++) {
+        otelc__rec_link_t l;
+        memcpy(&l, p, sizeof(l));
+        p += sizeof(l);
+        if (d->n_links < ln_cap) {
+            otelc_link_data_t *ld = &links[d->n_links++];
+            memset(ld, 0, sizeof(*ld));
+            memcpy(ld->ctx.trace_id, l.trace_id, 16);
+            memcpy(ld->ctx.span_id, l.span_id, 8);
+            ld->ctx.trace_flags = l.trace_flags;
+        } else {
+            d->dropped_links++;
+        }
+    }
+    for (o = os->ops; o != NULL; o = o->next) {
+        const otelc__rec_span_op_t *op = (const otelc__rec_span_op_t *)(const void *)o->data;
+        const unsigned char *q = (const unsigned char *)(op + 1);
+        switch (op->h.type) {
+        case OTELC__REC_SPAN_ATTRS:
+            d->dropped_attrs += op->dropped_attrs;
+            merge_attrs(a, d, attrs, attr_cap, q + op->name_len, op->attrs_len, op->n_attrs,
+                        lim->attribute_value_length);
+            break;
+        case OTELC__REC_SPAN_EVENT: {
+            otelc_event_data_t *e;
+            if (d->n_events >= ev_cap) {
+                d->dropped_events++;
+                break;
+            }
+            e = &events[d->n_events++];
+            e->time_ns = time_ns(op->time, op->h.flags);
+            e->name = str_of(a, q, op->name_len);
+            e->n_attrs = decode_list(a, q + op->name_len, op, lim, &e->attrs);
+            e->dropped_attrs = op->dropped_attrs;
+            break;
+        }
+        case OTELC__REC_SPAN_LINK: {
+            otelc_link_data_t *ld;
+            if (d->n_links >= ln_cap) {
+                d->dropped_links++;
+                break;
+            }
+            ld = &links[d->n_links++];
+            memcpy(ld->ctx.trace_id, op->link_trace_id, 16);
+            memcpy(ld->ctx.span_id, op->link_span_id, 8);
+            ld->ctx.trace_flags = op->link_flags;
+            ld->ctx.is_remote = false;
+            ld->n_attrs = decode_list(a, q, op, lim, &ld->attrs);
+            ld->dropped_attrs = op->dropped_attrs;
+            break;
+        }
+        case OTELC__REC_SPAN_STATUS:
+            /* OpenTelemetry: once OK is set the status is final; UNSET
+             * never overrides. */
+            if (d->status_code == OTELC_STATUS_OK || op->status == OTELC_STATUS_UNSET)
+                break;
+            d->status_code = op->status;
+            d->status_message =
+                op->status == OTELC_STATUS_ERROR ? str_of(a, q, op->name_len) : str_of(a, "", 0);
+            break;
+        default:
+            break;
+        }
+    }
+    d->events = events;
+    d->links = links;
+    if (b->pub.n++ == 0)
+        b->opened_mono = otelc__mono_ns();
+    return;
+nomem:
+    otelc__drop_nomem(0);
+    atomic_fetch_sub(&P.in_flight[0], 1);
+}

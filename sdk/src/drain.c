@@ -1,0 +1,546 @@
+/*
+ * drain.c: the pipeline thread. It sleeps between drains (a thread
+ * spinning on the second core of a small machine slows the producers down),
+ * waking every millisecond while records flow and backing off to 50 ms when
+ * idle. Each drain reads every thread's ring up to its head, joins span
+ * records by span id in the table of open spans (spantable.c), hands
+ * finished spans and log records to assemble.c, and releases the ring's
+ * space; batches go out from batch.c.
+ */
+#include "large.h"
+#include "pipeline_int.h"
+
+#include "diag.h"
+
+#include <string.h>
+
+static void process(const otelc__rec_t *h, bool may_defer);
+
+/* Points an open span at its start record in the ring being drained. */
+static bool borrow(open_span_t *s, const otelc__rec_t *h)
+{
+    if (P.n_borrowed == P.borrowed_cap) {
+        size_t ncap = P.borrowed_cap ? P.borrowed_cap * 2 : 256;
+        open_span_t **nb = realloc(P.borrowed, ncap * sizeof(*nb));
+        if (nb == NULL)
+            return false;
+        P.borrowed = nb;
+        P.borrowed_cap = ncap;
+    }
+    s->start = (const unsigned char *)h;
+    s->borrowed = true;
+    s->borrow_idx = (uint32_t)P.n_borrowed;
+    P.borrowed[P.n_borrowed++] = s;
+    return true;
+}
+
+/* A borrowed span ended within its drain: off the list (swap with the
+ * last) and back to the pool at once, so a long drain reuses headers. */
+static void unborrow_free(open_span_t *s)
+{
+    open_span_t *last = P.borrowed[--P.n_borrowed];
+    P.borrowed[s->borrow_idx] = last;
+    last->borrow_idx = s->borrow_idx;
+    s->borrowed = false;
+    otelc__open_span_free(s);
+}
+
+/* Before a ring's space is released: spans that ended go back to the pool;
+ * spans still open get their own copy of the start record. */
+static void settle_borrowed(void)
+{
+    for (size_t i = 0; i < P.n_borrowed; i++) {
+        open_span_t *s = P.borrowed[i];
+        s->borrowed = false;
+        if (s->dead) {
+            otelc__open_span_free(s);
+            continue;
+        }
+        if (s->size <= OPEN_INLINE) {
+            memcpy(s->own, s->start, s->size);
+            s->start = s->own;
+        } else if ((s->heap = malloc(s->size)) != NULL) {
+            memcpy(s->heap, s->start, s->size);
+            s->start = s->heap;
+        } else {
+            /* No memory for it: the span is lost; count it now rather
+             * than leave a pointer into released ring space. */
+            open_span_t **slot = otelc__table_find(&P.open, s->key);
+            if (slot != NULL)
+                otelc__table_remove(&P.open, slot);
+            otelc__drop_nomem(0);
+            otelc__open_span_free(s);
+        }
+    }
+    P.n_borrowed = 0;
+}
+
+static void defer_record(const otelc__rec_t *h, uint64_t key)
+{
+    deferred_t *d;
+
+    if (P.n_deferred >= MAX_DEFERRED || (d = malloc(sizeof(*d) + h->size)) == NULL)
+        return; /* its span stays open and is counted at shutdown */
+    d->next = NULL;
+    d->key = key;
+    d->drains = 0;
+    memcpy(d->data, h, h->size);
+    if (P.deferred_last != NULL)
+        P.deferred_last->next = d;
+    else
+        P.deferred = d;
+    P.deferred_last = d;
+    P.n_deferred++;
+}
+
+/* Removes the deferred records for `key` from the list and applies them, in
+ * the order they were read, right after their span's start. */
+static void apply_deferred(uint64_t key)
+{
+    deferred_t **pp = &P.deferred, *d, *last = NULL;
+
+    while ((d = *pp) != NULL) {
+        if (d->key != key) {
+            last = d;
+            pp = &d->next;
+            continue;
+        }
+        *pp = d->next;
+        P.n_deferred--;
+        process((const otelc__rec_t *)(const void *)d->data, false);
+        free(d);
+    }
+    P.deferred_last = last;
+}
+
+/* After a complete drain: ages the records still waiting, discarding those
+ * whose start is not coming. */
+static void age_deferred(void)
+{
+    deferred_t **pp = &P.deferred, *d, *last = NULL;
+
+    while ((d = *pp) != NULL) {
+        if (++d->drains < DEFER_DRAINS) {
+            last = d;
+            pp = &d->next;
+            continue;
+        }
+        *pp = d->next;
+        P.n_deferred--;
+        free(d);
+    }
+    P.deferred_last = last;
+}
+
+void otelc__deferred_clear(void)
+{
+    while (P.deferred != NULL) {
+        deferred_t *d = P.deferred;
+        P.deferred = d->next;
+        free(d);
+    }
+    P.deferred_last = NULL;
+    P.n_deferred = 0;
+}
+
+/* A record whose lengths do not fit in it: never read, counted when it is
+ * a record that counts (a log or a span's start). */
+static void reject(const otelc__rec_t *h)
+{
+    const char *what = "a span operation";
+
+    if (h->type == OTELC__REC_LOG) {
+        count_drop(1, OTELC_DROP_INVALID, 1);
+        what = "a log record";
+    } else if (h->type == OTELC__REC_SPAN_START) {
+        count_drop(0, OTELC_DROP_INVALID, 1);
+        what = "a span";
+    } else if (h->type == OTELC__REC_SPAN_END) {
+        what = "a span end";
+    }
+    otelc__diag(OTELC_DIAG_ERROR, "ring.malformed",
+                "a thread's buffer holds a malformed record (type %u, %u bytes): %s was "
+                "dropped (reason invalid)",
+                (unsigned)h->type, (unsigned)h->size, what);
+}
+
+/* A LARGE record: the record it names is processed where it is; its block
+ * is released after the drain (a span's start may point into it until then). */
+static void process_large(const otelc__rec_t *h, bool may_defer)
+{
+    const otelc__rec_large_t *r = (const otelc__rec_large_t *)(const void *)h;
+    const otelc__rec_t *inner = otelc__large_take(r->id);
+
+    if (inner == NULL || inner->size != r->size || inner->type != r->inner ||
+        inner->type == OTELC__REC_LARGE || inner->type == OTELC__REC_PAD) {
+        /* Counted as what it names would be. */
+        otelc__rec_t fake = { 0, r->inner, 0 };
+        reject(&fake);
+        if (inner != NULL)
+            otelc__large_release(inner);
+        return;
+    }
+    if (P.n_large == P.large_cap) {
+        size_t ncap = P.large_cap ? P.large_cap * 2 : 16;
+        const otelc__rec_t **nl = realloc(P.large, ncap * sizeof(*nl));
+        if (nl == NULL) {
+            otelc__rec_t fake = { 0, r->inner, 0 };
+            reject(&fake);
+            otelc__large_release(inner);
+            return;
+        }
+        P.large = nl;
+        P.large_cap = ncap;
+    }
+    P.large[P.n_large++] = inner;
+    process(inner, may_defer);
+}
+
+static void large_release_all(void)
+{
+    for (size_t i = 0; i < P.n_large; i++)
+        otelc__large_release(P.large[i]);
+    P.n_large = 0;
+}
+
+static void process(const otelc__rec_t *h, bool may_defer)
+{
+    if (OTELC_UNLIKELY(!otelc__rec_check(h))) {
+        reject(h);
+        return;
+    }
+    switch (h->type) {
+    case OTELC__REC_LARGE:
+        process_large(h, may_defer);
+        break;
+    case OTELC__REC_LOG:
+        otelc__assemble_log((const otelc__rec_log_t *)(const void *)h);
+        otelc__dispatch_if_full(1);
+        break;
+    case OTELC__REC_SPAN_START: {
+        const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
+        open_span_t *s;
+        if (P.open.n >= MAX_OPEN_SPANS) {
+            count_drop(0, OTELC_DROP_LIMIT, 1);
+            otelc__diag(OTELC_DIAG_WARN, "spans.open",
+                        "too many spans open at once (%zu): a span was dropped (reason limit)",
+                        P.open.n);
+            break;
+        }
+        if ((s = otelc__open_span_get()) == NULL) {
+            otelc__drop_nomem(0);
+            break;
+        }
+        memcpy(&s->key, r->span_id, 8);
+        s->size = h->size;
+        if (!borrow(s, h)) {
+            otelc__open_span_free(s);
+            otelc__drop_nomem(0);
+            break;
+        }
+        if (!otelc__table_insert(&P.open, s)) {
+            s->dead = true; /* released with the drain's borrowed spans */
+            otelc__drop_nomem(0);
+            break;
+        }
+        if (OTELC_UNLIKELY(P.deferred != NULL))
+            apply_deferred(s->key);
+        break;
+    }
+    case OTELC__REC_SPAN_END: {
+        const otelc__rec_span_end_t *r = (const otelc__rec_span_end_t *)(const void *)h;
+        uint64_t key;
+        open_span_t **slot, *s;
+        memcpy(&key, r->span_id, 8);
+        slot = otelc__table_find(&P.open, key);
+        if (slot == NULL) {
+            /* Its start is in a ring not read yet, or was dropped (and
+             * counted). */
+            if (may_defer)
+                defer_record(h, key);
+            break;
+        }
+        s = *slot;
+        otelc__table_remove(&P.open, slot);
+        otelc__assemble_span(s, r);
+        if (s->borrowed)
+            unborrow_free(s);
+        else
+            otelc__open_span_free(s);
+        otelc__dispatch_if_full(0);
+        break;
+    }
+    case OTELC__REC_SPAN_ATTRS:
+    case OTELC__REC_SPAN_EVENT:
+    case OTELC__REC_SPAN_LINK:
+    case OTELC__REC_SPAN_STATUS: {
+        const otelc__rec_span_op_t *r = (const otelc__rec_span_op_t *)(const void *)h;
+        uint64_t key;
+        open_span_t **slot;
+        op_rec_t *o;
+        memcpy(&key, r->span_id, 8);
+        slot = otelc__table_find(&P.open, key);
+        if (slot == NULL) {
+            if (may_defer)
+                defer_record(h, key);
+            break;
+        }
+        if ((*slot)->n_ops >= 4096 || (o = malloc(sizeof(*o) + h->size)) == NULL)
+            break;
+        memcpy(o->data, h, h->size);
+        o->next = NULL;
+        *(*slot)->ops_tail = o;
+        (*slot)->ops_tail = &o->next;
+        (*slot)->n_ops++;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Reports records that signal handlers could not write (the handler itself
+ * must not print: it may have interrupted a thread holding stdio's lock),
+ * and records shortened to fit. */
+static void report_ring_counters(otelc__ring_t *ring)
+{
+    uint64_t n = atomic_load_explicit(&ring->counters.dropped_reentrant[0], memory_order_relaxed) +
+                 atomic_load_explicit(&ring->counters.dropped_reentrant[1], memory_order_relaxed);
+
+    uint64_t cut = atomic_load_explicit(&ring->counters.truncated[0], memory_order_relaxed) +
+                   atomic_load_explicit(&ring->counters.truncated[1], memory_order_relaxed);
+
+    if (OTELC_UNLIKELY(n != ring->reentrant_seen)) {
+        otelc__diag(OTELC_DIAG_WARN, "signal.reentrant",
+                    "%llu records were written from a signal handler while their thread was "
+                    "inside otelc, and dropped (reason reentrant; see \"Signal handlers\" in "
+                    "otelc.h)",
+                    (unsigned long long)(n - ring->reentrant_seen));
+        ring->reentrant_seen = n;
+    }
+    if (OTELC_UNLIKELY(cut != ring->truncated_seen)) {
+        otelc__diag(OTELC_DIAG_WARN, "record.truncated",
+                    "%llu records were larger than %u MiB (or than the %u MiB that large "
+                    "records may hold at once) and were shortened to fit a quarter of the "
+                    "thread's buffer (%llu bytes): values cut, attributes that did not fit "
+                    "left out and counted as dropped (OTELC_RING_SIZE raises the buffer)",
+                    (unsigned long long)(cut - ring->truncated_seen), OTELC__LARGE_RECORD_MAX >> 20,
+                    OTELC__LARGE_TOTAL_MAX >> 20, (unsigned long long)(ring->capacity / 4));
+        ring->truncated_seen = cut;
+    }
+}
+
+/* Drains one ring; *left is set when records stay behind (queue bound). */
+static size_t drain_ring(otelc__ring_t *ring, bool *left)
+{
+    uint64_t tail, avail = otelc__ring_readable(ring, &tail), end = tail + avail;
+    uint64_t mask = ring->capacity - 1;
+    size_t n = 0;
+
+    while (tail < end) {
+        /* The bound changes only when a batch is dispatched (here) or an
+         * exporter finishes one (which only makes room): checked then. */
+        if (OTELC_UNLIKELY(P.blocked)) {
+            *left = true;
+            break;
+        }
+        const otelc__rec_t *h = (const otelc__rec_t *)(const void *)(ring->data + (tail & mask));
+        uint64_t remaining = end - tail;
+        if (h->size < sizeof(*h) || (h->size & 7u) != 0 || h->size > remaining ||
+            (tail & mask) + h->size > ring->capacity) {
+            /* Never written by otelc: skip the rest rather than read
+             * garbage. */
+            otelc__diag(OTELC_DIAG_ERROR, "ring.corrupt",
+                        "a thread's buffer holds a malformed record; %llu bytes skipped",
+                        (unsigned long long)remaining);
+            tail = end;
+            break;
+        }
+        if (h->type != OTELC__REC_PAD) {
+            process(h, true);
+            n++;
+        }
+        tail += h->size;
+    }
+    settle_borrowed();
+    large_release_all();
+    otelc__ring_release(ring, tail);
+    report_ring_counters(ring);
+    return n;
+}
+
+static size_t drain_all(bool *left)
+{
+    size_t n = 0, k = 0, i;
+    otelc__thread_t *t;
+    otelc__orphan_t *orphans;
+
+    /* Full batches that found no room last time go first; while one still
+     * cannot go, the records stay in the rings. */
+    for (int sig = 0; sig < 2; sig++)
+        otelc__dispatch_if_full(sig);
+    P.blocked = (P.building[0] != NULL && P.building[0]->pub.n >= P.building[0]->cap) ||
+                (P.building[1] != NULL && P.building[1]->pub.n >= P.building[1]->cap);
+
+    /* Snapshot the rings under the lock; drain them without it. A live
+     * thread's ring is freed only by this thread (as an orphan), so the
+     * pointers stay valid. */
+    pthread_mutex_lock(&otelc__registry_lock);
+    for (t = otelc__threads; t != NULL; t = t->next)
+        k++;
+    if (k > P.snapshot_cap) {
+        otelc__ring_t **ns = realloc(P.snapshot, (k + 16) * sizeof(*ns));
+        if (ns != NULL) {
+            P.snapshot = ns;
+            P.snapshot_cap = k + 16;
+        }
+    }
+    k = 0;
+    for (t = otelc__threads; t != NULL && k < P.snapshot_cap; t = t->next)
+        P.snapshot[k++] = t->ring;
+    orphans = otelc__orphans;
+    otelc__orphans = NULL;
+    pthread_mutex_unlock(&otelc__registry_lock);
+
+    *left = false;
+    for (i = 0; i < k; i++)
+        n += drain_ring(P.snapshot[i], left);
+    while (orphans != NULL) {
+        otelc__orphan_t *o = orphans;
+        bool orphan_left = false;
+        n += drain_ring(o->ring, &orphan_left);
+        if (orphan_left) {
+            /* Not empty yet: keep it for the next drain. */
+            *left = true;
+            pthread_mutex_lock(&otelc__registry_lock);
+            orphans = o->next;
+            o->next = otelc__orphans;
+            otelc__orphans = o;
+            pthread_mutex_unlock(&otelc__registry_lock);
+            continue;
+        }
+        orphans = o->next;
+        pthread_mutex_lock(&otelc__registry_lock);
+        otelc__ring_counters_sum(&o->ring->counters, &otelc__retired);
+        pthread_mutex_unlock(&otelc__registry_lock);
+        otelc__ring_destroy(o->ring);
+        free(o);
+    }
+    if (!*left && P.deferred != NULL)
+        age_deferred();
+    return n;
+}
+
+/* ---- the pipeline thread ------------------------------------------------------------------ */
+
+#define IDLE_MAX_NS 50000000u
+#define BUSY_NS 1000000u
+
+void *otelc__pipeline_main(void *arg)
+{
+    uint64_t interval = BUSY_NS;
+    (void)arg;
+
+    pthread_mutex_lock(&P.mu);
+    for (;;) {
+        bool stop = P.stop, left, flushing;
+        uint64_t req = P.flush_req, now;
+        size_t n;
+        P.wake_pending = false;
+        pthread_mutex_unlock(&P.mu);
+
+        pthread_mutex_lock(&P.work);
+        n = drain_all(&left);
+        now = otelc__mono_ns();
+        /* A partial batch goes when its oldest record has waited the
+         * schedule delay, if an exporter has room for it (else later). */
+        for (int sig = 0; sig < 2; sig++) {
+            batch_t *b = P.building[sig];
+            if (b != NULL && b->pub.n > 0 &&
+                now - b->opened_mono >= (uint64_t)P.bopt[sig].schedule_delay_ms * 1000000u &&
+                !otelc__dispatch(sig))
+                left = true;
+        }
+        /* A flush (or the stop) is complete once everything recorded before
+         * it has left the rings and the pipeline: dispatch, then ask the
+         * exporters to flush. */
+        flushing = req != P.flush_ack || stop;
+        if (flushing && !left && !(otelc__dispatch(0) && otelc__dispatch(1)))
+            left = true;
+        /* Waiting for room: exporters finishing a batch wake us. */
+        atomic_store(&P.throttled, left);
+        if (flushing && !left) {
+            for (unsigned i = 0; i < P.n_slots; i++)
+                otelc__slot_flush_request(P.slots[i]);
+        }
+        otelc__clock_recalibrate(false);
+        pthread_mutex_unlock(&P.work);
+
+        pthread_mutex_lock(&P.mu);
+        if (!left && req != P.flush_ack) {
+            P.flush_ack = req;
+            pthread_cond_broadcast(&P.done);
+        }
+        if (stop && (!left || now >= P.stop_deadline))
+            break;
+        if (left)
+            interval = 200000u; /* exporters will wake us; this is a fallback */
+        else if (n > 0)
+            interval = BUSY_NS;
+        else
+            interval = interval * 2 > IDLE_MAX_NS ? IDLE_MAX_NS : interval * 2;
+        /* Wake in time for the oldest partial batch's deadline. */
+        for (int sig = 0; sig < 2; sig++) {
+            batch_t *b = P.building[sig];
+            if (b != NULL && b->pub.n > 0) {
+                uint64_t due = b->opened_mono + (uint64_t)P.bopt[sig].schedule_delay_ms * 1000000u;
+                uint64_t rest = due > now ? due - now : 0;
+                if (rest < interval)
+                    interval = rest > 100000u ? rest : 100000u;
+            }
+        }
+        if ((P.flush_req == req || left) && !P.wake_pending && (!P.stop || left)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t at = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + interval;
+            ts.tv_sec = (time_t)(at / 1000000000u);
+            ts.tv_nsec = (long)(at % 1000000000u);
+            pthread_cond_timedwait(&P.wake, &P.mu, &ts);
+        }
+    }
+    atomic_store(&P.throttled, 0);
+    pthread_mutex_unlock(&P.mu);
+    return NULL;
+}
+
+void otelc__pipeline_wake(void)
+{
+    if (!P.started)
+        return;
+    pthread_mutex_lock(&P.mu);
+    P.wake_pending = true;
+    pthread_cond_signal(&P.wake);
+    pthread_mutex_unlock(&P.mu);
+}
+
+otelc_status_t otelc__pipeline_flush(uint64_t deadline_mono)
+{
+    uint64_t my;
+    bool ok = true;
+
+    if (!P.started)
+        return OTELC_ERR_STATE;
+    pthread_mutex_lock(&P.mu);
+    my = ++P.flush_req;
+    pthread_cond_signal(&P.wake);
+    while (P.flush_ack < my && ok)
+        ok = otelc__wait_until(&P.done, &P.mu, deadline_mono);
+    ok = P.flush_ack >= my;
+    pthread_mutex_unlock(&P.mu);
+    if (!ok)
+        return OTELC_ERR_TIMEOUT;
+    for (unsigned i = 0; i < P.n_slots; i++)
+        if (!otelc__slot_await_flush(P.slots[i], deadline_mono))
+            return OTELC_ERR_TIMEOUT;
+    return OTELC_OK;
+}
