@@ -371,8 +371,7 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
 
 static size_t drain_all(bool *left)
 {
-    size_t n = 0, k = 0, i;
-    otelc__thread_t *t;
+    size_t n = 0, k, i;
     otelc__orphan_t *orphans;
 
     /* Full batches that found no room last time go first; while one still
@@ -382,25 +381,8 @@ static size_t drain_all(bool *left)
     P.blocked = (P.building[0] != NULL && P.building[0]->pub.n >= P.building[0]->cap) ||
                 (P.building[1] != NULL && P.building[1]->pub.n >= P.building[1]->cap);
 
-    /* Snapshot the rings under the lock; drain them without it. A live
-     * thread's ring is freed only by this thread (as an orphan), so the
-     * pointers stay valid. */
-    pthread_mutex_lock(&otelc__registry_lock);
-    for (t = otelc__threads; t != NULL; t = t->next)
-        k++;
-    if (k > P.snapshot_cap) {
-        otelc__ring_t **ns = realloc(P.snapshot, (k + 16) * sizeof(*ns));
-        if (ns != NULL) {
-            P.snapshot = ns;
-            P.snapshot_cap = k + 16;
-        }
-    }
-    k = 0;
-    for (t = otelc__threads; t != NULL && k < P.snapshot_cap; t = t->next)
-        P.snapshot[k++] = t->ring;
-    orphans = otelc__orphans;
-    otelc__orphans = NULL;
-    pthread_mutex_unlock(&otelc__registry_lock);
+    /* The rings are drained outside the registry's lock. */
+    k = otelc__registry_take(&P.snapshot, &P.snapshot_cap, &orphans);
 
     *left = false;
     for (i = 0; i < k; i++)
@@ -412,19 +394,12 @@ static size_t drain_all(bool *left)
         if (orphan_left) {
             /* Not empty yet: keep it for the next drain. */
             *left = true;
-            pthread_mutex_lock(&otelc__registry_lock);
             orphans = o->next;
-            o->next = otelc__orphans;
-            otelc__orphans = o;
-            pthread_mutex_unlock(&otelc__registry_lock);
+            otelc__registry_return_orphan(o);
             continue;
         }
         orphans = o->next;
-        pthread_mutex_lock(&otelc__registry_lock);
-        otelc__ring_counters_sum(&o->ring->counters, &otelc__retired);
-        pthread_mutex_unlock(&otelc__registry_lock);
-        otelc__ring_destroy(o->ring);
-        free(o);
+        otelc__registry_retire_orphan(o);
     }
     if (!*left && P.deferred != NULL)
         age_deferred();

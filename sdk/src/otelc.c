@@ -39,25 +39,8 @@ static uint64_t next_pow2(uint64_t v)
  * that live on (UINT64_MAX when there is none). */
 static uint64_t reset_rings(void)
 {
-    uint64_t smallest = UINT64_MAX;
+    uint64_t smallest = otelc__registry_reset();
 
-    pthread_mutex_lock(&otelc__registry_lock);
-    for (otelc__thread_t *t = otelc__threads; t != NULL; t = t->next) {
-        otelc__ring_t *r = t->ring;
-        atomic_store(&r->tail, atomic_load(&r->head));
-        memset(&r->counters, 0, sizeof(r->counters));
-        r->reentrant_seen = r->truncated_seen = 0;
-        if (r->capacity < smallest)
-            smallest = r->capacity;
-    }
-    while (otelc__orphans != NULL) {
-        otelc__orphan_t *o = otelc__orphans;
-        otelc__orphans = o->next;
-        otelc__ring_destroy(o->ring);
-        free(o);
-    }
-    memset(&otelc__retired, 0, sizeof(otelc__retired));
-    pthread_mutex_unlock(&otelc__registry_lock);
     /* The rings no longer name the blocks of their large records. */
     otelc__large_clear();
     return smallest;
@@ -79,7 +62,7 @@ static void fork_prepare(void)
     pthread_mutex_lock(&lifecycle_lock);
     otelc__scopes_lock();
     otelc__pipeline_fork_prepare();
-    pthread_mutex_lock(&otelc__registry_lock);
+    otelc__registry_lock();
     otelc__diag_fork_prepare();
     otelc__large_fork_prepare();
 }
@@ -88,7 +71,7 @@ static void fork_parent(void)
 {
     otelc__large_fork_parent();
     otelc__diag_fork_parent();
-    pthread_mutex_unlock(&otelc__registry_lock);
+    otelc__registry_unlock();
     otelc__pipeline_fork_parent();
     otelc__scopes_unlock();
     pthread_mutex_unlock(&lifecycle_lock);
@@ -96,40 +79,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
-    otelc__thread_t *self = otelc__tls, *t;
-
-    /* The other threads do not exist in the child: their rings and state
-     * are the parent's, and their records are the parent's to export. */
-    t = otelc__threads;
-    otelc__threads = NULL;
-    while (t != NULL) {
-        otelc__thread_t *next = t->next;
-        if (t == self) {
-            t->next = otelc__threads;
-            otelc__threads = t;
-        } else {
-            otelc__ring_destroy(t->ring);
-            free(t->bag_buf);
-            free(t);
-        }
-        t = next;
-    }
-    while (otelc__orphans != NULL) {
-        otelc__orphan_t *o = otelc__orphans;
-        otelc__orphans = o->next;
-        otelc__ring_destroy(o->ring);
-        free(o);
-    }
-    if (self != NULL) {
-        otelc__ring_t *r = self->ring;
-        atomic_store(&r->tail, atomic_load(&r->head));
-        memset(&r->counters, 0, sizeof(r->counters));
-        r->reentrant_seen = r->truncated_seen = 0;
-        r->pid = (uint64_t)getpid();
-        /* Parent and child must not draw the same ids. */
-        self->rng = otelc__seed() ^ (uint64_t)(uintptr_t)self;
-    }
-    memset(&otelc__retired, 0, sizeof(otelc__retired));
+    otelc__registry_fork_child();
     otelc__large_fork_child();
     otelc__diag_fork_child();
     otelc__diag_reset();
@@ -137,7 +87,7 @@ static void fork_child(void)
     /* The child's threads start on its first use of otelc. */
     if (atomic_load(&otelc__hot.running) == OTELC__RUNNING)
         atomic_store(&otelc__hot.running, OTELC__RESTART);
-    pthread_mutex_unlock(&otelc__registry_lock);
+    otelc__registry_unlock();
     otelc__scopes_unlock();
     pthread_mutex_unlock(&lifecycle_lock);
 }

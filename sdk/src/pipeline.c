@@ -333,19 +333,11 @@ void otelc__pipeline_reset_stats(void)
 void otelc__pipeline_stats(otelc_stats_t *out)
 {
     otelc__counts_t c;
-    otelc__thread_t *t;
-    otelc__orphan_t *o;
+    uint64_t n_threads;
 
     memset(out, 0, sizeof(*out));
-    pthread_mutex_lock(&otelc__registry_lock);
-    c = otelc__retired;
-    for (t = otelc__threads; t != NULL; t = t->next) {
-        otelc__ring_counters_sum(&t->ring->counters, &c);
-        out->threads++;
-    }
-    for (o = otelc__orphans; o != NULL; o = o->next)
-        otelc__ring_counters_sum(&o->ring->counters, &c);
-    pthread_mutex_unlock(&otelc__registry_lock);
+    otelc__registry_counts(&c, &n_threads);
+    out->threads = n_threads;
 
     otelc_signal_stats_t *ss[2] = { &out->spans, &out->logs };
     for (int s = 0; s < 2; s++) {

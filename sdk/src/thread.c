@@ -21,10 +21,12 @@
 
 __thread otelc__thread_t *otelc__tls OTELC__TLS_IE;
 
-pthread_mutex_t otelc__registry_lock = PTHREAD_MUTEX_INITIALIZER;
-otelc__thread_t *otelc__threads;
-otelc__orphan_t *otelc__orphans;
-otelc__counts_t otelc__retired;
+/* The registry: live threads, rings of exited threads not drained yet,
+ * and the counters of rings already freed, under one lock. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static otelc__thread_t *threads;
+static otelc__orphan_t *orphans;
+static otelc__counts_t retired;
 
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
@@ -55,8 +57,7 @@ void otelc__ring_counters_sum(const otelc__ring_counters_t *c, otelc__counts_t *
     for (int s = 0; s < 2; s++) {
         out->produced[s] += atomic_load_explicit(&c->produced[s], memory_order_relaxed);
         out->dropped_full[s] += atomic_load_explicit(&c->dropped_full[s], memory_order_relaxed);
-        out->dropped_limit[s] +=
-            atomic_load_explicit(&c->dropped_limit[s], memory_order_relaxed);
+        out->dropped_limit[s] += atomic_load_explicit(&c->dropped_limit[s], memory_order_relaxed);
         out->dropped_reentrant[s] +=
             atomic_load_explicit(&c->dropped_reentrant[s], memory_order_relaxed);
         out->truncated[s] += atomic_load_explicit(&c->truncated[s], memory_order_relaxed);
@@ -83,8 +84,8 @@ static void thread_exit(void *arg)
     /* Scopes still open at exit are closed first: a correlation scope's
      * span ends into the ring, which must still be ours to write. */
     otelc__frames_pop_to(t, 1);
-    pthread_mutex_lock(&otelc__registry_lock);
-    for (pp = &otelc__threads; *pp != NULL; pp = &(*pp)->next) {
+    pthread_mutex_lock(&registry_lock);
+    for (pp = &threads; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == t) {
             *pp = t->next;
             break;
@@ -93,15 +94,15 @@ static void thread_exit(void *arg)
     otelc__orphan_t *o = malloc(sizeof(*o));
     if (o != NULL) {
         o->ring = t->ring;
-        o->next = otelc__orphans;
-        otelc__orphans = o;
+        o->next = orphans;
+        orphans = o;
     } else {
         /* Cannot queue it: count what it held as lost, rather than leak
          * silently. */
-        otelc__ring_counters_sum(&t->ring->counters, &otelc__retired);
+        otelc__ring_counters_sum(&t->ring->counters, &retired);
         otelc__ring_destroy(t->ring);
     }
-    pthread_mutex_unlock(&otelc__registry_lock);
+    pthread_mutex_unlock(&registry_lock);
     free(t->bag_buf);
     free(t);
     otelc__tls = NULL;
@@ -154,12 +155,142 @@ static otelc__thread_t *thread_create(void)
     t->bound = t->bound_buf;
     pthread_once(&thread_key_once, make_key);
     pthread_setspecific(thread_key, t);
-    pthread_mutex_lock(&otelc__registry_lock);
-    t->next = otelc__threads;
-    otelc__threads = t;
-    pthread_mutex_unlock(&otelc__registry_lock);
+    pthread_mutex_lock(&registry_lock);
+    t->next = threads;
+    threads = t;
+    pthread_mutex_unlock(&registry_lock);
     otelc__tls = t;
     return t;
+}
+
+/* ---- the registry ---------------------------------------------------------- */
+
+size_t otelc__registry_take(otelc__ring_t ***rings, size_t *cap, otelc__orphan_t **taken)
+{
+    otelc__thread_t *t;
+    size_t k = 0;
+
+    pthread_mutex_lock(&registry_lock);
+    for (t = threads; t != NULL; t = t->next)
+        k++;
+    if (k > *cap) {
+        otelc__ring_t **nr = realloc(*rings, (k + 16) * sizeof(*nr));
+        if (nr != NULL) {
+            *rings = nr;
+            *cap = k + 16;
+        }
+    }
+    k = 0;
+    for (t = threads; t != NULL && k < *cap; t = t->next)
+        (*rings)[k++] = t->ring;
+    *taken = orphans;
+    orphans = NULL;
+    pthread_mutex_unlock(&registry_lock);
+    return k;
+}
+
+void otelc__registry_return_orphan(otelc__orphan_t *o)
+{
+    pthread_mutex_lock(&registry_lock);
+    o->next = orphans;
+    orphans = o;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void otelc__registry_retire_orphan(otelc__orphan_t *o)
+{
+    pthread_mutex_lock(&registry_lock);
+    otelc__ring_counters_sum(&o->ring->counters, &retired);
+    pthread_mutex_unlock(&registry_lock);
+    otelc__ring_destroy(o->ring);
+    free(o);
+}
+
+void otelc__registry_counts(otelc__counts_t *out, uint64_t *n_threads)
+{
+    *n_threads = 0;
+    pthread_mutex_lock(&registry_lock);
+    *out = retired;
+    for (otelc__thread_t *t = threads; t != NULL; t = t->next) {
+        otelc__ring_counters_sum(&t->ring->counters, out);
+        (*n_threads)++;
+    }
+    for (otelc__orphan_t *o = orphans; o != NULL; o = o->next)
+        otelc__ring_counters_sum(&o->ring->counters, out);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+/* Empties a live ring of what an earlier run (or the parent) left. */
+static void ring_restart(otelc__ring_t *r)
+{
+    atomic_store(&r->tail, atomic_load(&r->head));
+    memset(&r->counters, 0, sizeof(r->counters));
+    r->reentrant_seen = r->truncated_seen = 0;
+}
+
+static void orphans_free(void)
+{
+    while (orphans != NULL) {
+        otelc__orphan_t *o = orphans;
+        orphans = o->next;
+        otelc__ring_destroy(o->ring);
+        free(o);
+    }
+}
+
+uint64_t otelc__registry_reset(void)
+{
+    uint64_t smallest = UINT64_MAX;
+
+    pthread_mutex_lock(&registry_lock);
+    for (otelc__thread_t *t = threads; t != NULL; t = t->next) {
+        ring_restart(t->ring);
+        if (t->ring->capacity < smallest)
+            smallest = t->ring->capacity;
+    }
+    orphans_free();
+    memset(&retired, 0, sizeof(retired));
+    pthread_mutex_unlock(&registry_lock);
+    return smallest;
+}
+
+void otelc__registry_lock(void)
+{
+    pthread_mutex_lock(&registry_lock);
+}
+
+void otelc__registry_unlock(void)
+{
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void otelc__registry_fork_child(void)
+{
+    otelc__thread_t *self = otelc__tls, *t = threads;
+
+    /* The other threads do not exist in the child: their rings and state
+     * are the parent's, and their records are the parent's to export. */
+    threads = NULL;
+    while (t != NULL) {
+        otelc__thread_t *next = t->next;
+        if (t == self) {
+            t->next = threads;
+            threads = t;
+        } else {
+            otelc__ring_destroy(t->ring);
+            free(t->bag_buf);
+            free(t);
+        }
+        t = next;
+    }
+    orphans_free();
+    if (self != NULL) {
+        ring_restart(self->ring);
+        self->ring->pid = (uint64_t)getpid();
+        /* Parent and child must not draw the same ids. */
+        self->rng = otelc__seed() ^ (uint64_t)(uintptr_t)self;
+    }
+    memset(&retired, 0, sizeof(retired));
 }
 
 void *otelc__reserve_slow(otelc__thread_t *t, uint32_t size, uint64_t reserve, uint64_t *at)

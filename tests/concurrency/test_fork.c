@@ -446,7 +446,7 @@ static bool holding;
 static void *hold_registry(void *arg)
 {
     (void)arg;
-    pthread_mutex_lock(&otelc__registry_lock);
+    otelc__registry_lock();
     pthread_mutex_lock(&hold_mu);
     holding = true;
     pthread_cond_broadcast(&hold_cond);
@@ -454,7 +454,7 @@ static void *hold_registry(void *arg)
     /* The pipeline wakes at least every 50 ms; let it reach the lock. */
     struct timespec ts = { 0, 150000000 };
     nanosleep(&ts, NULL);
-    pthread_mutex_unlock(&otelc__registry_lock);
+    otelc__registry_unlock();
     return NULL;
 }
 
