@@ -1,9 +1,10 @@
 /*
  * test_perf.c: performance spans (OTELC_PERF) as a user checks them: the
  * time of a 100 ms sleep reads 100 ms (within 10), the CPU share of a busy
- * loop and of a sleep, the memory figures against /proc and getrusage(),
- * the slow-operation warning inside the span, arguments as attributes
- * (masked), parentage, and nothing measured when nothing is recorded.
+ * loop (against getrusage) and of a sleep, the memory figures against
+ * /proc and getrusage(), the slow-operation warning inside the span,
+ * arguments as attributes (masked), parentage, and nothing measured when
+ * nothing is recorded.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,6 +56,16 @@ static void sleepy(void)
     sleep_ms(100);
 }
 
+/* The calling thread's CPU time as the kernel accounts it (getrusage, not
+ * the clock the SDK reads). */
+static double thread_cpu_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
 static volatile uint64_t sink;
 
 static void busy(void)
@@ -71,11 +82,17 @@ static void busy(void)
 static void time_and_cpu(void **state)
 {
     const cap_record_t *s, *b;
+    double w0, c0, share;
 
     (void)state;
     start(NULL);
     sleepy();
+    w0 = mono_ms();
+    c0 = thread_cpu_ms();
     busy();
+    /* The share the thread got, measured around the span: a loaded
+     * machine gives a busy loop less than all of its time. */
+    share = 100.0 * (thread_cpu_ms() - c0) / (mono_ms() - w0);
     sync_export();
     s = find(OTELC_SIGNAL_TRACES, "sleepy");
     b = find(OTELC_SIGNAL_TRACES, "busy");
@@ -83,10 +100,16 @@ static void time_and_cpu(void **state)
     assert_true(num(s, "execution_time_ms") <= 110.0);
     /* The span's own times agree with the attribute. */
     assert_true((double)(s->end_ns - s->start_ns) / 1e6 >= 100.0);
-    /* A sleeping thread uses next to no CPU; a busy one most of its time
-     * (the machine is shared: at least a third). */
+    /* A sleeping thread uses next to no CPU; a busy one the share of its
+     * time that the kernel accounted to it around the span (within 5
+     * points: the window around is a little longer, and getrusage counts
+     * in microseconds), which is most of it on an idle machine. */
     assert_true(num(s, "cpu_usage_percent") <= 10.0);
-    assert_true(num(b, "cpu_usage_percent") >= 33.0);
+    print_message("busy: cpu_usage_percent %.1f, getrusage around it %.1f\n",
+                  num(b, "cpu_usage_percent"), share);
+    assert_true(share > 5.0); /* the loop ran, or nothing here means anything */
+    assert_true(num(b, "cpu_usage_percent") >= share - 5.0);
+    assert_true(num(b, "cpu_usage_percent") <= share + 5.0);
     assert_true(num(b, "cpu_usage_percent") <= 100.0);
     assert_true(num(b, "execution_time_ms") >= 60.0);
     assert_null(cap_attr(s, "memory_usage_mb")); /* not asked for */
