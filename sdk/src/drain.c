@@ -3,9 +3,15 @@
  * spinning on the second core of a small machine slows the producers down),
  * waking every millisecond while records flow and backing off to 50 ms when
  * idle. Each drain reads every thread's ring up to its head, joins span
- * records by span id in the table of open spans (spantable.c), hands
- * finished spans and log records to assemble.c, and releases the ring's
- * space; batches go out from batch.c.
+ * records by span id, hands finished spans and log records to assemble.c,
+ * and releases the ring's space; batches go out from batch.c.
+ *
+ * The join: a span's start is pushed on a small stack while its ring is
+ * drained, and most spans end in the same drain, innermost first, so an end
+ * is usually the top of the stack. Spans still open when the ring is done,
+ * and those started while the stack was full, are kept in the table of open
+ * spans (spantable.c), where the ends read in later drains or from other
+ * threads' rings find them.
  */
 #include "large.h"
 #include "pipeline_int.h"
@@ -45,26 +51,42 @@ static void unborrow_free(open_span_t *s)
     otelc__open_span_free(s);
 }
 
-/* Before a ring's space is released: spans that ended go back to the pool;
- * spans still open get their own copy of the start record. */
-static void settle_borrowed(void)
+/* Gives an open span its own copy of its start record, which points into
+ * the ring being drained or a large block; false without memory. */
+static bool own_start(open_span_t *s)
 {
+    if (s->size <= OPEN_INLINE) {
+        memcpy(s->own, s->start, s->size);
+        s->start = s->own;
+    } else if ((s->heap = malloc(s->size)) != NULL) {
+        memcpy(s->heap, s->start, s->size);
+        s->start = s->heap;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Before a ring's space is released: spans still open on the stack go to
+ * the table, those in the table get their own copy of the start record,
+ * spans that ended go back to the pool. A span that cannot be kept is
+ * lost, and counted now rather than left pointing into released space. */
+static void settle_drained(void)
+{
+    for (size_t i = 0; i < P.n_stack; i++) {
+        open_span_t *s = P.stack[i];
+        if (!own_start(s) || !otelc__table_insert(&P.open, s)) {
+            otelc__drop_nomem(0);
+            otelc__open_span_free(s);
+        }
+    }
+    P.n_stack = 0;
     for (size_t i = 0; i < P.n_borrowed; i++) {
         open_span_t *s = P.borrowed[i];
         s->borrowed = false;
         if (s->dead) {
             otelc__open_span_free(s);
-            continue;
-        }
-        if (s->size <= OPEN_INLINE) {
-            memcpy(s->own, s->start, s->size);
-            s->start = s->own;
-        } else if ((s->heap = malloc(s->size)) != NULL) {
-            memcpy(s->heap, s->start, s->size);
-            s->start = s->heap;
-        } else {
-            /* No memory for it: the span is lost; count it now rather
-             * than leave a pointer into released ring space. */
+        } else if (!own_start(s)) {
             open_span_t **slot = otelc__table_find(&P.open, s->key);
             if (slot != NULL)
                 otelc__table_remove(&P.open, slot);
@@ -73,6 +95,34 @@ static void settle_borrowed(void)
         }
     }
     P.n_borrowed = 0;
+}
+
+/* The open span `key`: first on the stack, innermost first (*at its
+ * place), else in the table (*at SIZE_MAX, *slot its slot). NULL when its
+ * start was not read (yet). */
+static inline open_span_t *open_find(uint64_t key, size_t *at, open_span_t ***slot)
+{
+    for (size_t i = P.n_stack; i-- > 0;) {
+        if (P.stack[i]->key == key) {
+            *at = i;
+            return P.stack[i];
+        }
+    }
+    *at = SIZE_MAX;
+    *slot = otelc__table_find(&P.open, key);
+    return *slot != NULL ? **slot : NULL;
+}
+
+/* Takes the span found by open_find() out of the open spans. */
+static inline void open_remove(size_t at, open_span_t **slot)
+{
+    if (at == SIZE_MAX) {
+        otelc__table_remove(&P.open, slot);
+    } else {
+        P.n_stack--;
+        if (OTELC_UNLIKELY(at != P.n_stack)) /* ended out of order */
+            memmove(&P.stack[at], &P.stack[at + 1], (P.n_stack - at) * sizeof(P.stack[0]));
+    }
 }
 
 static void defer_record(const otelc__rec_t *h, uint64_t key)
@@ -220,11 +270,11 @@ static void process(const otelc__rec_t *h, bool may_defer)
     case OTELC__REC_SPAN_START: {
         const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
         open_span_t *s;
-        if (P.open.n >= MAX_OPEN_SPANS) {
+        if (P.open.n + P.n_stack >= MAX_OPEN_SPANS) {
             count_drop(0, OTELC_DROP_LIMIT, 1);
             otelc__diag(OTELC_DIAG_WARN, "spans.open",
                         "too many spans open at once (%zu): a span was dropped (reason limit)",
-                        P.open.n);
+                        P.open.n + P.n_stack);
             break;
         }
         if ((s = otelc__open_span_get()) == NULL) {
@@ -233,12 +283,14 @@ static void process(const otelc__rec_t *h, bool may_defer)
         }
         memcpy(&s->key, r->span_id, 8);
         s->size = h->size;
-        if (!borrow(s, h)) {
+        if (OTELC_LIKELY(P.n_stack < OPEN_STACK)) {
+            s->start = (const unsigned char *)h;
+            P.stack[P.n_stack++] = s;
+        } else if (!borrow(s, h)) {
             otelc__open_span_free(s);
             otelc__drop_nomem(0);
             break;
-        }
-        if (!otelc__table_insert(&P.open, s)) {
+        } else if (!otelc__table_insert(&P.open, s)) {
             s->dead = true; /* released with the drain's borrowed spans */
             otelc__drop_nomem(0);
             break;
@@ -250,18 +302,17 @@ static void process(const otelc__rec_t *h, bool may_defer)
     case OTELC__REC_SPAN_END: {
         const otelc__rec_span_end_t *r = (const otelc__rec_span_end_t *)(const void *)h;
         uint64_t key;
-        open_span_t **slot, *s;
+        open_span_t **slot = NULL, *s;
+        size_t at;
         memcpy(&key, r->span_id, 8);
-        slot = otelc__table_find(&P.open, key);
-        if (slot == NULL) {
+        if ((s = open_find(key, &at, &slot)) == NULL) {
             /* Its start is in a ring not read yet, or was dropped (and
              * counted). */
             if (may_defer)
                 defer_record(h, key);
             break;
         }
-        s = *slot;
-        otelc__table_remove(&P.open, slot);
+        open_remove(at, slot);
         otelc__assemble_span(s, r);
         if (s->borrowed)
             unborrow_free(s);
@@ -276,22 +327,22 @@ static void process(const otelc__rec_t *h, bool may_defer)
     case OTELC__REC_SPAN_STATUS: {
         const otelc__rec_span_op_t *r = (const otelc__rec_span_op_t *)(const void *)h;
         uint64_t key;
-        open_span_t **slot;
+        open_span_t **slot = NULL, *s;
+        size_t at;
         op_rec_t *o;
         memcpy(&key, r->span_id, 8);
-        slot = otelc__table_find(&P.open, key);
-        if (slot == NULL) {
+        if ((s = open_find(key, &at, &slot)) == NULL) {
             if (may_defer)
                 defer_record(h, key);
             break;
         }
-        if ((*slot)->n_ops >= 4096 || (o = malloc(sizeof(*o) + h->size)) == NULL)
+        if (s->n_ops >= 4096 || (o = malloc(sizeof(*o) + h->size)) == NULL)
             break;
         memcpy(o->data, h, h->size);
         o->next = NULL;
-        *(*slot)->ops_tail = o;
-        (*slot)->ops_tail = &o->next;
-        (*slot)->n_ops++;
+        *s->ops_tail = o;
+        s->ops_tail = &o->next;
+        s->n_ops++;
         break;
     }
     default:
@@ -362,7 +413,7 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
         }
         tail += h->size;
     }
-    settle_borrowed();
+    settle_drained();
     large_release_all();
     otelc__ring_release(ring, tail);
     report_ring_counters(ring);

@@ -38,6 +38,10 @@ typedef struct deferred {
 #define DEFER_DRAINS 3
 #define MAX_DEFERRED 65536u
 
+/* Spans the stack holds: few enough that a look through it is cheaper
+ * than the table (see drain.c). */
+#define OPEN_STACK 16
+
 /* ---- the pipeline's state ---------------------------------------------------------- */
 
 typedef struct otelc__pipeline {
@@ -62,7 +66,14 @@ typedef struct otelc__pipeline {
     batch_t *pool;
     _Atomic uint64_t in_flight[2];
     span_table_t open;
-    open_span_t **borrowed; /* spans whose start points into the ring being drained */
+    /* Spans started in the ring being drained, innermost last. Most end in
+     * the same drain, innermost first, and are paired here, without the
+     * table; those still open when the ring is done go to the table. */
+    open_span_t *stack[OPEN_STACK];
+    size_t n_stack;
+    /* Spans whose start points into the ring being drained, in the table
+     * (the stack was full when they started). */
+    open_span_t **borrowed;
     size_t n_borrowed, borrowed_cap;
     otelc__ring_t **snapshot;
     size_t snapshot_cap;
