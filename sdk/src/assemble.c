@@ -349,12 +349,14 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
     d->kind = r->kind;
     d->scope = scope_of(r->scope);
     d->start_ns = time_ns(r->time, r->h.flags);
+    /* An end converted as every time is, not as start + duration: spans
+     * that end at the same tick (a parent and the children a longjmp left)
+     * end at the same nanosecond, where adding each one's rounded duration
+     * to its rounded start could put a child 1 ns after its parent. */
     if (end->h.flags & OTELC__REC_F_TIME_NS)
         d->end_ns = end->time;
-    else if (r->h.flags & OTELC__REC_F_TIME_NS)
-        d->end_ns = otelc__clock_to_ns(end->time);
     else
-        d->end_ns = d->start_ns + otelc__clock_span_ns(r->time, end->time);
+        d->end_ns = otelc__clock_to_ns(end->time);
     if (d->end_ns < d->start_ns)
         d->end_ns = d->start_ns;
     d->name = str_of(a, p, r->name_len);
