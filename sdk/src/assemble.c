@@ -2,8 +2,8 @@
  * assemble.c: records into what exporters read. A log record or a span
  * that ended (its start, the operations read since and its end) becomes an
  * item of its signal's batch: strings copied and NUL-terminated into the
- * batch's arena, attributes decoded, sensitive values masked, the limits
- * applied and what they cut counted.
+ * batch's arena (span names interned instead), attributes decoded,
+ * sensitive values masked, the limits applied and what they cut counted.
  */
 #include "pipeline_int.h"
 
@@ -50,12 +50,85 @@ static bool key_masked(const char *key, size_t len)
     return false;
 }
 
+/* ---- interned span names ---------------------------------------------------- */
+
+/*
+ * Span names repeat from record to record (they are mostly the literals of
+ * a few call sites), so the pipeline keeps one copy of each in a table of
+ * fixed slots instead of copying it into every batch. A slot is filled
+ * once and never changes, and the table is never freed: batches point into
+ * it, including a batch that an abandoned exporter still holds after
+ * shutdown. A name too long for a slot, or whose slot holds another, is
+ * copied as before. (Attribute keys interned the same way cost what they
+ * saved: 805 instructions per 3-attribute log against 802.)
+ */
+#define INTERN_SLOTS 1024
+#define INTERN_MAX 55
+
+typedef struct intern_slot {
+    uint64_t w0, w1; /* the string's first and last words (see words()) */
+    uint8_t len;     /* 0: free */
+    char s[INTERN_MAX + 1];
+} intern_slot_t;
+
+static intern_slot_t interned[INTERN_SLOTS];
+
+static inline uint64_t load_le(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    memcpy(&v, p, n);
+    return v;
+}
+
+/* Two words that hold every byte of a string of 1 to 16 bytes (and the
+ * ends of a longer one): its first and last eight, four or single bytes,
+ * as wyhash reads short keys. */
+static inline void words(const unsigned char *p, size_t len, uint64_t *w0, uint64_t *w1)
+{
+    if (len >= 8) {
+        *w0 = load_le(p, 8);
+        *w1 = load_le(p + len - 8, 8);
+    } else if (len >= 4) {
+        *w0 = load_le(p, 4);
+        *w1 = load_le(p + len - 4, 4);
+    } else {
+        *w0 = (uint64_t)p[0] << 16 | (uint64_t)p[len >> 1] << 8 | p[len - 1];
+        *w1 = 0;
+    }
+}
+
+/* The interned copy of a string, NULL when it has none and gets none. */
+static inline intern_slot_t *intern(const void *str, size_t len)
+{
+    const unsigned char *p = str;
+    intern_slot_t *slot;
+    uint64_t w0, w1;
+
+    if (len == 0 || len > INTERN_MAX)
+        return NULL;
+    words(p, len, &w0, &w1);
+    slot = &interned[(((w0 ^ len) * 0x9e3779b97f4a7c15ull ^ w1 * 0xc2b2ae3d27d4eb4full) >> 40) %
+                     INTERN_SLOTS];
+    if (slot->len == len && slot->w0 == w0 && slot->w1 == w1 &&
+        (len <= 16 || memcmp(slot->s + 8, p + 8, len - 16) == 0))
+        return slot;
+    if (slot->len != 0)
+        return NULL;
+    memcpy(slot->s, p, len);
+    slot->s[len] = 0;
+    slot->w0 = w0;
+    slot->w1 = w1;
+    slot->len = (uint8_t)len;
+    return slot;
+}
+
 /* Splits the mask list once, lower-cased, so that matching an attribute
  * key is a few compares. */
 otelc_status_t otelc__masks_build(const char *csv)
 {
     const char *p = csv ? csv : OTELC__DEFAULT_MASK_KEYS;
     size_t n = 1;
+
     for (const char *q = p; *q; q++)
         n += *q == ',';
     P.masks = calloc(n, sizeof(*P.masks));
@@ -192,13 +265,33 @@ static size_t decode_attrs(arena_t *a, const unsigned char *p, size_t len, size_
     return k;
 }
 
+/* A string of the record in the batch's arena; an empty one (most
+ * correlation ids, trace states, event names) costs nothing. */
 static otelc_str_t str_of(arena_t *a, const void *p, size_t len)
 {
     otelc_str_t s;
+    if (len == 0) {
+        s.ptr = "";
+        s.len = 0;
+        return s;
+    }
     s.ptr = arena_str(a, p, len);
     s.len = s.ptr ? len : 0;
     if (s.ptr == NULL)
         s.ptr = "";
+    return s;
+}
+
+/* A span's name: interned when it can be, else as str_of(). */
+static otelc_str_t name_of(arena_t *a, const void *p, size_t len)
+{
+    intern_slot_t *slot = intern(p, len);
+    otelc_str_t s;
+
+    if (slot == NULL)
+        return str_of(a, p, len);
+    s.ptr = slot->s;
+    s.len = len;
     return s;
 }
 
@@ -359,7 +452,7 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
         d->end_ns = otelc__clock_to_ns(end->time);
     if (d->end_ns < d->start_ns)
         d->end_ns = d->start_ns;
-    d->name = str_of(a, p, r->name_len);
+    d->name = name_of(a, p, r->name_len);
     p += r->name_len;
     d->correlation_id = str_of(a, p, r->corr_len);
     p += r->corr_len;
