@@ -177,14 +177,31 @@ void otelc__masks_free(void)
     P.n_masks = 0;
 }
 
+/* Copies `len` bytes and a NUL to *sp, which it advances. */
+static inline char *put_str(char **sp, const void *s, size_t len)
+{
+    char *d = *sp;
+
+    otelc__copy(d, s, len);
+    d[len] = 0;
+    *sp = d + len + 1;
+    return d;
+}
+
 /* Decodes `n` encoded attributes into `out`, copying into the arena. Returns
- * how many were decoded (a malformed encoding stops early). */
+ * how many were decoded (a malformed encoding stops early). The keys and
+ * string values, with a NUL each, are shorter than their encoding plus two
+ * bytes an attribute (each has a header of four), so they share one block
+ * of the arena rather than taking one allocation each. */
 static size_t decode_attrs(arena_t *a, const unsigned char *p, size_t len, size_t n,
                            otelc_attr_t *out, uint32_t value_limit)
 {
     const unsigned char *end = p + len;
     size_t i, k = 0;
+    char *sp;
 
+    if (n == 0 || (sp = arena_alloc(a, len + 2 * n)) == NULL)
+        return 0;
     for (i = 0; i < n && p < end; i++) {
         otelc_attr_t v;
         size_t kl;
@@ -193,9 +210,7 @@ static size_t decode_attrs(arena_t *a, const unsigned char *p, size_t len, size_
         if (q == NULL)
             break;
         otelc_attr_t *o = &out[k];
-        o->key = arena_str(a, v.key, kl);
-        if (o->key == NULL)
-            break;
+        o->key = put_str(&sp, v.key, kl);
         o->type = v.type;
         o->key_len = (uint32_t)kl;
         o->len = v.len;
@@ -215,10 +230,8 @@ static size_t decode_attrs(arena_t *a, const unsigned char *p, size_t len, size_
             if (l > value_limit)
                 l = v.type == OTELC_ATTR_STRING ? otelc__utf8_cut(v.v.s, l, value_limit)
                                                 : value_limit;
-            o->v.s = arena_str(a, v.v.s, l);
+            o->v.s = put_str(&sp, v.v.s, l);
             o->len = l;
-            if (o->v.s == NULL)
-                return k;
             break;
         }
         case OTELC_ATTR_STRING_ARRAY: {
@@ -308,8 +321,19 @@ static uint64_t time_ns(uint64_t t, uint16_t flags)
     return (flags & OTELC__REC_F_TIME_NS) ? t : otelc__clock_to_ns(t);
 }
 
-/* Room for one more record of signal `sig`: a batch to write into, and the
- * queue bound respected. NULL: the record is dropped (already counted). */
+/* The severity's short name (otelc_severity_text), looked up and measured
+ * once per severity. `sev` is 1..24: otelc__rec_check() saw to it. */
+static otelc_str_t severity_text(int sev)
+{
+    static otelc_str_t texts[25];
+
+    if (OTELC_UNLIKELY(texts[sev].ptr == NULL)) {
+        texts[sev].len = strlen(otelc_severity_text(sev));
+        texts[sev].ptr = otelc_severity_text(sev);
+    }
+    return texts[sev];
+}
+
 void otelc__assemble_log(const otelc__rec_log_t *r)
 {
     batch_t *b = otelc__room_for(1);
@@ -325,8 +349,7 @@ void otelc__assemble_log(const otelc__rec_log_t *r)
     memset(d, 0, sizeof(*d));
     d->time_ns = d->observed_time_ns = time_ns(r->time, r->h.flags);
     d->severity = r->severity;
-    d->severity_text.ptr = otelc_severity_text(r->severity);
-    d->severity_text.len = strlen(d->severity_text.ptr);
+    d->severity_text = severity_text(r->severity);
     d->body = str_of(&b->arena, p, r->msg_len);
     p += r->msg_len;
     d->event_name = str_of(&b->arena, p, r->event_len);
