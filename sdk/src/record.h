@@ -121,6 +121,57 @@ size_t otelc__attrs_encode(unsigned char *out, const otelc_attr_t *attrs, size_t
 const unsigned char *otelc__attr_decode(const unsigned char *p, const unsigned char *end,
                                         otelc_attr_t *out, size_t *key_len, uint8_t *flags);
 
+/* otelc__attr_decode() for the common types (int, double, bool, string),
+ * inline and with the same checks, for the pipeline's loop over a record's
+ * attributes; the others go to it. The same result for every input
+ * (fuzz target attr_decode compares them). Flags are not returned. */
+static inline const unsigned char *otelc__attr_decode_fast(const unsigned char *p,
+                                                           const unsigned char *end,
+                                                           otelc_attr_t *v, size_t *klen)
+{
+    const unsigned char *q = p;
+    uint16_t kl;
+    uint32_t l;
+    uint8_t fl;
+
+    if (end - q < 4)
+        return NULL;
+    memcpy(&kl, q + 2, 2);
+    if ((size_t)(end - q - 4) < kl)
+        return NULL;
+    v->type = q[0];
+    v->key = (const char *)q + 4;
+    *klen = kl;
+    q += 4 + kl;
+    switch (v->type) {
+    case OTELC_ATTR_INT:
+    case OTELC_ATTR_DOUBLE:
+        if (end - q < 8)
+            return NULL;
+        memcpy(&v->v.i, q, 8); /* a double's bytes as they are */
+        v->len = 0;
+        return q + 8;
+    case OTELC_ATTR_BOOL:
+        if (end - q < 1)
+            return NULL;
+        v->v.b = *q != 0;
+        v->len = 0;
+        return q + 1;
+    case OTELC_ATTR_STRING:
+        if (end - q < 4)
+            return NULL;
+        memcpy(&l, q, 4);
+        q += 4;
+        if ((size_t)(end - q) < l)
+            return NULL;
+        v->v.bytes = q;
+        v->len = l;
+        return q + l;
+    default:
+        return otelc__attr_decode(p, end, v, klen, &fl);
+    }
+}
+
 /*
  * Encodes attributes in one pass into [out, end), measuring strings while
  * copying them, with the same limits and result as otelc__attrs_encode().
@@ -180,9 +231,8 @@ static inline void otelc__copy(void *dst, const void *src, size_t n)
  * it only measures. Returns the bytes written; *kept gets how many were
  * encoded (the others count as dropped attributes).
  */
-size_t otelc__attrs_encode_fit(unsigned char *out, size_t room, const otelc_attr_t *attrs,
-                               size_t n, uint32_t count_limit, uint32_t value_limit,
-                               uint16_t *kept);
+size_t otelc__attrs_encode_fit(unsigned char *out, size_t room, const otelc_attr_t *attrs, size_t n,
+                               uint32_t count_limit, uint32_t value_limit, uint16_t *kept);
 
 /*
  * Checks that a record read from a ring is whole: its header's size covers
