@@ -243,7 +243,52 @@ size_t otelc__attrs_encode_fit(unsigned char *out, size_t room, const otelc_attr
  * read outside the record. Returns true for a usable record (padding
  * included).
  */
-bool otelc__rec_check(const otelc__rec_t *h);
+/* otelc__rec_check() for the types record.h does not describe (large
+ * records, unknown types). */
+bool otelc__rec_check_rare(const otelc__rec_t *h);
+/* Inline: the pipeline calls it for every record, and its switch then
+ * merges with the caller's switch on the same type. */
+static inline bool otelc__rec_check(const otelc__rec_t *h)
+{
+    /* Sums of 16- and 32-bit lengths in 64 bits cannot wrap. Enumerations
+     * are checked too: exporters index tables by kind, status and severity. */
+    uint64_t size = h->size, need;
+
+    switch (h->type) {
+    case OTELC__REC_PAD:
+        return true;
+    case OTELC__REC_LOG: {
+        const otelc__rec_log_t *r = (const otelc__rec_log_t *)(const void *)h;
+        if (size < sizeof(*r) || r->severity < 1 || r->severity > 24)
+            return false;
+        need = sizeof(*r) + (uint64_t)r->msg_len + r->event_len + r->corr_len + r->attrs_len +
+               r->bound_len;
+        return need <= size;
+    }
+    case OTELC__REC_SPAN_START: {
+        const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
+        if (size < sizeof(*r) || r->kind > 5)
+            return false;
+        need = sizeof(*r) + (uint64_t)r->name_len + r->corr_len + r->tracestate_len + r->attrs_len +
+               (uint64_t)r->n_links * sizeof(otelc__rec_link_t);
+        return need <= size;
+    }
+    case OTELC__REC_SPAN_END:
+        return size >= sizeof(otelc__rec_span_end_t);
+    case OTELC__REC_SPAN_ATTRS:
+    case OTELC__REC_SPAN_EVENT:
+    case OTELC__REC_SPAN_LINK:
+    case OTELC__REC_SPAN_STATUS: {
+        const otelc__rec_span_op_t *r = (const otelc__rec_span_op_t *)(const void *)h;
+        if (size < sizeof(*r) || r->status > 2)
+            return false;
+        need = sizeof(*r) + (uint64_t)r->name_len + r->attrs_len;
+        return need <= size;
+    }
+    default:
+        return otelc__rec_check_rare(h);
+    }
+}
 
 /* Length of the longest prefix of s[0..len) that does not split a UTF-8
  * sequence, at most `limit`. */
