@@ -482,14 +482,18 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
     p += r->tracestate_len;
     d->status_message = str_of(a, "", 0);
 
+    /* Room for as many attributes as the span can have: its own, those
+     * set later, and correlation.id, within the limit. */
+    attr_cap = (size_t)r->n_attrs + (r->corr_len > 0);
     for (o = os->ops; o != NULL; o = o->next) {
         const otelc__rec_span_op_t *op = (const otelc__rec_span_op_t *)(const void *)o->data;
         n_events += op->h.type == OTELC__REC_SPAN_EVENT;
         n_links += op->h.type == OTELC__REC_SPAN_LINK;
+        if (op->h.type == OTELC__REC_SPAN_ATTRS)
+            attr_cap += op->n_attrs;
     }
-    attr_cap = lim->attribute_count;
-    if (attr_cap > (size_t)r->n_attrs + 64 * (os->n_ops + 1))
-        attr_cap = (size_t)r->n_attrs + 64 * (os->n_ops + 1);
+    if (attr_cap > lim->attribute_count)
+        attr_cap = lim->attribute_count;
     attrs = arena_alloc(a, (attr_cap ? attr_cap : 1) * sizeof(*attrs));
     if (attrs == NULL)
         goto nomem;
