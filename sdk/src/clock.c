@@ -118,14 +118,6 @@ void otelc__clock_recalibrate(bool force)
 #endif
 }
 
-uint64_t otelc__clock_to_ns(uint64_t raw)
-{
-    if (otelc__clock.mode != OTELC__CLOCK_TSC)
-        return raw;
-    int64_t d = (int64_t)(raw - otelc__clock.anchor_ticks);
-    return otelc__clock.anchor_ns + (uint64_t)(int64_t)((double)d * otelc__clock.ns_per_tick);
-}
-
 uint64_t otelc__clock_span_ns(uint64_t raw_start, uint64_t raw_end)
 {
     if (raw_end <= raw_start)

@@ -67,8 +67,15 @@ uint64_t otelc__mono_ns(void);
 uint64_t otelc__wall_ns(void);
 void otelc__clock_setup(const otelc_options_t *opts);
 void otelc__clock_recalibrate(bool force);
-/* Converts a raw time to ns since the epoch (pipeline thread). */
-uint64_t otelc__clock_to_ns(uint64_t raw);
+/* Converts a raw time to ns since the epoch (pipeline thread). Inline:
+ * the pipeline converts two or more times per record. */
+static inline uint64_t otelc__clock_to_ns(uint64_t raw)
+{
+    if (otelc__clock.mode != OTELC__CLOCK_TSC)
+        return raw;
+    int64_t d = (int64_t)(raw - otelc__clock.anchor_ticks);
+    return otelc__clock.anchor_ns + (uint64_t)(int64_t)((double)d * otelc__clock.ns_per_tick);
+}
 /* Converts a raw duration (end - start) to ns. */
 uint64_t otelc__clock_span_ns(uint64_t raw_start, uint64_t raw_end);
 
