@@ -299,8 +299,10 @@ void otelc__ring_counters_sum(const otelc__ring_counters_t *c, otelc__counts_t *
 
 /* For a drain: the live threads' rings into *rings (grown to hold them;
  * short of memory, as many as *cap holds), returning how many, and the
- * orphans into *orphans, which the caller then owns. A live ring is freed
- * only by the pipeline (as an orphan), so the pointers stay valid. */
+ * orphans as a list into *orphans. The drain must give each orphan back or
+ * retire it (below), in the list's order; until then its counters are
+ * still in otelc__registry_counts(). A live ring is freed only by the
+ * pipeline (as an orphan), so the pointers stay valid. */
 size_t otelc__registry_take(otelc__ring_t ***rings, size_t *cap, otelc__orphan_t **orphans);
 /* An orphan not drained empty: back for the next drain. */
 void otelc__registry_return_orphan(otelc__orphan_t *o);

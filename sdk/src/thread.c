@@ -26,6 +26,10 @@ __thread otelc__thread_t *otelc__tls OTELC__TLS_IE;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static otelc__thread_t *threads;
 static otelc__orphan_t *orphans;
+/* The orphans the drain in progress took: still counted by the stats, until
+ * the drain gives each back or retires it (the pipeline thread changes
+ * this list, under the lock). */
+static otelc__orphan_t *draining;
 static otelc__counts_t retired;
 
 static pthread_key_t thread_key;
@@ -183,15 +187,29 @@ size_t otelc__registry_take(otelc__ring_t ***rings, size_t *cap, otelc__orphan_t
     k = 0;
     for (t = threads; t != NULL && k < *cap; t = t->next)
         (*rings)[k++] = t->ring;
-    *taken = orphans;
+    draining = orphans;
     orphans = NULL;
+    *taken = draining;
     pthread_mutex_unlock(&registry_lock);
     return k;
+}
+
+/* Takes `o` off the draining list (under the lock). The drain goes through
+ * the list in order, so `o` is its head but for a drain cut short. */
+static void draining_unlink(otelc__orphan_t *o)
+{
+    otelc__orphan_t **pp = &draining;
+
+    while (*pp != NULL && *pp != o)
+        pp = &(*pp)->next;
+    if (*pp == o)
+        *pp = o->next;
 }
 
 void otelc__registry_return_orphan(otelc__orphan_t *o)
 {
     pthread_mutex_lock(&registry_lock);
+    draining_unlink(o);
     o->next = orphans;
     orphans = o;
     pthread_mutex_unlock(&registry_lock);
@@ -200,6 +218,7 @@ void otelc__registry_return_orphan(otelc__orphan_t *o)
 void otelc__registry_retire_orphan(otelc__orphan_t *o)
 {
     pthread_mutex_lock(&registry_lock);
+    draining_unlink(o);
     otelc__ring_counters_sum(&o->ring->counters, &retired);
     pthread_mutex_unlock(&registry_lock);
     otelc__ring_destroy(o->ring);
@@ -217,6 +236,8 @@ void otelc__registry_counts(otelc__counts_t *out, uint64_t *n_threads)
     }
     for (otelc__orphan_t *o = orphans; o != NULL; o = o->next)
         otelc__ring_counters_sum(&o->ring->counters, out);
+    for (otelc__orphan_t *o = draining; o != NULL; o = o->next)
+        otelc__ring_counters_sum(&o->ring->counters, out);
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -228,8 +249,18 @@ static void ring_restart(otelc__ring_t *r)
     r->reentrant_seen = r->truncated_seen = 0;
 }
 
+/* No drain runs when this is called (init, fork's child). */
 static void orphans_free(void)
 {
+    if (draining != NULL) {
+        /* A drain that never ended (the child of a fork that hit one). */
+        otelc__orphan_t *last = draining;
+        while (last->next != NULL)
+            last = last->next;
+        last->next = orphans;
+        orphans = draining;
+        draining = NULL;
+    }
     while (orphans != NULL) {
         otelc__orphan_t *o = orphans;
         orphans = o->next;

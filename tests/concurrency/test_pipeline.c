@@ -556,6 +556,47 @@ static void *log_then_exit(void *arg)
     return NULL;
 }
 
+static void *emit_200_then_exit(void *arg)
+{
+    (void)arg;
+    emit_logs(200);
+    return NULL;
+}
+
+/* The records of a thread that exited sit in its ring (an orphan) until
+ * the pipeline has drained it; a drain that cannot finish (the exporter
+ * hangs, the queue is full) takes the orphan and gives it back, over and
+ * over. otelc_stats() must count the thread's records all along, not miss
+ * them while a drain holds the orphan. */
+static void stats_count_an_exited_thread_while_it_drains(void **state)
+{
+    (void)state;
+    otelc_options_t o;
+    opts(&o);
+    o.logs_batch.max_queue_size = 20;
+    o.logs_batch.max_export_batch_size = 10;
+    cap_set_hang(&cap, true);
+    start(&o);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, emit_200_then_exit, NULL), 0);
+    pthread_join(th, NULL);
+    /* The pipeline retries every 200 us while it waits for room: 20,000
+     * reads overlap many of its drains. */
+    for (int i = 0; i < 20000; i++) {
+        otelc_stats_t st;
+        otelc_stats(&st);
+        if (st.logs.produced != 200)
+            fail_msg("read %d: %llu logs produced, 200 were", i,
+                     (unsigned long long)st.logs.produced);
+    }
+    cap_set_hang(&cap, false);
+    assert_int_equal(otelc_flush(5000), OTELC_OK);
+    otelc_stats_t st;
+    otelc_stats(&st);
+    assert_exact(&st.logs);
+    assert_int_equal(st.logs.produced, 200);
+}
+
 static void exiting_threads_lose_nothing(void **state)
 {
     (void)state;
@@ -677,6 +718,7 @@ int main(void)
         cmocka_unit_test_teardown(queue_bound_drops_are_counted_exactly, teardown),
         cmocka_unit_test_teardown(block_policy_loses_nothing, teardown),
         cmocka_unit_test_teardown(drop_policy_never_blocks, teardown),
+        cmocka_unit_test_teardown(stats_count_an_exited_thread_while_it_drains, teardown),
         cmocka_unit_test_teardown(exiting_threads_lose_nothing, teardown),
         cmocka_unit_test_teardown(concurrent_producers_and_flushes, teardown),
         cmocka_unit_test_teardown(idle_pipeline_sleeps, teardown),
