@@ -43,7 +43,7 @@ static NOINLINE void slow_leaf(unsigned us)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     do {
         clock_gettime(CLOCK_MONOTONIC, &t);
-    } while ((t.tv_sec - t0.tv_sec) * 1000000 + (t.tv_nsec - t0.tv_nsec) / 1000 < (long)us);
+    } while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < (long)us * 1000L);
 }
 
 NOINLINE void slow_parent(unsigned us)
