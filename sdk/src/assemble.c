@@ -205,7 +205,7 @@ static size_t decode_attrs(arena_t *a, const unsigned char *p, size_t len, size_
     for (i = 0; i < n && p < end; i++) {
         otelc_attr_t v;
         size_t kl;
-        const unsigned char *q = otelc__attr_decode_fast(p, end, &v, &kl);
+        const unsigned char *q = otelc__attr_decode(p, end, &v, &kl, NULL);
         if (q == NULL)
             break;
         otelc_attr_t *o = &out[k];

@@ -223,42 +223,13 @@ static bool get_u32(const unsigned char **p, const unsigned char *end, uint32_t 
     return true;
 }
 
-const unsigned char *otelc__attr_decode(const unsigned char *p, const unsigned char *end,
-                                        otelc_attr_t *out, size_t *klen, uint8_t *flags)
+const unsigned char *otelc__attr_decode_rest(const unsigned char *p, const unsigned char *end,
+                                             otelc_attr_t *out)
 {
-    uint16_t kl;
     uint32_t n, i, l;
     const unsigned char *q;
 
-    if (end - p < 4)
-        return NULL;
-    out->type = p[0];
-    *flags = p[1];
-    memcpy(&kl, p + 2, 2);
-    p += 4;
-    if ((size_t)(end - p) < kl)
-        return NULL;
-    out->key = (const char *)p;
-    *klen = kl;
-    p += kl;
     switch (out->type) {
-    case OTELC_ATTR_BOOL:
-        if (end - p < 1)
-            return NULL;
-        out->v.b = *p != 0;
-        out->len = 0;
-        return p + 1;
-    case OTELC_ATTR_INT:
-    case OTELC_ATTR_DOUBLE:
-        if (end - p < 8)
-            return NULL;
-        if (out->type == OTELC_ATTR_INT)
-            memcpy(&out->v.i, p, 8);
-        else
-            memcpy(&out->v.d, p, 8);
-        out->len = 0;
-        return p + 8;
-    case OTELC_ATTR_STRING:
     case OTELC_ATTR_BYTES:
         if (!get_u32(&p, end, &l) || (size_t)(end - p) < l)
             return NULL;

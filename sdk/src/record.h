@@ -111,64 +111,65 @@ size_t otelc__attrs_measure(const otelc_attr_t *attrs, size_t n, uint32_t count_
 size_t otelc__attrs_encode(unsigned char *out, const otelc_attr_t *attrs, size_t n,
                            uint32_t count_limit, uint32_t value_limit);
 
+/* otelc__attr_decode() past the key, for the types it does not decode
+ * inline: bytes and arrays (record.c). `q` is the value's first byte. */
+const unsigned char *otelc__attr_decode_rest(const unsigned char *q, const unsigned char *end,
+                                             otelc_attr_t *out);
+
 /*
  * Decodes one encoded attribute at `p` (with `end` the end of the encoded
  * area) into a view whose key and string values point into the record (NOT
  * NUL-terminated; key length in *key_len; arrays: v.bytes points at the
  * encoded elements and len is their count). Returns the next position, or NULL
- * on a malformed encoding.
+ * on a malformed encoding; `flags` may be NULL. Inline, with the common
+ * types (int, double, bool, string) here: the pipeline decodes every
+ * attribute of every record.
  */
-const unsigned char *otelc__attr_decode(const unsigned char *p, const unsigned char *end,
-                                        otelc_attr_t *out, size_t *key_len, uint8_t *flags);
-
-/* otelc__attr_decode() for the common types (int, double, bool, string),
- * inline and with the same checks, for the pipeline's loop over a record's
- * attributes; the others go to it. The same result for every input
- * (fuzz target attr_decode compares them). Flags are not returned. */
-static inline const unsigned char *otelc__attr_decode_fast(const unsigned char *p,
-                                                           const unsigned char *end,
-                                                           otelc_attr_t *v, size_t *klen)
+static inline const unsigned char *otelc__attr_decode(const unsigned char *p,
+                                                      const unsigned char *end, otelc_attr_t *out,
+                                                      size_t *key_len, uint8_t *flags)
 {
-    const unsigned char *q = p;
     uint16_t kl;
     uint32_t l;
-    uint8_t fl;
 
-    if (end - q < 4)
+    if (end - p < 4)
         return NULL;
-    memcpy(&kl, q + 2, 2);
-    if ((size_t)(end - q - 4) < kl)
+    out->type = p[0];
+    if (flags != NULL)
+        *flags = p[1];
+    memcpy(&kl, p + 2, 2);
+    p += 4;
+    if ((size_t)(end - p) < kl)
         return NULL;
-    v->type = q[0];
-    v->key = (const char *)q + 4;
-    *klen = kl;
-    q += 4 + kl;
-    switch (v->type) {
+    out->key = (const char *)p;
+    *key_len = kl;
+    p += kl;
+    switch (out->type) {
     case OTELC_ATTR_INT:
     case OTELC_ATTR_DOUBLE:
-        if (end - q < 8)
+        if (end - p < 8)
             return NULL;
-        memcpy(&v->v.i, q, 8); /* a double's bytes as they are */
-        v->len = 0;
-        return q + 8;
+        memcpy(&out->v.i, p, 8); /* a double's bytes as they are */
+        out->len = 0;
+        return p + 8;
     case OTELC_ATTR_BOOL:
-        if (end - q < 1)
+        if (end - p < 1)
             return NULL;
-        v->v.b = *q != 0;
-        v->len = 0;
-        return q + 1;
+        out->v.b = *p != 0;
+        out->len = 0;
+        return p + 1;
     case OTELC_ATTR_STRING:
-        if (end - q < 4)
+        if (end - p < 4)
             return NULL;
-        memcpy(&l, q, 4);
-        q += 4;
-        if ((size_t)(end - q) < l)
+        memcpy(&l, p, 4);
+        p += 4;
+        if ((size_t)(end - p) < l)
             return NULL;
-        v->v.bytes = q;
-        v->len = l;
-        return q + l;
+        out->v.bytes = p;
+        out->len = l;
+        return p + l;
     default:
-        return otelc__attr_decode(p, end, v, klen, &fl);
+        return otelc__attr_decode_rest(p, end, out);
     }
 }
 
