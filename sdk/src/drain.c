@@ -442,15 +442,14 @@ static size_t drain_all(bool *left)
         otelc__orphan_t *o = orphans;
         bool orphan_left = false;
         n += drain_ring(o->ring, &orphan_left);
+        orphans = o->next;
         if (orphan_left) {
             /* Not empty yet: keep it for the next drain. */
             *left = true;
-            orphans = o->next;
             otelc__registry_return_orphan(o);
-            continue;
+        } else {
+            otelc__registry_retire_orphan(o);
         }
-        orphans = o->next;
-        otelc__registry_retire_orphan(o);
     }
     if (!*left && P.deferred != NULL)
         age_deferred();

@@ -194,22 +194,10 @@ size_t otelc__registry_take(otelc__ring_t ***rings, size_t *cap, otelc__orphan_t
     return k;
 }
 
-/* Takes `o` off the draining list (under the lock). The drain goes through
- * the list in order, so `o` is its head but for a drain cut short. */
-static void draining_unlink(otelc__orphan_t *o)
-{
-    otelc__orphan_t **pp = &draining;
-
-    while (*pp != NULL && *pp != o)
-        pp = &(*pp)->next;
-    if (*pp == o)
-        *pp = o->next;
-}
-
 void otelc__registry_return_orphan(otelc__orphan_t *o)
 {
     pthread_mutex_lock(&registry_lock);
-    draining_unlink(o);
+    draining = o->next; /* `o` is its head: orphans come back in order */
     o->next = orphans;
     orphans = o;
     pthread_mutex_unlock(&registry_lock);
@@ -218,7 +206,7 @@ void otelc__registry_return_orphan(otelc__orphan_t *o)
 void otelc__registry_retire_orphan(otelc__orphan_t *o)
 {
     pthread_mutex_lock(&registry_lock);
-    draining_unlink(o);
+    draining = o->next;
     otelc__ring_counters_sum(&o->ring->counters, &retired);
     pthread_mutex_unlock(&registry_lock);
     otelc__ring_destroy(o->ring);
@@ -249,18 +237,10 @@ static void ring_restart(otelc__ring_t *r)
     r->reentrant_seen = r->truncated_seen = 0;
 }
 
-/* No drain runs when this is called (init, fork's child). */
+/* No drain runs when this is called (init; fork's child, whose prepare
+ * waited for the drain), so `draining` is empty. */
 static void orphans_free(void)
 {
-    if (draining != NULL) {
-        /* A drain that never ended (the child of a fork that hit one). */
-        otelc__orphan_t *last = draining;
-        while (last->next != NULL)
-            last = last->next;
-        last->next = orphans;
-        orphans = draining;
-        draining = NULL;
-    }
     while (orphans != NULL) {
         otelc__orphan_t *o = orphans;
         orphans = o->next;
