@@ -14,6 +14,11 @@
 
 static const char masked[] = "***MASKED***";
 
+/* Numbers the mask lists built (one a run); a shape's masked keys were
+ * decided under the list numbered shape->mask_gen. Never reset, so that a
+ * shape learned in an earlier run is decided again. */
+static uint32_t mask_gen;
+
 /* A key's signature: its length and its first and last bytes (lower case)
  * mixed into 0..63. Keys of a mask key's length but other ends ("symbol"
  * beside "secret", "price" beside "token") are rejected by one more test
@@ -136,6 +141,7 @@ otelc_status_t otelc__masks_build(const char *csv)
     if (P.masks == NULL || P.mask_lens == NULL)
         return OTELC_ERR_NOMEM;
     P.n_masks = 0;
+    mask_gen++;
     while (*p) {
         const char *e = strchr(p, ',');
         size_t len = e ? (size_t)(e - p) : strlen(p);
@@ -277,6 +283,89 @@ static size_t decode_attrs(arena_t *a, const unsigned char *p, size_t len, size_
     return k;
 }
 
+/* Decodes a shaped attribute area (record.h) of `n` attributes into `out`:
+ * keys from the shape (not copied: the table outlives every batch), the
+ * masked ones decided once per shape and run, string values copied into
+ * the arena. Returns how many were decoded (a malformed area stops early). */
+static size_t decode_shaped(arena_t *a, otelc__shape_t *sh, const unsigned char *p, size_t len,
+                            size_t n, otelc_attr_t *out, uint32_t value_limit)
+{
+    const unsigned char *end = p + len;
+    char *sp = NULL;
+    size_t i;
+
+    if (n > sh->n)
+        n = sh->n;
+    if (OTELC_UNLIKELY(sh->mask_gen != mask_gen)) {
+        sh->masked = 0;
+        for (i = 0; i < sh->n; i++)
+            if (key_masked(sh->keys[i], (uint32_t)(sh->tk[i] >> 32)))
+                sh->masked |= 1u << i;
+        sh->mask_gen = mask_gen;
+    }
+    for (i = 0; i < n; i++) {
+        otelc_attr_t *o = &out[i];
+        uint32_t l;
+
+        o->key = sh->keys[i];
+        o->type = (uint32_t)sh->tk[i];
+        o->key_len = (uint32_t)(sh->tk[i] >> 32);
+        o->len = 0;
+        switch (o->type) {
+        case OTELC_ATTR_INT:
+        case OTELC_ATTR_DOUBLE:
+            if (end - p < 8)
+                return i;
+            memcpy(&o->v.i, p, 8);
+            p += 8;
+            break;
+        case OTELC_ATTR_BOOL:
+            if (end - p < 1)
+                return i;
+            o->v.b = *p++ != 0;
+            break;
+        default: { /* string */
+            const char *v;
+            if (end - p < 4)
+                return i;
+            memcpy(&l, p, 4);
+            p += 4;
+            if ((size_t)(end - p) < l)
+                return i;
+            v = (const char *)p;
+            p += l;
+            if (sh->masked & (1u << i))
+                break;
+            if (OTELC_UNLIKELY(l > value_limit))
+                l = (uint32_t)otelc__utf8_cut(v, l, value_limit);
+            /* Values' bytes with a NUL each fit in the area's length. */
+            if (sp == NULL && (sp = arena_alloc(a, len)) == NULL)
+                return i;
+            o->v.s = put_str(&sp, v, l);
+            o->len = l;
+            break;
+        }
+        }
+        if (sh->masked & (1u << i)) {
+            o->type = OTELC_ATTR_STRING;
+            o->v.s = masked;
+            o->len = sizeof(masked) - 1;
+        }
+    }
+    return i;
+}
+
+/* The shape a shaped record's attribute area names, or NULL. */
+static otelc__shape_t *shape_of(const unsigned char *p, size_t len)
+{
+    uint32_t id;
+
+    if (len < 4)
+        return NULL;
+    memcpy(&id, p, 4);
+    return otelc__shape_get(id);
+}
+
 /* A string of the record in the batch's arena; an empty one (most
  * correlation ids, trace states, event names) costs nothing. */
 static otelc_str_t str_of(arena_t *a, const void *p, size_t len)
@@ -340,6 +429,7 @@ void otelc__assemble_log(const otelc__rec_log_t *r)
     const unsigned char *p = (const unsigned char *)(r + 1);
     otelc_log_data_t *d;
     otelc_attr_t *attrs;
+    otelc__shape_t *sh = NULL;
     size_t n, nb, total, cap;
 
     if (b == NULL)
@@ -363,7 +453,20 @@ void otelc__assemble_log(const otelc__rec_log_t *r)
     attrs = arena_alloc(&b->arena, (cap ? cap : 1) * sizeof(*attrs));
     if (attrs == NULL)
         goto nomem;
-    n = decode_attrs(&b->arena, p, r->attrs_len, r->n_attrs, attrs, lim->attribute_value_length);
+    if (r->h.flags & OTELC__REC_F_SHAPED) {
+        n = 0;
+        if ((sh = shape_of(p, r->attrs_len)) != NULL) {
+            n = decode_shaped(&b->arena, sh, p + 4, r->attrs_len - 4, r->n_attrs, attrs,
+                              lim->attribute_value_length);
+            if ((r->h.flags & OTELC__REC_F_SITE_MSG) && sh->msg != NULL) {
+                d->body.ptr = sh->msg;
+                d->body.len = sh->msg_len;
+            }
+        }
+    } else {
+        n = decode_attrs(&b->arena, p, r->attrs_len, r->n_attrs, attrs,
+                         lim->attribute_value_length);
+    }
     p += r->attrs_len;
     total = n;
     if (r->n_bound) {
@@ -448,6 +551,7 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
     size_t attr_cap, n_events = 0, n_links = r->n_links, ev_cap, ln_cap;
     otelc_event_data_t *events = NULL;
     otelc_link_data_t *links = NULL;
+    otelc__shape_t *sh = NULL;
     arena_t *a;
     op_rec_t *o;
 
@@ -481,6 +585,13 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
     d->trace_state = str_of(a, p, r->tracestate_len);
     p += r->tracestate_len;
     d->status_message = str_of(a, "", 0);
+    if (r->h.flags & OTELC__REC_F_SHAPED) {
+        sh = shape_of(p, r->attrs_len);
+        if (sh != NULL) {
+            d->name.ptr = sh->name;
+            d->name.len = sh->name_len;
+        }
+    }
 
     /* Room for as many attributes as the span can have: its own, those
      * set later, and correlation.id, within the limit. */
@@ -503,8 +614,12 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
      * only the ones set later are merged. */
     {
         size_t n0 = r->n_attrs < attr_cap ? r->n_attrs : attr_cap;
-        d->n_attrs =
-            (uint32_t)decode_attrs(a, p, r->attrs_len, n0, attrs, lim->attribute_value_length);
+        if (sh != NULL)
+            d->n_attrs = (uint32_t)decode_shaped(a, sh, p + 4, r->attrs_len - 4, n0, attrs,
+                                                 lim->attribute_value_length);
+        else if (!(r->h.flags & OTELC__REC_F_SHAPED))
+            d->n_attrs =
+                (uint32_t)decode_attrs(a, p, r->attrs_len, n0, attrs, lim->attribute_value_length);
         d->dropped_attrs += (uint32_t)(r->n_attrs - n0);
     }
     p += r->attrs_len;

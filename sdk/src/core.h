@@ -9,6 +9,7 @@
 #include "record.h"
 #include "ring.h"
 #include "sampler.h"
+#include "shape.h"
 
 #include <otelc/otelc.h>
 

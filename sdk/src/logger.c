@@ -265,8 +265,36 @@ void otelc__scopes_unlock(void)
 
 /* ---- emitting ------------------------------------------------------------- */
 
-void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, const char *message,
-               size_t message_len, const otelc_attr_t *attrs, size_t n_attrs)
+/* Learns a log site's shape from its first recorded call (shape.h): its
+ * message when the macro passed a literal's length. */
+static __attribute__((noinline)) const otelc__shape_t *
+learn_site(otelc_log_site_t *site, const char *message, size_t message_len,
+           const otelc_attr_t *attrs, size_t n)
+{
+    const otelc__shape_t *s = otelc__shape_learn(
+        NULL, 0, message_len != OTELC_NUL_TERMINATED ? message : NULL, message_len, attrs, n);
+    __atomic_store_n(&site->shape, (const void *)s, __ATOMIC_RELEASE);
+    return s;
+}
+
+/* The site's shape when this call matches it, else NULL. */
+OTELC__INLINE const otelc__shape_t *site_shape(otelc_log_site_t *site, const char *message,
+                                               size_t message_len, const otelc_attr_t *attrs,
+                                               size_t n)
+{
+    const otelc__shape_t *s = __atomic_load_n(&site->shape, __ATOMIC_ACQUIRE);
+
+    if (OTELC_UNLIKELY(s == NULL))
+        s = learn_site(site, message, message_len, attrs, n);
+    if (s == &otelc__shape_none || !otelc__shape_match(s, attrs, n))
+        return NULL;
+    return s;
+}
+
+/* A log record; `site` is a macro's (NULL from otelc_log). */
+OTELC__INLINE void log_write(otelc_logger_t *logger, int severity, otelc_log_site_t *site,
+                             const char *event_name, const char *message, size_t message_len,
+                             const otelc_attr_t *attrs, size_t n_attrs)
 {
     const otelc_limits_t *lim = &otelc__hot.log_limits;
     uint32_t vlimit = lim->attribute_value_length;
@@ -274,9 +302,10 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
     otelc__rec_log_t *r;
     size_t msg_len, ev_len = 0, head_len, size, budget, max, room = 0;
     bool large = false, truncated = false;
-    uint16_t kept = 0;
+    uint16_t kept = 0, rflags = 0;
     uint64_t at;
     unsigned char *base, *q = NULL;
+    const otelc__shape_t *sh = NULL;
 
     if (logger == NULL || !otelc_logger_enabled(logger, severity) || !otelc__running() ||
         (t = otelc__thread_enter(1)) == NULL)
@@ -305,7 +334,31 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
     budget = OTELC__ALIGN8(head_len + t->bound_len + 64 + n_attrs * 96);
     if (budget <= max) {
         base = otelc__ring_reserve(t->ring, (uint32_t)budget, otelc__hot.end_reserve, &at);
-        if (OTELC_LIKELY(base != NULL))
+        /* A macro's call that matches its site's shape: values only, and
+         * no message when the shape has it. */
+        if (site != NULL && OTELC_LIKELY(base != NULL) && n_attrs <= lim->attribute_count &&
+            (sh = site_shape(site, message, message_len, attrs, n_attrs)) != NULL) {
+            if (sh->msg_src == message && sh->msg_len == msg_len && message_len == msg_len) {
+                head_len -= msg_len;
+                msg_len = 0;
+                rflags = OTELC__REC_F_SHAPED | OTELC__REC_F_SITE_MSG;
+            } else {
+                rflags = OTELC__REC_F_SHAPED;
+            }
+            q = otelc__shape_encode(base + head_len, base + budget - t->bound_len, sh, attrs,
+                                    n_attrs, vlimit);
+            if (OTELC_LIKELY(q != NULL)) {
+                kept = (uint16_t)n_attrs;
+            } else if (rflags & OTELC__REC_F_SITE_MSG) {
+                /* The self-describing record after all, its message too. */
+                msg_len = message_len;
+                head_len += msg_len;
+                rflags = 0;
+            } else {
+                rflags = 0;
+            }
+        }
+        if (OTELC_LIKELY(base != NULL) && q == NULL)
             q = otelc__attrs_encode_bounded(base + head_len, base + budget - t->bound_len, attrs,
                                             n_attrs, lim->attribute_count, vlimit, &kept);
     }
@@ -327,8 +380,8 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
                 goto out;
             }
             room = max - head_len - t->bound_len - 8;
-            alen = otelc__attrs_encode_fit(NULL, room, attrs, n_attrs, lim->attribute_count,
-                                           vlimit, &kept);
+            alen = otelc__attrs_encode_fit(NULL, room, attrs, n_attrs, lim->attribute_count, vlimit,
+                                           &kept);
             size = OTELC__ALIGN8(head_len + alen + t->bound_len);
             truncated = true;
         }
@@ -348,7 +401,7 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
     }
     r = (otelc__rec_log_t *)(void *)base;
     r->h.type = OTELC__REC_LOG;
-    r->h.flags = 0;
+    r->h.flags = rflags;
     r->time = otelc__now_raw();
     if (t->depth > 0) {
         const otelc__frame_t *f = &t->frames[t->depth - 1];
@@ -394,4 +447,17 @@ void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, con
         otelc__counter_inc(&t->ring->counters.truncated[1]);
 out:
     otelc__thread_leave(t);
+}
+
+void otelc_log(otelc_logger_t *logger, int severity, const char *event_name, const char *message,
+               size_t message_len, const otelc_attr_t *attrs, size_t n_attrs)
+{
+    log_write(logger, severity, NULL, event_name, message, message_len, attrs, n_attrs);
+}
+
+void otelc__log_site(otelc_logger_t *logger, int severity, otelc_log_site_t *site,
+                     const char *event_name, const char *message, size_t message_len,
+                     const otelc_attr_t *attrs, size_t n_attrs)
+{
+    log_write(logger, severity, site, event_name, message, message_len, attrs, n_attrs);
 }

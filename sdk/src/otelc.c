@@ -65,10 +65,12 @@ static void fork_prepare(void)
     otelc__registry_lock();
     otelc__diag_fork_prepare();
     otelc__large_fork_prepare();
+    otelc__shapes_fork_prepare();
 }
 
 static void fork_parent(void)
 {
+    otelc__shapes_fork_parent();
     otelc__large_fork_parent();
     otelc__diag_fork_parent();
     otelc__registry_unlock();
@@ -79,6 +81,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    otelc__shapes_fork_child();
     otelc__registry_fork_child();
     otelc__large_fork_child();
     otelc__diag_fork_child();
@@ -299,13 +302,14 @@ uint64_t otelc_signal_stats_dropped(const otelc_signal_stats_t *s)
     return n;
 }
 
-_Static_assert(OTELC_DROP_REASONS <= OTELC_DROP_SLOTS, "otelc_signal_stats_t has no slot for a reason");
+_Static_assert(OTELC_DROP_REASONS <= OTELC_DROP_SLOTS,
+               "otelc_signal_stats_t has no slot for a reason");
 
 const char *otelc_drop_reason_str(otelc_drop_reason_t reason)
 {
     static const char *const names[OTELC_DROP_REASONS] = {
-        "queue_full", "sampler", "exporter", "shutdown", "invalid",
-        "reentrant",  "rejected", "nomem",   "limit",
+        "queue_full", "sampler",  "exporter", "shutdown", "invalid",
+        "reentrant",  "rejected", "nomem",    "limit",
     };
     return (unsigned)reason < OTELC_DROP_REASONS ? names[reason] : "unknown";
 }

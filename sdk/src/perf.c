@@ -114,13 +114,13 @@ void otelc_perf_begin(otelc_perf_t *perf, const char *name, size_t len,
     begin_measures(perf, opts);
 }
 
-void otelc__perf_site_begin(otelc_perf_t *perf, const otelc_span_site_t *site,
+void otelc__perf_site_start(otelc_perf_t *perf, otelc_span_site_t *site,
                             const otelc_perf_options_t *opts)
 {
     perf->span = (otelc_span_t)OTELC__SPAN_NONE;
     perf->name = site->name;
     perf->name_len = site->name_len;
-    otelc__span_site_begin(&perf->span, site, NULL, 0);
+    otelc__span_site_start(&perf->span, site, NULL, 0);
     begin_measures(perf, opts);
 }
 

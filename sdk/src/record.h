@@ -10,6 +10,13 @@
  * then the value: bool as one byte; int and double as 8 bytes; string and
  * bytes as u32 length + bytes; arrays as u32 count + elements (string
  * elements as u32 length + bytes, bool elements one byte each).
+ *
+ * A record written by a macro whose call matched its site's shape
+ * (shape.h) has OTELC__REC_F_SHAPED set and a shaped attribute area: the
+ * u32 id of the shape, then the values alone, in the shape's order, encoded
+ * as above. Such a record has no name (a span's name_len is 0) and, when
+ * the shape holds the message, no message (a log's msg_len is 0): both are
+ * the shape's. Shape ids are valid in the process that wrote the record.
  */
 #ifndef OTELC_RECORD_H
 #define OTELC_RECORD_H

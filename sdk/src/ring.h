@@ -49,6 +49,11 @@ enum {
 
 /* Record flag: its times are ns since the epoch, not raw clock ticks. */
 #define OTELC__REC_F_TIME_NS 0x1u
+/* Record flag (SPAN_START, LOG): its attribute area is shaped (record.h):
+ * the name, keys and a log's message are its call site's shape's. */
+#define OTELC__REC_F_SHAPED 0x2u
+/* Record flag (LOG, with SHAPED): the message is the shape's. */
+#define OTELC__REC_F_SITE_MSG 0x4u
 
 /* Producer counters, indexed by signal: 0 spans, 1 logs. The owning thread
  * is their only writer, except `dropped_reentrant`: it counts records that

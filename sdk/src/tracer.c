@@ -53,7 +53,30 @@ typedef struct start_args {
     size_t n_attrs;
     const otelc_span_context_t *links;
     size_t n_links;
+    otelc_span_site_t *site; /* a macro's, or NULL */
 } start_args_t;
+
+/* Learns a site's shape on its first sampled span (shape.h). */
+static __attribute__((noinline)) const otelc__shape_t *
+learn_site(otelc_span_site_t *site, const otelc_attr_t *attrs, size_t n)
+{
+    const otelc__shape_t *s = otelc__shape_learn(site->name, site->name_len, NULL, 0, attrs, n);
+    __atomic_store_n(&site->shape, (const void *)s, __ATOMIC_RELEASE);
+    return s;
+}
+
+/* The site's shape when this call matches it, else NULL. */
+OTELC__INLINE const otelc__shape_t *site_shape(otelc_span_site_t *site, const otelc_attr_t *attrs,
+                                               size_t n)
+{
+    const otelc__shape_t *s = __atomic_load_n(&site->shape, __ATOMIC_ACQUIRE);
+
+    if (OTELC_UNLIKELY(s == NULL))
+        s = learn_site(site, attrs, n);
+    if (s == &otelc__shape_none || !otelc__shape_match(s, attrs, n))
+        return NULL;
+    return s;
+}
 
 /* Fills a reserved SPAN_START whose attributes end at `q`; publishes it. */
 OTELC__INLINE void fill_start(otelc__thread_t *t, unsigned char *base, unsigned char *q,
@@ -191,6 +214,22 @@ OTELC__INLINE bool write_start(otelc__thread_t *t, start_args_t *a)
     base = otelc__ring_reserve(t->ring, (uint32_t)budget, otelc__hot.end_reserve, &at);
     if (OTELC_UNLIKELY(base == NULL))
         return write_start_slow(t, a, head_len, links_len);
+    /* A macro's call that matches its site's shape: values only, no name
+     * (a site has no links). */
+    if (a->site != NULL && OTELC_LIKELY(a->n_attrs <= lim->attribute_count)) {
+        const otelc__shape_t *sh = site_shape(a->site, a->attrs, a->n_attrs);
+        if (OTELC_LIKELY(sh != NULL)) {
+            size_t shaped_len = head_len - a->name_len;
+            q = otelc__shape_encode(base + shaped_len, base + budget, sh, a->attrs, a->n_attrs,
+                                    lim->attribute_value_length);
+            if (OTELC_LIKELY(q != NULL)) {
+                a->name_len = 0;
+                a->rflags |= OTELC__REC_F_SHAPED;
+                fill_start(t, base, q, at, a, shaped_len, (uint16_t)a->n_attrs, false);
+                return true;
+            }
+        }
+    }
     q = base + head_len;
     if (a->n_attrs) {
         q = otelc__attrs_encode_bounded(q, base + budget - links_len, a->attrs, a->n_attrs,
@@ -232,8 +271,8 @@ OTELC__INLINE uint32_t push_span(otelc__thread_t *t, uint64_t th, uint64_t tl, u
 /* Fills *out with a new span. `time` 0 means "now", read only once the
  * span is known to be sampled. The ids stay in registers and are stored
  * word by word into the record, the frame and the handle. */
-OTELC__INLINE void span_start(otelc_span_t *out, otelc__thread_t *t, uint32_t scope,
-                              const char *name, size_t name_len, int kind,
+OTELC__INLINE void span_start(otelc_span_t *out, otelc__thread_t *t, otelc_span_site_t *site,
+                              uint32_t scope, const char *name, size_t name_len, int kind,
                               const otelc_span_context_t *explicit_parent, bool root, bool activate,
                               uint64_t time, uint16_t rflags, const otelc_attr_t *attrs,
                               size_t n_attrs, const otelc_span_context_t *links, size_t n_links)
@@ -309,6 +348,7 @@ OTELC__INLINE void span_start(otelc_span_t *out, otelc__thread_t *t, uint32_t sc
         a.n_attrs = n_attrs;
         a.links = links;
         a.n_links = n_links;
+        a.site = site;
         if (OTELC_LIKELY(write_start(t, &a)))
             state = SPAN_RECORDING;
     } else if (otelc__hot.traces_on) {
@@ -329,14 +369,14 @@ OTELC__INLINE otelc__thread_t *enter_span(void)
     return otelc__thread_enter(otelc__hot.traces_on ? 0 : -1);
 }
 
-void otelc__span_site_begin(otelc_span_t *out, const otelc_span_site_t *site,
-                            const otelc_attr_t *attrs, size_t n_attrs)
+void otelc__span_site_start(otelc_span_t *out, otelc_span_site_t *site, const otelc_attr_t *attrs,
+                            size_t n_attrs)
 {
     otelc__thread_t *t;
 
     n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "OTELC_SPAN", "attributes");
     if (OTELC_LIKELY(otelc__running()) && OTELC_LIKELY((t = enter_span()) != NULL)) {
-        span_start(out, t, otelc__hot.default_tracer_scope, site->name, site->name_len,
+        span_start(out, t, site, otelc__hot.default_tracer_scope, site->name, site->name_len,
                    (int)site->kind, NULL, false, true, 0, 0, attrs, n_attrs, NULL, 0);
         otelc__thread_leave(t);
     }
@@ -351,7 +391,7 @@ otelc_span_t otelc_span_start(const char *name, const otelc_attr_t *attrs, size_
         name = unnamed;
     n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "otelc_span_start", "attributes");
     if (otelc__running() && (t = enter_span()) != NULL) {
-        span_start(&s, t, otelc__hot.default_tracer_scope, name, strlen(name),
+        span_start(&s, t, NULL, otelc__hot.default_tracer_scope, name, strlen(name),
                    OTELC_SPAN_KIND_INTERNAL, NULL, false, true, 0, 0, attrs, n_attrs, NULL, 0);
         otelc__thread_leave(t);
     } else {
@@ -393,7 +433,7 @@ otelc_span_t otelc__span_start_in(otelc__thread_t *t, const otelc_span_options_t
         start = o->start_time_ns;
         start_flags = start ? OTELC__REC_F_TIME_NS : 0;
     }
-    span_start(&s, t, o->tracer ? o->tracer->scope : otelc__hot.default_tracer_scope, name,
+    span_start(&s, t, NULL, o->tracer ? o->tracer->scope : otelc__hot.default_tracer_scope, name,
                name_len, kind, o->parent, o->root, !o->no_activate, start, start_flags, o->attrs,
                n_attrs, o->links, n_links);
     return s;
@@ -537,10 +577,9 @@ otelc_span_t otelc_span_current(void)
     return s;
 }
 
-static void span_op_write(otelc__thread_t *t, const otelc_span_t *span, int type,
-                          const char *name, size_t name_len, const otelc_attr_t *attrs,
-                          size_t n_attrs, uint32_t count_limit, const otelc_span_context_t *link,
-                          uint8_t status);
+static void span_op_write(otelc__thread_t *t, const otelc_span_t *span, int type, const char *name,
+                          size_t name_len, const otelc_attr_t *attrs, size_t n_attrs,
+                          uint32_t count_limit, const otelc_span_context_t *link, uint8_t status);
 
 /* Writes one of the span operation records. */
 static void span_op(const otelc_span_t *span, int type, const char *name, size_t name_len,
@@ -556,10 +595,9 @@ static void span_op(const otelc_span_t *span, int type, const char *name, size_t
     otelc__thread_leave(t);
 }
 
-static void span_op_write(otelc__thread_t *t, const otelc_span_t *span, int type,
-                          const char *name, size_t name_len, const otelc_attr_t *attrs,
-                          size_t n_attrs, uint32_t count_limit, const otelc_span_context_t *link,
-                          uint8_t status)
+static void span_op_write(otelc__thread_t *t, const otelc_span_t *span, int type, const char *name,
+                          size_t name_len, const otelc_attr_t *attrs, size_t n_attrs,
+                          uint32_t count_limit, const otelc_span_context_t *link, uint8_t status)
 {
     otelc__rec_span_op_t *r;
     uint32_t vlimit = otelc__hot.span_limits.attribute_value_length;

@@ -92,6 +92,15 @@ OTELC_API void otelc_log(otelc_logger_t *logger, int severity, const char *event
                          const char *message, size_t message_len, const otelc_attr_t *attrs,
                          size_t n_attrs);
 
+/* Internal: the macros' entry point. `site` is the call site's static
+ * state (zero-initialised; otelc's: what its first call taught it). */
+typedef struct otelc_log_site {
+    const void *shape;
+} otelc_log_site_t;
+OTELC_API void otelc__log_site(otelc_logger_t *logger, int severity, otelc_log_site_t *site,
+                               const char *event_name, const char *message, size_t message_len,
+                               const otelc_attr_t *attrs, size_t n_attrs);
+
 /* Severity text of OpenTelemetry ("INFO", "WARN2", ...); static storage. */
 OTELC_API const char *otelc_severity_text(int severity);
 
@@ -119,10 +128,11 @@ OTELC_API bool otelc_severity_parse(const char *text, int *out);
     do {                                                                                           \
         otelc_logger_t *const otelc__lg = (logger);                                                \
         const int otelc__sev = (severity);                                                         \
+        static otelc_log_site_t otelc__site;                                                       \
         if (OTELC_UNLIKELY(otelc_logger_enabled(otelc__lg, otelc__sev)))                           \
-            otelc_log(otelc__lg, otelc__sev, NULL, OTELC__FIRST(__VA_ARGS__),                      \
-                      OTELC__CONST_LEN(OTELC__FIRST(__VA_ARGS__), OTELC_NUL_TERMINATED),           \
-                      OTELC__LOG_ATTR_ARGS(OTELC__REST(__VA_ARGS__)));                             \
+            otelc__log_site(otelc__lg, otelc__sev, &otelc__site, NULL, OTELC__FIRST(__VA_ARGS__),  \
+                            OTELC__CONST_LEN(OTELC__FIRST(__VA_ARGS__), OTELC_NUL_TERMINATED),     \
+                            OTELC__LOG_ATTR_ARGS(OTELC__REST(__VA_ARGS__)));                       \
     } while (0)
 
 /* OTELC_EVENT(logger, severity, "order_filled", "message", attrs...): an audit event. */
@@ -130,10 +140,12 @@ OTELC_API bool otelc_severity_parse(const char *text, int *out);
     do {                                                                                           \
         otelc_logger_t *const otelc__lg = (logger);                                                \
         const int otelc__sev = (severity);                                                         \
+        static otelc_log_site_t otelc__site;                                                       \
         if (OTELC_UNLIKELY(otelc_logger_enabled(otelc__lg, otelc__sev)))                           \
-            otelc_log(otelc__lg, otelc__sev, (event), OTELC__FIRST(__VA_ARGS__),                   \
-                      OTELC__CONST_LEN(OTELC__FIRST(__VA_ARGS__), OTELC_NUL_TERMINATED),           \
-                      OTELC__LOG_ATTR_ARGS(OTELC__REST(__VA_ARGS__)));                             \
+            otelc__log_site(otelc__lg, otelc__sev, &otelc__site, (event),                          \
+                            OTELC__FIRST(__VA_ARGS__),                                             \
+                            OTELC__CONST_LEN(OTELC__FIRST(__VA_ARGS__), OTELC_NUL_TERMINATED),     \
+                            OTELC__LOG_ATTR_ARGS(OTELC__REST(__VA_ARGS__)));                       \
     } while (0)
 #endif
 

@@ -73,7 +73,7 @@ OTELC_API void otelc_perf_begin(otelc_perf_t *perf, const char *name, size_t len
 OTELC_API void otelc_perf_end(otelc_perf_t *perf);
 
 /* Internal: the macros' begin and scope exit. */
-OTELC_API void otelc__perf_site_begin(otelc_perf_t *perf, const otelc_span_site_t *site,
+OTELC_API void otelc__perf_site_start(otelc_perf_t *perf, otelc_span_site_t *site,
                                       const otelc_perf_options_t *opts);
 OTELC_API void otelc__perf_cleanup(otelc_perf_t *perf);
 
@@ -91,7 +91,7 @@ OTELC_API void otelc__perf_cleanup(otelc_perf_t *perf);
     OTELC__SITE(OTELC__CAT(var, _site), OTELC_SPAN_KIND_INTERNAL,                                  \
                 "" OTELC__FIRST(__VA_ARGS__) "");                                                  \
     otelc_perf_t var __attribute__((cleanup(otelc__perf_cleanup), unused)) = { .active = 0 };      \
-    otelc__perf_site_begin(                                                                        \
+    otelc__perf_site_start(                                                                        \
         &var, &OTELC__CAT(var, _site),                                                             \
         &(const otelc_perf_options_t){ .struct_size = sizeof(otelc_perf_options_t),                \
                                        OTELC__REST(__VA_ARGS__) })

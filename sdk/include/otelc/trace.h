@@ -64,8 +64,10 @@ typedef struct otelc_span {
 } otelc_span_t;
 
 /*
- * A call site's constant description, kept by the macros in a static object
- * so the hot path passes one pointer. `name` need not be NUL-terminated.
+ * A call site's description, kept by the macros in a static object so the
+ * hot path passes one pointer. `name` need not be NUL-terminated. `shape`
+ * is otelc's: what the site's first call taught it (its attribute keys and
+ * types), so that later calls write values only; zero-initialise it.
  */
 typedef struct otelc_span_site {
     const char *name;
@@ -74,6 +76,7 @@ typedef struct otelc_span_site {
     const char *function;
     const char *file;
     uint32_t line;
+    const void *shape;
 } otelc_span_site_t;
 
 /*
@@ -187,7 +190,7 @@ static inline bool otelc_span_is_recording(const otelc_span_t *span)
 /* Internal entry points of the macros. The span is written in place into
  * the macro's variable (returning it by value made the compiler copy it
  * through a temporary, which stalls on store forwarding). */
-OTELC_API void otelc__span_site_begin(otelc_span_t *out, const otelc_span_site_t *site,
+OTELC_API void otelc__span_site_start(otelc_span_t *out, otelc_span_site_t *site,
                                       const otelc_attr_t *attrs, size_t n_attrs);
 #define OTELC__SPAN_NONE                                                                           \
     {                                                                                              \
@@ -211,9 +214,9 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 #else
 
 #define OTELC__SITE(var, kind_, name_)                                                             \
-    static const otelc_span_site_t var = { name_,    (uint32_t)(sizeof(name_) - 1u),               \
-                                           (kind_),  __func__,                                     \
-                                           __FILE__, __LINE__ }
+    static otelc_span_site_t var = {                                                               \
+        name_, (uint32_t)(sizeof(name_) - 1u), (kind_), __func__, __FILE__, __LINE__, 0            \
+    }
 #define OTELC__ATTR_ARGS(...)                                                                      \
     ((const otelc_attr_t[]){ { 0 }, __VA_ARGS__ }) + 1,                                            \
         sizeof((const otelc_attr_t[]){ { 0 }, __VA_ARGS__ }) / sizeof(otelc_attr_t) - 1u
@@ -225,7 +228,7 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 #define OTELC_SPAN_KIND_VAR(var, kind, ...)                                                        \
     OTELC__SITE(OTELC__CAT(var, _site), kind, "" OTELC__FIRST(__VA_ARGS__) "");                    \
     otelc_span_t var __attribute__((cleanup(otelc__span_cleanup), unused)) = OTELC__SPAN_NONE;     \
-    otelc__span_site_begin(&var, &OTELC__CAT(var, _site),                                          \
+    otelc__span_site_start(&var, &OTELC__CAT(var, _site),                                          \
                            OTELC__ATTR_ARGS(OTELC__REST(__VA_ARGS__)))
 #define OTELC_SPAN_VAR(var, ...) OTELC_SPAN_KIND_VAR(var, OTELC_SPAN_KIND_INTERNAL, __VA_ARGS__)
 
@@ -238,12 +241,15 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 /* OTELC_FUNC(attrs...): a span named after the enclosing function. */
 #define OTELC_FUNC(...) OTELC__FUNC(OTELC__UNIQUE(otelc__span_), __VA_ARGS__)
 #define OTELC__FUNC(var, ...)                                                                      \
-    static const otelc_span_site_t OTELC__CAT(var, _site) = {                                      \
-        __func__, (uint32_t)(sizeof(__func__) - 1u), OTELC_SPAN_KIND_INTERNAL, __func__, __FILE__, \
-        __LINE__                                                                                   \
-    };                                                                                             \
+    static otelc_span_site_t OTELC__CAT(var, _site) = { __func__,                                  \
+                                                        (uint32_t)(sizeof(__func__) - 1u),         \
+                                                        OTELC_SPAN_KIND_INTERNAL,                  \
+                                                        __func__,                                  \
+                                                        __FILE__,                                  \
+                                                        __LINE__,                                  \
+                                                        0 };                                       \
     otelc_span_t var __attribute__((cleanup(otelc__span_cleanup), unused)) = OTELC__SPAN_NONE;     \
-    otelc__span_site_begin(&var, &OTELC__CAT(var, _site), OTELC__ATTR_ARGS(__VA_ARGS__))
+    otelc__span_site_start(&var, &OTELC__CAT(var, _site), OTELC__ATTR_ARGS(__VA_ARGS__))
 
 /* OTELC_SPAN_ATTRS(&span, attrs...): adds attributes to a span. */
 #define OTELC_SPAN_ATTRS(span, ...) otelc_span_set_attrs((span), OTELC__ATTR_ARGS(__VA_ARGS__))

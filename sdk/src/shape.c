@@ -1,0 +1,112 @@
+/*
+ * shape.c: the table of call-site shapes (shape.h).
+ *
+ * Entries are made under a lock and published with a release store; they
+ * never change afterwards (but for the pipeline's mask fields) and are never
+ * freed, so records that name them and batches that point into them stay
+ * valid for the life of the process, across shutdown, init and fork.
+ */
+#include "shape.h"
+
+#include "core.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+const otelc__shape_t otelc__shape_none = { 0, UINT16_MAX, 0, "", NULL, "", 0, 0, 0, { 0 }, { 0 } };
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static otelc__shape_t *_Atomic table[OTELC__SHAPES];
+static uint32_t n_shapes = 1; /* under the lock; id 0 is never given */
+
+/* True when a shape can describe the call: keys the compiler knows (their
+ * length filled by the macros), values of the types a shaped record holds. */
+static bool describable(const otelc_attr_t *attrs, size_t n)
+{
+    if (n > OTELC__SHAPE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const otelc_attr_t *a = &attrs[i];
+        if (a->key == NULL || a->key_len == 0 || a->key_len > 1024)
+            return false;
+        switch (a->type) {
+        case OTELC_ATTR_STRING:
+        case OTELC_ATTR_BOOL:
+        case OTELC_ATTR_INT:
+        case OTELC_ATTR_DOUBLE:
+            break;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
+const otelc__shape_t *otelc__shape_learn(const char *name, size_t name_len, const char *msg,
+                                         size_t msg_len, const otelc_attr_t *attrs, size_t n)
+{
+    otelc__shape_t *s;
+    size_t text = name_len + 1 + (msg ? msg_len + 1 : 0);
+    char *p;
+
+    if (!describable(attrs, n) || name_len > 4096 || (msg != NULL && msg_len > 65536))
+        return &otelc__shape_none;
+    for (size_t i = 0; i < n; i++)
+        text += attrs[i].key_len + 1u;
+    s = calloc(1, sizeof(*s) + text);
+    if (s == NULL)
+        return &otelc__shape_none;
+    p = (char *)(s + 1);
+    s->n = (uint16_t)n;
+    s->name_len = (uint16_t)name_len;
+    s->name = p;
+    if (name_len)
+        memcpy(p, name, name_len);
+    p += name_len + 1;
+    if (msg != NULL) {
+        s->msg_src = msg;
+        s->msg = p;
+        s->msg_len = (uint32_t)msg_len;
+        memcpy(p, msg, msg_len);
+        p += msg_len + 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s->tk[i] = otelc__shape_tk(&attrs[i]);
+        s->keys[i] = p;
+        memcpy(p, attrs[i].key, attrs[i].key_len);
+        p += attrs[i].key_len + 1;
+    }
+    pthread_mutex_lock(&lock);
+    if (n_shapes >= OTELC__SHAPES) {
+        pthread_mutex_unlock(&lock);
+        free(s);
+        return &otelc__shape_none;
+    }
+    s->id = n_shapes++;
+    atomic_store_explicit(&table[s->id], s, memory_order_release);
+    pthread_mutex_unlock(&lock);
+    return s;
+}
+
+otelc__shape_t *otelc__shape_get(uint32_t id)
+{
+    if (id == 0 || id >= OTELC__SHAPES)
+        return NULL;
+    return atomic_load_explicit(&table[id], memory_order_acquire);
+}
+
+void otelc__shapes_fork_prepare(void)
+{
+    pthread_mutex_lock(&lock);
+}
+
+void otelc__shapes_fork_parent(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+void otelc__shapes_fork_child(void)
+{
+    pthread_mutex_init(&lock, NULL);
+}
