@@ -292,10 +292,14 @@ static size_t decode_shaped(arena_t *a, otelc__shape_t *sh, const unsigned char 
 {
     const unsigned char *end = p + len;
     char *sp = NULL;
-    size_t i;
+    size_t i, rest;
 
-    if (n > sh->n)
-        n = sh->n;
+    /* The area holds at least its fixed part (the id was read): scalars
+     * need no bound check of their own; a string's bytes must leave room
+     * for the fixed part still to come (`rest`). */
+    if (n > sh->n || len + 4 < sh->fixed)
+        return 0;
+    rest = sh->fixed - 4;
     if (OTELC_UNLIKELY(sh->mask_gen != mask_gen)) {
         sh->masked = 0;
         for (i = 0; i < sh->n; i++)
@@ -305,37 +309,32 @@ static size_t decode_shaped(arena_t *a, otelc__shape_t *sh, const unsigned char 
     }
     for (i = 0; i < n; i++) {
         otelc_attr_t *o = &out[i];
+        uint64_t tk = sh->tk[i];
         uint32_t l;
+        const char *v;
 
         o->key = sh->keys[i];
-        o->type = (uint32_t)sh->tk[i];
-        o->key_len = (uint32_t)(sh->tk[i] >> 32);
+        memcpy(&o->type, &tk, 8); /* type and key_len, as the shape has them */
         o->len = 0;
-        switch (o->type) {
+        switch ((uint32_t)tk) {
         case OTELC_ATTR_INT:
         case OTELC_ATTR_DOUBLE:
-            if (end - p < 8)
-                return i;
             memcpy(&o->v.i, p, 8);
             p += 8;
+            rest -= 8;
             break;
         case OTELC_ATTR_BOOL:
-            if (end - p < 1)
-                return i;
             o->v.b = *p++ != 0;
+            rest -= 1;
             break;
-        default: { /* string */
-            const char *v;
-            if (end - p < 4)
-                return i;
+        default: /* string */
             memcpy(&l, p, 4);
             p += 4;
-            if ((size_t)(end - p) < l)
+            rest -= 4;
+            if ((size_t)(end - p) - rest < l)
                 return i;
             v = (const char *)p;
             p += l;
-            if (sh->masked & (1u << i))
-                break;
             if (OTELC_UNLIKELY(l > value_limit))
                 l = (uint32_t)otelc__utf8_cut(v, l, value_limit);
             /* Values' bytes with a NUL each fit in the area's length. */
@@ -345,25 +344,17 @@ static size_t decode_shaped(arena_t *a, otelc__shape_t *sh, const unsigned char 
             o->len = l;
             break;
         }
-        }
-        if (sh->masked & (1u << i)) {
-            o->type = OTELC_ATTR_STRING;
-            o->v.s = masked;
-            o->len = sizeof(masked) - 1;
+    }
+    if (OTELC_UNLIKELY(sh->masked != 0)) {
+        for (i = 0; i < n; i++) {
+            if (sh->masked & (1u << i)) {
+                out[i].type = OTELC_ATTR_STRING;
+                out[i].v.s = masked;
+                out[i].len = sizeof(masked) - 1;
+            }
         }
     }
     return i;
-}
-
-/* The shape a shaped record's attribute area names, or NULL. */
-static otelc__shape_t *shape_of(const unsigned char *p, size_t len)
-{
-    uint32_t id;
-
-    if (len < 4)
-        return NULL;
-    memcpy(&id, p, 4);
-    return otelc__shape_get(id);
 }
 
 /* A string of the record in the batch's arena; an empty one (most
@@ -424,7 +415,7 @@ static otelc_str_t severity_text(int sev)
 
 void otelc__assemble_log(const otelc__rec_log_t *r)
 {
-    batch_t *b = otelc__room_for(1);
+    batch_t *b;
     const otelc_limits_t *lim = &P.limits[1];
     const unsigned char *p = (const unsigned char *)(r + 1);
     otelc_log_data_t *d;
@@ -432,7 +423,15 @@ void otelc__assemble_log(const otelc__rec_log_t *r)
     otelc__shape_t *sh = NULL;
     size_t n, nb, total, cap;
 
-    if (b == NULL)
+    if (r->h.flags & OTELC__REC_F_SHAPED) {
+        sh =
+            otelc__shape_fit(p + r->msg_len + r->event_len + r->corr_len, r->attrs_len, r->n_attrs);
+        if (OTELC_UNLIKELY(sh == NULL)) {
+            otelc__reject(&r->h);
+            return;
+        }
+    }
+    if ((b = otelc__room_for(1)) == NULL)
         return;
     d = &((otelc_log_data_t *)b->items)[b->pub.n];
     memset(d, 0, sizeof(*d));
@@ -453,15 +452,12 @@ void otelc__assemble_log(const otelc__rec_log_t *r)
     attrs = arena_alloc(&b->arena, (cap ? cap : 1) * sizeof(*attrs));
     if (attrs == NULL)
         goto nomem;
-    if (r->h.flags & OTELC__REC_F_SHAPED) {
-        n = 0;
-        if ((sh = shape_of(p, r->attrs_len)) != NULL) {
-            n = decode_shaped(&b->arena, sh, p + 4, r->attrs_len - 4, r->n_attrs, attrs,
-                              lim->attribute_value_length);
-            if ((r->h.flags & OTELC__REC_F_SITE_MSG) && sh->msg != NULL) {
-                d->body.ptr = sh->msg;
-                d->body.len = sh->msg_len;
-            }
+    if (sh != NULL) {
+        n = decode_shaped(&b->arena, sh, p + 4, r->attrs_len - 4, r->n_attrs, attrs,
+                          lim->attribute_value_length);
+        if ((r->h.flags & OTELC__REC_F_SITE_MSG) && sh->msg != NULL) {
+            d->body.ptr = sh->msg;
+            d->body.len = sh->msg_len;
         }
     } else {
         n = decode_attrs(&b->arena, p, r->attrs_len, r->n_attrs, attrs,
@@ -545,17 +541,17 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
     const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)os->start;
     const otelc_limits_t *lim = &P.limits[0];
     const unsigned char *p = (const unsigned char *)(r + 1);
-    batch_t *b = otelc__room_for(0);
+    batch_t *b;
     otelc_span_data_t *d;
     otelc_attr_t *attrs;
     size_t attr_cap, n_events = 0, n_links = r->n_links, ev_cap, ln_cap;
     otelc_event_data_t *events = NULL;
     otelc_link_data_t *links = NULL;
-    otelc__shape_t *sh = NULL;
+    otelc__shape_t *sh = os->shape; /* checked when the start was read (drain.c) */
     arena_t *a;
     op_rec_t *o;
 
-    if (b == NULL)
+    if ((b = otelc__room_for(0)) == NULL)
         return;
     a = &b->arena;
     d = &((otelc_span_data_t *)b->items)[b->pub.n];
@@ -585,12 +581,9 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
     d->trace_state = str_of(a, p, r->tracestate_len);
     p += r->tracestate_len;
     d->status_message = str_of(a, "", 0);
-    if (r->h.flags & OTELC__REC_F_SHAPED) {
-        sh = shape_of(p, r->attrs_len);
-        if (sh != NULL) {
-            d->name.ptr = sh->name;
-            d->name.len = sh->name_len;
-        }
+    if (sh != NULL) {
+        d->name.ptr = sh->name;
+        d->name.len = sh->name_len;
     }
 
     /* Room for as many attributes as the span can have: its own, those
@@ -617,7 +610,7 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
         if (sh != NULL)
             d->n_attrs = (uint32_t)decode_shaped(a, sh, p + 4, r->attrs_len - 4, n0, attrs,
                                                  lim->attribute_value_length);
-        else if (!(r->h.flags & OTELC__REC_F_SHAPED))
+        else
             d->n_attrs =
                 (uint32_t)decode_attrs(a, p, r->attrs_len, n0, attrs, lim->attribute_value_length);
         d->dropped_attrs += (uint32_t)(r->n_attrs - n0);

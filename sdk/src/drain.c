@@ -195,7 +195,7 @@ void otelc__deferred_clear(void)
 
 /* A record whose lengths do not fit in it: never read, counted when it is
  * a record that counts (a log or a span's start). */
-static void reject(const otelc__rec_t *h)
+void otelc__reject(const otelc__rec_t *h)
 {
     const char *what = "a span operation";
 
@@ -225,7 +225,7 @@ static void process_large(const otelc__rec_t *h, bool may_defer)
         inner->type == OTELC__REC_LARGE || inner->type == OTELC__REC_PAD) {
         /* Counted as what it names would be. */
         otelc__rec_t fake = { 0, r->inner, 0 };
-        reject(&fake);
+        otelc__reject(&fake);
         if (inner != NULL)
             otelc__large_release(inner);
         return;
@@ -235,7 +235,7 @@ static void process_large(const otelc__rec_t *h, bool may_defer)
         const otelc__rec_t **nl = realloc(P.large, ncap * sizeof(*nl));
         if (nl == NULL) {
             otelc__rec_t fake = { 0, r->inner, 0 };
-            reject(&fake);
+            otelc__reject(&fake);
             otelc__large_release(inner);
             return;
         }
@@ -256,7 +256,7 @@ static void large_release_all(void)
 static void process(const otelc__rec_t *h, bool may_defer)
 {
     if (OTELC_UNLIKELY(!otelc__rec_check(h))) {
-        reject(h);
+        otelc__reject(h);
         return;
     }
     switch (h->type) {
@@ -270,6 +270,12 @@ static void process(const otelc__rec_t *h, bool may_defer)
     case OTELC__REC_SPAN_START: {
         const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
         open_span_t *s;
+        otelc__shape_t *sh = NULL;
+        if ((h->flags & OTELC__REC_F_SHAPED) &&
+            OTELC_UNLIKELY((sh = otelc__shape_of_start(r)) == NULL)) {
+            otelc__reject(h);
+            break;
+        }
         if (P.open.n + P.n_stack >= MAX_OPEN_SPANS) {
             count_drop(0, OTELC_DROP_LIMIT, 1);
             otelc__diag(OTELC_DIAG_WARN, "spans.open",
@@ -283,6 +289,7 @@ static void process(const otelc__rec_t *h, bool may_defer)
         }
         memcpy(&s->key, r->span_id, 8);
         s->size = h->size;
+        s->shape = sh;
         if (OTELC_LIKELY(P.n_stack < OPEN_STACK)) {
             s->start = (const unsigned char *)h;
             P.stack[P.n_stack++] = s;

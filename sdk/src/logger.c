@@ -277,7 +277,7 @@ learn_site(otelc_log_site_t *site, const char *message, size_t message_len,
     return s;
 }
 
-/* The site's shape when this call matches it, else NULL. */
+/* The site's shape (learned on its first call), or NULL when it has none. */
 OTELC__INLINE const otelc__shape_t *site_shape(otelc_log_site_t *site, const char *message,
                                                size_t message_len, const otelc_attr_t *attrs,
                                                size_t n)
@@ -286,9 +286,7 @@ OTELC__INLINE const otelc__shape_t *site_shape(otelc_log_site_t *site, const cha
 
     if (OTELC_UNLIKELY(s == NULL))
         s = learn_site(site, message, message_len, attrs, n);
-    if (s == &otelc__shape_none || !otelc__shape_match(s, attrs, n))
-        return NULL;
-    return s;
+    return s == &otelc__shape_none ? NULL : s;
 }
 
 /* A log record; `site` is a macro's (NULL from otelc_log). */
@@ -345,8 +343,8 @@ OTELC__INLINE void log_write(otelc_logger_t *logger, int severity, otelc_log_sit
             } else {
                 rflags = OTELC__REC_F_SHAPED;
             }
-            q = otelc__shape_encode(base + head_len, base + budget - t->bound_len, sh, attrs,
-                                    n_attrs, vlimit);
+            q = otelc__shape_write(base + head_len, base + budget - t->bound_len, sh, attrs,
+                                   n_attrs, vlimit);
             if (OTELC_LIKELY(q != NULL)) {
                 kept = (uint16_t)n_attrs;
             } else if (rflags & OTELC__REC_F_SITE_MSG) {

@@ -190,6 +190,10 @@ void otelc__batch_destroy(batch_t *b);
 /* ---- assembling (assemble.c) ---------------------------------------------------------- */
 
 /* A finished log record into the logs' batch. */
+/* A record whose lengths do not fit in it, or a shaped record whose shape
+ * does not fit it: never read, counted when it is a record that counts (a
+ * log or a span's start), reported (drain.c). */
+void otelc__reject(const otelc__rec_t *h);
 void otelc__assemble_log(const otelc__rec_log_t *r);
 /* A span that ended into the spans' batch, from its start and its ops. */
 void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end);

@@ -10,14 +10,15 @@
 
 #include "core.h"
 
+#include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
-const otelc__shape_t otelc__shape_none = { 0, UINT16_MAX, 0, "", NULL, "", 0, 0, 0, { 0 }, { 0 } };
+const otelc__shape_t otelc__shape_none = { .n = UINT16_MAX, .name = "", .msg = "" };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static otelc__shape_t *_Atomic table[OTELC__SHAPES];
+otelc__shape_t *_Atomic otelc__shapes[OTELC__SHAPES];
 static uint32_t n_shapes = 1; /* under the lock; id 0 is never given */
 
 /* True when a shape can describe the call: keys the compiler knows (their
@@ -41,6 +42,42 @@ static bool describable(const otelc_attr_t *attrs, size_t n)
         }
     }
     return true;
+}
+
+/* For read_only(): the address looked for, and whether a segment holds it. */
+typedef struct ro_find {
+    uintptr_t addr;
+    size_t len;
+    bool found;
+} ro_find_t;
+
+static int ro_segment(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    ro_find_t *f = arg;
+    (void)size;
+
+    for (size_t i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) == 0 && f->addr >= lo &&
+            f->addr - lo <= ph->p_memsz && ph->p_memsz - (f->addr - lo) >= f->len) {
+            f->found = true;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* True when `len` bytes at `p` lie in a read-only segment of an object
+ * loaded in the process (where string literals are): they cannot change,
+ * so a key there matches by its pointer. Walks the loader's list: once per
+ * key of a site. */
+static bool read_only(const void *p, size_t len)
+{
+    ro_find_t f = { (uintptr_t)p, len, false };
+
+    dl_iterate_phdr(ro_segment, &f);
+    return f.found;
 }
 
 const otelc__shape_t *otelc__shape_learn(const char *name, size_t name_len, const char *msg,
@@ -71,9 +108,16 @@ const otelc__shape_t *otelc__shape_learn(const char *name, size_t name_len, cons
         memcpy(p, msg, msg_len);
         p += msg_len + 1;
     }
+    s->fixed = 4;
     for (size_t i = 0; i < n; i++) {
         s->tk[i] = otelc__shape_tk(&attrs[i]);
         s->keys[i] = p;
+        s->src[i] = attrs[i].key;
+        if (read_only(attrs[i].key, attrs[i].key_len))
+            s->ro |= 1u << i;
+        s->fixed += attrs[i].type == OTELC_ATTR_BOOL     ? 1
+                    : attrs[i].type == OTELC_ATTR_STRING ? 4
+                                                         : 8;
         memcpy(p, attrs[i].key, attrs[i].key_len);
         p += attrs[i].key_len + 1;
     }
@@ -84,16 +128,9 @@ const otelc__shape_t *otelc__shape_learn(const char *name, size_t name_len, cons
         return &otelc__shape_none;
     }
     s->id = n_shapes++;
-    atomic_store_explicit(&table[s->id], s, memory_order_release);
+    atomic_store_explicit(&otelc__shapes[s->id], s, memory_order_release);
     pthread_mutex_unlock(&lock);
     return s;
-}
-
-otelc__shape_t *otelc__shape_get(uint32_t id)
-{
-    if (id == 0 || id >= OTELC__SHAPES)
-        return NULL;
-    return atomic_load_explicit(&table[id], memory_order_acquire);
 }
 
 void otelc__shapes_fork_prepare(void)

@@ -12,10 +12,12 @@
  * run which keys are masked.
  *
  * A call matches when its count, types, key lengths and key bytes are the
- * shape's (keys are compared, not only their pointers: a caller may build
- * attributes from buffers it reuses); a log's message matches by pointer,
- * and only a literal's (the macros pass a length only for a string the
- * compiler knows, which cannot change). A call that does not match, or a
+ * shape's. A key at the pointer the shape learned, when that pointer is in
+ * a read-only segment of a loaded object (a string literal), matches by
+ * the pointer alone; any other key is compared byte by byte: a caller may
+ * build attributes from buffers it reuses. A log's message matches by
+ * pointer, and only a literal's (the macros pass a length only for a
+ * string the compiler knows, which cannot change). A call that does not match, or a
  * site no shape can describe (more than OTELC__SHAPE_MAX attributes, keys
  * the compiler does not know, bytes or arrays), writes the self-describing
  * records of the function API, as before.
@@ -27,6 +29,7 @@
 
 #include <otelc/attr.h>
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,10 +51,13 @@ typedef struct otelc__shape {
      * list of the run numbered mask_gen. */
     uint32_t mask_gen;
     uint32_t masked;
+    uint32_t ro;    /* bit i: src[i] is read-only memory (matches by pointer) */
+    uint32_t fixed; /* bytes of a shaped area but for the strings' bytes */
     /* Per attribute: the call's type and key length as one word (as they
      * sit side by side in otelc_attr_t), the key (a NUL-terminated copy). */
     uint64_t tk[OTELC__SHAPE_MAX];
     const char *keys[OTELC__SHAPE_MAX];
+    const char *src[OTELC__SHAPE_MAX]; /* the keys as the first call passed them */
 } otelc__shape_t;
 
 /* The shape of a site that has none: its calls never match. */
@@ -90,30 +96,18 @@ static inline bool otelc__shape_key_eq(const char *a, const char *b, size_t len)
     return memcmp(a, b, len) == 0;
 }
 
-/* True when `n` attributes are the shape's: its types and keys. */
-static inline bool otelc__shape_match(const otelc__shape_t *s, const otelc_attr_t *attrs, size_t n)
-{
-    if (n != s->n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (otelc__shape_tk(&attrs[i]) != s->tk[i] || attrs[i].key == NULL ||
-            !otelc__shape_key_eq(attrs[i].key, s->keys[i], (uint32_t)(s->tk[i] >> 32)))
-            return false;
-    }
-    return true;
-}
-
 /*
- * Writes a shaped attribute area (record.h) for `n` attributes that match
- * `s` into [p, end). Returns its end, or NULL when a string is longer than
- * `value_limit` or the area does not fit: the caller then writes the
- * self-describing record, which handles both.
+ * Writes a shaped attribute area (record.h) for `n` attributes if they
+ * match `s` (its types and keys), into [p, end). Returns its end, or NULL
+ * when they do not match, a string is longer than `value_limit` or the
+ * area does not fit: the caller then writes the self-describing record,
+ * which handles all three, over what this wrote.
  */
-static inline unsigned char *otelc__shape_encode(unsigned char *p, const unsigned char *end,
-                                                 const otelc__shape_t *s, const otelc_attr_t *attrs,
-                                                 size_t n, uint32_t value_limit)
+static inline unsigned char *otelc__shape_write(unsigned char *p, const unsigned char *end,
+                                                const otelc__shape_t *s, const otelc_attr_t *attrs,
+                                                size_t n, uint32_t value_limit)
 {
-    if (end - p < 4)
+    if (n != s->n || (size_t)(end - p) < s->fixed)
         return NULL;
     memcpy(p, &s->id, 4);
     p += 4;
@@ -122,23 +116,25 @@ static inline unsigned char *otelc__shape_encode(unsigned char *p, const unsigne
         size_t vl = 0;
         uint32_t vl32;
 
+        if (otelc__shape_tk(a) != s->tk[i])
+            return NULL;
+        if (OTELC_UNLIKELY(a->key != s->src[i] || (s->ro & (1u << i)) == 0) &&
+            (a->key == NULL || !otelc__shape_key_eq(a->key, s->keys[i], a->key_len)))
+            return NULL;
         switch (a->type) {
         case OTELC_ATTR_INT:
         case OTELC_ATTR_DOUBLE:
-            if (end - p < 8)
-                return NULL;
             memcpy(p, &a->v.i, 8);
             p += 8;
             break;
         case OTELC_ATTR_BOOL:
-            if (end - p < 1)
-                return NULL;
             *p++ = a->v.b ? 1 : 0;
             break;
         default: /* string: the only other type a shape has */
             if (a->v.s != NULL)
                 vl = a->len == OTELC_NUL_TERMINATED ? strlen(a->v.s) : a->len;
-            if (OTELC_UNLIKELY(vl > value_limit) || (size_t)(end - p) < 4 + vl)
+            /* `fixed` bounds what the rest of the area needs but strings. */
+            if (OTELC_UNLIKELY(vl > value_limit) || (size_t)(end - p) < s->fixed + vl)
                 return NULL;
             vl32 = (uint32_t)vl;
             memcpy(p, &vl32, 4);
@@ -162,9 +158,42 @@ static inline unsigned char *otelc__shape_encode(unsigned char *p, const unsigne
 const otelc__shape_t *otelc__shape_learn(const char *name, size_t name_len, const char *msg,
                                          size_t msg_len, const otelc_attr_t *attrs, size_t n);
 
+/* The table, read through otelc__shape_get(). */
+extern otelc__shape_t *_Atomic otelc__shapes[OTELC__SHAPES];
+
 /* The shape numbered `id`, or NULL (pipeline: for a record that names it;
  * its mask fields are the pipeline's to write). */
-otelc__shape_t *otelc__shape_get(uint32_t id);
+static inline otelc__shape_t *otelc__shape_get(uint32_t id)
+{
+    if (id == 0 || id >= OTELC__SHAPES)
+        return NULL;
+    return atomic_load_explicit(&otelc__shapes[id], memory_order_acquire);
+}
+
+/* The shape a shaped record's attribute area (`len` bytes at `p`, `n`
+ * attributes) names, when the area is that shape's, at least its fixed
+ * part; else NULL (a malformed record). */
+static inline otelc__shape_t *otelc__shape_fit(const unsigned char *p, size_t len, size_t n)
+{
+    otelc__shape_t *sh;
+    uint32_t id;
+
+    if (len < 4)
+        return NULL;
+    memcpy(&id, p, 4);
+    sh = otelc__shape_get(id);
+    if (sh == NULL || n != sh->n || len < sh->fixed)
+        return NULL;
+    return sh;
+}
+
+/* The shape of a shaped span start (or NULL, as otelc__shape_fit()). */
+static inline otelc__shape_t *otelc__shape_of_start(const otelc__rec_span_start_t *r)
+{
+    return otelc__shape_fit((const unsigned char *)(r + 1) + r->name_len + r->corr_len +
+                                r->tracestate_len,
+                            r->attrs_len, r->n_attrs);
+}
 
 /* Around fork(): the table's lock. */
 void otelc__shapes_fork_prepare(void);

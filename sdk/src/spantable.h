@@ -36,6 +36,7 @@ typedef struct open_span {
     bool dead;                  /* could not be kept: released with the drain */
     uint32_t borrow_idx;        /* its place in the pipeline's borrowed list */
     const unsigned char *start; /* the SPAN_START record */
+    struct otelc__shape *shape; /* a shaped start's shape (checked when read), else NULL */
     unsigned char *heap;
     struct open_span *next_free;
     alignas(8) unsigned char own[OPEN_INLINE];

@@ -65,7 +65,7 @@ learn_site(otelc_span_site_t *site, const otelc_attr_t *attrs, size_t n)
     return s;
 }
 
-/* The site's shape when this call matches it, else NULL. */
+/* The site's shape (learned on its first call), or NULL when it has none. */
 OTELC__INLINE const otelc__shape_t *site_shape(otelc_span_site_t *site, const otelc_attr_t *attrs,
                                                size_t n)
 {
@@ -73,9 +73,7 @@ OTELC__INLINE const otelc__shape_t *site_shape(otelc_span_site_t *site, const ot
 
     if (OTELC_UNLIKELY(s == NULL))
         s = learn_site(site, attrs, n);
-    if (s == &otelc__shape_none || !otelc__shape_match(s, attrs, n))
-        return NULL;
-    return s;
+    return s == &otelc__shape_none ? NULL : s;
 }
 
 /* Fills a reserved SPAN_START whose attributes end at `q`; publishes it. */
@@ -215,13 +213,13 @@ OTELC__INLINE bool write_start(otelc__thread_t *t, start_args_t *a)
     if (OTELC_UNLIKELY(base == NULL))
         return write_start_slow(t, a, head_len, links_len);
     /* A macro's call that matches its site's shape: values only, no name
-     * (a site has no links). */
+     * (a site has no links). One that does not match is written below. */
     if (a->site != NULL && OTELC_LIKELY(a->n_attrs <= lim->attribute_count)) {
         const otelc__shape_t *sh = site_shape(a->site, a->attrs, a->n_attrs);
         if (OTELC_LIKELY(sh != NULL)) {
             size_t shaped_len = head_len - a->name_len;
-            q = otelc__shape_encode(base + shaped_len, base + budget, sh, a->attrs, a->n_attrs,
-                                    lim->attribute_value_length);
+            q = otelc__shape_write(base + shaped_len, base + budget, sh, a->attrs, a->n_attrs,
+                                   lim->attribute_value_length);
             if (OTELC_LIKELY(q != NULL)) {
                 a->name_len = 0;
                 a->rflags |= OTELC__REC_F_SHAPED;

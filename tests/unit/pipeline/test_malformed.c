@@ -86,6 +86,60 @@ static void op_name_past_end(void *rec)
     r->name_len = 65535;
 }
 
+/* Shapes the shaped records below name (sdk/src/shape.h). */
+static uint32_t int_shape, str_shape;
+
+static void start_shaped_unknown(void *rec)
+{
+    otelc__rec_span_start_t *r = rec;
+    uint32_t id = 0x7ffffff0u; /* no such shape */
+    r->h.flags = OTELC__REC_F_SHAPED;
+    r->span_id[0] = 1;
+    r->n_attrs = 0;
+    r->attrs_len = 4;
+    memcpy(r + 1, &id, 4);
+}
+
+static void log_shaped_short(void *rec)
+{
+    otelc__rec_log_t *r = rec;
+    r->h.flags = OTELC__REC_F_SHAPED;
+    r->severity = OTELC_SEV_INFO;
+    r->n_attrs = 1;
+    r->attrs_len = 6; /* the id and 2 of the int's 8 bytes */
+    memcpy(r + 1, &int_shape, 4);
+}
+
+static void log_shaped_wrong_count(void *rec)
+{
+    otelc__rec_log_t *r = rec;
+    r->h.flags = OTELC__REC_F_SHAPED;
+    r->severity = OTELC_SEV_INFO;
+    r->n_attrs = 5; /* the shape has one */
+    r->attrs_len = 12;
+    memcpy(r + 1, &int_shape, 4);
+}
+
+static void end_shaped(void *rec)
+{
+    otelc__rec_span_end_t *r = rec;
+    r->h.flags = OTELC__REC_F_SHAPED; /* only logs and starts are shaped */
+}
+
+/* Well-formed but for a string length past the area: the log goes out
+ * without the attribute, nothing is read outside the record. */
+static void log_shaped_string_past_end(void *rec)
+{
+    otelc__rec_log_t *r = rec;
+    uint32_t l = 1000;
+    r->h.flags = OTELC__REC_F_SHAPED;
+    r->severity = OTELC_SEV_INFO;
+    r->n_attrs = 1;
+    r->attrs_len = 8;
+    memcpy(r + 1, &str_shape, 4);
+    memcpy((unsigned char *)(r + 1) + 4, &l, 4);
+}
+
 static void lying_lengths_are_dropped_and_counted(void **state)
 {
     (void)state;
@@ -96,6 +150,14 @@ static void lying_lengths_are_dropped_and_counted(void **state)
     otelc_logger_t *lg = otelc_logger("malformed");
     OTELC_INFO(lg, "before", OTELC_INT("n", 1));
     diag_before = otelc__diag_count();
+    {
+        const otelc_attr_t i1[] = { OTELC_INT("n", 1) }, s1[] = { OTELC_STR("s", "v") };
+        const otelc__shape_t *a = otelc__shape_learn(NULL, 0, NULL, 0, i1, 1);
+        const otelc__shape_t *b = otelc__shape_learn(NULL, 0, NULL, 0, s1, 1);
+        assert_true(a->id != 0 && b->id != 0);
+        int_shape = a->id;
+        str_shape = b->id;
+    }
 
     write_raw(OTELC__REC_LOG, 64 + sizeof(otelc__rec_log_t), log_message_past_end);
     write_raw(OTELC__REC_LOG, 64 + sizeof(otelc__rec_log_t), log_attrs_past_end);
@@ -105,6 +167,11 @@ static void lying_lengths_are_dropped_and_counted(void **state)
     write_raw(OTELC__REC_SPAN_START, sizeof(otelc__rec_span_start_t), start_links_past_end);
     write_raw(OTELC__REC_SPAN_EVENT, sizeof(otelc__rec_span_op_t), op_name_past_end);
     write_raw(77, 16, log_bad_severity); /* a type otelc never writes */
+    write_raw(OTELC__REC_SPAN_START, sizeof(otelc__rec_span_start_t) + 8, start_shaped_unknown);
+    write_raw(OTELC__REC_LOG, sizeof(otelc__rec_log_t) + 8, log_shaped_short);
+    write_raw(OTELC__REC_LOG, sizeof(otelc__rec_log_t) + 16, log_shaped_wrong_count);
+    write_raw(OTELC__REC_SPAN_END, sizeof(otelc__rec_span_end_t), end_shaped);
+    write_raw(OTELC__REC_LOG, sizeof(otelc__rec_log_t) + 8, log_shaped_string_past_end);
 
     OTELC_INFO(lg, "after", OTELC_INT("n", 2));
     {
@@ -123,15 +190,18 @@ static void lying_lengths_are_dropped_and_counted(void **state)
     r = cap_find(&cap, OTELC_SIGNAL_TRACES, "fine");
     assert_non_null(r);
     assert_string_equal(cap_attr(r, "k"), "v");
-    assert_int_equal(cap.counted[OTELC_SIGNAL_LOGS], 2);
+    r = cap_find(&cap, OTELC_SIGNAL_LOGS, "");
+    assert_non_null(r);
+    assert_int_equal(r->n_attrs, 0);
+    assert_int_equal(cap.counted[OTELC_SIGNAL_LOGS], 3);
     assert_int_equal(cap.counted[OTELC_SIGNAL_TRACES], 1);
 
-    /* Four malformed logs and two malformed span starts are counted. The
+    /* Six malformed logs and three malformed span starts are counted. The
      * raw records went around the producer's counters, so the produced
      * counts do not include them. */
-    assert_int_equal(st.logs.dropped[OTELC_DROP_INVALID], 4);
-    assert_int_equal(st.spans.dropped[OTELC_DROP_INVALID], 2);
-    assert_int_equal(st.logs.exported, 2);
+    assert_int_equal(st.logs.dropped[OTELC_DROP_INVALID], 6);
+    assert_int_equal(st.spans.dropped[OTELC_DROP_INVALID], 3);
+    assert_int_equal(st.logs.exported, 3);
     assert_int_equal(st.spans.exported, 1);
     assert_true(otelc__diag_count() > diag_before);
 }
