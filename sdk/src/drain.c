@@ -389,6 +389,34 @@ static void report_ring_counters(otelc__ring_t *ring)
 }
 
 /* Drains one ring; *left is set when records stay behind (queue bound). */
+/*
+ * A span whose end is the next record of its ring (a leaf span, the most
+ * common kind: nothing was recorded inside it on its thread) is assembled
+ * from the two records as they are, without being kept open: no header,
+ * no stack, no lookup. `e` is the next record, its size checked against the
+ * ring by the caller. Returns false when the pair must take the usual path
+ * (records that do not check, spans with deferred operations waiting), which
+ * handles it all.
+ */
+static bool process_pair(const otelc__rec_t *h, const otelc__rec_t *e)
+{
+    const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
+    const otelc__rec_span_end_t *re = (const otelc__rec_span_end_t *)(const void *)e;
+    open_span_t os;
+
+    if (e->type != OTELC__REC_SPAN_END || e->size < sizeof(*re) ||
+        memcmp(r->span_id, re->span_id, 8) != 0 || P.deferred != NULL || !otelc__rec_check(h))
+        return false;
+    os.shape = NULL;
+    if ((h->flags & OTELC__REC_F_SHAPED) && (os.shape = otelc__shape_of_start(r)) == NULL)
+        return false;
+    os.start = (const unsigned char *)h;
+    os.ops = NULL;
+    otelc__assemble_span(&os, re);
+    otelc__dispatch_if_full(0);
+    return true;
+}
+
 static size_t drain_ring(otelc__ring_t *ring, bool *left)
 {
     uint64_t tail, avail = otelc__ring_readable(ring, &tail), end = tail + avail;
@@ -413,6 +441,20 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
                         (unsigned long long)remaining);
             tail = end;
             break;
+        }
+        if (h->type == OTELC__REC_SPAN_START &&
+            remaining - h->size >= sizeof(otelc__rec_span_end_t) &&
+            ((tail + h->size) & mask) != 0) {
+            /* The next record, if it lies whole in what is readable and
+             * does not wrap (a padding record would be in between). */
+            const otelc__rec_t *e =
+                (const otelc__rec_t *)(const void *)(ring->data + ((tail + h->size) & mask));
+            if (e->size >= sizeof(*e) && (e->size & 7u) == 0 && e->size <= remaining - h->size &&
+                ((tail + h->size) & mask) + e->size <= ring->capacity && process_pair(h, e)) {
+                n += 2;
+                tail += h->size + e->size;
+                continue;
+            }
         }
         if (h->type != OTELC__REC_PAD) {
             process(h, true);
