@@ -869,6 +869,19 @@ static void print_reasons(const char *name, const otelc_stats_t *st)
            b[0] ? b : "none");
 }
 
+/* What the records exported cost the pipeline thread: its CPU time over
+ * them (otelc_stats_t.pipeline_cpu_ns), the rate that CPU time allows. */
+static void print_pipeline_cpu(const char *name, const otelc_stats_t *st)
+{
+    uint64_t n = st->spans.exported + st->logs.exported;
+    if (st->pipeline_cpu_ns == 0 || n == 0)
+        return;
+    printf("# %s: pipeline thread CPU %.1f ms for %llu records exported: %.2f M records per "
+           "CPU second (%.1f ns a record)\n",
+           name, (double)st->pipeline_cpu_ns / 1e6, (unsigned long long)n,
+           (double)n * 1e3 / (double)st->pipeline_cpu_ns, (double)st->pipeline_cpu_ns / (double)n);
+}
+
 static void run_pipeline_1m(void)
 {
     otelc_stats_t st;
@@ -882,6 +895,7 @@ static void run_pipeline_1m(void)
                                 otelc_signal_stats_dropped(&st.logs)),
            rate);
     print_reasons("pipeline_1m", &st);
+    print_pipeline_cpu("pipeline_1m", &st);
     fflush(stdout);
 }
 
@@ -899,6 +913,7 @@ static void run_flat_out(void)
                                 otelc_signal_stats_dropped(&st.logs)),
            rate, exact ? "yes" : "no");
     print_reasons("flat_out_2threads", &st);
+    print_pipeline_cpu("flat_out_2threads", &st);
     fflush(stdout);
 }
 
@@ -933,12 +948,14 @@ static void make_records(otelc_span_data_t *spans, otelc_log_data_t *logs, otelc
         for (int k = 0; k < 8; k++)
             ctx.span_id[k] = (uint8_t)(0xa0 + k + i);
         ctx.trace_flags = 1;
-        a[0] = (otelc_attr_t){ .key = "symbol", .type = OTELC_ATTR_STRING, .key_len = 6, .len = 4,
-                               .v.s = "AAPL" };
-        a[1] = (otelc_attr_t){ .key = "qty", .type = OTELC_ATTR_INT, .key_len = 3,
-                               .v.i = (int64_t)i };
-        a[2] = (otelc_attr_t){ .key = "price", .type = OTELC_ATTR_DOUBLE, .key_len = 5,
-                               .v.d = 150.25 };
+        a[0] = (otelc_attr_t){
+            .key = "symbol", .type = OTELC_ATTR_STRING, .key_len = 6, .len = 4, .v.s = "AAPL"
+        };
+        a[1] =
+            (otelc_attr_t){ .key = "qty", .type = OTELC_ATTR_INT, .key_len = 3, .v.i = (int64_t)i };
+        a[2] = (otelc_attr_t){
+            .key = "price", .type = OTELC_ATTR_DOUBLE, .key_len = 5, .v.d = 150.25
+        };
         memset(&spans[i], 0, sizeof(spans[i]));
         spans[i].ctx = ctx;
         spans[i].name = (otelc_str_t){ "bench.span", 10 };
@@ -1000,8 +1017,7 @@ static void run_file_lines(const char *name, otelc_file_format_t format)
     otelc_file_options_default(&d);
     d.directory = dir;
     d.format = format;
-    if (otelc_file_exporter_create(&d, OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, &e) !=
-        OTELC_OK) {
+    if (otelc_file_exporter_create(&d, OTELC_SIGNAL_TRACES | OTELC_SIGNAL_LOGS, &e) != OTELC_OK) {
         printf("# %s: the file exporter is not built in\n", name);
         remove_dir(dir);
         return;
@@ -1009,12 +1025,14 @@ static void run_file_lines(const char *name, otelc_file_format_t format)
     cpu0 = thread_cpu_ns();
     wall0 = now_ns();
     do {
-        otelc_batch_t b = { .signal = OTELC_SIGNAL_TRACES, .resource = &resource,
-                            .spans = spans, .n = FILE_BATCH };
+        otelc_batch_t b = {
+            .signal = OTELC_SIGNAL_TRACES, .resource = &resource, .spans = spans, .n = FILE_BATCH
+        };
         otelc_export_result_t r = OTELC_EXPORT_RESULT_INIT;
         failed += e->ops->export_batch(e, &b, 30000, &r) != OTELC_OK;
-        b = (otelc_batch_t){ .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs,
-                             .n = FILE_BATCH };
+        b = (otelc_batch_t){
+            .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs, .n = FILE_BATCH
+        };
         r = (otelc_export_result_t)OTELC_EXPORT_RESULT_INIT;
         failed += e->ops->export_batch(e, &b, 30000, &r) != OTELC_OK;
         lines += 2 * FILE_BATCH;
@@ -1666,8 +1684,9 @@ static void run_pg_rows(const char *name, size_t batch)
     args.signal = OTELC_SIGNAL_LOGS;
     args.settings = &o;
     args.resource = &resource;
-    b = (otelc_batch_t){ .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs,
-                         .n = batch };
+    b = (otelc_batch_t){
+        .signal = OTELC_SIGNAL_LOGS, .resource = &resource, .logs = logs, .n = batch
+    };
     if (comp->create(&args, &x) != OTELC_OK) {
         printf("# %s: the exporter could not be made\n", name);
         exit_status = 1;
@@ -2189,12 +2208,11 @@ done:
 
 /* ---- main ------------------------------------------------------------------------- */
 
-static const char *const extra_names[] = { "span_3attrs_bytes", "pipeline_1m",
-                                           "flat_out_2threads", "file_flat_lines",
-                                           "file_otlp_lines",   "otlp_encode_spans",
-                                           "otlp_encode_logs",  "otlp_http_export",
-                                           "otlp_grpc_export",  "pg_rows",
-                                           "pg_retention",      "pg_replay" };
+static const char *const extra_names[] = {
+    "span_3attrs_bytes", "pipeline_1m",       "flat_out_2threads", "file_flat_lines",
+    "file_otlp_lines",   "otlp_encode_spans", "otlp_encode_logs",  "otlp_http_export",
+    "otlp_grpc_export",  "pg_rows",           "pg_retention",      "pg_replay"
+};
 
 static void usage(FILE *f)
 {

@@ -328,6 +328,7 @@ void otelc__pipeline_reset_stats(void)
     }
     atomic_store(&P.batches_ok, 0);
     atomic_store(&P.batches_failed, 0);
+    atomic_store(&P.cpu_ns, 0);
 }
 
 void otelc__pipeline_stats(otelc_stats_t *out)
@@ -358,6 +359,7 @@ void otelc__pipeline_stats(otelc_stats_t *out)
     }
     out->batches_exported = atomic_load(&P.batches_ok);
     out->batches_failed = atomic_load(&P.batches_failed);
+    out->pipeline_cpu_ns = atomic_load_explicit(&P.cpu_ns, memory_order_relaxed);
 }
 
 /* Counts what is still pending as dropped at shutdown, then freezes the

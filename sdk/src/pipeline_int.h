@@ -85,6 +85,7 @@ typedef struct otelc__pipeline {
     _Atomic uint64_t exported[2];
     _Atomic uint64_t dropped[2][OTELC_DROP_REASONS];
     _Atomic uint64_t batches_ok, batches_failed;
+    _Atomic uint64_t cpu_ns; /* the pipeline thread's CPU time, at its last drain */
     _Atomic int frozen;
     /* Counts runs (init to shutdown): a batch that an abandoned exporter
      * returns late belongs to an earlier run and must not touch this one's

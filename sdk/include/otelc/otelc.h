@@ -118,10 +118,10 @@ typedef enum otelc_drop_reason {
 #define OTELC_DROP_SLOTS 16
 
 typedef struct otelc_signal_stats {
-    uint64_t produced; /* spans started / log records emitted above their level */
-    uint64_t exported; /* delivered by every exporter of the signal */
+    uint64_t produced;                  /* spans started / log records emitted above their level */
+    uint64_t exported;                  /* delivered by every exporter of the signal */
     uint64_t dropped[OTELC_DROP_SLOTS]; /* by otelc_drop_reason_t */
-    uint64_t pending; /* not yet exported nor dropped (in buffers or in flight) */
+    uint64_t pending;                   /* not yet exported nor dropped (in buffers or in flight) */
     /* Records larger than otelc carries whole (16 MiB, or more than 64 MiB
      * of such records waiting at once) that were shortened to fit a
      * quarter of their thread's buffer: values cut, attributes that did not
@@ -135,6 +135,10 @@ typedef struct otelc_stats {
     otelc_signal_stats_t logs;
     uint64_t threads; /* live application threads that have recorded */
     uint64_t batches_exported, batches_failed;
+    /* CPU time the pipeline thread has used since init (since the first
+     * use after a fork in a child), as of its last drain: with `exported`,
+     * what a record costs the pipeline. 0 where the clock cannot be read. */
+    uint64_t pipeline_cpu_ns;
 } otelc_stats_t;
 
 /*

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -447,6 +448,29 @@ static void exporter_factory_exists(void **state)
 
 /* ---- statistics -------------------------------------------------------------------- */
 
+/* The pipeline thread's CPU time is there, and no more than the process
+ * has used. */
+static void stats_report_the_pipeline_cpu_time(void **state)
+{
+    otelc_stats_t st;
+    struct rusage ru;
+    uint64_t process_ns;
+    (void)state;
+
+    start(NULL);
+    for (int i = 0; i < 2000; i++) {
+        OTELC_SPAN("cpu", OTELC_INT("i", i));
+    }
+    assert_int_equal(otelc_flush(5000), OTELC_OK);
+    otelc_stats(&st);
+    assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+    process_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
+                 ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+    assert_int_equal(st.spans.exported, 2000);
+    assert_true(st.pipeline_cpu_ns > 0);
+    assert_true(st.pipeline_cpu_ns <= process_ns);
+}
+
 static void stats_invariant_with_sampler_drops(void **state)
 {
     (void)state;
@@ -595,6 +619,7 @@ int main(void)
         cmocka_unit_test_teardown(unknown_exporter_name_is_left_out, teardown),
         cmocka_unit_test(exporter_factory_exists),
         cmocka_unit_test_teardown(stats_invariant_with_sampler_drops, teardown),
+        cmocka_unit_test_teardown(stats_report_the_pipeline_cpu_time, teardown),
         cmocka_unit_test_teardown(stats_summary_line_on_stderr, teardown),
         cmocka_unit_test(stats_format_shows_reasons),
         cmocka_unit_test(status_strings),
