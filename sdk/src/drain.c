@@ -423,6 +423,11 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
     uint64_t mask = ring->capacity - 1;
     size_t n = 0;
 
+    /* A ring found a quarter full fills faster than a drain a millisecond
+     * empties it: the next drain follows at once. */
+    if (avail > ring->capacity / 4)
+        P.filling = true;
+
     while (tail < end) {
         /* The bound changes only when a batch is dispatched (here) or an
          * exporter finishes one (which only makes room): checked then. */
@@ -533,6 +538,7 @@ void *otelc__pipeline_main(void *arg)
         pthread_mutex_unlock(&P.mu);
 
         pthread_mutex_lock(&P.work);
+        P.filling = false;
         n = drain_all(&left);
         now = otelc__mono_ns();
         /* A system call (the thread's CPU clock has no vDSO): once a drain
@@ -573,6 +579,8 @@ void *otelc__pipeline_main(void *arg)
         if (left)
             interval = 200000u; /* exporters will wake us; this is a fallback */
         else if (n > 0)
+            interval = P.filling ? 0 : BUSY_NS;
+        else if (interval < BUSY_NS)
             interval = BUSY_NS;
         else
             interval = interval * 2 > IDLE_MAX_NS ? IDLE_MAX_NS : interval * 2;
@@ -586,7 +594,8 @@ void *otelc__pipeline_main(void *arg)
                     interval = rest > 100000u ? rest : 100000u;
             }
         }
-        if ((P.flush_req == req || left) && !P.wake_pending && (!P.stop || left)) {
+        if ((P.flush_req == req || left) && !P.wake_pending && (!P.stop || left) &&
+            interval > 0) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
             uint64_t at = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + interval;
