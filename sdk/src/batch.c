@@ -163,12 +163,47 @@ static bool anyone_takes(int sig, uint64_t n)
     return false;
 }
 
+/* How long an exporter may be behind (its queue full while another takes
+ * the batches) before it loses batches rather than holds them back. */
+#define BEHIND_GRACE_NS (100u * 1000000u)
+
+/* True when some exporter of `sig` that cannot take `n` records now fell
+ * behind less than the grace ago: the batch waits for it, while the rings
+ * have room (no ring half full in this drain). An exporter behind for
+ * longer is slow or dead, and the others must not wait for it. */
+static bool hold_for_slow(int sig, uint64_t n)
+{
+    unsigned bit = sig == 0 ? OTELC_SIGNAL_TRACES : OTELC_SIGNAL_LOGS;
+    uint64_t now = 0;
+    bool hold = false;
+
+    for (unsigned i = 0; i < P.n_slots; i++) {
+        otelc__exporter_slot_t *s = P.slots[i];
+        if ((s->signals & bit) == 0)
+            continue;
+        if (otelc__slot_takes(s, sig, n)) {
+            s->behind_since[sig] = 0;
+            continue;
+        }
+        if (now == 0)
+            now = otelc__mono_ns();
+        if (s->behind_since[sig] == 0)
+            s->behind_since[sig] = now;
+        if (now - s->behind_since[sig] < BEHIND_GRACE_NS && !P.rings_short)
+            hold = true;
+    }
+    return hold;
+}
+
 /*
  * Sends the batch being built to the exporters. When none of them can take
  * it (all hold their queue's worth), the batch stays here and false is
  * returned: the records wait, in the batch and then in the rings, rather
- * than being dropped. When some can, an exporter that cannot loses the
- * batch (reason exporter) and the others carry on.
+ * than being dropped. When some can, the batch waits too for an exporter
+ * that fell behind a moment ago (a thread not scheduled for a few
+ * milliseconds: BEHIND_GRACE_NS) while the rings have room; an exporter
+ * behind for longer, or when the rings fill, loses the batch (reason
+ * exporter) and the others carry on.
  */
 bool otelc__dispatch(int sig)
 {
@@ -178,7 +213,7 @@ bool otelc__dispatch(int sig)
     if (b == NULL || b->pub.n == 0)
         return true;
     k = otelc__slots_for(sig);
-    if (k > 0 && !anyone_takes(sig, b->pub.n))
+    if (k > 0 && (!anyone_takes(sig, b->pub.n) || hold_for_slow(sig, b->pub.n)))
         return false;
     P.building[sig] = NULL;
     /* The run whose counters it settles (a batch being built survives a

@@ -427,6 +427,9 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
      * empties it: the next drain follows at once. */
     if (avail > ring->capacity / 4)
         P.filling = true;
+    /* Half full: it must not wait for a slow exporter (batch.c). */
+    if (avail > ring->capacity / 2)
+        P.rings_short = true;
 
     while (tail < end) {
         /* The bound changes only when a batch is dispatched (here) or an
@@ -538,7 +541,7 @@ void *otelc__pipeline_main(void *arg)
         pthread_mutex_unlock(&P.mu);
 
         pthread_mutex_lock(&P.work);
-        P.filling = false;
+        P.filling = P.rings_short = false;
         n = drain_all(&left);
         now = otelc__mono_ns();
         /* A system call (the thread's CPU clock has no vDSO): once a drain
@@ -594,8 +597,7 @@ void *otelc__pipeline_main(void *arg)
                     interval = rest > 100000u ? rest : 100000u;
             }
         }
-        if ((P.flush_req == req || left) && !P.wake_pending && (!P.stop || left) &&
-            interval > 0) {
+        if ((P.flush_req == req || left) && !P.wake_pending && (!P.stop || left) && interval > 0) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
             uint64_t at = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + interval;

@@ -94,6 +94,7 @@ typedef struct otelc__pipeline {
     _Atomic int throttled;  /* a drain stopped at the queue bound */
     bool blocked;           /* a full batch could not be dispatched: stop draining */
     bool filling;           /* this drain found a ring a quarter full */
+    bool rings_short;       /* this drain found a ring half full */
     uint64_t stop_deadline; /* monotonic ns; the pipeline gives up draining then */
     char **masks;           /* lower-cased mask keys */
     uint64_t mask_len_bits; /* bit n set: some mask key is n bytes long (n < 64) */

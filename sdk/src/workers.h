@@ -72,6 +72,9 @@ struct otelc__exporter_slot {
     /* Records of each signal queued for it or being exported by it: each
      * exporter holds at most max_queue_size of a signal. */
     _Atomic uint64_t held[2];
+    /* The pipeline's: when it first found the queue of a signal full while
+     * another exporter could take the batch (0: not behind). */
+    uint64_t behind_since[2];
     _Atomic int exited;
     otelc_batch_options_t bopt[2]; /* the signals' batch settings */
     uint32_t timeout_ms[2];

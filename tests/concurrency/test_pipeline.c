@@ -342,6 +342,44 @@ static void hung_exporter_does_not_starve_a_healthy_one(void **state)
     cap_free(&healthy);
 }
 
+/* One exporter is slow (10 ms a batch), another fast: the slow one falls
+ * behind its queue over and over, each time for less than the pipeline's
+ * grace (100 ms), while the rings have room. It loses nothing: the batches
+ * wait for it, and both exporters receive every record. (The exporters of
+ * slow_exporter_does_not_delay_a_fast_one, made anew.) */
+
+static void briefly_slow_exporter_loses_nothing(void **state)
+{
+    otelc_options_t o;
+    otelc_stats_t st;
+    static otelc_exporter_t *list[2];
+    const int total = 1024;
+    (void)state;
+
+    opts(&o);
+    cap_init(&slow, false);
+    cap_init(&fast, false);
+    slow.delay_ms = 10;
+    list[0] = &slow.base;
+    list[1] = &fast.base;
+    o.exporters = list;
+    o.n_exporters = 2;
+    o.logs_batch.max_queue_size = 256;
+    o.logs_batch.max_export_batch_size = 64;
+    start(&o);
+    emit_logs(total);
+    assert_int_equal(otelc_flush(20000), OTELC_OK);
+    otelc_stats(&st);
+    assert_int_equal(st.logs.produced, total);
+    assert_int_equal(st.logs.exported, total);
+    assert_int_equal(otelc_signal_stats_dropped(&st.logs), 0);
+    assert_int_equal(slow.counted[OTELC_SIGNAL_LOGS], total);
+    assert_int_equal(fast.counted[OTELC_SIGNAL_LOGS], total);
+    assert_int_equal(otelc_shutdown(10000), OTELC_OK);
+    cap_free(&slow);
+    cap_free(&fast);
+}
+
 static cap_exporter_t good;
 
 static void failing_exporter_counts_drops(void **state)
@@ -711,6 +749,7 @@ int main(void)
         cmocka_unit_test_teardown(slow_exporter_does_not_delay_a_fast_one, teardown),
         cmocka_unit_test_teardown(slow_exporter_with_both_queues_full, teardown),
         cmocka_unit_test_teardown(hung_exporter_does_not_starve_a_healthy_one, teardown),
+        cmocka_unit_test_teardown(briefly_slow_exporter_loses_nothing, teardown),
         cmocka_unit_test_teardown(slow_single_exporter_gets_back_pressure, teardown),
         cmocka_unit_test_teardown(failing_exporter_counts_drops, teardown),
         cmocka_unit_test_teardown(batches_respect_the_size_limit, teardown),
