@@ -134,9 +134,12 @@ OTELC__INLINE void fill_start(otelc__thread_t *t, unsigned char *base, unsigned 
 /* The measured path: attributes too large for the budget, a ring too full
  * for it, or a record too large for the ring (built in a block of its own,
  * or beyond the blocks' bounds shortened to fit, see large.h). */
-static __attribute__((noinline)) bool write_start_slow(otelc__thread_t *t, const start_args_t *a,
+static __attribute__((noinline)) bool write_start_slow(otelc__thread_t *t, start_args_t args,
                                                        size_t head_len, size_t links_len)
 {
+    /* By value: a pointer to the caller's struct would keep it in memory
+     * on the fast path too. */
+    const start_args_t *a = &args;
     const otelc_limits_t *lim = &otelc__hot.span_limits;
     uint32_t vlimit = lim->attribute_value_length;
     size_t max = max_record(t), alen, size, room = 0;
@@ -208,10 +211,10 @@ OTELC__INLINE bool write_start(otelc__thread_t *t, start_args_t *a)
     links_len = a->n_links * sizeof(otelc__rec_link_t);
     budget = OTELC__ALIGN8(head_len + links_len + attr_budget(a->n_attrs));
     if (OTELC_UNLIKELY(budget > max_record(t)))
-        return write_start_slow(t, a, head_len, links_len);
+        return write_start_slow(t, *a, head_len, links_len);
     base = otelc__ring_reserve(t->ring, (uint32_t)budget, otelc__hot.end_reserve, &at);
     if (OTELC_UNLIKELY(base == NULL))
-        return write_start_slow(t, a, head_len, links_len);
+        return write_start_slow(t, *a, head_len, links_len);
     /* A macro's call that matches its site's shape: values only, no name
      * (a site has no links). One that does not match is written below. */
     if (a->site != NULL && OTELC_LIKELY(a->n_attrs <= lim->attribute_count)) {
@@ -233,7 +236,7 @@ OTELC__INLINE bool write_start(otelc__thread_t *t, start_args_t *a)
         q = otelc__attrs_encode_bounded(q, base + budget - links_len, a->attrs, a->n_attrs,
                                         lim->attribute_count, lim->attribute_value_length, &kept);
         if (OTELC_UNLIKELY(q == NULL))
-            return write_start_slow(t, a, head_len, links_len);
+            return write_start_slow(t, *a, head_len, links_len);
     }
     fill_start(t, base, q, at, a, head_len, kept, false);
     return true;
