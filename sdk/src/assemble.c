@@ -9,6 +9,7 @@
 
 #include "config_int.h"
 #include "diag.h"
+#include "scope.h"
 
 #include <string.h>
 

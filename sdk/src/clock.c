@@ -12,7 +12,7 @@
  * Without an invariant TSC, or with a user clock, records hold nanoseconds
  * and conversion is the identity.
  */
-#include "core.h"
+#include "hot.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
  * into the thread's own buffers (which grow and shrink like a stack) or into
  * an attached context, which the frame keeps a reference to.
  */
-#include "core.h"
+#include "tls.h"
 #include "diag.h"
 #include "propagation_int.h"
 

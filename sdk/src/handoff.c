@@ -2,7 +2,7 @@
  * handoff.c: threads and tasks that start with their creator's context
  * (otelc/thread.h), over otelc_context_capture() and attach().
  */
-#include "core.h"
+#include "tls.h"
 #include "diag.h"
 
 #include <otelc/thread.h>

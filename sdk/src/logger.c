@@ -7,7 +7,8 @@
  * lives, so the pointers users keep (loggers, tracers) stay valid.
  */
 #include "config_int.h"
-#include "core.h"
+#include "scope.h"
+#include "tls.h"
 #include "diag.h"
 #include "large.h"
 

@@ -3,7 +3,7 @@
  * time and, on request, the thread's CPU time and the process's memory, and
  * warns when it is slower than its threshold.
  */
-#include "core.h"
+#include "tls.h"
 #include "diag.h"
 
 #include <otelc/perf.h>

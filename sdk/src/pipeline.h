@@ -5,9 +5,25 @@
 #ifndef OTELC_PIPELINE_H
 #define OTELC_PIPELINE_H
 
-#include "core.h"
+#include "hot.h"
 
 #include <otelc/settings.h>
+
+typedef struct otelc__exporter_slot otelc__exporter_slot_t;
+
+otelc_status_t otelc__pipeline_start(const otelc_options_t *opts);
+/* Stops the pipeline and exporters by `deadline_mono`; true when all stopped. */
+bool otelc__pipeline_stop(uint64_t deadline_mono);
+otelc_status_t otelc__pipeline_flush(uint64_t deadline_mono);
+void otelc__pipeline_stats(otelc_stats_t *out);
+void otelc__pipeline_reset_stats(void);
+void otelc__pipeline_fork_prepare(void);
+void otelc__pipeline_fork_parent(void);
+void otelc__pipeline_fork_child(void);
+/* Starts the pipeline's threads in a child process (not in the fork handler). */
+bool otelc__pipeline_restart(void);
+/* Makes the pipeline thread run a drain now (block policy). */
+void otelc__pipeline_wake(void);
 
 /* Most exporters one SDK runs (named and user-provided together). */
 #define OTELC__MAX_EXPORTERS 16

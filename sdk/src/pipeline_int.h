@@ -12,7 +12,9 @@
 #define OTELC_PIPELINE_INT_H
 
 #include "pipeline.h"
+#include "registry.h"
 #include "resource.h"
+#include "shape.h"
 #include "spantable.h"
 #include "workers.h"
 

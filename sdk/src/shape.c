@@ -8,8 +8,6 @@
  */
 #include "shape.h"
 
-#include "core.h"
-
 #include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>

@@ -8,7 +8,9 @@
  * orphan, which drains what is left and frees it, so records written just
  * before a thread exits are not lost.
  */
-#include "core.h"
+#include "pipeline.h"
+#include "registry.h"
+#include "tls.h"
 #include "diag.h"
 
 #include <errno.h>

@@ -12,7 +12,8 @@
  * otelc__hot.end_reserve bytes free, so that a span that was started can
  * almost always be ended.
  */
-#include "core.h"
+#include "scope.h"
+#include "tls.h"
 #include "diag.h"
 #include "large.h"
 

@@ -8,7 +8,7 @@
 #ifndef OTELC_WORKERS_H
 #define OTELC_WORKERS_H
 
-#include "core.h"
+#include "pipeline.h"
 
 #include <otelc/exporter.h>
 #include <otelc/settings.h>

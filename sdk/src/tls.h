@@ -1,0 +1,159 @@
+/*
+ * tls.h: an application thread's state: its ring, its context stack (the
+ * frames of active spans, attached contexts, correlation ids, bound fields
+ * and baggage), its id generator, the guard against re-entry from a signal
+ * handler, and the reserve of room in its ring.
+ */
+#ifndef OTELC_TLS_H
+#define OTELC_TLS_H
+
+#include "hot.h"
+#include "record.h"
+#include "ring.h"
+#include "shape.h"
+
+#include <stdatomic.h>
+
+/* ---- per-thread state ----------------------------------------------------- */
+
+enum {
+    OTELC__FRAME_SPAN = 1,
+    OTELC__FRAME_ATTACH = 2,
+    OTELC__FRAME_CORRELATION = 3,
+    OTELC__FRAME_BIND = 4,
+    OTELC__FRAME_BAGGAGE = 5,
+};
+
+#define OTELC__MAX_DEPTH 128
+#define OTELC__CORR_BUF 2048
+#define OTELC__BOUND_BUF 4096
+#define OTELC__BAGGAGE_BUF (4 * 8192)
+
+/* What the context views looked like before a frame was pushed. */
+typedef struct otelc__saved_views {
+    const char *corr;
+    uint32_t corr_len;
+    uint32_t bound_len;
+    const unsigned char *bound;
+    uint32_t bound_n;
+    uint32_t bag_len;
+    const char *bag;
+    uint32_t corr_top, bound_top, bag_top;
+} otelc__saved_views_t;
+
+typedef struct otelc__frame {
+    otelc_span_context_t span; /* the active span context while this frame is on top */
+    const char *tracestate;    /* borrowed: from an attached context or a parent frame */
+    uint16_t tracestate_len;
+    uint8_t kind;
+    uint8_t owns_span; /* a correlation frame that started its own span */
+    uint32_t serial;
+    otelc_span_t owned;   /* that span */
+    otelc_context_t *ctx; /* an attached context, released on pop */
+    otelc__saved_views_t saved;
+} otelc__frame_t;
+
+typedef struct otelc__thread {
+    otelc__ring_t *ring;
+    /* Non-zero while the thread is inside a call that writes its state
+     * (ring, context stack): a signal handler calling otelc then must not
+     * write into the half-written record or frame it interrupted. */
+    _Atomic uint32_t busy;
+    uint64_t rng;
+    uint32_t depth;
+    uint32_t serial;
+    /* Views of the current context; they point into the buffers below or
+     * into an attached otelc_context_t. */
+    const char *corr;
+    uint32_t corr_len;
+    const unsigned char *bound;
+    uint32_t bound_len, bound_n;
+    const char *bag;
+    uint32_t bag_len;
+    uint32_t corr_top, bound_top, bag_top;
+    char *bag_buf; /* allocated on first baggage use */
+    char corr_buf[OTELC__CORR_BUF];
+    unsigned char bound_buf[OTELC__BOUND_BUF];
+    struct otelc__thread *next; /* registry list, under the registry lock */
+    otelc__frame_t frames[OTELC__MAX_DEPTH];
+} otelc__thread_t;
+
+extern __thread otelc__thread_t *otelc__tls OTELC__TLS_IE;
+
+otelc__thread_t *otelc__thread_create(void);
+
+/* The calling thread's state, made on its first record (NULL on OOM). */
+OTELC__INLINE otelc__thread_t *otelc__thread_get(void)
+{
+    otelc__thread_t *t = otelc__tls;
+    if (OTELC_LIKELY(t != NULL))
+        return t;
+    return otelc__thread_create();
+}
+
+/*
+ * Enters a call that writes the thread's state; returns the thread, or NULL
+ * when no state can be made or the thread is already inside otelc: a signal
+ * handler interrupted it. The record of such a call is dropped, and counted
+ * (reason reentrant) for signal `sig` (0 spans, 1 logs; -1: not a record
+ * that is counted). No lock, no allocation and no diagnostic on that path, so
+ * that it is safe in a handler; the pipeline reports the count. Every
+ * successful enter is paired with otelc__thread_leave().
+ */
+OTELC__INLINE otelc__thread_t *otelc__thread_enter(int sig)
+{
+    otelc__thread_t *t = otelc__tls;
+
+    if (OTELC_UNLIKELY(t == NULL) && (t = otelc__thread_create()) == NULL)
+        return NULL;
+    if (OTELC_UNLIKELY(atomic_load_explicit(&t->busy, memory_order_relaxed) != 0)) {
+        if (sig >= 0)
+            atomic_fetch_add_explicit(&t->ring->counters.dropped_reentrant[sig], 1,
+                                      memory_order_relaxed);
+        return NULL;
+    }
+    atomic_store_explicit(&t->busy, 1, memory_order_relaxed);
+    /* A compiler barrier only: the handler runs on this thread. */
+    atomic_signal_fence(memory_order_seq_cst);
+    return t;
+}
+
+OTELC__INLINE void otelc__thread_leave(otelc__thread_t *t)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+    atomic_store_explicit(&t->busy, 0, memory_order_relaxed);
+}
+
+/* Pops frames down to (and including) `depth`. */
+void otelc__frames_pop_to(otelc__thread_t *t, uint32_t depth);
+
+/* Fast random ids (wyrand) from the thread's state. */
+OTELC__INLINE uint64_t otelc__rand64(otelc__thread_t *t)
+{
+    t->rng += 0xa0761d6478bd642fULL;
+    __uint128_t m = (__uint128_t)t->rng * (t->rng ^ 0xe7037ed1a0b428dbULL);
+    return (uint64_t)(m >> 64) ^ (uint64_t)m;
+}
+uint64_t otelc__seed(void);
+/* Writes a record into the thread's ring honouring the overflow policy.
+ * Returns where to write or NULL (the caller counts the drop). */
+void *otelc__reserve_slow(otelc__thread_t *t, uint32_t size, uint64_t reserve, uint64_t *at);
+
+OTELC__INLINE void *otelc__reserve(otelc__thread_t *t, uint32_t size, uint64_t reserve,
+                                   uint64_t *at)
+{
+    void *p = otelc__ring_reserve(t->ring, size, reserve, at);
+    if (OTELC_LIKELY(p != NULL))
+        return p;
+    return otelc__reserve_slow(t, size, reserve, at);
+}
+
+/* otelc_span_start_ex() on a thread already entered (otelc__thread_enter):
+ * for scopes that start a span of their own. */
+otelc_span_t otelc__span_start_in(otelc__thread_t *t, const otelc_span_options_t *o);
+
+/* Ends a span owned by a frame (correlation scope). */
+void otelc__span_end_raw(otelc__thread_t *t, const otelc_span_t *span, uint64_t raw_time,
+                         uint16_t flags);
+
+#endif /* OTELC_TLS_H */
