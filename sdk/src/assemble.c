@@ -390,10 +390,22 @@ static otelc_str_t name_of(arena_t *a, const void *p, size_t len)
 
 static const otelc_scope_info_t unknown_scope = { { "unknown", 7 }, { "", 0 } };
 
+/* The scope at `idx`; the last one looked up is kept (records come in runs
+ * of one scope, and scopes are never freed nor moved). */
 static const otelc_scope_info_t *scope_of(uint32_t idx)
 {
-    const otelc_scope_info_t *s = otelc__scope_get(idx);
-    return s ? s : &unknown_scope;
+    static uint32_t last_idx = UINT32_MAX;
+    static const otelc_scope_info_t *last;
+    const otelc_scope_info_t *s;
+
+    if (idx == last_idx)
+        return last;
+    s = otelc__scope_get(idx);
+    if (s == NULL)
+        return &unknown_scope;
+    last_idx = idx;
+    last = s;
+    return s;
 }
 
 static uint64_t time_ns(uint64_t t, uint16_t flags)

@@ -108,8 +108,10 @@ void otelc__open_span_free(open_span_t *s)
         s->ops = o->next;
         free(o);
     }
-    free(s->heap);
-    s->heap = NULL;
+    if (s->heap != NULL) { /* rare: a start kept across drains, too large for own[] */
+        free(s->heap);
+        s->heap = NULL;
+    }
     if (span_pool_n < 4096) {
         s->next_free = span_pool;
         span_pool = s;
