@@ -317,18 +317,7 @@ static size_t decode_shaped(arena_t *a, otelc__shape_t *sh, const unsigned char 
         o->key = sh->keys[i];
         memcpy(&o->type, &tk, 8); /* type and key_len, as the shape has them */
         o->len = 0;
-        switch ((uint32_t)tk) {
-        case OTELC_ATTR_INT:
-        case OTELC_ATTR_DOUBLE:
-            memcpy(&o->v.i, p, 8);
-            p += 8;
-            rest -= 8;
-            break;
-        case OTELC_ATTR_BOOL:
-            o->v.b = *p++ != 0;
-            rest -= 1;
-            break;
-        default: /* string */
+        if ((uint32_t)tk == OTELC_ATTR_STRING) {
             memcpy(&l, p, 4);
             p += 4;
             rest -= 4;
@@ -343,7 +332,13 @@ static size_t decode_shaped(arena_t *a, otelc__shape_t *sh, const unsigned char 
                 return i;
             o->v.s = put_str(&sp, v, l);
             o->len = l;
-            break;
+        } else if ((uint32_t)tk == OTELC_ATTR_BOOL) {
+            o->v.b = *p++ != 0;
+            rest -= 1;
+        } else { /* int, double */
+            memcpy(&o->v.i, p, 8);
+            p += 8;
+            rest -= 8;
         }
     }
     if (OTELC_UNLIKELY(sh->masked != 0)) {

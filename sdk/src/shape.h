@@ -121,16 +121,7 @@ static inline unsigned char *otelc__shape_write(unsigned char *p, const unsigned
         if (OTELC_UNLIKELY(a->key != s->src[i] || (s->ro & (1u << i)) == 0) &&
             (a->key == NULL || !otelc__shape_key_eq(a->key, s->keys[i], a->key_len)))
             return NULL;
-        switch (a->type) {
-        case OTELC_ATTR_INT:
-        case OTELC_ATTR_DOUBLE:
-            memcpy(p, &a->v.i, 8);
-            p += 8;
-            break;
-        case OTELC_ATTR_BOOL:
-            *p++ = a->v.b ? 1 : 0;
-            break;
-        default: /* string: the only other type a shape has */
+        if (a->type == OTELC_ATTR_STRING) {
             if (a->v.s != NULL)
                 vl = a->len == OTELC_NUL_TERMINATED ? strlen(a->v.s) : a->len;
             /* `fixed` bounds what the rest of the area needs but strings. */
@@ -140,7 +131,11 @@ static inline unsigned char *otelc__shape_write(unsigned char *p, const unsigned
             memcpy(p, &vl32, 4);
             otelc__copy(p + 4, a->v.s, vl);
             p += 4 + vl;
-            break;
+        } else if (a->type == OTELC_ATTR_BOOL) {
+            *p++ = a->v.b ? 1 : 0;
+        } else { /* int, double: the other types a shape has */
+            memcpy(p, &a->v.i, 8);
+            p += 8;
         }
     }
     return p;
