@@ -317,10 +317,12 @@ OTELC__INLINE void span_start(otelc_span_t *out, otelc__thread_t *t, otelc_span_
         } else {
             th = otelc__rand64(t);
             tl = otelc__rand64(t);
-            tl += (th == 0 && tl == 0);
+            if (OTELC_UNLIKELY((th | tl) == 0))
+                tl = 1; /* ids are never all zero (W3C); 1 in 2^128 */
         }
         sid = otelc__rand64(t);
-        sid += (sid == 0);
+        if (OTELC_UNLIKELY(sid == 0))
+            sid = 1;
     }
     memcpy(out->ctx.trace_id, &th, 8);
     memcpy(out->ctx.trace_id + 8, &tl, 8);
