@@ -442,7 +442,12 @@ void otelc__assemble_log(const otelc__rec_log_t *r)
     if ((b = otelc__room_for(1)) == NULL)
         return;
     d = &((otelc_log_data_t *)b->items)[b->pub.n];
-    memset(d, 0, sizeof(*d));
+    /* Every field is set below, none cleared first (a memset of the item
+     * was a tenth of a log's cost): a field added to the struct must be
+     * set here too. */
+#if UINTPTR_MAX > 0xffffffffu
+    _Static_assert(sizeof(otelc_log_data_t) == 144, "otelc_log_data_t changed: set every field");
+#endif
     d->time_ns = d->observed_time_ns = time_ns(r->time, r->h.flags);
     d->severity = r->severity;
     d->severity_text = severity_text(r->severity);
@@ -456,6 +461,7 @@ void otelc__assemble_log(const otelc__rec_log_t *r)
     memcpy(d->ctx.trace_id, r->trace_id, 16);
     memcpy(d->ctx.span_id, r->span_id, 8);
     d->ctx.trace_flags = r->trace_flags;
+    d->ctx.is_remote = false;
     cap = (size_t)r->n_attrs + r->n_bound;
     attrs = arena_alloc(&b->arena, (cap ? cap : 1) * sizeof(*attrs));
     if (attrs == NULL)
@@ -563,7 +569,19 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
         return;
     a = &b->arena;
     d = &((otelc_span_data_t *)b->items)[b->pub.n];
-    memset(d, 0, sizeof(*d));
+    /* Every field is set, none cleared first (as for logs): a field added
+     * to the struct must be set here too. */
+#if UINTPTR_MAX > 0xffffffffu
+    _Static_assert(sizeof(otelc_span_data_t) == 192, "otelc_span_data_t changed: set every field");
+#endif
+    d->ctx.is_remote = false;
+    d->status_code = OTELC_STATUS_UNSET;
+    d->attrs = NULL;
+    d->n_attrs = d->dropped_attrs = 0;
+    d->events = NULL;
+    d->n_events = d->dropped_events = 0;
+    d->links = NULL;
+    d->n_links = d->dropped_links = 0;
     memcpy(d->ctx.trace_id, r->trace_id, 16);
     memcpy(d->ctx.span_id, r->span_id, 8);
     d->ctx.trace_flags = r->trace_flags;
