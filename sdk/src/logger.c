@@ -290,6 +290,129 @@ OTELC__INLINE const otelc__shape_t *site_shape(otelc_log_site_t *site, const cha
     return s == &otelc__shape_none ? NULL : s;
 }
 
+/* What a log record holds besides its attributes. */
+typedef struct log_args {
+    const otelc_logger_t *logger;
+    int severity;
+    uint16_t rflags;
+    const char *message;
+    size_t msg_len;
+    const char *event_name;
+    size_t ev_len;
+    const otelc_attr_t *attrs;
+    size_t n_attrs;
+} log_args_t;
+
+/* Fills the record at `base` whose attributes end at `q` (the head is
+ * head_len bytes; `kept` attributes were encoded); returns its size, for
+ * the caller to publish. */
+OTELC__INLINE size_t fill_log(otelc__thread_t *t, unsigned char *base, unsigned char *q,
+                              size_t head_len, uint16_t kept, const log_args_t *a)
+{
+    otelc__rec_log_t *r = (otelc__rec_log_t *)(void *)base;
+    size_t size;
+
+    r->h.type = OTELC__REC_LOG;
+    r->h.flags = a->rflags;
+    r->time = otelc__now_raw();
+    if (t->depth > 0) {
+        const otelc__frame_t *f = &t->frames[t->depth - 1];
+        memcpy(r->trace_id, f->span.trace_id, 16);
+        memcpy(r->span_id, f->span.span_id, 8);
+        r->trace_flags = f->span.trace_flags;
+    } else {
+        memset(r->trace_id, 0, 24);
+        r->trace_flags = 0;
+    }
+    r->scope = a->logger->scope;
+    r->severity = (uint8_t)a->severity;
+    r->corr_len = (uint8_t)t->corr_len;
+    r->pad_ = 0;
+    r->msg_len = (uint32_t)a->msg_len;
+    r->event_len = (uint16_t)a->ev_len;
+    r->n_attrs = kept;
+    r->n_bound = (uint16_t)t->bound_n;
+    r->dropped_attrs = (uint16_t)(a->n_attrs - kept);
+    r->attrs_len = (uint32_t)(q - (base + head_len));
+    r->bound_len = t->bound_len;
+    base += sizeof(*r);
+    otelc__copy(base, a->message, a->msg_len);
+    base += a->msg_len;
+    if (OTELC_UNLIKELY(a->ev_len)) {
+        otelc__copy(base, a->event_name, a->ev_len);
+        base += a->ev_len;
+    }
+    if (t->corr_len)
+        otelc__copy(base, t->corr, t->corr_len);
+    if (t->bound_len) {
+        memcpy(q, t->bound, t->bound_len);
+        q += t->bound_len;
+    }
+    size = OTELC__ALIGN8((size_t)(q - (unsigned char *)r));
+    r->h.size = (uint32_t)size;
+    return size;
+}
+
+/* The measured path: attributes too large for the budget, a ring too full
+ * for it, or a record too large for the ring (built in a block of its own,
+ * or beyond the blocks' bounds shortened to fit, see large.h). The
+ * arguments by value, as the span's slow path takes them. */
+static __attribute__((noinline)) void log_write_slow(otelc__thread_t *t, log_args_t a)
+{
+    const otelc_limits_t *lim = &otelc__hot.log_limits;
+    uint32_t vlimit = lim->attribute_value_length;
+    size_t max = t->ring->capacity / 4, room = 0, alen, size, head_len;
+    bool large = false, truncated = false;
+    uint16_t kept = 0;
+    uint64_t at = 0;
+    unsigned char *base = NULL, *q;
+
+    a.rflags = 0;
+    head_len = sizeof(otelc__rec_log_t) + a.msg_len + a.ev_len + t->corr_len;
+    alen = otelc__attrs_measure(a.attrs, a.n_attrs, lim->attribute_count, vlimit, &kept);
+    size = OTELC__ALIGN8(head_len + alen + t->bound_len);
+    if (size > max && (base = otelc__large_alloc(size)) != NULL) {
+        /* Too large for the ring: built whole in a block of its own. */
+        large = true;
+    } else if (size > max) {
+        /* Beyond the bounds of blocks too: keep the record with shorter
+         * values, the message included, rather than lose it; what still
+         * does not fit is left out and counted. */
+        vlimit = (uint32_t)(max / (2 * (a.n_attrs + 2)));
+        a.msg_len = otelc__utf8_cut(a.message, a.msg_len, vlimit);
+        head_len = sizeof(otelc__rec_log_t) + a.msg_len + a.ev_len + t->corr_len;
+        if (head_len + t->bound_len + 8 > max) {
+            otelc__counter_inc(&t->ring->counters.dropped_limit[1]);
+            return;
+        }
+        room = max - head_len - t->bound_len - 8;
+        alen = otelc__attrs_encode_fit(NULL, room, a.attrs, a.n_attrs, lim->attribute_count, vlimit,
+                                       &kept);
+        size = OTELC__ALIGN8(head_len + alen + t->bound_len);
+        truncated = true;
+    }
+    if (!large) {
+        base = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve, &at);
+        if (OTELC_UNLIKELY(base == NULL)) {
+            otelc__counter_inc(&t->ring->counters.dropped_full[1]);
+            return;
+        }
+    }
+    q = base + head_len;
+    if (truncated)
+        q += otelc__attrs_encode_fit(q, room, a.attrs, a.n_attrs, lim->attribute_count, vlimit,
+                                     &kept);
+    else
+        q += otelc__attrs_encode(q, a.attrs, a.n_attrs, lim->attribute_count, vlimit);
+    size = fill_log(t, base, q, head_len, kept, &a);
+    if (!large)
+        otelc__ring_commit(t->ring, at + size);
+    else if (!otelc__large_commit(t->ring, base, otelc__hot.end_reserve))
+        otelc__counter_inc(&t->ring->counters.dropped_full[1]);
+    if (truncated)
+        otelc__counter_inc(&t->ring->counters.truncated[1]);
+}
+
 /* A log record; `site` is a macro's (NULL from otelc_log). */
 OTELC__INLINE void log_write(otelc_logger_t *logger, int severity, otelc_log_site_t *site,
                              const char *event_name, const char *message, size_t message_len,
@@ -298,13 +421,12 @@ OTELC__INLINE void log_write(otelc_logger_t *logger, int severity, otelc_log_sit
     const otelc_limits_t *lim = &otelc__hot.log_limits;
     uint32_t vlimit = lim->attribute_value_length;
     otelc__thread_t *t;
-    otelc__rec_log_t *r;
-    size_t msg_len, ev_len = 0, head_len, size, budget, max, room = 0;
-    bool large = false, truncated = false;
-    uint16_t kept = 0, rflags = 0;
+    log_args_t a;
+    size_t head_len, budget;
+    uint16_t kept = 0;
     uint64_t at;
     unsigned char *base, *q = NULL;
-    const otelc__shape_t *sh = NULL;
+    const otelc__shape_t *sh;
 
     if (logger == NULL || !otelc_logger_enabled(logger, severity) || !otelc__running() ||
         (t = otelc__thread_enter(1)) == NULL)
@@ -317,134 +439,60 @@ OTELC__INLINE void log_write(otelc_logger_t *logger, int severity, otelc_log_sit
         message = "";
         message_len = 0;
     }
-    n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "otelc_log", "attributes");
-    msg_len = message_len == OTELC_NUL_TERMINATED ? strlen(message) : message_len;
-    if (event_name != NULL) {
-        ev_len = strlen(event_name);
-        if (ev_len > 1024)
-            ev_len = otelc__utf8_cut(event_name, ev_len, 1024);
+    a.logger = logger;
+    a.severity = severity;
+    a.rflags = 0;
+    a.message = message;
+    a.attrs = attrs;
+    a.n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "otelc_log", "attributes");
+    a.msg_len = message_len == OTELC_NUL_TERMINATED ? strlen(message) : message_len;
+    a.event_name = event_name;
+    a.ev_len = 0;
+    if (OTELC_UNLIKELY(event_name != NULL)) {
+        a.ev_len = strlen(event_name);
+        if (a.ev_len > 1024)
+            a.ev_len = otelc__utf8_cut(event_name, a.ev_len, 1024);
     }
     otelc__counter_inc(&t->ring->counters.produced[1]);
-    max = t->ring->capacity / 4;
-    head_len = sizeof(*r) + msg_len + ev_len + t->corr_len;
+    head_len = sizeof(otelc__rec_log_t) + a.msg_len + a.ev_len + t->corr_len;
 
     /* Fast path: a generous budget, attributes encoded in one pass, the
      * record committed at its actual size. */
-    budget = OTELC__ALIGN8(head_len + t->bound_len + 64 + n_attrs * 96);
-    if (budget <= max) {
-        base = otelc__ring_reserve(t->ring, (uint32_t)budget, otelc__hot.end_reserve, &at);
+    budget = OTELC__ALIGN8(head_len + t->bound_len + 64 + a.n_attrs * 96);
+    if (OTELC_LIKELY(budget <= t->ring->capacity / 4) &&
+        OTELC_LIKELY((base = otelc__ring_reserve(t->ring, (uint32_t)budget, otelc__hot.end_reserve,
+                                                 &at)) != NULL)) {
         /* A macro's call that matches its site's shape: values only, and
          * no message when the shape has it. */
-        if (site != NULL && OTELC_LIKELY(base != NULL) && n_attrs <= lim->attribute_count &&
-            (sh = site_shape(site, message, message_len, attrs, n_attrs)) != NULL) {
-            if (sh->msg_src == message && sh->msg_len == msg_len && message_len == msg_len) {
-                head_len -= msg_len;
-                msg_len = 0;
-                rflags = OTELC__REC_F_SHAPED | OTELC__REC_F_SITE_MSG;
-            } else {
-                rflags = OTELC__REC_F_SHAPED;
-            }
-            q = otelc__shape_write(base + head_len, base + budget - t->bound_len, sh, attrs,
-                                   n_attrs, vlimit);
+        if (site != NULL && OTELC_LIKELY(a.n_attrs <= lim->attribute_count) &&
+            (sh = site_shape(site, message, message_len, attrs, a.n_attrs)) != NULL) {
+            size_t shaped_head = head_len;
+            bool site_msg =
+                sh->msg_src == message && sh->msg_len == a.msg_len && message_len == a.msg_len;
+            if (site_msg)
+                shaped_head -= a.msg_len;
+            q = otelc__shape_write(base + shaped_head, base + budget - t->bound_len, sh, attrs,
+                                   a.n_attrs, vlimit);
             if (OTELC_LIKELY(q != NULL)) {
-                kept = (uint16_t)n_attrs;
-            } else if (rflags & OTELC__REC_F_SITE_MSG) {
-                /* The self-describing record after all, its message too. */
-                msg_len = message_len;
-                head_len += msg_len;
-                rflags = 0;
-            } else {
-                rflags = 0;
+                kept = (uint16_t)a.n_attrs;
+                a.rflags = OTELC__REC_F_SHAPED;
+                if (site_msg) {
+                    a.rflags |= OTELC__REC_F_SITE_MSG;
+                    a.msg_len = 0;
+                }
+                head_len = shaped_head;
             }
         }
-        if (OTELC_LIKELY(base != NULL) && q == NULL)
+        if (q == NULL)
             q = otelc__attrs_encode_bounded(base + head_len, base + budget - t->bound_len, attrs,
-                                            n_attrs, lim->attribute_count, vlimit, &kept);
-    }
-    if (OTELC_UNLIKELY(q == NULL)) {
-        size_t alen = otelc__attrs_measure(attrs, n_attrs, lim->attribute_count, vlimit, &kept);
-        size = OTELC__ALIGN8(head_len + alen + t->bound_len);
-        if (size > max && (base = otelc__large_alloc(size)) != NULL) {
-            /* Too large for the ring: built whole in a block of its own. */
-            large = true;
-        } else if (size > max) {
-            /* Beyond the bounds of blocks too: keep the record with shorter
-             * values, the message included, rather than lose it; what
-             * still does not fit is left out and counted. */
-            vlimit = (uint32_t)(max / (2 * (n_attrs + 2)));
-            msg_len = otelc__utf8_cut(message, msg_len, vlimit);
-            head_len = sizeof(*r) + msg_len + ev_len + t->corr_len;
-            if (head_len + t->bound_len + 8 > max) {
-                otelc__counter_inc(&t->ring->counters.dropped_limit[1]);
-                goto out;
-            }
-            room = max - head_len - t->bound_len - 8;
-            alen = otelc__attrs_encode_fit(NULL, room, attrs, n_attrs, lim->attribute_count, vlimit,
-                                           &kept);
-            size = OTELC__ALIGN8(head_len + alen + t->bound_len);
-            truncated = true;
+                                            a.n_attrs, lim->attribute_count, vlimit, &kept);
+        if (OTELC_LIKELY(q != NULL)) {
+            otelc__ring_commit(t->ring, at + fill_log(t, base, q, head_len, kept, &a));
+            otelc__thread_leave(t);
+            return;
         }
-        if (!large) {
-            base = otelc__reserve(t, (uint32_t)size, otelc__hot.end_reserve, &at);
-            if (OTELC_UNLIKELY(base == NULL)) {
-                otelc__counter_inc(&t->ring->counters.dropped_full[1]);
-                goto out;
-            }
-        }
-        q = base + head_len;
-        if (truncated)
-            q += otelc__attrs_encode_fit(q, room, attrs, n_attrs, lim->attribute_count, vlimit,
-                                         &kept);
-        else
-            q += otelc__attrs_encode(q, attrs, n_attrs, lim->attribute_count, vlimit);
     }
-    r = (otelc__rec_log_t *)(void *)base;
-    r->h.type = OTELC__REC_LOG;
-    r->h.flags = rflags;
-    r->time = otelc__now_raw();
-    if (t->depth > 0) {
-        const otelc__frame_t *f = &t->frames[t->depth - 1];
-        memcpy(r->trace_id, f->span.trace_id, 16);
-        memcpy(r->span_id, f->span.span_id, 8);
-        r->trace_flags = f->span.trace_flags;
-    } else {
-        memset(r->trace_id, 0, 24);
-        r->trace_flags = 0;
-    }
-    r->scope = logger->scope;
-    r->severity = (uint8_t)severity;
-    r->corr_len = (uint8_t)t->corr_len;
-    r->pad_ = 0;
-    r->msg_len = (uint32_t)msg_len;
-    r->event_len = (uint16_t)ev_len;
-    r->n_attrs = kept;
-    r->n_bound = (uint16_t)t->bound_n;
-    r->dropped_attrs = (uint16_t)(n_attrs - kept);
-    r->attrs_len = (uint32_t)(q - (base + head_len));
-    r->bound_len = t->bound_len;
-    base += sizeof(*r);
-    otelc__copy(base, message, msg_len);
-    base += msg_len;
-    if (ev_len) {
-        otelc__copy(base, event_name, ev_len);
-        base += ev_len;
-    }
-    if (t->corr_len)
-        otelc__copy(base, t->corr, t->corr_len);
-    if (t->bound_len) {
-        memcpy(q, t->bound, t->bound_len);
-        q += t->bound_len;
-    }
-    size = OTELC__ALIGN8((size_t)(q - (unsigned char *)r));
-    r->h.size = (uint32_t)size;
-    if (OTELC_LIKELY(!large)) {
-        otelc__ring_commit(t->ring, at + size);
-    } else if (!otelc__large_commit(t->ring, r, otelc__hot.end_reserve)) {
-        otelc__counter_inc(&t->ring->counters.dropped_full[1]);
-    }
-    if (OTELC_UNLIKELY(truncated))
-        otelc__counter_inc(&t->ring->counters.truncated[1]);
-out:
+    log_write_slow(t, a);
     otelc__thread_leave(t);
 }
 
