@@ -177,8 +177,9 @@ OTELC_API otelc__scope_t otelc__attach_scope(otelc_context_t *ctx);
 /* Runs the block with the given attributes bound to every log inside. */
 #define OTELC_BIND(...)                                                                            \
     OTELC__SCOPE(otelc__bind_scope(                                                                \
-        ((const otelc_attr_t[]){ { 0 }, __VA_ARGS__ }) + 1,                                        \
-        sizeof((const otelc_attr_t[]){ { 0 }, __VA_ARGS__ }) / sizeof(otelc_attr_t) - 1u))
+        ((const otelc_attr_t[]){ OTELC__ATTR_NONE, __VA_ARGS__ }) + 1,                             \
+        sizeof((const otelc_attr_t[]){ OTELC__ATTR_NONE, __VA_ARGS__ }) / sizeof(otelc_attr_t) -   \
+            1u))
 /* Runs the block with a captured context attached. */
 #define OTELC_ATTACHED(ctx) OTELC__SCOPE(otelc__attach_scope(ctx))
 #endif

@@ -120,8 +120,9 @@ OTELC_API bool otelc_severity_parse(const char *text, int *out);
 #define OTELC_EVENT(logger, severity, event, ...) ((void)0)
 #else
 #define OTELC__LOG_ATTR_ARGS(...)                                                                  \
-    ((const otelc_attr_t[]){ { 0 }, __VA_ARGS__ }) + 1,                                            \
-        sizeof((const otelc_attr_t[]){ { 0 }, __VA_ARGS__ }) / sizeof(otelc_attr_t) - 1u
+    ((const otelc_attr_t[]){ OTELC__ATTR_NONE, __VA_ARGS__ }) + 1,                                 \
+        sizeof((const otelc_attr_t[]){ OTELC__ATTR_NONE, __VA_ARGS__ }) / sizeof(otelc_attr_t) -   \
+            1u
 
 /* OTELC_LOG(logger, severity, "message", attrs...) */
 #define OTELC_LOG(logger, severity, ...)                                                           \

@@ -218,8 +218,9 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
         name_, (uint32_t)(sizeof(name_) - 1u), (kind_), __func__, __FILE__, __LINE__, 0            \
     }
 #define OTELC__ATTR_ARGS(...)                                                                      \
-    ((const otelc_attr_t[]){ { 0 }, __VA_ARGS__ }) + 1,                                            \
-        sizeof((const otelc_attr_t[]){ { 0 }, __VA_ARGS__ }) / sizeof(otelc_attr_t) - 1u
+    ((const otelc_attr_t[]){ OTELC__ATTR_NONE, __VA_ARGS__ }) + 1,                                 \
+        sizeof((const otelc_attr_t[]){ OTELC__ATTR_NONE, __VA_ARGS__ }) / sizeof(otelc_attr_t) -   \
+            1u
 
 /*
  * OTELC_SPAN_VAR(var, "name", attrs...): declares span `var`, started here and
