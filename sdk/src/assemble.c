@@ -295,11 +295,10 @@ static size_t decode_shaped(arena_t *a, otelc__shape_t *sh, const unsigned char 
     char *sp = NULL;
     size_t i, rest;
 
-    /* The area holds at least its fixed part (the id was read): scalars
-     * need no bound check of their own; a string's bytes must leave room
-     * for the fixed part still to come (`rest`). */
-    if (n > sh->n || len + 4 < sh->fixed)
-        return 0;
+    /* The area holds at least its fixed part and n <= sh->n (the caller's
+     * otelc__shape_fit() saw to both; the id was read): scalars need no
+     * bound check of their own; a string's bytes must leave room for the
+     * fixed part still to come (`rest`). */
     rest = sh->fixed - 4;
     if (OTELC_UNLIKELY(sh->mask_gen != mask_gen)) {
         sh->masked = 0;

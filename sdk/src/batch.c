@@ -153,29 +153,23 @@ unsigned otelc__slots_for(int sig)
     return k;
 }
 
-/* True when some exporter of `sig` can take `n` more records now. */
-static bool anyone_takes(int sig, uint64_t n)
-{
-    unsigned bit = sig == 0 ? OTELC_SIGNAL_TRACES : OTELC_SIGNAL_LOGS;
-    for (unsigned i = 0; i < P.n_slots; i++)
-        if ((P.slots[i]->signals & bit) != 0 && otelc__slot_takes(P.slots[i], sig, n))
-            return true;
-    return false;
-}
-
 /* How long an exporter may be behind (its queue full while another takes
  * the batches) before it loses batches rather than holds them back. */
 #define BEHIND_GRACE_NS (100u * 1000000u)
 
-/* True when some exporter of `sig` that cannot take `n` records now fell
- * behind less than the grace ago: the batch waits for it, while the rings
- * have room (no ring half full in this drain). An exporter behind for
- * longer is slow or dead, and the others must not wait for it. */
-static bool hold_for_slow(int sig, uint64_t n)
+/*
+ * True when the batch of `n` records of `sig` must wait: no exporter of the
+ * signal can take it now, or one that cannot fell behind less than the
+ * grace ago while the rings have room (no ring half full in this drain).
+ * An exporter behind for longer is slow or dead, and the others must not
+ * wait for it. One pass over the exporters, which also notes when each
+ * fell behind or caught up.
+ */
+static bool batch_must_wait(int sig, uint64_t n)
 {
     unsigned bit = sig == 0 ? OTELC_SIGNAL_TRACES : OTELC_SIGNAL_LOGS;
     uint64_t now = 0;
-    bool hold = false;
+    bool anyone = false, hold = false;
 
     for (unsigned i = 0; i < P.n_slots; i++) {
         otelc__exporter_slot_t *s = P.slots[i];
@@ -183,6 +177,7 @@ static bool hold_for_slow(int sig, uint64_t n)
             continue;
         if (otelc__slot_takes(s, sig, n)) {
             s->behind_since[sig] = 0;
+            anyone = true;
             continue;
         }
         if (now == 0)
@@ -192,7 +187,7 @@ static bool hold_for_slow(int sig, uint64_t n)
         if (now - s->behind_since[sig] < BEHIND_GRACE_NS && !P.rings_short)
             hold = true;
     }
-    return hold;
+    return !anyone || hold;
 }
 
 /*
@@ -213,7 +208,7 @@ bool otelc__dispatch(int sig)
     if (b == NULL || b->pub.n == 0)
         return true;
     k = otelc__slots_for(sig);
-    if (k > 0 && (!anyone_takes(sig, b->pub.n) || hold_for_slow(sig, b->pub.n)))
+    if (k > 0 && batch_must_wait(sig, b->pub.n))
         return false;
     P.building[sig] = NULL;
     /* The run whose counters it settles (a batch being built survives a

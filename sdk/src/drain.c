@@ -388,7 +388,6 @@ static void report_ring_counters(otelc__ring_t *ring)
     }
 }
 
-/* Drains one ring; *left is set when records stay behind (queue bound). */
 /*
  * A span whose end is the next record of its ring (a leaf span, the most
  * common kind: nothing was recorded inside it on its thread) is assembled
@@ -417,10 +416,27 @@ static bool process_pair(const otelc__rec_t *h, const otelc__rec_t *e)
     return true;
 }
 
+/* The record at position `pos` of the ring when it lies whole before `end`
+ * (what is readable) and inside the buffer, else NULL: sizes the producer
+ * wrote are checked before the record is read. */
+static inline const otelc__rec_t *record_at(const otelc__ring_t *ring, uint64_t pos, uint64_t end)
+{
+    const otelc__rec_t *h;
+    uint64_t at = pos & (ring->capacity - 1);
+
+    if (end - pos < sizeof(*h))
+        return NULL;
+    h = (const otelc__rec_t *)(const void *)(ring->data + at);
+    if (h->size < sizeof(*h) || (h->size & 7u) != 0 || h->size > end - pos ||
+        at + h->size > ring->capacity)
+        return NULL;
+    return h;
+}
+
+/* Drains one ring; *left is set when records stay behind (queue bound). */
 static size_t drain_ring(otelc__ring_t *ring, bool *left)
 {
     uint64_t tail, avail = otelc__ring_readable(ring, &tail), end = tail + avail;
-    uint64_t mask = ring->capacity - 1;
     size_t n = 0;
 
     /* A ring found a quarter full fills faster than a drain a millisecond
@@ -438,31 +454,22 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
             *left = true;
             break;
         }
-        const otelc__rec_t *h = (const otelc__rec_t *)(const void *)(ring->data + (tail & mask));
-        uint64_t remaining = end - tail;
-        if (h->size < sizeof(*h) || (h->size & 7u) != 0 || h->size > remaining ||
-            (tail & mask) + h->size > ring->capacity) {
+        const otelc__rec_t *h = record_at(ring, tail, end), *e;
+        if (OTELC_UNLIKELY(h == NULL)) {
             /* Never written by otelc: skip the rest rather than read
              * garbage. */
             otelc__diag(OTELC_DIAG_ERROR, "ring.corrupt",
                         "a thread's buffer holds a malformed record; %llu bytes skipped",
-                        (unsigned long long)remaining);
+                        (unsigned long long)(end - tail));
             tail = end;
             break;
         }
+        /* A start and the end that follows it: a leaf span. */
         if (h->type == OTELC__REC_SPAN_START &&
-            remaining - h->size >= sizeof(otelc__rec_span_end_t) &&
-            ((tail + h->size) & mask) != 0) {
-            /* The next record, if it lies whole in what is readable and
-             * does not wrap (a padding record would be in between). */
-            const otelc__rec_t *e =
-                (const otelc__rec_t *)(const void *)(ring->data + ((tail + h->size) & mask));
-            if (e->size >= sizeof(*e) && (e->size & 7u) == 0 && e->size <= remaining - h->size &&
-                ((tail + h->size) & mask) + e->size <= ring->capacity && process_pair(h, e)) {
-                n += 2;
-                tail += h->size + e->size;
-                continue;
-            }
+            (e = record_at(ring, tail + h->size, end)) != NULL && process_pair(h, e)) {
+            n += 2;
+            tail += h->size + e->size;
+            continue;
         }
         if (h->type != OTELC__REC_PAD) {
             process(h, true);
