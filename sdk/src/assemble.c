@@ -295,11 +295,11 @@ static size_t decode_shaped(arena_t *a, otelc__shape_t *sh, const unsigned char 
     char *sp = NULL;
     size_t i, rest;
 
-    /* The area holds at least its fixed part and n <= sh->n (the caller's
-     * otelc__shape_fit() saw to both; the id was read): scalars need no
-     * bound check of their own; a string's bytes must leave room for the
-     * fixed part still to come (`rest`). */
-    rest = sh->fixed - 4;
+    /* The values hold at least their fixed part (the caller's
+     * otelc__shape_fit() saw to it) and n <= sh->n: scalars need no bound
+     * check of their own; a string's bytes must leave room for the fixed
+     * part still to come (`rest`). */
+    rest = sh->fixed;
     if (OTELC_UNLIKELY(sh->mask_gen != mask_gen)) {
         sh->masked = 0;
         for (i = 0; i < sh->n; i++)
@@ -420,24 +420,29 @@ static otelc_str_t severity_text(int sev)
     return texts[sev];
 }
 
-void otelc__assemble_log(const otelc__rec_log_t *r)
+/* A log record as its assembly reads it, from a LOG or a LOG_SITE. */
+typedef struct log_view {
+    uint64_t time;
+    uint16_t flags;
+    uint8_t severity, trace_flags;
+    uint32_t scope;
+    const uint8_t *trace, *span_id;
+    const unsigned char *msg, *event, *corr, *attrs, *bound;
+    uint32_t msg_len, event_len, corr_len, attrs_len, bound_len;
+    uint32_t n_attrs, n_bound, dropped_attrs;
+    otelc__shape_t *sh; /* a LOG_SITE's: `attrs` are its values */
+} log_view_t;
+
+static const uint8_t zero_ids[16];
+
+OTELC__INLINE void assemble_log(const log_view_t *v)
 {
     batch_t *b;
     const otelc_limits_t *lim = &P.limits[1];
-    const unsigned char *p = (const unsigned char *)(r + 1);
     otelc_log_data_t *d;
     otelc_attr_t *attrs;
-    otelc__shape_t *sh = NULL;
     size_t n, nb, total, cap;
 
-    if (r->h.flags & OTELC__REC_F_SHAPED) {
-        sh =
-            otelc__shape_fit(p + r->msg_len + r->event_len + r->corr_len, r->attrs_len, r->n_attrs);
-        if (OTELC_UNLIKELY(sh == NULL)) {
-            otelc__reject(&r->h);
-            return;
-        }
-    }
     if ((b = otelc__room_for(1)) == NULL)
         return;
     d = &((otelc_log_data_t *)b->items)[b->pub.n];
@@ -447,41 +452,37 @@ void otelc__assemble_log(const otelc__rec_log_t *r)
 #if UINTPTR_MAX > 0xffffffffu
     _Static_assert(sizeof(otelc_log_data_t) == 144, "otelc_log_data_t changed: set every field");
 #endif
-    d->time_ns = d->observed_time_ns = time_ns(r->time, r->h.flags);
-    d->severity = r->severity;
-    d->severity_text = severity_text(r->severity);
-    d->body = str_of(&b->arena, p, r->msg_len);
-    p += r->msg_len;
-    d->event_name = str_of(&b->arena, p, r->event_len);
-    p += r->event_len;
-    d->correlation_id = str_of(&b->arena, p, r->corr_len);
-    p += r->corr_len;
-    d->scope = scope_of(r->scope);
-    memcpy(d->ctx.trace_id, r->trace_id, 16);
-    memcpy(d->ctx.span_id, r->span_id, 8);
-    d->ctx.trace_flags = r->trace_flags;
+    d->time_ns = d->observed_time_ns = time_ns(v->time, v->flags);
+    d->severity = v->severity;
+    d->severity_text = severity_text(v->severity);
+    if ((v->flags & OTELC__REC_F_SITE_MSG) && v->sh->msg != NULL) {
+        d->body.ptr = v->sh->msg;
+        d->body.len = v->sh->msg_len;
+    } else {
+        d->body = str_of(&b->arena, v->msg, v->msg_len);
+    }
+    d->event_name = str_of(&b->arena, v->event, v->event_len);
+    d->correlation_id = str_of(&b->arena, v->corr, v->corr_len);
+    d->scope = scope_of(v->scope);
+    memcpy(d->ctx.trace_id, v->trace, 16);
+    memcpy(d->ctx.span_id, v->span_id, 8);
+    d->ctx.trace_flags = v->trace_flags;
     d->ctx.is_remote = false;
-    cap = (size_t)r->n_attrs + r->n_bound;
+    cap = (size_t)v->n_attrs + v->n_bound;
     attrs = arena_alloc(&b->arena, (cap ? cap : 1) * sizeof(*attrs));
     if (attrs == NULL)
         goto nomem;
-    if (sh != NULL) {
-        n = decode_shaped(&b->arena, sh, p + 4, r->attrs_len - 4, r->n_attrs, attrs,
+    if (v->sh != NULL)
+        n = decode_shaped(&b->arena, v->sh, v->attrs, v->attrs_len, v->n_attrs, attrs,
                           lim->attribute_value_length);
-        if ((r->h.flags & OTELC__REC_F_SITE_MSG) && sh->msg != NULL) {
-            d->body.ptr = sh->msg;
-            d->body.len = sh->msg_len;
-        }
-    } else {
-        n = decode_attrs(&b->arena, p, r->attrs_len, r->n_attrs, attrs,
+    else
+        n = decode_attrs(&b->arena, v->attrs, v->attrs_len, v->n_attrs, attrs,
                          lim->attribute_value_length);
-    }
-    p += r->attrs_len;
     total = n;
-    if (r->n_bound) {
+    if (v->n_bound) {
         /* Bound fields come after the record's own; an own attribute with
          * the same key wins. */
-        nb = decode_attrs(&b->arena, p, r->bound_len, r->n_bound, attrs + n,
+        nb = decode_attrs(&b->arena, v->bound, v->bound_len, v->n_bound, attrs + n,
                           lim->attribute_value_length);
         for (size_t i = n; i < n + nb; i++) {
             bool dup = false;
@@ -491,7 +492,7 @@ void otelc__assemble_log(const otelc__rec_log_t *r)
                 attrs[total++] = attrs[i];
         }
     }
-    d->dropped_attrs = r->dropped_attrs;
+    d->dropped_attrs = v->dropped_attrs;
     if (total > lim->attribute_count) {
         d->dropped_attrs += (uint32_t)(total - lim->attribute_count);
         total = lim->attribute_count;
@@ -504,6 +505,74 @@ void otelc__assemble_log(const otelc__rec_log_t *r)
 nomem:
     otelc__drop_nomem(1);
     atomic_fetch_sub(&P.in_flight[1], 1);
+}
+
+void otelc__assemble_log(const otelc__rec_log_t *r)
+{
+    const unsigned char *p = (const unsigned char *)(r + 1);
+    log_view_t v;
+
+    v.time = r->time;
+    v.flags = r->h.flags & OTELC__REC_F_TIME_NS;
+    v.severity = r->severity;
+    v.trace_flags = r->trace_flags;
+    v.scope = r->scope;
+    v.trace = r->trace_id;
+    v.span_id = r->span_id;
+    v.msg = p;
+    v.msg_len = r->msg_len;
+    v.event = p += r->msg_len;
+    v.event_len = r->event_len;
+    v.corr = p += r->event_len;
+    v.corr_len = r->corr_len;
+    v.attrs = p += r->corr_len;
+    v.attrs_len = r->attrs_len;
+    v.bound = p + r->attrs_len;
+    v.bound_len = r->bound_len;
+    v.n_attrs = r->n_attrs;
+    v.n_bound = r->n_bound;
+    v.dropped_attrs = r->dropped_attrs;
+    v.sh = NULL;
+    assemble_log(&v);
+}
+
+void otelc__assemble_log_site(const otelc__rec_log_site_t *r)
+{
+    const unsigned char *base = (const unsigned char *)r, *p;
+    otelc__small_parts_t parts, *sp = &parts;
+    otelc__shape_t *sh;
+    const uint8_t *trace = zero_ids;
+    log_view_t v;
+
+    if (!otelc__small_parts(&r->h, sizeof(*r), r->msg_len, sp) ||
+        (sp->ids && (trace = otelc__small_trace(&r->h, sp)) == NULL) ||
+        (sh = otelc__shape_fit(r->shape, r->h.size - sp->values)) == NULL) {
+        otelc__reject(&r->h);
+        return;
+    }
+    p = base + sp->ctx_str;
+    v.time = r->time;
+    v.flags = r->h.flags;
+    v.severity = r->severity;
+    v.trace_flags = r->trace_flags;
+    v.scope = r->scope;
+    v.trace = trace;
+    v.span_id = sp->ids ? base + sp->ids : zero_ids;
+    v.msg = p;
+    v.msg_len = r->msg_len;
+    v.event = p += r->msg_len;
+    v.event_len = sp->ev_len;
+    v.corr = p += sp->ev_len;
+    v.corr_len = sp->corr_len;
+    v.bound = p += sp->corr_len;
+    v.bound_len = sp->bound_len;
+    v.n_bound = sp->n_bound;
+    v.attrs = base + sp->values;
+    v.attrs_len = r->h.size - sp->values;
+    v.n_attrs = sh->n;
+    v.dropped_attrs = 0;
+    v.sh = sh;
+    assemble_log(&v);
 }
 
 /* Sets or replaces span attributes in `d` from an encoded list: a key
@@ -549,15 +618,83 @@ static uint32_t decode_list(arena_t *a, const unsigned char *p, const otelc__rec
                                   lim->attribute_value_length);
 }
 
-void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
+/* A span's start as its assembly reads it, from a SPAN_START or a
+ * SPAN_BEGIN. */
+typedef struct start_view {
+    uint64_t time;
+    uint16_t flags;
+    uint8_t kind, parent_remote;
+    uint32_t scope;
+    const uint8_t *span_id, *parent_id;
+    const unsigned char *name, *corr, *ts, *attrs, *links;
+    uint32_t name_len, corr_len, ts_len, attrs_len, n_attrs, dropped_attrs, n_links;
+} start_view_t;
+
+/* The views of the two records, inline in otelc__assemble_span()'s two
+ * calls of assemble_span(), so that each is read where it is (no stores of
+ * the view) and what a SPAN_BEGIN cannot have (links, dropped attributes)
+ * is left out of its assembly. */
+OTELC__INLINE void begin_view(const open_span_t *os, start_view_t *v)
 {
-    const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)os->start;
+    const otelc__rec_t *h = (const otelc__rec_t *)(const void *)os->start;
+    const otelc__rec_span_begin_t *r = (const otelc__rec_span_begin_t *)(const void *)h;
+    const otelc__small_parts_t *sp = &os->parts;
+    v->time = r->time;
+    v->flags = h->flags;
+    v->kind = (uint8_t)(h->flags >> OTELC__REC_KIND_SHIFT);
+    v->parent_remote = (h->flags & OTELC__REC_F_REMOTE) != 0;
+    v->scope = r->scope;
+    v->span_id = r->span_id;
+    v->parent_id = sp->ids ? os->start + sp->ids : zero_ids;
+    v->name = (const unsigned char *)os->shape->name;
+    v->name_len = os->shape->name_len;
+    v->corr = os->start + sp->ctx_str;
+    v->corr_len = sp->corr_len;
+    v->ts = v->corr + sp->corr_len;
+    v->ts_len = sp->ts_len;
+    v->attrs = os->start + sp->values;
+    v->attrs_len = h->size - sp->values;
+    v->n_attrs = os->shape->n;
+    v->dropped_attrs = 0;
+    v->links = NULL;
+    v->n_links = 0;
+}
+
+OTELC__INLINE void start_view(const open_span_t *os, start_view_t *v)
+{
+    const otelc__rec_t *h = (const otelc__rec_t *)(const void *)os->start;
+    const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
+    v->time = r->time;
+    v->flags = h->flags;
+    v->kind = r->kind;
+    v->parent_remote = r->parent_remote != 0;
+    v->scope = r->scope;
+    v->span_id = r->span_id;
+    v->parent_id = r->parent_id;
+    v->name = (const unsigned char *)(r + 1);
+    v->name_len = r->name_len;
+    v->corr = v->name + r->name_len;
+    v->corr_len = r->corr_len;
+    v->ts = v->corr + r->corr_len;
+    v->ts_len = r->tracestate_len;
+    v->attrs = v->ts + r->tracestate_len;
+    v->attrs_len = r->attrs_len;
+    v->n_attrs = r->n_attrs;
+    v->dropped_attrs = r->dropped_attrs;
+    v->links = v->attrs + r->attrs_len;
+    v->n_links = r->n_links;
+}
+
+OTELC__INLINE void assemble_span(open_span_t *os, const otelc__rec_span_end_t *end,
+                                 const start_view_t *vp)
+{
+    const start_view_t v = *vp;
     const otelc_limits_t *lim = &P.limits[0];
-    const unsigned char *p = (const unsigned char *)(r + 1);
+    const unsigned char *p;
     batch_t *b;
     otelc_span_data_t *d;
     otelc_attr_t *attrs;
-    size_t attr_cap, n_events = 0, n_links = r->n_links, ev_cap, ln_cap;
+    size_t attr_cap, n_events = 0, n_links, ev_cap, ln_cap;
     otelc_event_data_t *events = NULL;
     otelc_link_data_t *links = NULL;
     otelc__shape_t *sh = os->shape; /* checked when the start was read (drain.c) */
@@ -566,6 +703,7 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
 
     if ((b = otelc__room_for(0)) == NULL)
         return;
+    n_links = v.n_links;
     a = &b->arena;
     d = &((otelc_span_data_t *)b->items)[b->pub.n];
     /* Every field is set, none cleared first (as for logs): a field added
@@ -581,14 +719,14 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
     d->n_events = d->dropped_events = 0;
     d->links = NULL;
     d->n_links = d->dropped_links = 0;
-    memcpy(d->ctx.trace_id, r->trace_id, 16);
-    memcpy(d->ctx.span_id, r->span_id, 8);
-    d->ctx.trace_flags = r->trace_flags;
-    memcpy(d->parent_span_id, r->parent_id, 8);
-    d->parent_is_remote = r->parent_remote != 0;
-    d->kind = r->kind;
-    d->scope = scope_of(r->scope);
-    d->start_ns = time_ns(r->time, r->h.flags);
+    memcpy(d->ctx.trace_id, os->trace, 16);
+    memcpy(d->ctx.span_id, v.span_id, 8);
+    d->ctx.trace_flags = OTELC_TRACE_FLAG_SAMPLED; /* only sampled spans are recorded */
+    memcpy(d->parent_span_id, v.parent_id, 8);
+    d->parent_is_remote = v.parent_remote;
+    d->kind = v.kind;
+    d->scope = scope_of(v.scope);
+    d->start_ns = time_ns(v.time, v.flags);
     /* An end converted as every time is, not as start + duration: spans
      * that end at the same tick (a parent and the children a longjmp left)
      * end at the same nanosecond, where adding each one's rounded duration
@@ -599,21 +737,19 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
         d->end_ns = otelc__clock_to_ns(end->time);
     if (d->end_ns < d->start_ns)
         d->end_ns = d->start_ns;
-    d->name = name_of(a, p, r->name_len);
-    p += r->name_len;
-    d->correlation_id = str_of(a, p, r->corr_len);
-    p += r->corr_len;
-    d->trace_state = str_of(a, p, r->tracestate_len);
-    p += r->tracestate_len;
-    d->status_message = str_of(a, "", 0);
     if (sh != NULL) {
         d->name.ptr = sh->name;
         d->name.len = sh->name_len;
+    } else {
+        d->name = name_of(a, v.name, v.name_len);
     }
+    d->correlation_id = str_of(a, v.corr, v.corr_len);
+    d->trace_state = str_of(a, v.ts, v.ts_len);
+    d->status_message = str_of(a, "", 0);
 
     /* Room for as many attributes as the span can have: its own, those
      * set later, and correlation.id, within the limit. */
-    attr_cap = (size_t)r->n_attrs + (r->corr_len > 0);
+    attr_cap = (size_t)v.n_attrs + (v.corr_len > 0);
     for (o = os->ops; o != NULL; o = o->next) {
         const otelc__rec_span_op_t *op = (const otelc__rec_span_op_t *)(const void *)o->data;
         n_events += op->h.type == OTELC__REC_SPAN_EVENT;
@@ -627,20 +763,19 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
     if (attrs == NULL)
         goto nomem;
     d->attrs = attrs;
-    d->dropped_attrs = r->dropped_attrs;
+    d->dropped_attrs = v.dropped_attrs;
     /* Start attributes go in as they are (no key was set before them);
      * only the ones set later are merged. */
     {
-        size_t n0 = r->n_attrs < attr_cap ? r->n_attrs : attr_cap;
+        size_t n0 = v.n_attrs < attr_cap ? v.n_attrs : attr_cap;
         if (sh != NULL)
-            d->n_attrs = (uint32_t)decode_shaped(a, sh, p + 4, r->attrs_len - 4, n0, attrs,
+            d->n_attrs = (uint32_t)decode_shaped(a, sh, v.attrs, v.attrs_len, n0, attrs,
                                                  lim->attribute_value_length);
         else
-            d->n_attrs =
-                (uint32_t)decode_attrs(a, p, r->attrs_len, n0, attrs, lim->attribute_value_length);
-        d->dropped_attrs += (uint32_t)(r->n_attrs - n0);
+            d->n_attrs = (uint32_t)decode_attrs(a, v.attrs, v.attrs_len, n0, attrs,
+                                                lim->attribute_value_length);
+        d->dropped_attrs += (uint32_t)(v.n_attrs - n0);
     }
-    p += r->attrs_len;
     /* The correlation id is also an attribute, so that every backend shows
      * it and can search by it. */
     if (d->correlation_id.len > 0) {
@@ -659,7 +794,8 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
         goto nomem;
     if (ln_cap && (links = arena_alloc(a, ln_cap * sizeof(*links))) == NULL)
         goto nomem;
-    for (uint32_t i = 0; i < r->n_links; i++) {
+    p = v.links;
+    for (uint32_t i = 0; i < v.n_links; i++) {
         otelc__rec_link_t l;
         memcpy(&l, p, sizeof(l));
         p += sizeof(l);
@@ -731,4 +867,17 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
 nomem:
     otelc__drop_nomem(0);
     atomic_fetch_sub(&P.in_flight[0], 1);
+}
+
+void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
+{
+    start_view_t v;
+
+    if (os->shape != NULL) {
+        begin_view(os, &v);
+        assemble_span(os, end, &v);
+    } else {
+        start_view(os, &v);
+        assemble_span(os, end, &v);
+    }
 }

@@ -199,10 +199,10 @@ void otelc__reject(const otelc__rec_t *h)
 {
     const char *what = "a span operation";
 
-    if (h->type == OTELC__REC_LOG) {
+    if (h->type == OTELC__REC_LOG || h->type == OTELC__REC_LOG_SITE) {
         count_drop(1, OTELC_DROP_INVALID, 1);
         what = "a log record";
-    } else if (h->type == OTELC__REC_SPAN_START) {
+    } else if (h->type == OTELC__REC_SPAN_START || h->type == OTELC__REC_SPAN_BEGIN) {
         count_drop(0, OTELC_DROP_INVALID, 1);
         what = "a span";
     } else if (h->type == OTELC__REC_SPAN_END) {
@@ -253,6 +253,47 @@ static void large_release_all(void)
     P.n_large = 0;
 }
 
+/* A span's start, SPAN_START or SPAN_BEGIN (`sh` and `sp` its shape and
+ * parts), becomes an open span: on the stack, or in the table when the
+ * stack is full. */
+static void open_start(const otelc__rec_t *h, uint64_t key, otelc__shape_t *sh,
+                       const otelc__small_parts_t *sp, const uint8_t trace[16])
+{
+    open_span_t *s;
+
+    if (P.open.n + P.n_stack >= MAX_OPEN_SPANS) {
+        count_drop(0, OTELC_DROP_LIMIT, 1);
+        otelc__diag(OTELC_DIAG_WARN, "spans.open",
+                    "too many spans open at once (%zu): a span was dropped (reason limit)",
+                    P.open.n + P.n_stack);
+        return;
+    }
+    if ((s = otelc__open_span_get()) == NULL) {
+        otelc__drop_nomem(0);
+        return;
+    }
+    s->key = key;
+    s->size = h->size;
+    s->shape = sh;
+    memcpy(s->trace, trace, 16);
+    if (sp != NULL)
+        s->parts = *sp;
+    if (OTELC_LIKELY(P.n_stack < OPEN_STACK)) {
+        s->start = (const unsigned char *)h;
+        P.stack[P.n_stack++] = s;
+    } else if (!borrow(s, h)) {
+        otelc__open_span_free(s);
+        otelc__drop_nomem(0);
+        return;
+    } else if (!otelc__table_insert(&P.open, s)) {
+        s->dead = true; /* released with the drain's borrowed spans */
+        otelc__drop_nomem(0);
+        return;
+    }
+    if (OTELC_UNLIKELY(P.deferred != NULL))
+        apply_deferred(s->key);
+}
+
 static void process(const otelc__rec_t *h, bool may_defer)
 {
     if (OTELC_UNLIKELY(!otelc__rec_check(h))) {
@@ -269,43 +310,31 @@ static void process(const otelc__rec_t *h, bool may_defer)
         break;
     case OTELC__REC_SPAN_START: {
         const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
-        open_span_t *s;
-        otelc__shape_t *sh = NULL;
-        if ((h->flags & OTELC__REC_F_SHAPED) &&
-            OTELC_UNLIKELY((sh = otelc__shape_of_start(r)) == NULL)) {
+        uint64_t key;
+        memcpy(&key, r->span_id, 8);
+        open_start(h, key, NULL, NULL, r->trace_id);
+        break;
+    }
+    case OTELC__REC_SPAN_BEGIN: {
+        const otelc__rec_span_begin_t *r = (const otelc__rec_span_begin_t *)(const void *)h;
+        otelc__small_parts_t sp;
+        otelc__shape_t *sh;
+        const uint8_t *trace;
+        uint64_t key;
+        if (!otelc__small_parts(h, sizeof(*r), 0, &sp) ||
+            (trace = otelc__small_trace(h, &sp)) == NULL ||
+            (sh = otelc__shape_fit(r->shape, h->size - sp.values)) == NULL) {
             otelc__reject(h);
             break;
         }
-        if (P.open.n + P.n_stack >= MAX_OPEN_SPANS) {
-            count_drop(0, OTELC_DROP_LIMIT, 1);
-            otelc__diag(OTELC_DIAG_WARN, "spans.open",
-                        "too many spans open at once (%zu): a span was dropped (reason limit)",
-                        P.open.n + P.n_stack);
-            break;
-        }
-        if ((s = otelc__open_span_get()) == NULL) {
-            otelc__drop_nomem(0);
-            break;
-        }
-        memcpy(&s->key, r->span_id, 8);
-        s->size = h->size;
-        s->shape = sh;
-        if (OTELC_LIKELY(P.n_stack < OPEN_STACK)) {
-            s->start = (const unsigned char *)h;
-            P.stack[P.n_stack++] = s;
-        } else if (!borrow(s, h)) {
-            otelc__open_span_free(s);
-            otelc__drop_nomem(0);
-            break;
-        } else if (!otelc__table_insert(&P.open, s)) {
-            s->dead = true; /* released with the drain's borrowed spans */
-            otelc__drop_nomem(0);
-            break;
-        }
-        if (OTELC_UNLIKELY(P.deferred != NULL))
-            apply_deferred(s->key);
+        memcpy(&key, r->span_id, 8);
+        open_start(h, key, sh, &sp, trace);
         break;
     }
+    case OTELC__REC_LOG_SITE:
+        otelc__assemble_log_site((const otelc__rec_log_site_t *)(const void *)h);
+        otelc__dispatch_if_full(1);
+        break;
     case OTELC__REC_SPAN_END: {
         const otelc__rec_span_end_t *r = (const otelc__rec_span_end_t *)(const void *)h;
         uint64_t key;
@@ -399,16 +428,28 @@ static void report_ring_counters(otelc__ring_t *ring)
  */
 static bool process_pair(const otelc__rec_t *h, const otelc__rec_t *e)
 {
-    const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
     const otelc__rec_span_end_t *re = (const otelc__rec_span_end_t *)(const void *)e;
+    const uint8_t *trace;
     open_span_t os;
 
-    if (e->type != OTELC__REC_SPAN_END || e->size < sizeof(*re) ||
-        memcmp(r->span_id, re->span_id, 8) != 0 || P.deferred != NULL || !otelc__rec_check(h))
+    if (e->type != OTELC__REC_SPAN_END || e->size < sizeof(*re) || P.deferred != NULL ||
+        !otelc__rec_check(h))
         return false;
-    os.shape = NULL;
-    if ((h->flags & OTELC__REC_F_SHAPED) && (os.shape = otelc__shape_of_start(r)) == NULL)
-        return false;
+    if (h->type == OTELC__REC_SPAN_BEGIN) {
+        const otelc__rec_span_begin_t *r = (const otelc__rec_span_begin_t *)(const void *)h;
+        if (memcmp(r->span_id, re->span_id, 8) != 0 ||
+            !otelc__small_parts(h, sizeof(*r), 0, &os.parts) ||
+            (trace = otelc__small_trace(h, &os.parts)) == NULL ||
+            (os.shape = otelc__shape_fit(r->shape, h->size - os.parts.values)) == NULL)
+            return false;
+        memcpy(os.trace, trace, 16);
+    } else {
+        const otelc__rec_span_start_t *r = (const otelc__rec_span_start_t *)(const void *)h;
+        if (memcmp(r->span_id, re->span_id, 8) != 0)
+            return false;
+        os.shape = NULL;
+        memcpy(os.trace, r->trace_id, 16);
+    }
     os.start = (const unsigned char *)h;
     os.ops = NULL;
     otelc__assemble_span(&os, re);
@@ -447,6 +488,7 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
     if (avail > ring->capacity / 2)
         P.rings_short = true;
 
+    P.ring = ring;
     while (tail < end) {
         /* The bound changes only when a batch is dispatched (here) or an
          * exporter finishes one (which only makes room): checked then. */
@@ -465,7 +507,7 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
             break;
         }
         /* A start and the end that follows it: a leaf span. */
-        if (h->type == OTELC__REC_SPAN_START &&
+        if ((h->type == OTELC__REC_SPAN_BEGIN || h->type == OTELC__REC_SPAN_START) &&
             (e = record_at(ring, tail + h->size, end)) != NULL && process_pair(h, e)) {
             n += 2;
             tail += h->size + e->size;
@@ -477,6 +519,7 @@ static size_t drain_ring(otelc__ring_t *ring, bool *left)
         }
         tail += h->size;
     }
+    P.ring = NULL;
     settle_drained();
     large_release_all();
     otelc__ring_release(ring, tail);

@@ -294,7 +294,6 @@ OTELC__INLINE const otelc__shape_t *site_shape(otelc_log_site_t *site, const cha
 typedef struct log_args {
     const otelc_logger_t *logger;
     int severity;
-    uint16_t rflags;
     const char *message;
     size_t msg_len;
     const char *event_name;
@@ -313,7 +312,7 @@ OTELC__INLINE size_t fill_log(otelc__thread_t *t, unsigned char *base, unsigned 
     size_t size;
 
     r->h.type = OTELC__REC_LOG;
-    r->h.flags = a->rflags;
+    r->h.flags = 0;
     r->time = otelc__now_raw();
     if (t->depth > 0) {
         const otelc__frame_t *f = &t->frames[t->depth - 1];
@@ -353,6 +352,89 @@ OTELC__INLINE size_t fill_log(otelc__thread_t *t, unsigned char *base, unsigned 
     return size;
 }
 
+/* Writes a LOG_SITE (record.h) into the reserved `base` (`budget` bytes at
+ * position `at`) when the call matches its site's shape `sh`; false when it
+ * does not, with nothing published. `site_msg`: the message is the shape's.
+ * The trace id is left out when it is the one the ring's previous small
+ * record carried. */
+OTELC__INLINE bool write_log_site(otelc__thread_t *t, unsigned char *base, size_t budget,
+                                  uint64_t at, const log_args_t *a, const otelc__shape_t *sh,
+                                  bool site_msg)
+{
+    otelc__rec_log_site_t *r = (otelc__rec_log_site_t *)(void *)base;
+    otelc__ring_t *ring = t->ring;
+    unsigned char *p = base + sizeof(*r), *q;
+    size_t msg_len = site_msg ? 0 : a->msg_len, corr_len = t->corr_len, size;
+    uint32_t bound_len = t->bound_len;
+    uint16_t flags = site_msg ? OTELC__REC_F_SITE_MSG : 0;
+    uint64_t th = 0, tl = 0;
+    uint8_t trace_flags = 0;
+    bool new_trace = false;
+
+    if (t->depth > 0) {
+        const otelc__frame_t *f = &t->frames[t->depth - 1];
+        memcpy(&th, f->span.trace_id, 8);
+        memcpy(&tl, f->span.trace_id + 8, 8);
+        if ((th | tl) != 0) {
+            new_trace = ((th ^ ring->trace_w[0]) | (tl ^ ring->trace_w[1])) != 0;
+            if (new_trace) {
+                memcpy(p, &th, 8);
+                memcpy(p + 8, &tl, 8);
+                p += 16;
+                flags |= OTELC__REC_F_TRACE;
+            }
+            memcpy(p, f->span.span_id, 8);
+            p += 8;
+            flags |= OTELC__REC_F_IDS;
+            trace_flags = f->span.trace_flags;
+        }
+    }
+    if (OTELC_UNLIKELY((corr_len | a->ev_len | bound_len) != 0)) {
+        otelc__rec_log_ctx_t c = { (uint16_t)corr_len, (uint16_t)t->bound_n, (uint16_t)a->ev_len, 0,
+                                   bound_len };
+        memcpy(p, &c, sizeof(c));
+        p += sizeof(c);
+        flags |= OTELC__REC_F_CTX;
+    }
+    if (msg_len) {
+        otelc__copy(p, a->message, msg_len);
+        p += msg_len;
+    }
+    if (OTELC_UNLIKELY(a->ev_len)) {
+        otelc__copy(p, a->event_name, a->ev_len);
+        p += a->ev_len;
+    }
+    if (corr_len) {
+        otelc__copy(p, t->corr, corr_len);
+        p += corr_len;
+    }
+    if (bound_len) {
+        memcpy(p, t->bound, bound_len);
+        p += bound_len;
+    }
+    q = otelc__shape_write(p, base + budget, sh, a->attrs, a->n_attrs,
+                           otelc__hot.log_limits.attribute_value_length);
+    if (OTELC_UNLIKELY(q == NULL))
+        return false;
+    size = OTELC__ALIGN8((size_t)(q - base));
+    r->h.size = (uint32_t)size;
+    r->h.type = OTELC__REC_LOG_SITE;
+    r->h.flags = flags;
+    r->time = otelc__now_raw();
+    r->shape = sh->id;
+    r->scope = a->logger->scope;
+    r->severity = (uint8_t)a->severity;
+    r->trace_flags = trace_flags;
+    r->pad_ = 0;
+    r->msg_len = (uint32_t)msg_len;
+    otelc__ring_commit(ring, at + size);
+    if (new_trace) {
+        ring->trace_w[0] = th;
+        ring->trace_w[1] = tl;
+    }
+    return true;
+}
+
 /* The measured path: attributes too large for the budget, a ring too full
  * for it, or a record too large for the ring (built in a block of its own,
  * or beyond the blocks' bounds shortened to fit, see large.h). The
@@ -367,7 +449,6 @@ static __attribute__((noinline)) void log_write_slow(otelc__thread_t *t, log_arg
     uint64_t at = 0;
     unsigned char *base = NULL, *q;
 
-    a.rflags = 0;
     head_len = sizeof(otelc__rec_log_t) + a.msg_len + a.ev_len + t->corr_len;
     alen = otelc__attrs_measure(a.attrs, a.n_attrs, lim->attribute_count, vlimit, &kept);
     size = OTELC__ALIGN8(head_len + alen + t->bound_len);
@@ -441,7 +522,6 @@ OTELC__INLINE void log_write(otelc_logger_t *logger, int severity, otelc_log_sit
     }
     a.logger = logger;
     a.severity = severity;
-    a.rflags = 0;
     a.message = message;
     a.attrs = attrs;
     a.n_attrs = OTELC__LIST_LEN(attrs, n_attrs, "otelc_log", "attributes");
@@ -462,30 +542,18 @@ OTELC__INLINE void log_write(otelc_logger_t *logger, int severity, otelc_log_sit
     if (OTELC_LIKELY(budget <= t->ring->capacity / 4) &&
         OTELC_LIKELY((base = otelc__ring_reserve(t->ring, (uint32_t)budget, otelc__hot.end_reserve,
                                                  &at)) != NULL)) {
-        /* A macro's call that matches its site's shape: values only, and
+        /* A macro's call that matches its site's shape: a LOG_SITE, with
          * no message when the shape has it. */
         if (site != NULL && OTELC_LIKELY(a.n_attrs <= lim->attribute_count) &&
-            (sh = site_shape(site, message, message_len, attrs, a.n_attrs)) != NULL) {
-            size_t shaped_head = head_len;
-            bool site_msg =
-                sh->msg_src == message && sh->msg_len == a.msg_len && message_len == a.msg_len;
-            if (site_msg)
-                shaped_head -= a.msg_len;
-            q = otelc__shape_write(base + shaped_head, base + budget - t->bound_len, sh, attrs,
-                                   a.n_attrs, vlimit);
-            if (OTELC_LIKELY(q != NULL)) {
-                kept = (uint16_t)a.n_attrs;
-                a.rflags = OTELC__REC_F_SHAPED;
-                if (site_msg) {
-                    a.rflags |= OTELC__REC_F_SITE_MSG;
-                    a.msg_len = 0;
-                }
-                head_len = shaped_head;
-            }
+            (sh = site_shape(site, message, message_len, attrs, a.n_attrs)) != NULL &&
+            OTELC_LIKELY(write_log_site(t, base, budget, at, &a, sh,
+                                        sh->msg_src == message && sh->msg_len == a.msg_len &&
+                                            message_len == a.msg_len))) {
+            otelc__thread_leave(t);
+            return;
         }
-        if (q == NULL)
-            q = otelc__attrs_encode_bounded(base + head_len, base + budget - t->bound_len, attrs,
-                                            a.n_attrs, lim->attribute_count, vlimit, &kept);
+        q = otelc__attrs_encode_bounded(base + head_len, base + budget - t->bound_len, attrs,
+                                        a.n_attrs, lim->attribute_count, vlimit, &kept);
         if (OTELC_LIKELY(q != NULL)) {
             otelc__ring_commit(t->ring, at + fill_log(t, base, q, head_len, kept, &a));
             otelc__thread_leave(t);

@@ -81,6 +81,7 @@ typedef struct otelc__pipeline {
     size_t snapshot_cap;
     deferred_t *deferred, *deferred_last; /* in the order they were read */
     size_t n_deferred;
+    otelc__ring_t *ring;        /* the ring being drained (its trace_r) */
     const otelc__rec_t **large; /* blocks taken in the drain of one ring */
     size_t n_large, large_cap;
 
@@ -192,14 +193,34 @@ unsigned otelc__slots_for(int sig);
 void otelc__batch_put(batch_t *b);
 void otelc__batch_destroy(batch_t *b);
 
+/* The trace id of a small record (record.h): its own, which becomes its
+ * ring's, or the one its ring's previous small record carried; NULL when
+ * there is none (a malformed ring). Valid until the next small record. */
+static inline const uint8_t *otelc__small_trace(const otelc__rec_t *h,
+                                                const otelc__small_parts_t *sp)
+{
+    uint64_t *tr;
+
+    if (OTELC_UNLIKELY(P.ring == NULL))
+        return NULL;
+    tr = P.ring->trace_r;
+    if (sp->trace)
+        memcpy(tr, (const unsigned char *)h + sp->trace, 16);
+    else if ((tr[0] | tr[1]) == 0)
+        return NULL;
+    return (const uint8_t *)tr;
+}
+
 /* ---- assembling (assemble.c) ---------------------------------------------------------- */
 
-/* A finished log record into the logs' batch. */
-/* A record whose lengths do not fit in it, or a shaped record whose shape
+/* A record whose lengths do not fit in it, or a small record whose shape
  * does not fit it: never read, counted when it is a record that counts (a
  * log or a span's start), reported (drain.c). */
 void otelc__reject(const otelc__rec_t *h);
+/* A log record into the logs' batch: a LOG, or a LOG_SITE (rejected when
+ * its parts or its shape do not fit it). */
 void otelc__assemble_log(const otelc__rec_log_t *r);
+void otelc__assemble_log_site(const otelc__rec_log_site_t *r);
 /* A span that ended into the spans' batch, from its start and its ops. */
 void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end);
 /* The mask keys from a comma list (NULL: the defaults), lower-cased. */

@@ -11,12 +11,15 @@
  * bytes as u32 length + bytes; arrays as u32 count + elements (string
  * elements as u32 length + bytes, bool elements one byte each).
  *
- * A record written by a macro whose call matched its site's shape
- * (shape.h) has OTELC__REC_F_SHAPED set and a shaped attribute area: the
- * u32 id of the shape, then the values alone, in the shape's order, encoded
- * as above. Such a record has no name (a span's name_len is 0) and, when
- * the shape holds the message, no message (a log's msg_len is 0): both are
- * the shape's. Shape ids are valid in the process that wrote the record.
+ * A span or log macro whose call matched its site's shape (shape.h) writes
+ * the small records SPAN_BEGIN and LOG_SITE: the shape's id in the fixed
+ * part, no name, keys or (when the shape holds it) message, and the values
+ * alone, in the shape's order, encoded as above (the shaped values). Their
+ * optional parts are named by flags (ring.h): a trace id only when it is not
+ * the one the ring's previous small record carried (OTELC__REC_F_TRACE; the
+ * ring keeps it on both sides, trace_w and trace_r), a parent or span id
+ * only when there is one, context strings only when there are some. Shape
+ * ids are valid in the process that wrote the record.
  */
 #ifndef OTELC_RECORD_H
 #define OTELC_RECORD_H
@@ -61,6 +64,27 @@ typedef struct otelc__rec_span_end {
     uint8_t span_id[8];
 } otelc__rec_span_end_t;
 
+/*
+ * SPAN_BEGIN: a span start in its site's shape, sampled, without links.
+ * Flags: the kind (OTELC__REC_KIND_SHIFT), TIME_NS, TRACE (trace id, 16
+ * bytes), IDS (parent span id, 8 bytes), REMOTE (the parent is remote), CTX
+ * (otelc__rec_begin_ctx_t and its strings: correlation id, tracestate), in
+ * that order, then the shaped values. 72 bytes for a root span with the
+ * three attributes of span_3attrs, 56 for a child of the same trace.
+ */
+typedef struct otelc__rec_span_begin {
+    otelc__rec_t h;
+    uint64_t time;
+    uint8_t span_id[8];
+    uint32_t shape;
+    uint32_t scope;
+} otelc__rec_span_begin_t;
+
+typedef struct otelc__rec_begin_ctx {
+    uint16_t corr_len;
+    uint16_t ts_len;
+} otelc__rec_begin_ctx_t;
+
 /* SPAN_ATTRS, SPAN_EVENT, SPAN_LINK and SPAN_STATUS share one header. */
 typedef struct otelc__rec_span_op {
     otelc__rec_t h;
@@ -98,6 +122,77 @@ typedef struct otelc__rec_log {
     uint32_t pad2_;
     /* message, event name, correlation id, attributes, bound attributes */
 } otelc__rec_log_t;
+
+/*
+ * LOG_SITE: a log record in its site's shape. Flags: TIME_NS, SITE_MSG (the
+ * message is the shape's: msg_len 0), TRACE (trace id), IDS (span id: the
+ * record has a span context), CTX (otelc__rec_log_ctx_t), in that order,
+ * then the message, the event name, the correlation id, the bound
+ * attributes (a self-describing area) and the shaped values. 64 bytes for log_3attrs
+ * inside a span.
+ */
+typedef struct otelc__rec_log_site {
+    otelc__rec_t h;
+    uint64_t time;
+    uint32_t shape;
+    uint32_t scope; /* logger */
+    uint8_t severity;
+    uint8_t trace_flags;
+    uint16_t pad_;
+    uint32_t msg_len;
+} otelc__rec_log_site_t;
+
+typedef struct otelc__rec_log_ctx {
+    uint16_t corr_len;
+    uint16_t n_bound;
+    uint16_t event_len;
+    uint16_t pad_;
+    uint32_t bound_len;
+} otelc__rec_log_ctx_t;
+
+/* Where the parts of a SPAN_BEGIN or LOG_SITE lie: offsets from the
+ * record's start (a record kept by the pipeline moves), 0 for a part it
+ * does not have; the strings' lengths; the values run to the end. */
+typedef struct otelc__small_parts {
+    uint32_t trace, ids, ctx_str, values; /* offsets */
+    uint32_t corr_len, ts_len;            /* BEGIN */
+    uint32_t ev_len, n_bound, bound_len;  /* LOG_SITE; its message at ctx_str */
+} otelc__small_parts_t;
+
+/* otelc__small_parts() for a record with context strings: the parts of
+ * `h` whose ids end at `at`, `values` 0 when they do not fit. By value, so
+ * that the caller's copy stays in registers on the usual path. */
+otelc__small_parts_t otelc__small_parts_ctx(const otelc__rec_t *h, uint64_t at, uint64_t msg_len);
+
+/* Finds the parts of a SPAN_BEGIN (`fixed` its fixed part's size, msg_len
+ * 0) or LOG_SITE (its msg_len), checking that they lie inside the record;
+ * false when not. */
+static inline bool otelc__small_parts(const otelc__rec_t *h, size_t fixed, uint64_t msg_len,
+                                      otelc__small_parts_t *o)
+{
+    unsigned f = h->flags;
+    uint64_t at = fixed + (f & OTELC__REC_F_TRACE) * 2; /* 16 bytes */
+
+    o->trace = (f & OTELC__REC_F_TRACE) ? (uint32_t)fixed : 0;
+    o->ids = (f & OTELC__REC_F_IDS) ? (uint32_t)at : 0;
+    at += (f & OTELC__REC_F_IDS) / 2; /* 8 bytes */
+    if (OTELC_UNLIKELY(f & OTELC__REC_F_CTX)) {
+        otelc__small_parts_t c = otelc__small_parts_ctx(h, at, msg_len);
+        o->ctx_str = c.ctx_str;
+        o->values = c.values;
+        o->corr_len = c.corr_len;
+        o->ts_len = c.ts_len;
+        o->ev_len = c.ev_len;
+        o->n_bound = c.n_bound;
+        o->bound_len = c.bound_len;
+        return c.values != 0;
+    }
+    o->corr_len = o->ts_len = o->ev_len = o->n_bound = o->bound_len = 0;
+    o->ctx_str = (uint32_t)at;
+    at += msg_len;
+    o->values = (uint32_t)at;
+    return at <= h->size;
+}
 
 #define OTELC__ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
 
@@ -283,6 +378,14 @@ static inline bool otelc__rec_check(const otelc__rec_t *h)
     }
     case OTELC__REC_SPAN_END:
         return size >= sizeof(otelc__rec_span_end_t);
+    /* The small records' parts are checked where they are read
+     * (otelc__small_parts), their values against their shape. */
+    case OTELC__REC_SPAN_BEGIN:
+        return size >= sizeof(otelc__rec_span_begin_t) && (h->flags >> OTELC__REC_KIND_SHIFT) <= 5;
+    case OTELC__REC_LOG_SITE: {
+        const otelc__rec_log_site_t *r = (const otelc__rec_log_site_t *)(const void *)h;
+        return size >= sizeof(*r) && r->severity >= 1 && r->severity <= 24;
+    }
     case OTELC__REC_SPAN_ATTRS:
     case OTELC__REC_SPAN_EVENT:
     case OTELC__REC_SPAN_LINK:

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #define OTELC__RING_MAGIC 0x676e6972636c746fULL /* "otlcring" little-endian */
-#define OTELC__RING_VERSION 2u
+#define OTELC__RING_VERSION 3u
 
 /* Record header. `size` includes the header and is a multiple of 8. */
 typedef struct otelc__rec {
@@ -44,16 +44,20 @@ enum {
     OTELC__REC_SPAN_LINK = 5,
     OTELC__REC_SPAN_STATUS = 6,
     OTELC__REC_LOG = 7,
-    OTELC__REC_LARGE = 8, /* names a record kept outside the ring (large.h) */
+    OTELC__REC_LARGE = 8,      /* names a record kept outside the ring (large.h) */
+    OTELC__REC_SPAN_BEGIN = 9, /* a macro's span start, in its site's shape */
+    OTELC__REC_LOG_SITE = 10,  /* a macro's log record, in its site's shape */
 };
 
 /* Record flag: its times are ns since the epoch, not raw clock ticks. */
 #define OTELC__REC_F_TIME_NS 0x1u
-/* Record flag (SPAN_START, LOG): its attribute area is shaped (record.h):
- * the name, keys and a log's message are its call site's shape's. */
-#define OTELC__REC_F_SHAPED 0x2u
-/* Record flag (LOG, with SHAPED): the message is the shape's. */
-#define OTELC__REC_F_SITE_MSG 0x4u
+/* Record flags of SPAN_BEGIN and LOG_SITE (record.h). */
+#define OTELC__REC_F_SITE_MSG 0x4u /* LOG_SITE: the message is the shape's */
+#define OTELC__REC_F_TRACE 0x8u    /* a trace id follows; else the ring's last one */
+#define OTELC__REC_F_IDS 0x10u     /* BEGIN: a parent span id follows; LOG: a span id */
+#define OTELC__REC_F_REMOTE 0x20u  /* BEGIN: the parent is remote */
+#define OTELC__REC_F_CTX 0x40u     /* the lengths of context strings follow */
+#define OTELC__REC_KIND_SHIFT 8    /* BEGIN: the span kind in bits 8..10 */
 
 /* Producer counters, indexed by signal: 0 spans, 1 logs. The owning thread
  * is their only writer, except `dropped_reentrant`: it counts records that
@@ -82,6 +86,10 @@ typedef struct otelc__ring {
     /* Producer's cache line. */
     alignas(64) _Atomic uint64_t head; /* bytes published */
     uint64_t tail_seen;                /* producer's last view of tail */
+    /* The trace id of the last SPAN_BEGIN or LOG_SITE written with one
+     * (bytes in memory order, as two words): a later one of the same trace
+     * leaves it out (OTELC__REC_F_TRACE). */
+    uint64_t trace_w[2];
     otelc__ring_counters_t counters;
 
     /* Consumer's cache line. */
@@ -89,6 +97,7 @@ typedef struct otelc__ring {
     _Atomic uint32_t abandoned;        /* the owning thread has exited */
     uint64_t reentrant_seen;           /* dropped_reentrant already reported */
     uint64_t truncated_seen;           /* truncated already reported */
+    uint64_t trace_r[2];               /* trace_w as the records read so far set it */
 
     alignas(64) unsigned char data[];
 } otelc__ring_t;

@@ -106,7 +106,7 @@ const otelc__shape_t *otelc__shape_learn(const char *name, size_t name_len, cons
         memcpy(p, msg, msg_len);
         p += msg_len + 1;
     }
-    s->fixed = 4;
+    s->fixed = 0;
     for (size_t i = 0; i < n; i++) {
         s->tk[i] = otelc__shape_tk(&attrs[i]);
         s->keys[i] = p;

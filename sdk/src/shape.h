@@ -6,7 +6,7 @@
  * of a site copies that constant part into a shape (a process-wide table,
  * entries never freed), and the site keeps a pointer to it. Later calls
  * that match their shape write records that name it by id and carry values
- * only: no name, message or key bytes (record.h, "shaped" records). The
+ * only: no name, message or key bytes (record.h: SPAN_BEGIN, LOG_SITE). The
  * pipeline reads the name and keys from the shape, never copies them into a
  * batch (exporters point into the table), and decides once per shape and
  * run which keys are masked.
@@ -52,7 +52,7 @@ typedef struct otelc__shape {
     uint32_t mask_gen;
     uint32_t masked;
     uint32_t ro;    /* bit i: src[i] is read-only memory (matches by pointer) */
-    uint32_t fixed; /* bytes of a shaped area but for the strings' bytes */
+    uint32_t fixed; /* bytes of the shaped values but for the strings' bytes */
     /* Per attribute: the call's type and key length as one word (as they
      * sit side by side in otelc_attr_t), the key (a NUL-terminated copy). */
     uint64_t tk[OTELC__SHAPE_MAX];
@@ -97,11 +97,11 @@ static inline bool otelc__shape_key_eq(const char *a, const char *b, size_t len)
 }
 
 /*
- * Writes a shaped attribute area (record.h) for `n` attributes if they
- * match `s` (its types and keys), into [p, end). Returns its end, or NULL
- * when they do not match, a string is longer than `value_limit` or the
- * area does not fit: the caller then writes the self-describing record,
- * which handles all three, over what this wrote.
+ * Writes the shaped values (record.h) of `n` attributes if they match `s`
+ * (its types and keys), into [p, end). Returns their end, or NULL when they
+ * do not match, a string is longer than `value_limit` or the values do not
+ * fit: the caller then writes the self-describing record, which handles all
+ * three, over what this wrote.
  */
 static inline unsigned char *otelc__shape_write(unsigned char *p, const unsigned char *end,
                                                 const otelc__shape_t *s, const otelc_attr_t *attrs,
@@ -109,8 +109,6 @@ static inline unsigned char *otelc__shape_write(unsigned char *p, const unsigned
 {
     if (n != s->n || (size_t)(end - p) < s->fixed)
         return NULL;
-    memcpy(p, &s->id, 4);
-    p += 4;
     for (size_t i = 0; i < n; i++) {
         const otelc_attr_t *a = &attrs[i];
         size_t vl = 0;
@@ -124,7 +122,7 @@ static inline unsigned char *otelc__shape_write(unsigned char *p, const unsigned
         if (a->type == OTELC_ATTR_STRING) {
             if (a->v.s != NULL)
                 vl = a->len == OTELC_NUL_TERMINATED ? strlen(a->v.s) : a->len;
-            /* `fixed` bounds what the rest of the area needs but strings. */
+            /* `fixed` bounds what the rest of the values need but strings. */
             if (OTELC_UNLIKELY(vl > value_limit) || (size_t)(end - p) < s->fixed + vl)
                 return NULL;
             vl32 = (uint32_t)vl;
@@ -165,29 +163,15 @@ static inline otelc__shape_t *otelc__shape_get(uint32_t id)
     return atomic_load_explicit(&otelc__shapes[id], memory_order_acquire);
 }
 
-/* The shape a shaped record's attribute area (`len` bytes at `p`, `n`
- * attributes) names, when the area is that shape's, at least its fixed
- * part; else NULL (a malformed record). */
-static inline otelc__shape_t *otelc__shape_fit(const unsigned char *p, size_t len, size_t n)
+/* The shape numbered `id` when `len` bytes of values can be its values, at
+ * least their fixed part; else NULL (a malformed record). */
+static inline otelc__shape_t *otelc__shape_fit(uint32_t id, size_t len)
 {
-    otelc__shape_t *sh;
-    uint32_t id;
+    otelc__shape_t *sh = otelc__shape_get(id);
 
-    if (len < 4)
-        return NULL;
-    memcpy(&id, p, 4);
-    sh = otelc__shape_get(id);
-    if (sh == NULL || n != sh->n || len < sh->fixed)
+    if (sh == NULL || len < sh->fixed)
         return NULL;
     return sh;
-}
-
-/* The shape of a shaped span start (or NULL, as otelc__shape_fit()). */
-static inline otelc__shape_t *otelc__shape_of_start(const otelc__rec_span_start_t *r)
-{
-    return otelc__shape_fit((const unsigned char *)(r + 1) + r->name_len + r->corr_len +
-                                r->tracestate_len,
-                            r->attrs_len, r->n_attrs);
 }
 
 /* Around fork(): the table's lock. */

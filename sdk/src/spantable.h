@@ -6,6 +6,8 @@
 #ifndef OTELC_SPANTABLE_H
 #define OTELC_SPANTABLE_H
 
+#include "record.h"
+
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,8 +37,10 @@ typedef struct open_span {
     bool borrowed;              /* `start` points into a ring */
     bool dead;                  /* could not be kept: released with the drain */
     uint32_t borrow_idx;        /* its place in the pipeline's borrowed list */
-    const unsigned char *start; /* the SPAN_START record */
-    struct otelc__shape *shape; /* a shaped start's shape (checked when read), else NULL */
+    const unsigned char *start; /* the SPAN_START or SPAN_BEGIN record */
+    struct otelc__shape *shape; /* a SPAN_BEGIN's shape (checked when read), else NULL */
+    uint8_t trace[16];          /* its trace id (a SPAN_BEGIN may take the ring's) */
+    otelc__small_parts_t parts; /* a SPAN_BEGIN's parts */
     unsigned char *heap;
     struct open_span *next_free;
     alignas(8) unsigned char own[OPEN_INLINE];

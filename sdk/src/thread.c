@@ -237,6 +237,9 @@ static void ring_restart(otelc__ring_t *r)
     atomic_store(&r->tail, atomic_load(&r->head));
     memset(&r->counters, 0, sizeof(r->counters));
     r->reentrant_seen = r->truncated_seen = 0;
+    /* Both sides start again without a trace id (record.h). */
+    memset(r->trace_w, 0, sizeof(r->trace_w));
+    memset(r->trace_r, 0, sizeof(r->trace_r));
 }
 
 /* No drain runs when this is called (init; fork's child, whose prepare

@@ -2,11 +2,14 @@
  * tracer.c: starting and ending spans on application threads.
  *
  * A span is two records in the thread's ring: SPAN_START (ids, name, kind,
- * attributes, links) when it starts and SPAN_END (id and time) when it ends;
- * attributes, events, status and links added in between are records of their
- * own. The pipeline joins them by span id. So a span costs two clock reads
- * and two ring writes, never blocks the thread on a long-lived parent, and a
- * span may end on another thread than the one that started it.
+ * attributes, links), or the smaller SPAN_BEGIN of a macro whose call
+ * matched its site's shape (values only, a trace id only when the ring's
+ * previous small record had another), when it starts, and SPAN_END (id and
+ * time) when it ends; attributes, events, status and links added in between
+ * are records of their own. The pipeline joins them by span id. So a span
+ * costs two clock reads and two ring writes, never blocks the thread on a
+ * long-lived parent, and a span may end on another thread than the one that
+ * started it.
  *
  * Ends have priority over everything else: starts and logs leave
  * otelc__hot.end_reserve bytes free, so that a span that was started can
@@ -192,6 +195,63 @@ static __attribute__((noinline)) bool write_start_slow(otelc__thread_t *t, start
     return true;
 }
 
+/* Writes a SPAN_BEGIN (record.h) into the reserved `base` (`budget` bytes
+ * at position `at`) when the call matches its site's shape `sh`; false when
+ * it does not, with nothing published. The trace id is left out when it is
+ * the one the ring's previous small record carried. */
+OTELC__INLINE bool write_begin(otelc__thread_t *t, unsigned char *base, size_t budget, uint64_t at,
+                               const start_args_t *a, const otelc__shape_t *sh)
+{
+    otelc__rec_span_begin_t *r = (otelc__rec_span_begin_t *)(void *)base;
+    otelc__ring_t *ring = t->ring;
+    unsigned char *p = base + sizeof(*r), *q;
+    size_t corr_len = t->corr_len, size;
+    uint16_t flags = (uint16_t)(a->rflags | (unsigned)a->kind << OTELC__REC_KIND_SHIFT);
+    bool new_trace = ((a->trace_hi ^ ring->trace_w[0]) | (a->trace_lo ^ ring->trace_w[1])) != 0;
+
+    if (new_trace) {
+        memcpy(p, &a->trace_hi, 8);
+        memcpy(p + 8, &a->trace_lo, 8);
+        p += 16;
+        flags |= OTELC__REC_F_TRACE;
+    }
+    if (a->parent_id != NULL) {
+        memcpy(p, a->parent_id, 8);
+        p += 8;
+        flags |= OTELC__REC_F_IDS | (a->parent_remote ? OTELC__REC_F_REMOTE : 0);
+    }
+    if (OTELC_UNLIKELY((corr_len | a->ts_len) != 0)) {
+        otelc__rec_begin_ctx_t c = { (uint16_t)corr_len, (uint16_t)a->ts_len };
+        memcpy(p, &c, sizeof(c));
+        p += sizeof(c);
+        if (corr_len)
+            memcpy(p, t->corr, corr_len);
+        p += corr_len;
+        if (a->ts_len)
+            memcpy(p, a->ts, a->ts_len);
+        p += a->ts_len;
+        flags |= OTELC__REC_F_CTX;
+    }
+    q = otelc__shape_write(p, base + budget, sh, a->attrs, a->n_attrs,
+                           otelc__hot.span_limits.attribute_value_length);
+    if (OTELC_UNLIKELY(q == NULL))
+        return false;
+    size = OTELC__ALIGN8((size_t)(q - base));
+    r->h.size = (uint32_t)size;
+    r->h.type = OTELC__REC_SPAN_BEGIN;
+    r->h.flags = flags;
+    r->time = a->time;
+    memcpy(r->span_id, &a->span_id, 8);
+    r->shape = sh->id;
+    r->scope = a->scope;
+    otelc__ring_commit(ring, at + size);
+    if (new_trace) {
+        ring->trace_w[0] = a->trace_hi;
+        ring->trace_w[1] = a->trace_lo;
+    }
+    return true;
+}
+
 /* Writes SPAN_START. Returns false when the ring had no room. The usual
  * case reserves a generous budget and encodes the attributes in one pass;
  * the record is committed at its actual size. */
@@ -216,21 +276,12 @@ OTELC__INLINE bool write_start(otelc__thread_t *t, start_args_t *a)
     base = otelc__ring_reserve(t->ring, (uint32_t)budget, otelc__hot.end_reserve, &at);
     if (OTELC_UNLIKELY(base == NULL))
         return write_start_slow(t, *a, head_len, links_len);
-    /* A macro's call that matches its site's shape: values only, no name
-     * (a site has no links). One that does not match is written below. */
+    /* A macro's call that matches its site's shape: a SPAN_BEGIN (a site
+     * has no links). One that does not match is written below. */
     if (a->site != NULL && OTELC_LIKELY(a->n_attrs <= lim->attribute_count)) {
         const otelc__shape_t *sh = site_shape(a->site, a->attrs, a->n_attrs);
-        if (OTELC_LIKELY(sh != NULL)) {
-            size_t shaped_len = head_len - a->name_len;
-            q = otelc__shape_write(base + shaped_len, base + budget, sh, a->attrs, a->n_attrs,
-                                   lim->attribute_value_length);
-            if (OTELC_LIKELY(q != NULL)) {
-                a->name_len = 0;
-                a->rflags |= OTELC__REC_F_SHAPED;
-                fill_start(t, base, q, at, a, shaped_len, (uint16_t)a->n_attrs, false);
-                return true;
-            }
-        }
+        if (OTELC_LIKELY(sh != NULL) && OTELC_LIKELY(write_begin(t, base, budget, at, a, sh)))
+            return true;
     }
     q = base + head_len;
     if (a->n_attrs) {

@@ -86,58 +86,74 @@ static void op_name_past_end(void *rec)
     r->name_len = 65535;
 }
 
-/* Shapes the shaped records below name (sdk/src/shape.h). */
+/* Shapes the small records below name (sdk/src/shape.h, record.h). */
 static uint32_t int_shape, str_shape;
 
-static void start_shaped_unknown(void *rec)
+static void begin_unknown_shape(void *rec)
 {
-    otelc__rec_span_start_t *r = rec;
-    uint32_t id = 0x7ffffff0u; /* no such shape */
-    r->h.flags = OTELC__REC_F_SHAPED;
+    otelc__rec_span_begin_t *r = rec;
+    r->h.flags = OTELC__REC_F_TRACE;
+    memset(r + 1, 0x44, 16);
     r->span_id[0] = 1;
-    r->n_attrs = 0;
-    r->attrs_len = 4;
-    memcpy(r + 1, &id, 4);
+    r->shape = 0x7ffffff0u; /* no such shape */
 }
 
-static void log_shaped_short(void *rec)
+/* No trace id of its own, and the ring has none yet: nothing before it in
+ * the ring carried one. */
+static void begin_without_trace(void *rec)
 {
-    otelc__rec_log_t *r = rec;
-    r->h.flags = OTELC__REC_F_SHAPED;
+    otelc__rec_span_begin_t *r = rec;
+    r->span_id[0] = 2;
+    r->shape = int_shape;
+}
+
+static void begin_trace_past_end(void *rec)
+{
+    otelc__rec_span_begin_t *r = rec;
+    r->h.flags = OTELC__REC_F_TRACE | OTELC__REC_F_IDS; /* 24 bytes that are not there */
+    r->span_id[0] = 3;
+    r->shape = int_shape;
+}
+
+/* Values shorter than the shape's fixed part: 4 bytes for an int's 8. */
+static void log_site_values_short(void *rec)
+{
+    otelc__rec_log_site_t *r = rec;
+    otelc__rec_log_ctx_t c = { 0 };
+    r->h.flags = OTELC__REC_F_CTX;
     r->severity = OTELC_SEV_INFO;
-    r->n_attrs = 1;
-    r->attrs_len = 6; /* the id and 2 of the int's 8 bytes */
-    memcpy(r + 1, &int_shape, 4);
+    r->shape = int_shape;
+    memcpy(r + 1, &c, sizeof(c));
 }
 
-static void log_shaped_wrong_count(void *rec)
+static void log_site_bound_past_end(void *rec)
 {
-    otelc__rec_log_t *r = rec;
-    r->h.flags = OTELC__REC_F_SHAPED;
+    otelc__rec_log_site_t *r = rec;
+    otelc__rec_log_ctx_t c = { 0 };
+    c.n_bound = 1;
+    c.bound_len = 1u << 30;
+    r->h.flags = OTELC__REC_F_CTX;
     r->severity = OTELC_SEV_INFO;
-    r->n_attrs = 5; /* the shape has one */
-    r->attrs_len = 12;
-    memcpy(r + 1, &int_shape, 4);
+    r->shape = int_shape;
+    memcpy(r + 1, &c, sizeof(c));
 }
 
-static void end_shaped(void *rec)
+static void log_site_bad_severity(void *rec)
 {
-    otelc__rec_span_end_t *r = rec;
-    r->h.flags = OTELC__REC_F_SHAPED; /* only logs and starts are shaped */
+    otelc__rec_log_site_t *r = rec;
+    r->severity = 0;
+    r->shape = int_shape;
 }
 
-/* Well-formed but for a string length past the area: the log goes out
+/* Well-formed but for a string length past the values: the log goes out
  * without the attribute, nothing is read outside the record. */
-static void log_shaped_string_past_end(void *rec)
+static void log_site_string_past_end(void *rec)
 {
-    otelc__rec_log_t *r = rec;
+    otelc__rec_log_site_t *r = rec;
     uint32_t l = 1000;
-    r->h.flags = OTELC__REC_F_SHAPED;
     r->severity = OTELC_SEV_INFO;
-    r->n_attrs = 1;
-    r->attrs_len = 8;
-    memcpy(r + 1, &str_shape, 4);
-    memcpy((unsigned char *)(r + 1) + 4, &l, 4);
+    r->shape = str_shape;
+    memcpy(r + 1, &l, 4);
 }
 
 static void lying_lengths_are_dropped_and_counted(void **state)
@@ -167,12 +183,13 @@ static void lying_lengths_are_dropped_and_counted(void **state)
     write_raw(OTELC__REC_SPAN_START, sizeof(otelc__rec_span_start_t), start_links_past_end);
     write_raw(OTELC__REC_SPAN_EVENT, sizeof(otelc__rec_span_op_t), op_name_past_end);
     write_raw(77, 16, log_bad_severity); /* a type otelc never writes */
-    write_raw(OTELC__REC_SPAN_START, sizeof(otelc__rec_span_start_t) + 8, start_shaped_unknown);
-    write_raw(OTELC__REC_LOG, sizeof(otelc__rec_log_t) + 8, log_shaped_short);
-    write_raw(OTELC__REC_LOG, sizeof(otelc__rec_log_t) + 16, log_shaped_wrong_count);
-    write_raw(OTELC__REC_SPAN_END, sizeof(otelc__rec_span_end_t), end_shaped);
-    write_raw(OTELC__REC_LOG, sizeof(otelc__rec_log_t) + 8, log_shaped_string_past_end);
-
+    write_raw(OTELC__REC_SPAN_BEGIN, sizeof(otelc__rec_span_begin_t) + 8, begin_without_trace);
+    write_raw(OTELC__REC_SPAN_BEGIN, sizeof(otelc__rec_span_begin_t) + 24, begin_unknown_shape);
+    write_raw(OTELC__REC_SPAN_BEGIN, sizeof(otelc__rec_span_begin_t) + 8, begin_trace_past_end);
+    write_raw(OTELC__REC_LOG_SITE, sizeof(otelc__rec_log_site_t) + 16, log_site_values_short);
+    write_raw(OTELC__REC_LOG_SITE, sizeof(otelc__rec_log_site_t) + 16, log_site_bound_past_end);
+    write_raw(OTELC__REC_LOG_SITE, sizeof(otelc__rec_log_site_t) + 8, log_site_bad_severity);
+    write_raw(OTELC__REC_LOG_SITE, sizeof(otelc__rec_log_site_t) + 8, log_site_string_past_end);
     OTELC_INFO(lg, "after", OTELC_INT("n", 2));
     {
         OTELC_SPAN("fine", OTELC_STR("k", "v"));
@@ -196,11 +213,11 @@ static void lying_lengths_are_dropped_and_counted(void **state)
     assert_int_equal(cap.counted[OTELC_SIGNAL_LOGS], 3);
     assert_int_equal(cap.counted[OTELC_SIGNAL_TRACES], 1);
 
-    /* Six malformed logs and three malformed span starts are counted. The
+    /* Seven malformed logs and five malformed span starts are counted. The
      * raw records went around the producer's counters, so the produced
      * counts do not include them. */
-    assert_int_equal(st.logs.dropped[OTELC_DROP_INVALID], 6);
-    assert_int_equal(st.spans.dropped[OTELC_DROP_INVALID], 3);
+    assert_int_equal(st.logs.dropped[OTELC_DROP_INVALID], 7);
+    assert_int_equal(st.spans.dropped[OTELC_DROP_INVALID], 5);
     assert_int_equal(st.logs.exported, 3);
     assert_int_equal(st.spans.exported, 1);
     assert_true(otelc__diag_count() > diag_before);

@@ -238,11 +238,123 @@ static void records_are_smaller(void **state)
     print_message("bytes per 3-attribute span: %llu from the macro, %llu from the function\n",
                   (unsigned long long)(h1 - h0), (unsigned long long)(h2 - h1));
     /* The macro's record has neither the name (11 bytes) nor the keys (14
-     * bytes and 4 of header each), less the 4 of the shape's id. */
+     * bytes and 4 of header each), nor the fields a root span's start does
+     * not need (a parent id, lengths): 96 bytes with its end. */
     assert_true(h1 - h0 + 24 <= h2 - h1);
+    assert_true(h1 - h0 <= 96);
     sync_export();
     assert_string_equal(cap_attr(nth(OTELC_SIGNAL_TRACES, "order.place", 0), "px"),
                         cap_attr(nth(OTELC_SIGNAL_TRACES, "order.place", 1), "px"));
+}
+
+/* For otelc_extract(): a traceparent and a tracestate. */
+static const char *remote_get(void *carrier, const char *key)
+{
+    if (strcmp(key, "traceparent") == 0)
+        return carrier;
+    if (strcmp(key, "tracestate") == 0)
+        return "vendor=x";
+    return NULL;
+}
+
+static const cap_record_t *log_of(const char *body)
+{
+    return nth(OTELC_SIGNAL_LOGS, body, 0);
+}
+
+/*
+ * A small record leaves out a trace id that its ring's previous small
+ * record carried: every record must still come out with its own trace,
+ * however the thread moves between traces (a root span, an attached remote
+ * context and a span inside it, back to the root), with correlation ids
+ * and tracestate carried beside the values.
+ */
+static void trace_ids_across_contexts(void **state)
+{
+    static const uint8_t remote_trace[16] = { 0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+                                              0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36 };
+    static const uint8_t remote_span[8] = { 0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7 };
+    char tp[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    otelc_logger_t *lg;
+    const cap_record_t *outer, *child, *r;
+    (void)state;
+
+    start(NULL);
+    lg = otelc_logger("shapes.trace");
+    {
+        OTELC_SPAN("outer", OTELC_INT("k", 1));
+        OTELC_INFO(lg, "in outer", OTELC_INT("k", 1));
+        {
+            otelc_context_t *ctx = otelc_extract(remote_get, tp);
+            otelc_token_t tok;
+            assert_non_null(ctx);
+            tok = otelc_context_attach(ctx);
+            {
+                OTELC_SPAN("remote child", OTELC_INT("k", 2));
+                OTELC_INFO(lg, "in remote child", OTELC_INT("k", 2));
+            }
+            OTELC_INFO(lg, "in remote", OTELC_INT("k", 3));
+            otelc_context_detach(tok);
+            otelc_context_release(ctx);
+        }
+        OTELC_INFO(lg, "back in outer", OTELC_INT("k", 4));
+        OTELC_INFO(lg, "still in outer", OTELC_INT("k", 4));
+    }
+    OTELC_INFO(lg, "outside", OTELC_INT("k", 5));
+    OTELC_CORRELATION("corr-1")
+    {
+        OTELC_SPAN("with corr", OTELC_INT("k", 6));
+        OTELC_INFO(lg, "in corr", OTELC_INT("k", 6));
+    }
+    sync_export();
+
+    outer = nth(OTELC_SIGNAL_TRACES, "outer", 0);
+    child = nth(OTELC_SIGNAL_TRACES, "remote child", 0);
+    assert_non_null(outer);
+    assert_non_null(child);
+    assert_memory_not_equal(outer->ctx.trace_id, remote_trace, 16);
+    assert_memory_equal(child->ctx.trace_id, remote_trace, 16);
+    assert_memory_equal(child->parent_span_id, remote_span, 8);
+    assert_true(child->parent_is_remote);
+    assert_string_equal(child->trace_state, "vendor=x");
+
+    r = log_of("in outer");
+    assert_non_null(r);
+    assert_memory_equal(r->ctx.trace_id, outer->ctx.trace_id, 16);
+    assert_memory_equal(r->ctx.span_id, outer->ctx.span_id, 8);
+    r = log_of("in remote child");
+    assert_non_null(r);
+    assert_memory_equal(r->ctx.trace_id, remote_trace, 16);
+    assert_memory_equal(r->ctx.span_id, child->ctx.span_id, 8);
+    r = log_of("in remote");
+    assert_non_null(r);
+    assert_memory_equal(r->ctx.trace_id, remote_trace, 16);
+    assert_memory_equal(r->ctx.span_id, remote_span, 8);
+    r = log_of("back in outer");
+    assert_non_null(r);
+    assert_memory_equal(r->ctx.trace_id, outer->ctx.trace_id, 16);
+    assert_memory_equal(r->ctx.span_id, outer->ctx.span_id, 8);
+    r = log_of("still in outer");
+    assert_non_null(r);
+    assert_memory_equal(r->ctx.trace_id, outer->ctx.trace_id, 16);
+    r = log_of("outside");
+    assert_non_null(r);
+    assert_false(otelc_span_context_is_valid(&r->ctx));
+    assert_string_equal(cap_attr(r, "k"), "5");
+
+    r = nth(OTELC_SIGNAL_TRACES, "with corr", 0);
+    assert_non_null(r);
+    assert_string_equal(r->correlation, "corr-1");
+    assert_string_equal(cap_attr(r, "k"), "6");
+    child = r;
+    r = log_of("in corr");
+    assert_non_null(r);
+    assert_string_equal(r->correlation, "corr-1");
+    assert_memory_equal(r->ctx.trace_id, child->ctx.trace_id, 16);
+    assert_memory_equal(r->ctx.span_id, child->ctx.span_id, 8);
+    assert_string_equal(cap_attr(r, "k"), "6");
+    assert_int_equal(cap.counted[OTELC_SIGNAL_TRACES], 4); /* and the correlation's root */
+    assert_int_equal(cap.counted[OTELC_SIGNAL_LOGS], 7);
 }
 
 int main(void)
@@ -255,6 +367,7 @@ int main(void)
         cmocka_unit_test_teardown(masking_per_session, teardown),
         cmocka_unit_test_teardown(limits_and_sites_without_a_shape, teardown),
         cmocka_unit_test_teardown(records_are_smaller, teardown),
+        cmocka_unit_test_teardown(trace_ids_across_contexts, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
