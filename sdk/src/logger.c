@@ -390,8 +390,8 @@ OTELC__INLINE bool write_log_site(otelc__thread_t *t, unsigned char *base, size_
         }
     }
     if (OTELC_UNLIKELY((corr_len | a->ev_len | bound_len) != 0)) {
-        otelc__rec_log_ctx_t c = { (uint16_t)corr_len, (uint16_t)t->bound_n, (uint16_t)a->ev_len, 0,
-                                   bound_len };
+        otelc__rec_ctx_t c = { (uint16_t)corr_len, 0, (uint16_t)a->ev_len, (uint16_t)t->bound_n,
+                               bound_len };
         memcpy(p, &c, sizeof(c));
         p += sizeof(c);
         flags |= OTELC__REC_F_CTX;

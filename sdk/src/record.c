@@ -340,33 +340,22 @@ unsigned char *otelc__attrs_encode_bounded(unsigned char *p, unsigned char *end,
 
 otelc__small_parts_t otelc__small_parts_ctx(const otelc__rec_t *h, uint64_t at, uint64_t msg_len)
 {
-    const unsigned char *c = (const unsigned char *)h + at;
-    uint64_t size = h->size;
     otelc__small_parts_t o;
+    otelc__rec_ctx_t x;
 
     memset(&o, 0, sizeof(o));
-    if (h->type == OTELC__REC_SPAN_BEGIN) {
-        otelc__rec_begin_ctx_t x;
-        if (at + sizeof(x) > size)
-            return o;
-        memcpy(&x, c, sizeof(x));
-        o.corr_len = x.corr_len;
-        o.ts_len = x.ts_len;
-        at += sizeof(x);
-    } else {
-        otelc__rec_log_ctx_t x;
-        if (at + sizeof(x) > size)
-            return o;
-        memcpy(&x, c, sizeof(x));
-        o.corr_len = x.corr_len;
-        o.n_bound = x.n_bound;
-        o.ev_len = x.event_len;
-        o.bound_len = x.bound_len;
-        at += sizeof(x);
-    }
+    if (at + sizeof(x) > h->size)
+        return o;
+    memcpy(&x, (const unsigned char *)h + at, sizeof(x));
+    o.corr_len = x.corr_len;
+    o.ts_len = x.ts_len;
+    o.ev_len = x.event_len;
+    o.n_bound = x.n_bound;
+    o.bound_len = x.bound_len;
+    at += sizeof(x);
     o.ctx_str = (uint32_t)at;
     at += msg_len + o.corr_len + o.ts_len + o.ev_len + o.bound_len;
-    if (at <= size)
+    if (at <= h->size)
         o.values = (uint32_t)at;
     return o;
 }

@@ -68,7 +68,7 @@ typedef struct otelc__rec_span_end {
  * SPAN_BEGIN: a span start in its site's shape, sampled, without links.
  * Flags: the kind (OTELC__REC_KIND_SHIFT), TIME_NS, TRACE (trace id, 16
  * bytes), IDS (parent span id, 8 bytes), REMOTE (the parent is remote), CTX
- * (otelc__rec_begin_ctx_t and its strings: correlation id, tracestate), in
+ * (otelc__rec_ctx_t and its strings: correlation id, tracestate), in
  * that order, then the shaped values. 72 bytes for a root span with the
  * three attributes of span_3attrs, 56 for a child of the same trace.
  */
@@ -80,10 +80,16 @@ typedef struct otelc__rec_span_begin {
     uint32_t scope;
 } otelc__rec_span_begin_t;
 
-typedef struct otelc__rec_begin_ctx {
+/* The lengths of a small record's context strings (OTELC__REC_F_CTX); a
+ * SPAN_BEGIN has a correlation id and a tracestate, a LOG_SITE a
+ * correlation id, an event name and bound attributes. */
+typedef struct otelc__rec_ctx {
     uint16_t corr_len;
     uint16_t ts_len;
-} otelc__rec_begin_ctx_t;
+    uint16_t event_len;
+    uint16_t n_bound;
+    uint32_t bound_len;
+} otelc__rec_ctx_t;
 
 /* SPAN_ATTRS, SPAN_EVENT, SPAN_LINK and SPAN_STATUS share one header. */
 typedef struct otelc__rec_span_op {
@@ -126,7 +132,7 @@ typedef struct otelc__rec_log {
 /*
  * LOG_SITE: a log record in its site's shape. Flags: TIME_NS, SITE_MSG (the
  * message is the shape's: msg_len 0), TRACE (trace id), IDS (span id: the
- * record has a span context), CTX (otelc__rec_log_ctx_t), in that order,
+ * record has a span context), CTX (otelc__rec_ctx_t), in that order,
  * then the message, the event name, the correlation id, the bound
  * attributes (a self-describing area) and the shaped values. 64 bytes for log_3attrs
  * inside a span.
@@ -141,14 +147,6 @@ typedef struct otelc__rec_log_site {
     uint16_t pad_;
     uint32_t msg_len;
 } otelc__rec_log_site_t;
-
-typedef struct otelc__rec_log_ctx {
-    uint16_t corr_len;
-    uint16_t n_bound;
-    uint16_t event_len;
-    uint16_t pad_;
-    uint32_t bound_len;
-} otelc__rec_log_ctx_t;
 
 /* Where the parts of a SPAN_BEGIN or LOG_SITE lie: offsets from the
  * record's start (a record kept by the pipeline moves), 0 for a part it

@@ -221,7 +221,7 @@ OTELC__INLINE bool write_begin(otelc__thread_t *t, unsigned char *base, size_t b
         flags |= OTELC__REC_F_IDS | (a->parent_remote ? OTELC__REC_F_REMOTE : 0);
     }
     if (OTELC_UNLIKELY((corr_len | a->ts_len) != 0)) {
-        otelc__rec_begin_ctx_t c = { (uint16_t)corr_len, (uint16_t)a->ts_len };
+        otelc__rec_ctx_t c = { (uint16_t)corr_len, (uint16_t)a->ts_len, 0, 0, 0 };
         memcpy(p, &c, sizeof(c));
         p += sizeof(c);
         if (corr_len)

@@ -119,7 +119,7 @@ static void begin_trace_past_end(void *rec)
 static void log_site_values_short(void *rec)
 {
     otelc__rec_log_site_t *r = rec;
-    otelc__rec_log_ctx_t c = { 0 };
+    otelc__rec_ctx_t c = { 0 };
     r->h.flags = OTELC__REC_F_CTX;
     r->severity = OTELC_SEV_INFO;
     r->shape = int_shape;
@@ -129,7 +129,7 @@ static void log_site_values_short(void *rec)
 static void log_site_bound_past_end(void *rec)
 {
     otelc__rec_log_site_t *r = rec;
-    otelc__rec_log_ctx_t c = { 0 };
+    otelc__rec_ctx_t c = { 0 };
     c.n_bound = 1;
     c.bound_len = 1u << 30;
     r->h.flags = OTELC__REC_F_CTX;
