@@ -44,6 +44,7 @@ static void save_views(const otelc__thread_t *t, otelc__saved_views_t *s)
 
 static void restore_views(otelc__thread_t *t, const otelc__saved_views_t *s)
 {
+    otelc__fast_v1.ready = 0; /* the views change (tls.h) */
     t->corr = s->corr;
     t->corr_len = s->corr_len;
     t->bound = s->bound;
@@ -84,6 +85,8 @@ static otelc__frame_t *push_frame(otelc__thread_t *t, int kind)
     f->serial = ++t->serial;
     save_views(t, &f->saved);
     t->depth++;
+    otelc__fast_cur(t);
+    otelc__fast_v1.ready = 0; /* the caller changes the views (tls.h) */
     return f;
 }
 
@@ -104,6 +107,7 @@ void otelc__frames_pop_to(otelc__thread_t *t, uint32_t depth)
             f->ctx = NULL;
         }
     }
+    otelc__fast_cur(t);
 }
 
 static otelc_token_t token_of(const otelc__thread_t *t)

@@ -37,9 +37,9 @@ static bool levels_running;
 
 /* The logger handed out when memory is short: records nothing. */
 static char null_name[] = "otelc.null";
-static struct otelc_logger null_logger = {
-    { OTELC_SEV_OFF }, UINT32_MAX, OTELC_SEV_OFF, null_name
-};
+static struct otelc_logger null_logger = { { OTELC_SEV_OFF, UINT32_MAX },
+                                           OTELC_SEV_OFF,
+                                           null_name };
 
 static char *dup_str(const char *s)
 {
@@ -177,7 +177,7 @@ otelc_logger_t *otelc_logger(const char *name)
     } else if (e->logger == NULL) {
         lg = malloc(sizeof(*lg));
         if (lg != NULL) {
-            lg->scope = entry_index(e);
+            lg->head.scope = entry_index(e);
             lg->explicit_level = -1;
             lg->name = e->name;
             atomic_init(&lg->head.min_severity, configured_level(lg));
@@ -323,7 +323,7 @@ OTELC__INLINE size_t fill_log(otelc__thread_t *t, unsigned char *base, unsigned 
         memset(r->trace_id, 0, 24);
         r->trace_flags = 0;
     }
-    r->scope = a->logger->scope;
+    r->scope = a->logger->head.scope;
     r->severity = (uint8_t)a->severity;
     r->corr_len = (uint8_t)t->corr_len;
     r->pad_ = 0;
@@ -422,7 +422,7 @@ OTELC__INLINE bool write_log_site(otelc__thread_t *t, unsigned char *base, size_
     r->h.flags = flags;
     r->time = otelc__now_raw();
     r->shape = sh->id;
-    r->scope = a->logger->scope;
+    r->scope = a->logger->head.scope;
     r->severity = (uint8_t)a->severity;
     r->trace_flags = trace_flags;
     r->pad_ = 0;
@@ -549,6 +549,10 @@ OTELC__INLINE void log_write(otelc_logger_t *logger, int severity, otelc_log_sit
             OTELC_LIKELY(write_log_site(t, base, budget, at, &a, sh,
                                         sh->msg_src == message && sh->msg_len == a.msg_len &&
                                             message_len == a.msg_len))) {
+            /* The site's next call may take the inline path (otelc/fast.h). */
+            if (OTELC_UNLIKELY(otelc__fast_v1.ready !=
+                               __atomic_load_n(&otelc__fast_epoch_v1, __ATOMIC_RELAXED)))
+                otelc__fast_sync(t);
             otelc__thread_leave(t);
             return;
         }

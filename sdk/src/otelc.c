@@ -90,6 +90,7 @@ static void fork_child(void)
     /* The child's threads start on its first use of otelc. */
     if (atomic_load(&otelc__hot.running) == OTELC__RUNNING)
         atomic_store(&otelc__hot.running, OTELC__RESTART);
+    otelc__fast_bump();
     otelc__registry_unlock();
     otelc__scopes_unlock();
     pthread_mutex_unlock(&lifecycle_lock);
@@ -218,6 +219,7 @@ otelc_status_t otelc_init(const otelc_options_t *user)
     started = true;
     running_components = o.components;
     atomic_store_explicit(&otelc__hot.running, 1, memory_order_release);
+    otelc__fast_bump();
     otelc__loggers_apply_levels(true);
 out:
     pthread_mutex_unlock(&lifecycle_lock);
@@ -265,6 +267,7 @@ otelc_status_t otelc_shutdown(uint32_t timeout_ms)
     was_running = atomic_load(&otelc__hot.running) == OTELC__RUNNING;
     /* From here every call is a no-op; what was recorded is flushed. */
     atomic_store_explicit(&otelc__hot.running, 0, memory_order_release);
+    otelc__fast_bump(); /* after `running`: see otelc__fast_sync() */
     otelc__loggers_apply_levels(false);
     if (was_running) {
         st = otelc__pipeline_flush(deadline);

@@ -8,9 +8,8 @@
 #include <otelc/otelc.h>
 
 struct otelc_logger {
-    otelc__logger_head_t head; /* first: read by the log macros */
-    uint32_t scope;
-    int explicit_level; /* set by otelc_logger_set_level, or -1 */
+    otelc__logger_head_t head; /* first: read by the log macros; its scope index too */
+    int explicit_level;        /* set by otelc_logger_set_level, or -1 */
     char *name;
 };
 

@@ -13,7 +13,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-const otelc__shape_t otelc__shape_none = { .n = UINT16_MAX, .name = "", .msg = "" };
+const otelc__shape_t otelc__shape_none = {
+    .sig = { UINT64_MAX, UINT64_MAX }, .n = UINT16_MAX, .name = "", .msg = ""
+};
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 otelc__shape_t *_Atomic otelc__shapes[OTELC__SHAPES];
@@ -118,6 +120,15 @@ const otelc__shape_t *otelc__shape_learn(const char *name, size_t name_len, cons
                                                          : 8;
         memcpy(p, attrs[i].key, attrs[i].key_len);
         p += attrs[i].key_len + 1;
+    }
+    /* The log macros' inline path (otelc/fast.h) matches keys and message
+     * by pointer alone: only literals' sites get it. */
+    s->sig[0] = s->sig[1] = UINT64_MAX;
+    if (name == NULL && msg != NULL && n <= OTELC__FAST_MAX && s->ro == (1u << n) - 1u) {
+        s->sig[0] = n;
+        s->sig[1] = 0;
+        for (size_t i = 0; i < n; i++)
+            s->sig[i / 4] |= OTELC__FAST_SIG(i, attrs[i].type, attrs[i].key_len);
     }
     pthread_mutex_lock(&lock);
     if (n_shapes >= OTELC__SHAPES) {

@@ -28,6 +28,7 @@
 #include "record.h"
 
 #include <otelc/attr.h>
+#include <otelc/fast.h>
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -40,24 +41,28 @@
 #define OTELC__SHAPES 16384
 
 typedef struct otelc__shape {
-    uint32_t id;         /* its index in the table, 1 up (0 is never used) */
-    uint16_t n;          /* attributes */
-    uint16_t name_len;   /* a span site's name; 0 for a log site */
-    const char *name;    /* copy, NUL-terminated */
-    const char *msg_src; /* a log site's message literal as passed, or NULL */
-    const char *msg;     /* its copy, NUL-terminated */
+    /* First, as otelc__fast_shape_t (otelc/fast.h) lays them out: the
+     * fields the log macros' inline path reads. */
+    uint32_t id; /* its index in the table, 1 up (0 is never used) */
     uint32_t msg_len;
+    const char *msg_src;               /* a log site's message literal as passed, or NULL */
+    uint64_t sig[2];                   /* for the inline path, or ~0 (shape.c) */
+    const char *src[OTELC__SHAPE_MAX]; /* the keys as the first call passed them */
+
+    uint32_t fixed; /* bytes of the shaped values but for the strings' bytes */
+    /* Per attribute: the call's type and key length as one word (as they
+     * sit side by side in otelc_attr_t). */
+    uint64_t tk[OTELC__SHAPE_MAX];
+    uint16_t n;        /* attributes */
+    uint16_t name_len; /* a span site's name; 0 for a log site */
+    const char *name;  /* copy, NUL-terminated */
+    const char *msg;   /* the message's copy, NUL-terminated */
     /* Owned by the pipeline thread: the keys masked (bit i) under the mask
      * list of the run numbered mask_gen. */
     uint32_t mask_gen;
     uint32_t masked;
-    uint32_t ro;    /* bit i: src[i] is read-only memory (matches by pointer) */
-    uint32_t fixed; /* bytes of the shaped values but for the strings' bytes */
-    /* Per attribute: the call's type and key length as one word (as they
-     * sit side by side in otelc_attr_t), the key (a NUL-terminated copy). */
-    uint64_t tk[OTELC__SHAPE_MAX];
-    const char *keys[OTELC__SHAPE_MAX];
-    const char *src[OTELC__SHAPE_MAX]; /* the keys as the first call passed them */
+    uint32_t ro;                        /* bit i: src[i] is read-only memory (matches by pointer) */
+    const char *keys[OTELC__SHAPE_MAX]; /* the keys (NUL-terminated copies) */
 } otelc__shape_t;
 
 /* The shape of a site that has none: its calls never match. */

@@ -55,10 +55,6 @@ typedef struct otelc__frame {
 
 typedef struct otelc__thread {
     otelc__ring_t *ring;
-    /* Non-zero while the thread is inside a call that writes its state
-     * (ring, context stack): a signal handler calling otelc then must not
-     * write into the half-written record or frame it interrupted. */
-    _Atomic uint32_t busy;
     uint64_t rng;
     uint32_t depth;
     uint32_t serial;
@@ -106,13 +102,17 @@ OTELC__INLINE otelc__thread_t *otelc__thread_enter(int sig)
 
     if (OTELC_UNLIKELY(t == NULL) && (t = otelc__thread_create()) == NULL)
         return NULL;
-    if (OTELC_UNLIKELY(atomic_load_explicit(&t->busy, memory_order_relaxed) != 0)) {
+    /* Non-zero while the thread is inside a call that writes its state
+     * (ring, context stack; the log macros' inline path too): a signal
+     * handler calling otelc then must not write into the half-written
+     * record or frame it interrupted. */
+    if (OTELC_UNLIKELY(__atomic_load_n(&otelc__fast_v1.busy, __ATOMIC_RELAXED) != 0)) {
         if (sig >= 0)
             atomic_fetch_add_explicit(&t->ring->counters.dropped_reentrant[sig], 1,
                                       memory_order_relaxed);
         return NULL;
     }
-    atomic_store_explicit(&t->busy, 1, memory_order_relaxed);
+    __atomic_store_n(&otelc__fast_v1.busy, 1, __ATOMIC_RELAXED);
     /* A compiler barrier only: the handler runs on this thread. */
     atomic_signal_fence(memory_order_seq_cst);
     return t;
@@ -120,8 +120,25 @@ OTELC__INLINE otelc__thread_t *otelc__thread_enter(int sig)
 
 OTELC__INLINE void otelc__thread_leave(otelc__thread_t *t)
 {
+    (void)t;
     atomic_signal_fence(memory_order_seq_cst);
-    atomic_store_explicit(&t->busy, 0, memory_order_relaxed);
+    __atomic_store_n(&otelc__fast_v1.busy, 0, __ATOMIC_RELAXED);
+}
+
+/* The log macros' inline path (otelc/fast.h): otelc__fast_sync() makes the
+ * thread's state current when it may write (otelc running on the TSC clock,
+ * no correlation id or bound fields), else not ready. A change of the
+ * context views makes it not ready (context.c) until the next log call
+ * through the library syncs it again; a change of the active span moves
+ * `cur` at once (otelc__fast_cur). otelc__fast_bump() changes the epoch:
+ * every thread's state is stale then (init, shutdown, a fork's child). */
+void otelc__fast_sync(otelc__thread_t *t);
+void otelc__fast_bump(void);
+extern const otelc_span_context_t otelc__no_span;
+
+OTELC__INLINE void otelc__fast_cur(const otelc__thread_t *t)
+{
+    otelc__fast_v1.cur = t->depth > 0 ? &t->frames[t->depth - 1].span : &otelc__no_span;
 }
 
 /* Pops frames down to (and including) `depth`. */

@@ -307,6 +307,7 @@ OTELC__INLINE uint32_t push_span(otelc__thread_t *t, uint64_t th, uint64_t tl, u
         return 0;
     }
     f = &t->frames[t->depth++];
+    otelc__fast_v1.cur = &f->span;
     memcpy(f->span.trace_id, &th, 8);
     memcpy(f->span.trace_id + 8, &tl, 8);
     memcpy(f->span.span_id, &sid, 8);
@@ -567,6 +568,7 @@ OTELC__INLINE void span_end(otelc_span_t *span, uint64_t time, uint16_t rflags)
         if (f->kind == OTELC__FRAME_SPAN && memcmp(f->span.span_id, span->ctx.span_id, 8) == 0) {
             if (OTELC_LIKELY(span->depth == t->depth)) {
                 t->depth--; /* the usual case: the innermost scope ends */
+                otelc__fast_cur(t);
             } else {
                 otelc__diag(OTELC_DIAG_WARN, "span.order",
                             "a span ended while scopes started inside it were still open; "

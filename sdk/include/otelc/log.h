@@ -55,6 +55,7 @@ typedef enum otelc_severity {
 typedef struct otelc_logger otelc_logger_t;
 typedef struct otelc__logger_head {
     OTELC__ATOMIC_INT min_severity; /* records below it are skipped */
+    uint32_t scope;                 /* the logger's instrumentation scope */
 } otelc__logger_head_t;
 
 /*
@@ -119,10 +120,19 @@ OTELC_API bool otelc_severity_parse(const char *text, int *out);
 #define OTELC_LOG(logger, severity, ...) ((void)0)
 #define OTELC_EVENT(logger, severity, event, ...) ((void)0)
 #else
-#define OTELC__LOG_ATTR_ARGS(...)                                                                  \
-    ((const otelc_attr_t[]){ OTELC__ATTR_NONE, __VA_ARGS__ }) + 1,                                 \
-        sizeof((const otelc_attr_t[]){ OTELC__ATTR_NONE, __VA_ARGS__ }) / sizeof(otelc_attr_t) -   \
-            1u
+/* A macro's record: the inline path (otelc/fast.h) when it can, else the
+ * library. Each argument is evaluated once. */
+#define OTELC__LOG_EMIT(lg, sev, site, event, message, ...)                                        \
+    do {                                                                                           \
+        const otelc_attr_t otelc__a[] = { OTELC__ATTR_NONE, __VA_ARGS__ };                         \
+        const size_t otelc__n = sizeof(otelc__a) / sizeof(otelc__a[0]) - 1u;                       \
+        const char *const otelc__m = (message);                                                    \
+        const size_t otelc__ml = OTELC__CONST_LEN(message, OTELC_NUL_TERMINATED);                  \
+        if (!otelc__log_fast((lg), (sev), &(site).shape, otelc__m, otelc__ml, otelc__a + 1,        \
+                             otelc__n))                                                            \
+            otelc__log_call((lg), (sev), &(site), (event), otelc__m, otelc__ml, otelc__a,          \
+                            otelc__n);                                                             \
+    } while (0)
 
 /* OTELC_LOG(logger, severity, "message", attrs...) */
 #define OTELC_LOG(logger, severity, ...)                                                           \
@@ -131,22 +141,24 @@ OTELC_API bool otelc_severity_parse(const char *text, int *out);
         const int otelc__sev = (severity);                                                         \
         static otelc_log_site_t otelc__site;                                                       \
         if (OTELC_UNLIKELY(otelc_logger_enabled(otelc__lg, otelc__sev)))                           \
-            otelc__log_site(otelc__lg, otelc__sev, &otelc__site, NULL, OTELC__FIRST(__VA_ARGS__),  \
-                            OTELC__CONST_LEN(OTELC__FIRST(__VA_ARGS__), OTELC_NUL_TERMINATED),     \
-                            OTELC__LOG_ATTR_ARGS(OTELC__REST(__VA_ARGS__)));                       \
+            OTELC__LOG_EMIT(otelc__lg, otelc__sev, otelc__site, NULL, OTELC__FIRST(__VA_ARGS__),   \
+                            OTELC__REST(__VA_ARGS__));                                             \
     } while (0)
 
-/* OTELC_EVENT(logger, severity, "order_filled", "message", attrs...): an audit event. */
+/* OTELC_EVENT(logger, severity, "order_filled", "message", attrs...): an
+ * audit event (the library's path: the inline one has no event names). */
 #define OTELC_EVENT(logger, severity, event, ...)                                                  \
     do {                                                                                           \
         otelc_logger_t *const otelc__lg = (logger);                                                \
         const int otelc__sev = (severity);                                                         \
         static otelc_log_site_t otelc__site;                                                       \
-        if (OTELC_UNLIKELY(otelc_logger_enabled(otelc__lg, otelc__sev)))                           \
+        if (OTELC_UNLIKELY(otelc_logger_enabled(otelc__lg, otelc__sev))) {                         \
+            const otelc_attr_t otelc__a[] = { OTELC__ATTR_NONE, OTELC__REST(__VA_ARGS__) };        \
             otelc__log_site(otelc__lg, otelc__sev, &otelc__site, (event),                          \
                             OTELC__FIRST(__VA_ARGS__),                                             \
                             OTELC__CONST_LEN(OTELC__FIRST(__VA_ARGS__), OTELC_NUL_TERMINATED),     \
-                            OTELC__LOG_ATTR_ARGS(OTELC__REST(__VA_ARGS__)));                       \
+                            otelc__a + 1, sizeof(otelc__a) / sizeof(otelc__a[0]) - 1u);            \
+        }                                                                                          \
     } while (0)
 #endif
 
@@ -160,5 +172,8 @@ OTELC_API bool otelc_severity_parse(const char *text, int *out);
 #ifdef __cplusplus
 }
 #endif
+
+/* The macros' inline path; after the declarations it uses. */
+#include <otelc/fast.h>
 
 #endif /* OTELC_LOG_H */

@@ -1,0 +1,348 @@
+/*
+ * otelc/fast.h: the log macros' inline path (internal, not an API).
+ *
+ * A log macro whose call matches its site's shape (the same message
+ * literal, keys and types as the site's first call) and whose thread has
+ * no correlation id or bound fields writes its record itself, inlined into
+ * the caller: a LOG_SITE record, byte for byte the one the library writes
+ * for that call, reserved and committed in the thread's ring through the
+ * thread-local state below. Anything else (a site's first call, a full
+ * ring, a wrap of the ring, a string beyond the value limit, an otelc that
+ * is not running, a clock that is not the TSC) returns 0 before writing a
+ * byte, and the macro calls the library, which does what it always did and
+ * brings the thread-local state up to date.
+ *
+ * The layouts here (otelc__fast_t, the shape's first fields, the ring's
+ * producer words, the LOG_SITE record) are an ABI between a program and the
+ * library it runs with, as lttng-ust versions its ring ABI: its version is
+ * in the symbols' names, so that a program built against another layout
+ * does not link, and the library checks its own structures against these
+ * (sdk/src/fast.c). Only C, on x86-64 with GCC or clang; elsewhere, in C++
+ * and with OTELC_NO_FAST defined, the macros call the library.
+ */
+#ifndef OTELC_FAST_H
+#define OTELC_FAST_H
+
+#include <otelc/attr.h>
+#include <otelc/common.h>
+#include <otelc/log.h> /* which includes this file where it needs it */
+
+#include <stdint.h>
+#include <string.h>
+
+#if !defined(OTELC_NO_FAST) && !defined(__cplusplus) && defined(__x86_64__) &&                     \
+    (defined(__GNUC__) || defined(__clang__))
+#define OTELC__FAST 1
+#else
+#define OTELC__FAST 0
+#endif
+
+/* The version of the layouts below, in the names of their symbols. */
+#define OTELC__FAST_ABI 1
+/* Attributes a call may have for the inline path; more take the library's. */
+#define OTELC__FAST_MAX 8
+/* Attributes a shape holds (the library's OTELC__SHAPE_MAX). */
+#define OTELC__FAST_SHAPE_MAX 16
+/* An attribute's type and key length (< 2048) in 15 bits, at its place in
+ * a shape's signature: word 0 holds the count (4 bits) and attributes 0-3,
+ * word 1 attributes 4-7. */
+#define OTELC__FAST_SIG(i, type, key_len)                                                          \
+    (((uint64_t)(type) | (uint64_t)(key_len) << 4) << ((i) < 4 ? 4 + 15 * (i) : 15 * ((i)-4)))
+
+/* The producer's words of a thread's ring: what it has published, the last
+ * consumer position it saw and the trace id of its last small record. */
+typedef struct otelc__ring_w {
+    uint64_t head;
+    uint64_t tail_seen;
+    uint64_t trace_w[2];
+} otelc__ring_w_t;
+
+/* A thread's state for the inline path. `ready` and `busy` are read as one
+ * word: equal to the epoch when the inline path may write. */
+typedef struct otelc__fast {
+    uint32_t ready; /* otelc__fast_epoch_v1 when the fields below are current */
+    uint32_t busy;  /* the thread is inside otelc (the signal-handler guard) */
+    otelc__ring_w_t *w;
+    unsigned char *data;
+    uint64_t cap;                    /* bytes of data, a power of two */
+    uint64_t room;                   /* cap less the bytes kept for span ends */
+    uint64_t max;                    /* larger records take the library's path */
+    uint64_t *logs;                  /* the ring's count of logs produced */
+    const otelc_span_context_t *cur; /* the thread's active span context */
+    uint32_t value_limit;            /* bytes of a string value */
+} otelc__fast_t;
+
+/* The first fields of a call site's shape (the library's otelc__shape_t). */
+typedef struct otelc__fast_shape {
+    uint32_t id;
+    uint32_t msg_len;
+    const char *msg_src; /* the message literal */
+    /* The count, types and key lengths of the attributes (OTELC__FAST_SIG)
+     * when the inline path may write the site's calls; else ~0. */
+    uint64_t sig[2];
+    const char *src[OTELC__FAST_SHAPE_MAX]; /* the keys as the first call passed them */
+} otelc__fast_shape_t;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define OTELC__FAST_TLS __thread __attribute__((tls_model("initial-exec")))
+#else
+#define OTELC__FAST_TLS _Thread_local
+#endif
+OTELC_API extern OTELC__FAST_TLS otelc__fast_t otelc__fast_v1;
+/* Changes at every start and stop of otelc and in a fork's child; never 0. */
+OTELC_API extern uint32_t otelc__fast_epoch_v1;
+
+#if OTELC__FAST
+
+#define OTELC__FAST_INLINE static inline __attribute__((always_inline))
+#define OTELC__REC_LOG_SITE_TYPE 10u
+#define OTELC__FAST_F_SITE_MSG 0x4u
+#define OTELC__FAST_F_TRACE 0x8u
+#define OTELC__FAST_F_IDS 0x10u
+
+/* An attribute's parts, read before the first store of the record (a store
+ * through the ring's pointer could alias the caller's array otherwise). */
+typedef struct otelc__fast_val {
+    uint32_t type;
+    uint32_t len;
+    const char *s;
+    uint64_t w;    /* an int's or double's bytes */
+    uint64_t diff; /* non-zero when the attribute is not the shape's */
+    unsigned char b;
+} otelc__fast_val_t;
+
+/* Copies a short string without a call (`n` is mostly a constant). */
+OTELC__FAST_INLINE void otelc__fast_copy(unsigned char *d, const char *s, size_t n)
+{
+    uint64_t a, b;
+
+    if (__builtin_constant_p(n) && n == 0)
+        return;
+    if (n > 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else if (n > 0) {
+        d[0] = (unsigned char)s[0];
+        d[n / 2] = (unsigned char)s[n / 2];
+        d[n - 1] = (unsigned char)s[n - 1];
+    }
+}
+
+/* True when the attribute's type is a constant of a type a shape holds. */
+OTELC__FAST_INLINE int otelc__fast_const(const otelc_attr_t *a)
+{
+    return __builtin_constant_p(a->type) && __builtin_constant_p(a->key_len) &&
+           a->type >= OTELC_ATTR_STRING && a->type <= OTELC_ATTR_DOUBLE && a->key_len < 2048;
+}
+
+OTELC__FAST_INLINE void otelc__fast_get(otelc__fast_val_t *v, const otelc_attr_t *a,
+                                        const otelc__fast_shape_t *s, unsigned i,
+                                        uint32_t value_limit)
+{
+    size_t len = 0;
+
+    v->type = a->type;
+    /* The type and key length are constants, in the signature; the key is
+     * compared: one site's code inlined twice may pass two keys. */
+    v->diff = (uint64_t)(uintptr_t)a->key ^ (uint64_t)(uintptr_t)s->src[i];
+    v->len = 0;
+    v->s = NULL;
+    v->w = 0;
+    v->b = 0;
+    /* Each value read as the member its macro wrote. */
+    if (a->type == OTELC_ATTR_STRING) {
+        v->s = a->v.s;
+        if (v->s != NULL)
+            len = a->len == OTELC_NUL_TERMINATED ? strlen(v->s) : a->len;
+        /* The library syncs only with a value limit of 64 bytes or more. */
+        if (!__builtin_constant_p(len) || len > 64)
+            v->diff |= len > value_limit;
+        v->len = (uint32_t)len;
+    } else if (a->type == OTELC_ATTR_BOOL) {
+        v->b = a->v.b ? 1 : 0;
+    } else if (a->type == OTELC_ATTR_INT) {
+        v->w = (uint64_t)a->v.i;
+    } else {
+        memcpy(&v->w, &a->v.d, 8);
+    }
+}
+
+/* Bytes of an attribute's shaped value but for a string's bytes. */
+#define OTELC__FAST_FIXED(t) ((t) == OTELC_ATTR_STRING ? 4u : (t) == OTELC_ATTR_BOOL ? 1u : 8u)
+
+OTELC__FAST_INLINE unsigned char *otelc__fast_put(unsigned char *p, uint32_t type, uint32_t len,
+                                                  const char *str, uint64_t w, unsigned char b)
+{
+    if (type == OTELC_ATTR_STRING) {
+        memcpy(p, &len, 4);
+        otelc__fast_copy(p + 4, str, len);
+        return p + 4 + len;
+    }
+    if (type == OTELC_ATTR_BOOL) {
+        *p = b;
+        return p + 1;
+    }
+    memcpy(p, &w, 8);
+    return p + 8;
+}
+
+#define OTELC__FAST_EACH(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define OTELC__FAST_CONST(I) &&(I >= n || otelc__fast_const(&a[I]))
+#define OTELC__FAST_SIGOF0(I) +(I < n && I < 4 ? OTELC__FAST_SIG(I, a[I].type, a[I].key_len) : 0)
+#define OTELC__FAST_SIGOF1(I) +(I < n && I >= 4 ? OTELC__FAST_SIG(I, a[I].type, a[I].key_len) : 0)
+#define OTELC__FAST_GET(I)                                                                         \
+    if (I < n) {                                                                                   \
+        otelc__fast_get(&v[I], &a[I], s, I, f->value_limit);                                       \
+        bad |= v[I].diff;                                                                          \
+        vlen += v[I].len;                                                                          \
+        fixed += OTELC__FAST_FIXED(v[I].type);                                                     \
+    }
+#define OTELC__FAST_PUT(I)                                                                         \
+    if (I < n)                                                                                     \
+        p = otelc__fast_put(p, v[I].type, v[I].len, v[I].s, v[I].w, v[I].b);
+
+/*
+ * Writes the record of a log macro's call inline; 1 when it did, 0 when the
+ * library must (nothing written then). `n`, the attributes' types and the
+ * message's length must be constants for the inline path to be compiled.
+ */
+OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const void *site_shape,
+                                       const char *msg, size_t msg_len, const otelc_attr_t *a,
+                                       size_t n)
+{
+    otelc__fast_t *f = &otelc__fast_v1;
+    const otelc__fast_shape_t *s;
+    otelc__fast_val_t v[OTELC__FAST_MAX];
+    otelc__ring_w_t *w;
+    const otelc_span_context_t *cur;
+    uint64_t word, busy, bad = 0, vlen = 0, fixed = 0, head, pos, size, th, tl, sid, x, sig0, sig1;
+    uint32_t epoch, flags = OTELC__FAST_F_SITE_MSG, id, scope;
+    unsigned char *r, *p;
+    int newt;
+    uint32_t ids;
+
+    if (!(__builtin_constant_p(n) && n <= OTELC__FAST_MAX && __builtin_constant_p(msg_len) &&
+          msg_len != OTELC_NUL_TERMINATED OTELC__FAST_EACH(OTELC__FAST_CONST)))
+        return 0;
+    epoch = __atomic_load_n(&otelc__fast_epoch_v1, __ATOMIC_RELAXED);
+    memcpy(&word, f, 8);
+    s = (const otelc__fast_shape_t *)__atomic_load_n((const void *const *)site_shape,
+                                                     __ATOMIC_ACQUIRE);
+    if (__builtin_expect(word != epoch || s == NULL, 0))
+        return 0;
+    /* A literal's pointer gives its length: msg_len needs no compare. The
+     * library syncs only with a count limit of OTELC__FAST_MAX or more. */
+    sig0 = (uint64_t)n + 0 OTELC__FAST_EACH(OTELC__FAST_SIGOF0);
+    sig1 = 0 OTELC__FAST_EACH(OTELC__FAST_SIGOF1);
+    if (__builtin_expect(s->sig[0] != sig0 || (n > 4 && s->sig[1] != sig1) || s->msg_src != msg ||
+                             (unsigned)(severity - 1) > 23u,
+                         0))
+        return 0;
+    OTELC__FAST_EACH(OTELC__FAST_GET)
+    if (__builtin_expect(bad != 0, 0))
+        return 0;
+    /* From here a signal handler calling otelc finds the thread busy. */
+    busy = (uint64_t)epoch | (uint64_t)1 << 32;
+    memcpy(f, &busy, 8);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    cur = f->cur;
+    memcpy(&th, cur->trace_id, 8);
+    memcpy(&tl, cur->trace_id + 8, 8);
+    memcpy(&sid, cur->span_id, 8);
+    w = f->w;
+    ids = (th | tl) != 0;
+    newt = ids && ((th ^ w->trace_w[0]) | (tl ^ w->trace_w[1])) != 0;
+    size = (32 + (newt ? 16u : 0u) + (ids ? 8u : 0u) + fixed + vlen + 7) & ~(uint64_t)7;
+    head = w->head;
+    pos = head & (f->cap - 1);
+    /* The library syncs only with max >= 1024: a record of constant strings
+     * that short needs no compare. */
+    if (__builtin_expect(pos + size > f->cap || head + size - w->tail_seen > f->room ||
+                             ((!__builtin_constant_p(vlen) || vlen > 512) && size > f->max),
+                         0)) {
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        memcpy(f, &word, 8);
+        return 0;
+    }
+    r = f->data + pos;
+    p = r + 32;
+    if (newt) {
+        memcpy(p, &th, 8);
+        memcpy(p + 8, &tl, 8);
+        p += 16;
+        flags |= OTELC__FAST_F_TRACE;
+    }
+    if (ids) {
+        memcpy(p, &sid, 8);
+        p += 8;
+        flags |= OTELC__FAST_F_IDS;
+    }
+    OTELC__FAST_EACH(OTELC__FAST_PUT)
+    x = size | (uint64_t)OTELC__REC_LOG_SITE_TYPE << 32 | (uint64_t)flags << 48;
+    memcpy(r, &x, 8);
+    x = __builtin_ia32_rdtsc();
+    memcpy(r + 8, &x, 8);
+    id = s->id;
+    scope = ((const otelc__logger_head_t *)logger)->scope;
+    x = id | (uint64_t)scope << 32;
+    memcpy(r + 16, &x, 8);
+    x = (uint64_t)(uint8_t)severity | (uint64_t)(ids ? cur->trace_flags : 0) << 8;
+    memcpy(r + 24, &x, 8); /* no padding bytes, msg_len 0: the shape's message */
+    __atomic_store_n(&w->head, head + size, __ATOMIC_RELEASE);
+    if (newt) {
+        w->trace_w[0] = th;
+        w->trace_w[1] = tl;
+    }
+    __atomic_store_n(f->logs, __atomic_load_n(f->logs, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    memcpy(f, &word, 8);
+    return 1;
+}
+
+#define OTELC__FAST_COPY(I)                                                                        \
+    if (I <= n)                                                                                    \
+        b[I] = a[I];
+
+/*
+ * The library's path for a macro's call: `a` holds a placeholder and then
+ * the `n` attributes. Copied into an array of this branch's own, so that
+ * the caller's array (which the inline path reads) stays in registers.
+ */
+OTELC__FAST_INLINE void otelc__log_call(otelc_logger_t *logger, int severity,
+                                        otelc_log_site_t *site, const char *event_name,
+                                        const char *msg, size_t msg_len, const otelc_attr_t *a,
+                                        size_t n)
+{
+    if (n < OTELC__FAST_MAX) {
+        otelc_attr_t b[OTELC__FAST_MAX];
+        /* b[0], the placeholder, is not passed. */
+        OTELC__FAST_COPY(1)
+        OTELC__FAST_COPY(2)
+        OTELC__FAST_COPY(3)
+        OTELC__FAST_COPY(4)
+        OTELC__FAST_COPY(5)
+        OTELC__FAST_COPY(6)
+        OTELC__FAST_COPY(7)
+        otelc__log_site(logger, severity, site, event_name, msg, msg_len, b + 1, n);
+    } else {
+        otelc__log_site(logger, severity, site, event_name, msg, msg_len, a + 1, n);
+    }
+}
+
+#else
+#define otelc__log_fast(logger, severity, site_shape, msg, msg_len, a, n) 0
+#define otelc__log_call(logger, severity, site, event_name, msg, msg_len, a, n)                    \
+    otelc__log_site(logger, severity, site, event_name, msg, msg_len, (a) + 1, n)
+#endif
+
+#endif /* OTELC_FAST_H */

@@ -1,0 +1,77 @@
+/*
+ * fast.c: the library's side of the log macros' inline path (otelc/fast.h):
+ * the thread-local state it reads, the epoch that makes every thread's
+ * state stale at once, and the checks that the layouts the header writes
+ * are the library's own.
+ */
+#include "tls.h"
+
+#include <stddef.h>
+
+OTELC_API __thread otelc__fast_t otelc__fast_v1 OTELC__TLS_IE;
+/* Never 0, which a thread's state holds before its first sync. */
+OTELC_API uint32_t otelc__fast_epoch_v1 = 1;
+const otelc_span_context_t otelc__no_span;
+
+/* The header writes and reads these layouts by offset. */
+_Static_assert(offsetof(otelc__fast_shape_t, id) == offsetof(otelc__shape_t, id), "shape");
+_Static_assert(offsetof(otelc__fast_shape_t, sig) == offsetof(otelc__shape_t, sig), "shape");
+_Static_assert(offsetof(otelc__fast_shape_t, msg_src) == offsetof(otelc__shape_t, msg_src),
+               "shape");
+_Static_assert(offsetof(otelc__fast_shape_t, msg_len) == offsetof(otelc__shape_t, msg_len),
+               "shape");
+_Static_assert(offsetof(otelc__fast_shape_t, src) == offsetof(otelc__shape_t, src), "shape");
+_Static_assert(OTELC__FAST_SHAPE_MAX == OTELC__SHAPE_MAX, "shape");
+_Static_assert(offsetof(otelc__ring_t, tail_seen) == offsetof(otelc__ring_t, head) + 8, "ring");
+_Static_assert(offsetof(otelc__ring_t, trace_w) == offsetof(otelc__ring_t, head) + 16, "ring");
+_Static_assert(sizeof(_Atomic uint64_t) == 8, "ring");
+_Static_assert(sizeof(otelc__rec_log_site_t) == 32, "record");
+_Static_assert(offsetof(otelc__rec_log_site_t, time) == 8, "record");
+_Static_assert(offsetof(otelc__rec_log_site_t, shape) == 16, "record");
+_Static_assert(offsetof(otelc__rec_log_site_t, scope) == 20, "record");
+_Static_assert(offsetof(otelc__rec_log_site_t, severity) == 24, "record");
+_Static_assert(offsetof(otelc__rec_log_site_t, trace_flags) == 25, "record");
+_Static_assert(offsetof(otelc__rec_log_site_t, msg_len) == 28, "record");
+_Static_assert(OTELC__REC_LOG_SITE == OTELC__REC_LOG_SITE_TYPE, "record");
+_Static_assert(OTELC__REC_F_SITE_MSG == OTELC__FAST_F_SITE_MSG, "record");
+_Static_assert(OTELC__REC_F_TRACE == OTELC__FAST_F_TRACE, "record");
+_Static_assert(OTELC__REC_F_IDS == OTELC__FAST_F_IDS, "record");
+_Static_assert(offsetof(otelc__logger_head_t, scope) == 4, "logger");
+
+/* The header leaves out compares that these bounds make needless: strings
+ * of constant length up to 64 bytes against the value limit, short records
+ * against `max`, the count against the count limit. */
+void otelc__fast_sync(otelc__thread_t *t)
+{
+    otelc__fast_t *f = &otelc__fast_v1;
+    /* The epoch first: a stop changes `running` before the epoch, so a
+     * state synced with a later epoch has seen the stop (and is not ready). */
+    uint32_t epoch = __atomic_load_n(&otelc__fast_epoch_v1, __ATOMIC_SEQ_CST);
+    otelc__ring_t *r = t->ring;
+
+    otelc__fast_cur(t);
+    f->ready = 0;
+    if (atomic_load(&otelc__hot.running) != OTELC__RUNNING ||
+        otelc__clock.mode != OTELC__CLOCK_TSC || t->corr_len != 0 || t->bound_len != 0 ||
+        otelc__hot.end_reserve >= r->capacity || r->capacity / 4 < 1024 ||
+        otelc__hot.log_limits.attribute_value_length < 64 ||
+        otelc__hot.log_limits.attribute_count < OTELC__FAST_MAX)
+        return;
+    /* The producer's words as the header sees them: plain words it accesses
+     * with atomic builtins (the static asserts above check the layout). */
+    f->w = (otelc__ring_w_t *)(uintptr_t)&r->head;
+    f->data = r->data;
+    f->cap = r->capacity;
+    f->room = r->capacity - otelc__hot.end_reserve;
+    f->max = r->capacity / 4;
+    f->logs = (uint64_t *)(uintptr_t)&r->counters.produced[1];
+    f->value_limit = otelc__hot.log_limits.attribute_value_length;
+    f->ready = epoch;
+}
+
+void otelc__fast_bump(void)
+{
+    uint32_t e = __atomic_load_n(&otelc__fast_epoch_v1, __ATOMIC_SEQ_CST) + 1;
+
+    __atomic_store_n(&otelc__fast_epoch_v1, e != 0 ? e : 1, __ATOMIC_SEQ_CST);
+}
