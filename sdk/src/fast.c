@@ -12,6 +12,9 @@ OTELC_API __thread otelc__fast_t otelc__fast_v1 OTELC__TLS_IE;
 /* Never 0, which a thread's state holds before its first sync. */
 OTELC_API uint32_t otelc__fast_epoch_v1 = 1;
 const otelc_span_context_t otelc__no_span;
+/* Matches no call: the library learns the site's shape. */
+OTELC_API const otelc__fast_shape_t otelc__site_unlearned_v1 = { .sig = { UINT64_MAX,
+                                                                          UINT64_MAX } };
 
 /* The header writes and reads these layouts by offset. */
 _Static_assert(offsetof(otelc__fast_shape_t, id) == offsetof(otelc__shape_t, id), "shape");
@@ -24,6 +27,8 @@ _Static_assert(offsetof(otelc__fast_shape_t, src) == offsetof(otelc__shape_t, sr
 _Static_assert(OTELC__FAST_SHAPE_MAX == OTELC__SHAPE_MAX, "shape");
 _Static_assert(offsetof(otelc__ring_t, tail_seen) == offsetof(otelc__ring_t, head) + 8, "ring");
 _Static_assert(offsetof(otelc__ring_t, trace_w) == offsetof(otelc__ring_t, head) + 16, "ring");
+_Static_assert(offsetof(otelc__ring_t, counters.produced) == offsetof(otelc__ring_t, head) + 32,
+               "ring");
 _Static_assert(sizeof(_Atomic uint64_t) == 8, "ring");
 _Static_assert(sizeof(otelc__rec_log_site_t) == 32, "record");
 _Static_assert(offsetof(otelc__rec_log_site_t, time) == 8, "record");
@@ -60,13 +65,24 @@ void otelc__fast_sync(otelc__thread_t *t)
     /* The producer's words as the header sees them: plain words it accesses
      * with atomic builtins (the static asserts above check the layout). */
     f->w = (otelc__ring_w_t *)(uintptr_t)&r->head;
-    f->data = r->data;
-    f->cap = r->capacity;
-    f->room = r->capacity - otelc__hot.end_reserve;
     f->max = r->capacity / 4;
-    f->logs = (uint64_t *)(uintptr_t)&r->counters.produced[1];
+    otelc__fast_room(t);
     f->value_limit = otelc__hot.log_limits.attribute_value_length;
     f->ready = epoch;
+}
+
+void otelc__fast_room(otelc__thread_t *t)
+{
+    otelc__fast_t *f = &otelc__fast_v1;
+    otelc__ring_t *r = t->ring;
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t lap = head & ~(r->capacity - 1);
+    uint64_t room;
+
+    r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
+    room = r->tail_seen + r->capacity - otelc__hot.end_reserve;
+    f->base = (uintptr_t)r->data - (uintptr_t)lap;
+    f->lim = room < lap + r->capacity ? room : lap + r->capacity;
 }
 
 void otelc__fast_bump(void)

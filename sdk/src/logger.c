@@ -285,7 +285,7 @@ OTELC__INLINE const otelc__shape_t *site_shape(otelc_log_site_t *site, const cha
 {
     const otelc__shape_t *s = __atomic_load_n(&site->shape, __ATOMIC_ACQUIRE);
 
-    if (OTELC_UNLIKELY(s == NULL))
+    if (OTELC_UNLIKELY(s == NULL || (const void *)s == (const void *)&otelc__site_unlearned_v1))
         s = learn_site(site, message, message_len, attrs, n);
     return s == &otelc__shape_none ? NULL : s;
 }
@@ -553,6 +553,8 @@ OTELC__INLINE void log_write(otelc_logger_t *logger, int severity, otelc_log_sit
             if (OTELC_UNLIKELY(otelc__fast_v1.ready !=
                                __atomic_load_n(&otelc__fast_epoch_v1, __ATOMIC_RELAXED)))
                 otelc__fast_sync(t);
+            else
+                otelc__fast_room(t);
             otelc__thread_leave(t);
             return;
         }

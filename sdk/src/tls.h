@@ -133,6 +133,9 @@ OTELC__INLINE void otelc__thread_leave(otelc__thread_t *t)
  * `cur` at once (otelc__fast_cur). otelc__fast_bump() changes the epoch:
  * every thread's state is stale then (init, shutdown, a fork's child). */
 void otelc__fast_sync(otelc__thread_t *t);
+/* Moves the inline path's limit in the ring (otelc__fast_t.lim) to what the
+ * ring's positions allow now. */
+void otelc__fast_room(otelc__thread_t *t);
 void otelc__fast_bump(void);
 extern const otelc_span_context_t otelc__no_span;
 

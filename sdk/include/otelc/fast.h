@@ -50,11 +50,13 @@
     (((uint64_t)(type) | (uint64_t)(key_len) << 4) << ((i) < 4 ? 4 + 15 * (i) : 15 * ((i)-4)))
 
 /* The producer's words of a thread's ring: what it has published, the last
- * consumer position it saw and the trace id of its last small record. */
+ * consumer position it saw, the trace id of its last small record, and its
+ * counts of what it produced. */
 typedef struct otelc__ring_w {
     uint64_t head;
     uint64_t tail_seen;
     uint64_t trace_w[2];
+    uint64_t produced[2]; /* spans, logs */
 } otelc__ring_w_t;
 
 /* A thread's state for the inline path. `ready` and `busy` are read as one
@@ -63,11 +65,15 @@ typedef struct otelc__fast {
     uint32_t ready; /* otelc__fast_epoch_v1 when the fields below are current */
     uint32_t busy;  /* the thread is inside otelc (the signal-handler guard) */
     otelc__ring_w_t *w;
-    unsigned char *data;
-    uint64_t cap;                    /* bytes of data, a power of two */
-    uint64_t room;                   /* cap less the bytes kept for span ends */
+    /* A record at ring position `head` goes at base + head, when head plus
+     * its size is at most `lim`: the end of the ring's current lap, or the
+     * room the consumer left (less the bytes kept for span ends) when the
+     * library last looked, whichever comes first. Past it, the library
+     * writes the record (padding to the lap's end, or finding the room the
+     * consumer made since) and moves `lim`. */
+    uintptr_t base;
+    uint64_t lim;
     uint64_t max;                    /* larger records take the library's path */
-    uint64_t *logs;                  /* the ring's count of logs produced */
     const otelc_span_context_t *cur; /* the thread's active span context */
     uint32_t value_limit;            /* bytes of a string value */
 } otelc__fast_t;
@@ -225,7 +231,7 @@ OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const v
     otelc__fast_val_t v[OTELC__FAST_MAX];
     otelc__ring_w_t *w;
     const otelc_span_context_t *cur;
-    uint64_t word, busy, bad = 0, vlen = 0, fixed = 0, head, pos, size, th, tl, sid, x, sig0, sig1;
+    uint64_t word, busy, bad = 0, vlen = 0, fixed = 0, head, size, th, tl, sid, x, sig0, sig1;
     uint32_t epoch, flags = OTELC__FAST_F_SITE_MSG, id, scope;
     unsigned char *r, *p;
     int newt;
@@ -238,7 +244,8 @@ OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const v
     memcpy(&word, f, 8);
     s = (const otelc__fast_shape_t *)__atomic_load_n((const void *const *)site_shape,
                                                      __ATOMIC_ACQUIRE);
-    if (__builtin_expect(word != epoch || s == NULL, 0))
+    /* A site starts at otelc__site_unlearned_v1 (log.h), never NULL. */
+    if (__builtin_expect(word != epoch, 0))
         return 0;
     /* A literal's pointer gives its length: msg_len needs no compare. The
      * library syncs only with a count limit of OTELC__FAST_MAX or more. */
@@ -264,17 +271,16 @@ OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const v
     newt = ids && ((th ^ w->trace_w[0]) | (tl ^ w->trace_w[1])) != 0;
     size = (32 + (newt ? 16u : 0u) + (ids ? 8u : 0u) + fixed + vlen + 7) & ~(uint64_t)7;
     head = w->head;
-    pos = head & (f->cap - 1);
     /* The library syncs only with max >= 1024: a record of constant strings
      * that short needs no compare. */
-    if (__builtin_expect(pos + size > f->cap || head + size - w->tail_seen > f->room ||
+    if (__builtin_expect(head + size > f->lim ||
                              ((!__builtin_constant_p(vlen) || vlen > 512) && size > f->max),
                          0)) {
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         memcpy(f, &word, 8);
         return 0;
     }
-    r = f->data + pos;
+    r = (unsigned char *)(f->base + head);
     p = r + 32;
     if (newt) {
         memcpy(p, &th, 8);
@@ -298,12 +304,15 @@ OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const v
     memcpy(r + 16, &x, 8);
     x = (uint64_t)(uint8_t)severity | (uint64_t)(ids ? cur->trace_flags : 0) << 8;
     memcpy(r + 24, &x, 8); /* no padding bytes, msg_len 0: the shape's message */
+    /* Counted before it is published, as the library counts: the pipeline
+     * must never export more than was produced. */
+    __atomic_store_n(&w->produced[1], __atomic_load_n(&w->produced[1], __ATOMIC_RELAXED) + 1,
+                     __ATOMIC_RELAXED);
     __atomic_store_n(&w->head, head + size, __ATOMIC_RELEASE);
     if (newt) {
         w->trace_w[0] = th;
         w->trace_w[1] = tl;
     }
-    __atomic_store_n(f->logs, __atomic_load_n(f->logs, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     memcpy(f, &word, 8);
     return 1;

@@ -94,10 +94,18 @@ OTELC_API void otelc_log(otelc_logger_t *logger, int severity, const char *event
                          size_t n_attrs);
 
 /* Internal: the macros' entry point. `site` is the call site's static
- * state (zero-initialised; otelc's: what its first call taught it). */
+ * state (otelc's: what its first call taught it), initialised to
+ * OTELC__LOG_SITE_INIT or zero. */
 typedef struct otelc_log_site {
     const void *shape;
 } otelc_log_site_t;
+/* The shape of a site not learned yet (otelc/fast.h): its calls take the
+ * library's path, which learns it. */
+OTELC_API extern const struct otelc__fast_shape otelc__site_unlearned_v1;
+#define OTELC__LOG_SITE_INIT                                                                       \
+    {                                                                                              \
+        &otelc__site_unlearned_v1                                                                  \
+    }
 OTELC_API void otelc__log_site(otelc_logger_t *logger, int severity, otelc_log_site_t *site,
                                const char *event_name, const char *message, size_t message_len,
                                const otelc_attr_t *attrs, size_t n_attrs);
@@ -139,7 +147,7 @@ OTELC_API bool otelc_severity_parse(const char *text, int *out);
     do {                                                                                           \
         otelc_logger_t *const otelc__lg = (logger);                                                \
         const int otelc__sev = (severity);                                                         \
-        static otelc_log_site_t otelc__site;                                                       \
+        static otelc_log_site_t otelc__site = OTELC__LOG_SITE_INIT;                                \
         if (OTELC_UNLIKELY(otelc_logger_enabled(otelc__lg, otelc__sev)))                           \
             OTELC__LOG_EMIT(otelc__lg, otelc__sev, otelc__site, NULL, OTELC__FIRST(__VA_ARGS__),   \
                             OTELC__REST(__VA_ARGS__));                                             \
