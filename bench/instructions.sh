@@ -11,7 +11,7 @@
 # Usage: bench/instructions.sh [BUILD_DIR] [WORKLOAD...]
 #     BUILD_DIR  a build with bench/otelc-bench in it (default: the
 #                repository's build/)
-#     WORKLOAD   otelc-bench workloads (default: the six below)
+#     WORKLOAD   otelc-bench workloads (default: the seven below)
 # Environment: OPS (default 50000) the --ops of the first run; KEEP=DIR keeps
 # the callgrind files in DIR instead of a temporary directory.
 #
@@ -49,7 +49,7 @@ fi
 
 workloads=("$@")
 if [[ ${#workloads[@]} -eq 0 ]]; then
-    workloads=(span_3attrs span_empty span_nested_child log_3attrs span_unsampled log_disabled)
+    workloads=(span_3attrs span_empty span_nested_child log_3attrs log_3attrs_corr span_unsampled log_disabled)
 fi
 ops=${OPS:-50000}
 # A chunk of 10000 ops fills at most 3.2 MB of ring (parent+child pairs),

@@ -403,6 +403,17 @@ BODY body_log_3attrs(size_t n)
         BENCH_LOG_3ATTRS(bench_log, (int64_t)i);
 }
 
+/* log_3attrs inside a correlation scope (which starts its own root span):
+ * the records carry the correlation id, as an order's logs do. */
+BODY body_log_3attrs_corr(size_t n)
+{
+    OTELC_CORRELATION("ORD-20261206-000042")
+    {
+        for (size_t i = 0; i < n; i++)
+            BENCH_LOG_3ATTRS(bench_log, (int64_t)i);
+    }
+}
+
 /* DEBUG on a logger at INFO: the macro's level check, arguments unevaluated. */
 BODY body_log_disabled(size_t n)
 {
@@ -501,6 +512,7 @@ static const workload_t workloads[] = {
     { "span_3attrs", body_span_3attrs, 1, true, 1, NULL },
     { "span_nested_child", body_span_nested_child, 1, true, 1, NULL },
     { "log_3attrs", body_log_3attrs, 1, true, 1, NULL },
+    { "log_3attrs_corr", body_log_3attrs_corr, 1, true, 1, NULL },
     { "log_disabled", body_log_disabled, 20, true, 1, NULL },
     { "span_unsampled", body_span_unsampled, 5, true, 1, opts_always_off },
     { "span_3attrs_2threads", body_span_3attrs, 1, true, 2, NULL },

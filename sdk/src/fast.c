@@ -41,11 +41,38 @@ _Static_assert(OTELC__REC_LOG_SITE == OTELC__REC_LOG_SITE_TYPE, "record");
 _Static_assert(OTELC__REC_F_SITE_MSG == OTELC__FAST_F_SITE_MSG, "record");
 _Static_assert(OTELC__REC_F_TRACE == OTELC__FAST_F_TRACE, "record");
 _Static_assert(OTELC__REC_F_IDS == OTELC__FAST_F_IDS, "record");
+_Static_assert(OTELC__REC_F_CTX == OTELC__FAST_F_CTX, "record");
 _Static_assert(offsetof(otelc__logger_head_t, scope) == 4, "logger");
+
+/* The context part of the thread's records, as write_log_site() writes it;
+ * false when it is longer than the inline path copies. */
+static bool fast_ctx(otelc__fast_t *f, const otelc__thread_t *t)
+{
+    otelc__rec_ctx_t c = { (uint16_t)t->corr_len, 0, 0, (uint16_t)t->bound_n, t->bound_len };
+    size_t n = sizeof(c) + t->corr_len + t->bound_len;
+
+    f->ctx_len = 0;
+    f->head_len = (uint32_t)sizeof(otelc__rec_log_site_t);
+    f->flags = OTELC__FAST_F_SITE_MSG;
+    if ((t->corr_len | t->bound_len) == 0)
+        return true;
+    if (n > sizeof(f->ctx))
+        return false;
+    memcpy(f->ctx, &c, sizeof(c));
+    if (t->corr_len)
+        memcpy(f->ctx + sizeof(c), t->corr, t->corr_len);
+    if (t->bound_len)
+        memcpy(f->ctx + sizeof(c) + t->corr_len, t->bound, t->bound_len);
+    f->ctx_len = (uint32_t)n;
+    f->head_len += f->ctx_len;
+    f->flags |= OTELC__FAST_F_CTX;
+    return true;
+}
 
 /* The header leaves out compares that these bounds make needless: strings
  * of constant length up to 64 bytes against the value limit, short records
- * against `max`, the count against the count limit. */
+ * against `max` (with a context part of 256 bytes at most), the count
+ * against the count limit. */
 void otelc__fast_sync(otelc__thread_t *t)
 {
     otelc__fast_t *f = &otelc__fast_v1;
@@ -57,14 +84,15 @@ void otelc__fast_sync(otelc__thread_t *t)
     otelc__fast_cur(t);
     f->ready = 0;
     if (atomic_load(&otelc__hot.running) != OTELC__RUNNING ||
-        otelc__clock.mode != OTELC__CLOCK_TSC || t->corr_len != 0 || t->bound_len != 0 ||
-        otelc__hot.end_reserve >= r->capacity || r->capacity / 4 < 1024 ||
-        otelc__hot.log_limits.attribute_value_length < 64 ||
+        otelc__clock.mode != OTELC__CLOCK_TSC || otelc__hot.end_reserve >= r->capacity ||
+        r->capacity / 4 < 1024 || otelc__hot.log_limits.attribute_value_length < 64 ||
         otelc__hot.log_limits.attribute_count < OTELC__FAST_MAX)
         return;
     /* The producer's words as the header sees them: plain words it accesses
      * with atomic builtins (the static asserts above check the layout). */
     f->w = (otelc__ring_w_t *)(uintptr_t)&r->head;
+    if (!fast_ctx(f, t))
+        return;
     f->max = r->capacity / 4;
     otelc__fast_room(t);
     f->value_limit = otelc__hot.log_limits.attribute_value_length;

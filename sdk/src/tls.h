@@ -127,7 +127,7 @@ OTELC__INLINE void otelc__thread_leave(otelc__thread_t *t)
 
 /* The log macros' inline path (otelc/fast.h): otelc__fast_sync() makes the
  * thread's state current when it may write (otelc running on the TSC clock,
- * no correlation id or bound fields), else not ready. A change of the
+ * correlation id and bound fields within 256 bytes), else not ready. A change of the
  * context views makes it not ready (context.c) until the next log call
  * through the library syncs it again; a change of the active span moves
  * `cur` at once (otelc__fast_cur). otelc__fast_bump() changes the epoch:

@@ -2,15 +2,16 @@
  * otelc/fast.h: the log macros' inline path (internal, not an API).
  *
  * A log macro whose call matches its site's shape (the same message
- * literal, keys and types as the site's first call) and whose thread has
- * no correlation id or bound fields writes its record itself, inlined into
- * the caller: a LOG_SITE record, byte for byte the one the library writes
- * for that call, reserved and committed in the thread's ring through the
- * thread-local state below. Anything else (a site's first call, a full
- * ring, a wrap of the ring, a string beyond the value limit, an otelc that
- * is not running, a clock that is not the TSC) returns 0 before writing a
- * byte, and the macro calls the library, which does what it always did and
- * brings the thread-local state up to date.
+ * literal, keys and types as the site's first call) writes its record
+ * itself, inlined into the caller: a LOG_SITE record, byte for byte the one
+ * the library writes for that call, reserved and committed in the thread's
+ * ring through the thread-local state below; the thread's correlation id
+ * and bound fields, when it has some (256 bytes at most), are copied by a
+ * library call. Anything else (a site's first call, a full ring, a wrap of
+ * the ring, a string beyond the value limit, more context than that, an
+ * otelc that is not running, a clock that is not the TSC) returns 0 before
+ * writing a byte, and the macro calls the library, which does what it
+ * always did and brings the thread-local state up to date.
  *
  * The layouts here (otelc__fast_t, the shape's first fields, the ring's
  * producer words, the LOG_SITE record) are an ABI between a program and the
@@ -81,6 +82,13 @@ typedef struct otelc__fast {
     uint64_t max;                    /* larger records take the library's path */
     const otelc_span_context_t *cur; /* the thread's active span context */
     uint32_t value_limit;            /* bytes of a string value */
+    /* The context part of the thread's records (its correlation id and
+     * bound fields with their lengths, as record.h lays it out) and its
+     * bytes, 0 without them. */
+    uint32_t ctx_len;
+    uint32_t head_len; /* 32, the fixed part, plus ctx_len */
+    uint32_t flags;    /* SITE_MSG, and CTX with a context part */
+    unsigned char ctx[256];
 } otelc__fast_t;
 
 /* The first fields of a call site's shape (the library's otelc__shape_t). */
@@ -110,6 +118,7 @@ OTELC_API extern uint32_t otelc__fast_epoch_v1;
 #define OTELC__FAST_F_SITE_MSG 0x4u
 #define OTELC__FAST_F_TRACE 0x8u
 #define OTELC__FAST_F_IDS 0x10u
+#define OTELC__FAST_F_CTX 0x40u
 
 /* An attribute's parts, read before the first store of the record (a store
  * through the ring's pointer could alias the caller's array otherwise). */
@@ -239,8 +248,10 @@ OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const v
     otelc__ring_w_t *w;
     const otelc_span_context_t *cur;
     uint64_t word, busy, bad = 0, vlen = 0, fixed = 0, head, size, th, tl, sid, x, sig0, sig1;
-    uint32_t epoch, flags = OTELC__FAST_F_SITE_MSG, id, scope;
+    uint32_t epoch, flags, id, scope;
     unsigned char *r, *p;
+    uint32_t k;
+    uint8_t tflags;
     int newt;
     uint32_t ids;
 
@@ -274,9 +285,11 @@ OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const v
     memcpy(&tl, cur->trace_id + 8, 8);
     memcpy(&sid, cur->span_id, 8);
     w = otelc__fast_v1.w;
+    flags = otelc__fast_v1.flags;
     ids = (th | tl) != 0;
     newt = ids && ((th ^ w->trace_w[0]) | (tl ^ w->trace_w[1])) != 0;
-    size = (32 + (newt ? 16u : 0u) + (ids ? 8u : 0u) + fixed + vlen + 7) & ~(uint64_t)7;
+    size = (otelc__fast_v1.head_len + (newt ? 16u : 0u) + (ids ? 8u : 0u) + fixed + vlen + 7) &
+           ~(uint64_t)7;
     head = w->head;
     /* The library syncs only with max >= 1024: a record of constant strings
      * that short needs no compare. */
@@ -288,39 +301,48 @@ OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const v
         otelc__fast_v1.word = word;
         return 0;
     }
+    /* Each part written as soon as it is known, so that little stays live. */
     r = (unsigned char *)(otelc__fast_v1.base + head);
+    head += size;
     p = r + 32;
+    tflags = 0;
     if (newt) {
         memcpy(p, &th, 8);
         memcpy(p + 8, &tl, 8);
         p += 16;
         flags |= OTELC__FAST_F_TRACE;
+        w->trace_w[0] = th; /* the producer's own words, as the library keeps them */
+        w->trace_w[1] = tl;
     }
     if (ids) {
         memcpy(p, &sid, 8);
         p += 8;
         flags |= OTELC__FAST_F_IDS;
+        tflags = cur->trace_flags;
     }
-    OTELC__FAST_EACH(OTELC__FAST_PUT)
     x = size | (uint64_t)OTELC__REC_LOG_SITE_TYPE << 32 | (uint64_t)flags << 48;
     memcpy(r, &x, 8);
+    x = (uint64_t)(uint8_t)severity | (uint64_t)tflags << 8;
+    memcpy(r + 24, &x, 8); /* no padding bytes, msg_len 0: the shape's message */
+    /* The context part in whole words: what passes its end is within the
+     * record (its size is rounded up to 8 too) and the values overwrite it. */
+    for (k = 0; k < otelc__fast_v1.ctx_len; k += 8) {
+        memcpy(&x, otelc__fast_v1.ctx + k, 8);
+        memcpy(p + k, &x, 8);
+    }
+    p += otelc__fast_v1.ctx_len;
+    OTELC__FAST_EACH(OTELC__FAST_PUT)
     x = __builtin_ia32_rdtsc();
     memcpy(r + 8, &x, 8);
     id = s->id;
     scope = ((const otelc__logger_head_t *)logger)->scope;
     x = id | (uint64_t)scope << 32;
     memcpy(r + 16, &x, 8);
-    x = (uint64_t)(uint8_t)severity | (uint64_t)(ids ? cur->trace_flags : 0) << 8;
-    memcpy(r + 24, &x, 8); /* no padding bytes, msg_len 0: the shape's message */
     /* Counted before it is published, as the library counts: the pipeline
      * must never export more than was produced. */
     __atomic_store_n(&w->produced[1], __atomic_load_n(&w->produced[1], __ATOMIC_RELAXED) + 1,
                      __ATOMIC_RELAXED);
-    __atomic_store_n(&w->head, head + size, __ATOMIC_RELEASE);
-    if (newt) {
-        w->trace_w[0] = th;
-        w->trace_w[1] = tl;
-    }
+    __atomic_store_n(&w->head, head, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     otelc__fast_v1.word = word;
     return 1;

@@ -182,11 +182,14 @@ static void context_strings_and_attached_contexts(void **state)
     {
         in = otelc_current_span_context(); /* the scope's own root span */
         both(11, "A");
+        both(16, "A"); /* after the first call in a scope, the inline path */
         OTELC_BIND(OTELC_STR("desk", "fx"))
         {
             both(12, "A");
+            both(17, "A");
         }
         both(13, "A");
+        both(18, "A");
     }
     both(14, "A");
     {
@@ -196,28 +199,88 @@ static void context_strings_and_attached_contexts(void **state)
     OTELC_ATTACHED(ctx)
     {
         both(15, "A");
+        both(19, "A");
     }
     sync_export();
     check_both(10, NULL);
     check_both(11, &in);
     check_both(12, &in);
     check_both(13, &in);
+    check_both(16, &in);
+    check_both(17, &in);
+    check_both(18, &in);
     check_both(14, NULL);
     {
         const cap_record_t *a, *b;
         otelc_span_context_t sc = otelc_context_span(ctx);
         pair("inline.case", "library.case", 11, &a, &b);
         assert_string_equal(a->correlation, "ORD-42");
+        pair("inline.case", "library.case", 16, &a, &b);
+        assert_string_equal(a->correlation, "ORD-42");
         pair("inline.case", "library.case", 12, &a, &b);
         assert_string_equal(cap_attr(a, "desk"), "fx");
+        pair("inline.case", "library.case", 17, &a, &b);
+        assert_string_equal(cap_attr(a, "desk"), "fx");
+        assert_string_equal(a->correlation, "ORD-42");
         assert_string_equal(a->correlation, "ORD-42");
         pair("inline.case", "library.case", 13, &a, &b);
         assert_null(cap_attr(a, "desk"));
         pair("inline.case", "library.case", 14, &a, &b);
         assert_string_equal(a->correlation, "");
         check_both(15, &sc);
+        check_both(19, &sc);
     }
     otelc_context_release(ctx);
+    assert_logs_exact();
+}
+
+/* Correlation ids and bound fields of every length around what the inline
+ * path copies itself (a context part of 256 bytes; longer ones are the
+ * library's): the same records either way. */
+static void correlation_ids_of_every_length(void **state)
+{
+    (void)state;
+    char id[300];
+
+    start_default();
+    both(40, "A");
+    for (int len = 1; len < (int)sizeof(id); len += 7) {
+        memset(id, 'a' + len % 26, (size_t)len);
+        id[len] = 0;
+        OTELC_CORRELATION(id)
+        {
+            OTELC_BIND(OTELC_STR("desk", "fx"), OTELC_INT("book", len), OTELC_STR("memo", id))
+            {
+                both(1000 + len, "B"); /* the first call after a change: the library's */
+                both(3000 + len, "B"); /* then the inline path's */
+            }
+            both(2000 + len, "C");
+            both(4000 + len, "C");
+        }
+    }
+    sync_export();
+    for (int len = 1; len < (int)sizeof(id); len += 7) {
+        const cap_record_t *a, *b;
+        size_t want =
+            (size_t)len < OTELC_CORRELATION_ID_MAX ? (size_t)len : OTELC_CORRELATION_ID_MAX;
+        pair("inline.case", "library.case", 1000 + len, &a, &b);
+        assert_same(a, b);
+        assert_int_equal(strlen(a->correlation), want);
+        assert_string_equal(cap_attr(a, "desk"), "fx");
+        assert_int_equal(strlen(cap_attr(a, "memo")), (size_t)len);
+        pair("inline.case", "library.case", 3000 + len, &a, &b);
+        assert_same(a, b);
+        assert_int_equal(strlen(a->correlation), want);
+        assert_int_equal(strlen(cap_attr(a, "memo")), (size_t)len);
+        pair("inline.case", "library.case", 2000 + len, &a, &b);
+        assert_same(a, b);
+        assert_int_equal(strlen(a->correlation), want);
+        assert_null(cap_attr(a, "desk"));
+        pair("inline.case", "library.case", 4000 + len, &a, &b);
+        assert_same(a, b);
+        assert_int_equal(strlen(a->correlation), want);
+        assert_null(cap_attr(a, "desk"));
+    }
     assert_logs_exact();
 }
 
@@ -345,6 +408,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(inline_records_are_the_librarys, teardown),
         cmocka_unit_test_teardown(context_strings_and_attached_contexts, teardown),
+        cmocka_unit_test_teardown(correlation_ids_of_every_length, teardown),
         cmocka_unit_test_teardown(limits, teardown),
         cmocka_unit_test_teardown(wrapping_and_full_ring, teardown),
         cmocka_unit_test_teardown(stop_and_start_again, teardown),
