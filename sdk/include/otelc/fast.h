@@ -62,12 +62,23 @@ typedef struct otelc__ring_w {
 
 /* A thread's state for the inline path. `ready` and `busy` are read as one
  * word: equal to the epoch when the inline path may write. */
+#ifdef __cplusplus
+/* ISO C++ has no anonymous structs: the same layout, named (C++ code never
+ * reads these fields). */
+typedef struct otelc__fast_rb {
+    uint32_t ready, busy;
+} otelc__fast_rb_t;
+#endif
 typedef struct otelc__fast {
     union {
+#ifdef __cplusplus
+        otelc__fast_rb_t rb;
+#else
         struct {
             uint32_t ready; /* otelc__fast_epoch_v1 when the fields below are current */
             uint32_t busy;  /* the thread is inside otelc (the signal-handler guard) */
         };
+#endif
         uint64_t word;
     };
     otelc__ring_w_t *w;
