@@ -44,7 +44,7 @@ static void save_views(const otelc__thread_t *t, otelc__saved_views_t *s)
 
 static void restore_views(otelc__thread_t *t, const otelc__saved_views_t *s)
 {
-    otelc__fast_v1.ready = 0; /* the views change (tls.h) */
+    otelc__fast_stale(); /* the views change (tls.h) */
     t->corr = s->corr;
     t->corr_len = s->corr_len;
     t->bound = s->bound;
@@ -86,7 +86,7 @@ static otelc__frame_t *push_frame(otelc__thread_t *t, int kind)
     save_views(t, &f->saved);
     t->depth++;
     otelc__fast_cur(t);
-    otelc__fast_v1.ready = 0; /* the caller changes the views (tls.h) */
+    otelc__fast_stale(); /* the caller changes the views (tls.h) */
     return f;
 }
 

@@ -83,6 +83,7 @@ void otelc__fast_sync(otelc__thread_t *t)
 
     otelc__fast_cur(t);
     f->ready = 0;
+    f->checked = epoch; /* not again before the epoch or the views change */
     if (atomic_load(&otelc__hot.running) != OTELC__RUNNING ||
         otelc__clock.mode != OTELC__CLOCK_TSC || otelc__hot.end_reserve >= r->capacity ||
         r->capacity / 4 < 1024 || otelc__hot.log_limits.attribute_value_length < 64 ||

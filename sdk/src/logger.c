@@ -550,11 +550,11 @@ OTELC__INLINE void log_write(otelc_logger_t *logger, int severity, otelc_log_sit
                                         sh->msg_src == message && sh->msg_len == a.msg_len &&
                                             message_len == a.msg_len))) {
             /* The site's next call may take the inline path (otelc/fast.h). */
-            if (OTELC_UNLIKELY(otelc__fast_v1.ready !=
-                               __atomic_load_n(&otelc__fast_epoch_v1, __ATOMIC_RELAXED)))
-                otelc__fast_sync(t);
-            else
+            uint32_t epoch = __atomic_load_n(&otelc__fast_epoch_v1, __ATOMIC_RELAXED);
+            if (OTELC_LIKELY(otelc__fast_v1.ready == epoch))
                 otelc__fast_room(t);
+            else if (otelc__fast_v1.checked != epoch)
+                otelc__fast_sync(t); /* once per epoch and change of the views */
             otelc__thread_leave(t);
             return;
         }

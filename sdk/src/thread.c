@@ -112,7 +112,7 @@ static void thread_exit(void *arg)
     free(t->bag_buf);
     free(t);
     otelc__tls = NULL;
-    otelc__fast_v1.ready = 0;
+    otelc__fast_stale();
     otelc__fast_v1.cur = &otelc__no_span;
 }
 

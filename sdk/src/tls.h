@@ -139,6 +139,14 @@ void otelc__fast_room(otelc__thread_t *t);
 void otelc__fast_bump(void);
 extern const otelc_span_context_t otelc__no_span;
 
+/* The state no longer describes the thread: not ready, and to be synced
+ * again on the next log call through the library. */
+OTELC__INLINE void otelc__fast_stale(void)
+{
+    otelc__fast_v1.ready = 0;
+    otelc__fast_v1.checked = 0;
+}
+
 OTELC__INLINE void otelc__fast_cur(const otelc__thread_t *t)
 {
     otelc__fast_v1.cur = t->depth > 0 ? &t->frames[t->depth - 1].span : &otelc__no_span;

@@ -93,6 +93,7 @@ typedef struct otelc__fast {
     uint64_t max;                    /* larger records take the library's path */
     const otelc_span_context_t *cur; /* the thread's active span context */
     uint32_t value_limit;            /* bytes of a string value */
+    uint32_t checked;                /* the library's: the epoch it last synced at */
     /* The context part of the thread's records (its correlation id and
      * bound fields with their lengths, as record.h lays it out) and its
      * bytes, 0 without them. */
