@@ -28,6 +28,7 @@
 
 #include <otelc/attr.h>
 #include <otelc/common.h>
+#include <otelc/fast.h>
 
 #include <string.h>
 
@@ -290,7 +291,7 @@ unsigned char *otelc__attrs_encode_bounded(unsigned char *out, unsigned char *en
 /*
  * Copies a short byte string without a call: names, ids and messages on
  * the hot path are mostly under 32 bytes, where a libc memcpy through the
- * PLT costs more than the copy.
+ * PLT costs more than the copy (up to 16 bytes: otelc__copy16, otelc/fast.h).
  */
 static inline void otelc__copy(void *dst, const void *src, size_t n)
 {
@@ -298,9 +299,9 @@ static inline void otelc__copy(void *dst, const void *src, size_t n)
     const unsigned char *s = (const unsigned char *)src;
     uint64_t a, b, c, e;
 
-    if (n > 32) {
-        memcpy(d, s, n);
-    } else if (n >= 16) {
+    if (n > 32 || n < 16) {
+        otelc__copy16(d, s, n);
+    } else {
         memcpy(&a, s, 8);
         memcpy(&b, s + 8, 8);
         memcpy(&c, s + n - 16, 8);
@@ -309,21 +310,6 @@ static inline void otelc__copy(void *dst, const void *src, size_t n)
         memcpy(d + 8, &b, 8);
         memcpy(d + n - 16, &c, 8);
         memcpy(d + n - 8, &e, 8);
-    } else if (n >= 8) {
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &b, 8);
-    } else if (n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, s, 4);
-        memcpy(&y, s + n - 4, 4);
-        memcpy(d, &x, 4);
-        memcpy(d + n - 4, &y, 4);
-    } else if (n > 0) {
-        d[0] = s[0];
-        d[n / 2] = s[n / 2];
-        d[n - 1] = s[n - 1];
     }
 }
 

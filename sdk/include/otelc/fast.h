@@ -123,6 +123,35 @@ OTELC_API extern OTELC__FAST_TLS otelc__fast_t otelc__fast_v1;
 /* Changes at every start and stop of otelc and in a fork's child; never 0. */
 OTELC_API extern uint32_t otelc__fast_epoch_v1;
 
+/* Copies `n` bytes, up to 16 without a call (names, ids and short values on
+ * the hot path, where a libc memcpy through the PLT costs more than the
+ * copy); longer ones with memcpy. The library's otelc__copy() too. */
+static inline void otelc__copy16(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = (unsigned char *)dst;
+    const unsigned char *s = (const unsigned char *)src;
+    uint64_t a, b;
+
+    if (n > 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else if (n > 0) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
+
 #if OTELC__FAST
 
 #define OTELC__FAST_INLINE static inline __attribute__((always_inline))
@@ -142,33 +171,6 @@ typedef struct otelc__fast_val {
     uint64_t diff; /* non-zero when the attribute is not the shape's */
     unsigned char b;
 } otelc__fast_val_t;
-
-/* Copies a short string without a call (`n` is mostly a constant). */
-OTELC__FAST_INLINE void otelc__fast_copy(unsigned char *d, const char *s, size_t n)
-{
-    uint64_t a, b;
-
-    if (__builtin_constant_p(n) && n == 0)
-        return;
-    if (n > 16) {
-        memcpy(d, s, n);
-    } else if (n >= 8) {
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &b, 8);
-    } else if (n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, s, 4);
-        memcpy(&y, s + n - 4, 4);
-        memcpy(d, &x, 4);
-        memcpy(d + n - 4, &y, 4);
-    } else if (n > 0) {
-        d[0] = (unsigned char)s[0];
-        d[n / 2] = (unsigned char)s[n / 2];
-        d[n - 1] = (unsigned char)s[n - 1];
-    }
-}
 
 /* True when the attribute's type is a constant of a type a shape holds. */
 OTELC__FAST_INLINE int otelc__fast_const(const otelc_attr_t *a)
@@ -217,7 +219,7 @@ OTELC__FAST_INLINE unsigned char *otelc__fast_put(unsigned char *p, uint32_t typ
 {
     if (type == OTELC_ATTR_STRING) {
         memcpy(p, &len, 4);
-        otelc__fast_copy(p + 4, str, len);
+        otelc__copy16(p + 4, str, len);
         return p + 4 + len;
     }
     if (type == OTELC_ATTR_BOOL) {
