@@ -289,10 +289,9 @@ static size_t decode_attrs(arena_t *a, const unsigned char *p, size_t len, size_
  * masked ones decided once per shape and run, string values copied into
  * the arena. Returns how many were decoded (a malformed area stops early). */
 static size_t decode_shaped(arena_t *a, otelc__shape_t *sh, const unsigned char *p, size_t len,
-                            size_t n, otelc_attr_t *out, uint32_t value_limit)
+                            size_t n, otelc_attr_t *out, uint32_t value_limit, char *sp)
 {
     const unsigned char *end = p + len;
-    char *sp = NULL;
     size_t i, rest;
 
     /* The values hold at least their fixed part (the caller's
@@ -326,7 +325,8 @@ static size_t decode_shaped(arena_t *a, otelc__shape_t *sh, const unsigned char 
             p += l;
             if (OTELC_UNLIKELY(l > value_limit))
                 l = (uint32_t)otelc__utf8_cut(v, l, value_limit);
-            /* Values' bytes with a NUL each fit in the area's length. */
+            /* Values' bytes with a NUL each fit in the area's length: `sp`
+             * has that room when the caller gave one. */
             if (sp == NULL && (sp = arena_alloc(a, len)) == NULL)
                 return i;
             o->v.s = put_str(&sp, v, l);
@@ -469,12 +469,16 @@ OTELC__INLINE void assemble_log(const log_view_t *v)
     d->ctx.trace_flags = v->trace_flags;
     d->ctx.is_remote = false;
     cap = (size_t)v->n_attrs + v->n_bound;
-    attrs = arena_alloc(&b->arena, (cap ? cap : 1) * sizeof(*attrs));
+    if (cap == 0)
+        cap = 1;
+    /* A shaped record's strings go right after the attributes: one
+     * allocation (the values' length bounds their bytes with a NUL each). */
+    attrs = arena_alloc(&b->arena, cap * sizeof(*attrs) + (v->sh != NULL ? v->attrs_len : 0));
     if (attrs == NULL)
         goto nomem;
     if (v->sh != NULL)
         n = decode_shaped(&b->arena, v->sh, v->attrs, v->attrs_len, v->n_attrs, attrs,
-                          lim->attribute_value_length);
+                          lim->attribute_value_length, (char *)(attrs + cap));
     else
         n = decode_attrs(&b->arena, v->attrs, v->attrs_len, v->n_attrs, attrs,
                          lim->attribute_value_length);
@@ -694,7 +698,7 @@ OTELC__INLINE void assemble_span(open_span_t *os, const otelc__rec_span_end_t *e
     batch_t *b;
     otelc_span_data_t *d;
     otelc_attr_t *attrs;
-    size_t attr_cap, n_events = 0, n_links, ev_cap, ln_cap;
+    size_t attr_cap, str_at, n_events = 0, n_links, ev_cap, ln_cap;
     otelc_event_data_t *events = NULL;
     otelc_link_data_t *links = NULL;
     otelc__shape_t *sh = os->shape; /* checked when the start was read (drain.c) */
@@ -759,7 +763,9 @@ OTELC__INLINE void assemble_span(open_span_t *os, const otelc__rec_span_end_t *e
     }
     if (attr_cap > lim->attribute_count)
         attr_cap = lim->attribute_count;
-    attrs = arena_alloc(a, (attr_cap ? attr_cap : 1) * sizeof(*attrs));
+    /* As for logs: a shaped start's strings after the attributes. */
+    str_at = (attr_cap ? attr_cap : 1) * sizeof(*attrs);
+    attrs = arena_alloc(a, str_at + (sh != NULL ? v.attrs_len : 0));
     if (attrs == NULL)
         goto nomem;
     d->attrs = attrs;
@@ -769,8 +775,9 @@ OTELC__INLINE void assemble_span(open_span_t *os, const otelc__rec_span_end_t *e
     {
         size_t n0 = v.n_attrs < attr_cap ? v.n_attrs : attr_cap;
         if (sh != NULL)
-            d->n_attrs = (uint32_t)decode_shaped(a, sh, v.attrs, v.attrs_len, n0, attrs,
-                                                 lim->attribute_value_length);
+            d->n_attrs =
+                (uint32_t)decode_shaped(a, sh, v.attrs, v.attrs_len, n0, attrs,
+                                        lim->attribute_value_length, (char *)attrs + str_at);
         else
             d->n_attrs = (uint32_t)decode_attrs(a, v.attrs, v.attrs_len, n0, attrs,
                                                 lim->attribute_value_length);
