@@ -763,9 +763,11 @@ OTELC__INLINE void assemble_span(open_span_t *os, const otelc__rec_span_end_t *e
     }
     if (attr_cap > lim->attribute_count)
         attr_cap = lim->attribute_count;
-    /* As for logs: a shaped start's strings after the attributes. */
-    str_at = (attr_cap ? attr_cap : 1) * sizeof(*attrs);
-    attrs = arena_alloc(a, str_at + (sh != NULL ? v.attrs_len : 0));
+    /* As for logs: a shaped start's strings after the attributes (room for
+     * them taken for a self-describing start too: fewer tests). With no
+     * attribute and no value the block is empty: nothing is written to it. */
+    str_at = attr_cap * sizeof(*attrs);
+    attrs = arena_alloc(a, str_at + v.attrs_len);
     if (attrs == NULL)
         goto nomem;
     d->attrs = attrs;
