@@ -551,9 +551,16 @@ OTELC__INLINE void log_write(otelc_logger_t *logger, int severity, otelc_log_sit
                                             message_len == a.msg_len))) {
             /* The site's next call may take the inline path (otelc/fast.h). */
             uint32_t epoch = __atomic_load_n(&otelc__fast_epoch_v1, __ATOMIC_RELAXED);
-            if (OTELC_LIKELY(otelc__fast_v1.ready == epoch))
-                otelc__fast_room(t);
-            else if (otelc__fast_v1.checked != epoch)
+            if (OTELC_LIKELY(otelc__fast_v1.ready == epoch)) {
+                /* The limit is moved only when an inline record (1024
+                 * bytes at most with constant strings) may not fit under
+                 * it: callers the inline path never serves (C++, more
+                 * attributes) do not read the consumer's line every time. */
+                if (OTELC_UNLIKELY(atomic_load_explicit(&t->ring->head, memory_order_relaxed) +
+                                       1024 >
+                                   otelc__fast_v1.lim))
+                    otelc__fast_room(t);
+            } else if (otelc__fast_v1.checked != epoch)
                 otelc__fast_sync(t); /* once per epoch and change of the views */
             otelc__thread_leave(t);
             return;

@@ -6,10 +6,11 @@
  * itself, inlined into the caller: a LOG_SITE record, byte for byte the one
  * the library writes for that call, reserved and committed in the thread's
  * ring through the thread-local state below; the thread's correlation id
- * and bound fields, when it has some (256 bytes at most), are copied by a
- * library call. Anything else (a site's first call, a full ring, a wrap of
- * the ring, a string beyond the value limit, more context than that, an
- * otelc that is not running, a clock that is not the TSC) returns 0 before
+ * and bound fields, when it has some (256 bytes at most), are copied from
+ * a context part the library laid out. Anything else (a site's first call,
+ * more than 8 attributes, a full ring, a wrap of the ring, a string beyond
+ * the value limit, more context than that, an otelc that is not running, a
+ * clock that is not the TSC) returns 0 before
  * writing a byte, and the macro calls the library, which does what it
  * always did and brings the thread-local state up to date.
  *
@@ -38,8 +39,8 @@
 #define OTELC__FAST 0
 #endif
 
-/* The version of the layouts below, in the names of their symbols. */
-#define OTELC__FAST_ABI 1
+/* The version of the layouts below is in the names of their symbols
+ * (the _v1 suffix): change all of them together with any layout. */
 /* Attributes a call may have for the inline path; more take the library's. */
 #define OTELC__FAST_MAX 8
 /* Attributes a shape holds (the library's OTELC__SHAPE_MAX). */
@@ -98,6 +99,8 @@ typedef struct otelc__fast {
      * bound fields with their lengths, as record.h lays it out) and its
      * bytes, 0 without them. */
     uint32_t ctx_len;
+    /* Derived from ctx_len, kept because deriving them at each call
+     * measured 6 instructions more a record: */
     uint32_t head_len; /* 32, the fixed part, plus ctx_len */
     uint32_t flags;    /* SITE_MSG, and CTX with a context part */
     unsigned char ctx[256];
@@ -106,7 +109,7 @@ typedef struct otelc__fast {
 /* The first fields of a call site's shape (the library's otelc__shape_t). */
 typedef struct otelc__fast_shape {
     uint32_t id;
-    uint32_t msg_len;
+    uint32_t msg_len;    /* the library's (a literal's pointer gives its length) */
     const char *msg_src; /* the message literal */
     /* The count, types and key lengths of the attributes (OTELC__FAST_SIG)
      * when the inline path may write the site's calls; else ~0. */
@@ -122,6 +125,15 @@ typedef struct otelc__fast_shape {
 OTELC_API extern OTELC__FAST_TLS otelc__fast_t otelc__fast_v1;
 /* Changes at every start and stop of otelc and in a fork's child; never 0. */
 OTELC_API extern uint32_t otelc__fast_epoch_v1;
+
+/* The LOG_SITE record's type and flags (the library's record.h and ring.h;
+ * fast.c checks them), outside the inline path's block: the library uses
+ * them on every architecture. */
+#define OTELC__REC_LOG_SITE_TYPE 10u
+#define OTELC__FAST_F_SITE_MSG 0x4u
+#define OTELC__FAST_F_TRACE 0x8u
+#define OTELC__FAST_F_IDS 0x10u
+#define OTELC__FAST_F_CTX 0x40u
 
 /* Copies `n` bytes, up to 16 without a call (names, ids and short values on
  * the hot path, where a libc memcpy through the PLT costs more than the
@@ -155,11 +167,6 @@ static inline void otelc__copy16(void *dst, const void *src, size_t n)
 #if OTELC__FAST
 
 #define OTELC__FAST_INLINE static inline __attribute__((always_inline))
-#define OTELC__REC_LOG_SITE_TYPE 10u
-#define OTELC__FAST_F_SITE_MSG 0x4u
-#define OTELC__FAST_F_TRACE 0x8u
-#define OTELC__FAST_F_IDS 0x10u
-#define OTELC__FAST_F_CTX 0x40u
 
 /* An attribute's parts, read before the first store of the record (a store
  * through the ring's pointer could alias the caller's array otherwise). */
@@ -376,8 +383,8 @@ OTELC__FAST_INLINE void otelc__log_call(otelc_logger_t *logger, int severity,
                                         const char *msg, size_t msg_len, const otelc_attr_t *a,
                                         size_t n)
 {
-    if (n < OTELC__FAST_MAX) {
-        otelc_attr_t b[OTELC__FAST_MAX];
+    if (n <= OTELC__FAST_MAX) {
+        otelc_attr_t b[OTELC__FAST_MAX + 1];
         /* b[0], the placeholder, is not passed. */
         OTELC__FAST_COPY(1)
         OTELC__FAST_COPY(2)
@@ -386,6 +393,7 @@ OTELC__FAST_INLINE void otelc__log_call(otelc_logger_t *logger, int severity,
         OTELC__FAST_COPY(5)
         OTELC__FAST_COPY(6)
         OTELC__FAST_COPY(7)
+        OTELC__FAST_COPY(8)
         otelc__log_site(logger, severity, site, event_name, msg, msg_len, b + 1, n);
     } else {
         otelc__log_site(logger, severity, site, event_name, msg, msg_len, a + 1, n);

@@ -128,17 +128,19 @@ OTELC_API bool otelc_severity_parse(const char *text, int *out);
 #define OTELC_LOG(logger, severity, ...) ((void)0)
 #define OTELC_EVENT(logger, severity, event, ...) ((void)0)
 #else
-/* A macro's record: the inline path (otelc/fast.h) when it can, else the
- * library. Each argument is evaluated once. */
+/* A macro's record: the inline path (otelc/fast.h) when it can (it writes
+ * no event name: an event's record is the library's), else the library.
+ * Each argument is evaluated once. */
 #define OTELC__LOG_EMIT(lg, sev, site, event, message, ...)                                        \
     do {                                                                                           \
         const otelc_attr_t otelc__a[] = { OTELC__ATTR_NONE, __VA_ARGS__ };                         \
         const size_t otelc__n = sizeof(otelc__a) / sizeof(otelc__a[0]) - 1u;                       \
         const char *const otelc__m = (message);                                                    \
+        const char *const otelc__ev = (event);                                                     \
         const size_t otelc__ml = OTELC__CONST_LEN(message, OTELC_NUL_TERMINATED);                  \
-        if (!otelc__log_fast((lg), (sev), &(site).shape, otelc__m, otelc__ml, otelc__a + 1,        \
-                             otelc__n))                                                            \
-            otelc__log_call((lg), (sev), &(site), (event), otelc__m, otelc__ml, otelc__a,          \
+        if (!(otelc__ev == NULL && otelc__log_fast((lg), (sev), &(site).shape, otelc__m,           \
+                                                   otelc__ml, otelc__a + 1, otelc__n)))            \
+            otelc__log_call((lg), (sev), &(site), otelc__ev, otelc__m, otelc__ml, otelc__a,        \
                             otelc__n);                                                             \
     } while (0)
 
@@ -153,20 +155,15 @@ OTELC_API bool otelc_severity_parse(const char *text, int *out);
                             OTELC__REST(__VA_ARGS__));                                             \
     } while (0)
 
-/* OTELC_EVENT(logger, severity, "order_filled", "message", attrs...): an
- * audit event (the library's path: the inline one has no event names). */
+/* OTELC_EVENT(logger, severity, "order_filled", "message", attrs...): an audit event. */
 #define OTELC_EVENT(logger, severity, event, ...)                                                  \
     do {                                                                                           \
         otelc_logger_t *const otelc__lg = (logger);                                                \
         const int otelc__sev = (severity);                                                         \
-        static otelc_log_site_t otelc__site;                                                       \
-        if (OTELC_UNLIKELY(otelc_logger_enabled(otelc__lg, otelc__sev))) {                         \
-            const otelc_attr_t otelc__a[] = { OTELC__ATTR_NONE, OTELC__REST(__VA_ARGS__) };        \
-            otelc__log_site(otelc__lg, otelc__sev, &otelc__site, (event),                          \
-                            OTELC__FIRST(__VA_ARGS__),                                             \
-                            OTELC__CONST_LEN(OTELC__FIRST(__VA_ARGS__), OTELC_NUL_TERMINATED),     \
-                            otelc__a + 1, sizeof(otelc__a) / sizeof(otelc__a[0]) - 1u);            \
-        }                                                                                          \
+        static otelc_log_site_t otelc__site = OTELC__LOG_SITE_INIT;                                \
+        if (OTELC_UNLIKELY(otelc_logger_enabled(otelc__lg, otelc__sev)))                           \
+            OTELC__LOG_EMIT(otelc__lg, otelc__sev, otelc__site, (event),                           \
+                            OTELC__FIRST(__VA_ARGS__), OTELC__REST(__VA_ARGS__));                  \
     } while (0)
 #endif
 
