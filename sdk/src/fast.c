@@ -8,12 +8,12 @@
 
 #include <stddef.h>
 
-OTELC_API __thread otelc__fast_t otelc__fast_v1 OTELC__TLS_IE;
+OTELC_API __thread otelc__fast_t otelc__fast_v2 OTELC__TLS_IE;
 /* Never 0, which a thread's state holds before its first sync. */
-OTELC_API uint32_t otelc__fast_epoch_v1 = 1;
-const otelc_span_context_t otelc__no_span;
+OTELC_API uint32_t otelc__fast_epoch_v2 = 1;
+OTELC_API const otelc__fast_frame_t otelc__no_frame_v2;
 /* Matches no call: the library learns the site's shape. */
-OTELC_API const otelc__fast_shape_t otelc__site_unlearned_v1 = { .sig = { UINT64_MAX,
+OTELC_API const otelc__fast_shape_t otelc__site_unlearned_v2 = { .sig = { UINT64_MAX,
                                                                           UINT64_MAX } };
 
 /* The header writes and reads these layouts by offset. */
@@ -29,6 +29,9 @@ _Static_assert(offsetof(otelc__ring_t, tail_seen) == offsetof(otelc__ring_t, hea
 _Static_assert(offsetof(otelc__ring_t, trace_w) == offsetof(otelc__ring_t, head) + 16, "ring");
 _Static_assert(offsetof(otelc__ring_t, counters.produced) == offsetof(otelc__ring_t, head) + 32,
                "ring");
+_Static_assert(offsetof(otelc__ring_t, counters.dropped_sampler) ==
+                   offsetof(otelc__ring_t, head) + offsetof(otelc__ring_w_t, dropped_sampler),
+               "ring");
 _Static_assert(sizeof(_Atomic uint64_t) == 8, "ring");
 _Static_assert(sizeof(otelc__rec_log_site_t) == 32, "record");
 _Static_assert(offsetof(otelc__rec_log_site_t, time) == 8, "record");
@@ -43,6 +46,40 @@ _Static_assert(OTELC__REC_F_TRACE == OTELC__FAST_F_TRACE, "record");
 _Static_assert(OTELC__REC_F_IDS == OTELC__FAST_F_IDS, "record");
 _Static_assert(OTELC__REC_F_CTX == OTELC__FAST_F_CTX, "record");
 _Static_assert(offsetof(otelc__logger_head_t, scope) == 4, "logger");
+/* The span macros'. */
+_Static_assert(offsetof(otelc__thread_t, depth) == offsetof(otelc__thread_t, rng) + 8, "thread");
+_Static_assert(offsetof(otelc__thread_t, serial) == offsetof(otelc__thread_t, rng) + 12, "thread");
+_Static_assert(sizeof(otelc__frame_t) == OTELC__FAST_FRAME_SIZE, "frame");
+_Static_assert(OTELC__MAX_DEPTH == OTELC__FAST_MAX_DEPTH, "frame");
+_Static_assert(OTELC__FRAME_SPAN == OTELC__FAST_FRAME_SPAN, "frame");
+_Static_assert(offsetof(otelc__frame_t, span) == offsetof(otelc__fast_frame_t, span), "frame");
+_Static_assert(offsetof(otelc__frame_t, tracestate) == offsetof(otelc__fast_frame_t, tracestate),
+               "frame");
+_Static_assert(offsetof(otelc__frame_t, tracestate_len) ==
+                   offsetof(otelc__fast_frame_t, tracestate_len),
+               "frame");
+_Static_assert(offsetof(otelc__frame_t, kind) == offsetof(otelc__fast_frame_t, kind), "frame");
+_Static_assert(offsetof(otelc__frame_t, owns_span) == offsetof(otelc__fast_frame_t, owns_span),
+               "frame");
+_Static_assert(offsetof(otelc__frame_t, serial) == offsetof(otelc__fast_frame_t, serial), "frame");
+_Static_assert(offsetof(otelc__frame_t, ctx) == offsetof(otelc__fast_frame_t, ctx), "frame");
+_Static_assert(offsetof(otelc__fast_frame_t, serial) ==
+                   offsetof(otelc__fast_frame_t, tracestate_len) + 4,
+               "frame");
+_Static_assert(sizeof(otelc__fast_frame_t) <= sizeof(otelc__frame_t), "frame");
+_Static_assert(sizeof(otelc__rec_span_begin_t) == 32, "record");
+_Static_assert(offsetof(otelc__rec_span_begin_t, time) == 8, "record");
+_Static_assert(offsetof(otelc__rec_span_begin_t, span_id) == 16, "record");
+_Static_assert(offsetof(otelc__rec_span_begin_t, shape) == 24, "record");
+_Static_assert(offsetof(otelc__rec_span_begin_t, scope) == 28, "record");
+_Static_assert(sizeof(otelc__rec_span_end_t) == 24, "record");
+_Static_assert(offsetof(otelc__rec_span_end_t, time) == 8, "record");
+_Static_assert(offsetof(otelc__rec_span_end_t, span_id) == 16, "record");
+_Static_assert(offsetof(otelc__rec_t, type) == 4 && offsetof(otelc__rec_t, flags) == 6, "record");
+_Static_assert(OTELC__REC_SPAN_BEGIN == OTELC__REC_SPAN_BEGIN_TYPE, "record");
+_Static_assert(OTELC__REC_SPAN_END == OTELC__REC_SPAN_END_TYPE, "record");
+_Static_assert(OTELC__REC_F_REMOTE == OTELC__FAST_F_REMOTE, "record");
+_Static_assert(OTELC__REC_KIND_SHIFT == OTELC__FAST_KIND_SHIFT, "record");
 
 /* The context part of the thread's records, as write_log_site() writes it;
  * false when it is longer than the inline path copies. */
@@ -69,16 +106,50 @@ static bool fast_ctx(otelc__fast_t *f, const otelc__thread_t *t)
     return true;
 }
 
+/* The span starts the inline path may write: the sampler's decisions it
+ * makes without a call, when spans are taken, ids are otelc's and the
+ * thread has no correlation id (a SPAN_BEGIN's context part). Limits as
+ * for logs: the header checks strings against the logs' value limit. */
+static uint32_t fast_sflags(const otelc__thread_t *t)
+{
+    const otelc_limits_t *sl = &otelc__hot.span_limits;
+
+    if (!otelc__hot.traces_on || otelc__hot.id_fn != NULL || t->corr_len != 0 ||
+        sl->attribute_count < OTELC__FAST_MAX ||
+        sl->attribute_value_length != otelc__hot.log_limits.attribute_value_length)
+        return 0;
+    /* The children of a parent-based sampler follow their parent. */
+    const uint32_t follow = OTELC__FAST_S_CHILD_SAMPLED | OTELC__FAST_S_CHILD_UNSAMPLED
+                                                              << OTELC__FAST_S_DROP;
+    const uint32_t all =
+        OTELC__FAST_S_ROOT | OTELC__FAST_S_CHILD_SAMPLED | OTELC__FAST_S_CHILD_UNSAMPLED;
+
+    switch (otelc__hot.sampler.kind) {
+    case OTELC_SAMPLER_ALWAYS_ON:
+        return all;
+    case OTELC_SAMPLER_ALWAYS_OFF:
+        return all << OTELC__FAST_S_DROP;
+    case OTELC_SAMPLER_PARENTBASED_ALWAYS_ON:
+        return OTELC__FAST_S_ROOT | follow;
+    case OTELC_SAMPLER_PARENTBASED_ALWAYS_OFF:
+        return OTELC__FAST_S_ROOT << OTELC__FAST_S_DROP | follow;
+    case OTELC_SAMPLER_PARENTBASED_TRACEIDRATIO:
+        return follow; /* roots by the ratio, in the library */
+    default:           /* ratio and custom samplers decide in the library */
+        return 0;
+    }
+}
+
 /* The header leaves out compares that these bounds make needless: strings
  * of constant length up to 64 bytes against the value limit, short records
  * against `max` (with a context part of 256 bytes at most), the count
  * against the count limit. */
 void otelc__fast_sync(otelc__thread_t *t)
 {
-    otelc__fast_t *f = &otelc__fast_v1;
+    otelc__fast_t *f = &otelc__fast_v2;
     /* The epoch first: a stop changes `running` before the epoch, so a
      * state synced with a later epoch has seen the stop (and is not ready). */
-    uint32_t epoch = __atomic_load_n(&otelc__fast_epoch_v1, __ATOMIC_SEQ_CST);
+    uint32_t epoch = __atomic_load_n(&otelc__fast_epoch_v2, __ATOMIC_SEQ_CST);
     otelc__ring_t *r = t->ring;
 
     otelc__fast_cur(t);
@@ -97,12 +168,16 @@ void otelc__fast_sync(otelc__thread_t *t)
     f->max = r->capacity / 4;
     otelc__fast_room(t);
     f->value_limit = otelc__hot.log_limits.attribute_value_length;
+    f->thr = (otelc__fast_thr_t *)(void *)&t->rng;
+    f->frames = (unsigned char *)t->frames;
+    f->span_scope = otelc__hot.default_tracer_scope;
+    f->sflags = fast_sflags(t);
     f->ready = epoch;
 }
 
 void otelc__fast_room(otelc__thread_t *t)
 {
-    otelc__fast_t *f = &otelc__fast_v1;
+    otelc__fast_t *f = &otelc__fast_v2;
     otelc__ring_t *r = t->ring;
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     uint64_t lap = head & ~(r->capacity - 1);
@@ -116,7 +191,7 @@ void otelc__fast_room(otelc__thread_t *t)
 
 void otelc__fast_bump(void)
 {
-    uint32_t e = __atomic_load_n(&otelc__fast_epoch_v1, __ATOMIC_SEQ_CST) + 1;
+    uint32_t e = __atomic_load_n(&otelc__fast_epoch_v2, __ATOMIC_SEQ_CST) + 1;
 
-    __atomic_store_n(&otelc__fast_epoch_v1, e != 0 ? e : 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&otelc__fast_epoch_v2, e != 0 ? e : 1, __ATOMIC_SEQ_CST);
 }

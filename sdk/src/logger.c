@@ -285,7 +285,7 @@ OTELC__INLINE const otelc__shape_t *site_shape(otelc_log_site_t *site, const cha
 {
     const otelc__shape_t *s = __atomic_load_n(&site->shape, __ATOMIC_ACQUIRE);
 
-    if (OTELC_UNLIKELY(s == NULL || (const void *)s == (const void *)&otelc__site_unlearned_v1))
+    if (OTELC_UNLIKELY(s == NULL || (const void *)s == (const void *)&otelc__site_unlearned_v2))
         s = learn_site(site, message, message_len, attrs, n);
     return s == &otelc__shape_none ? NULL : s;
 }
@@ -550,18 +550,7 @@ OTELC__INLINE void log_write(otelc_logger_t *logger, int severity, otelc_log_sit
                                         sh->msg_src == message && sh->msg_len == a.msg_len &&
                                             message_len == a.msg_len))) {
             /* The site's next call may take the inline path (otelc/fast.h). */
-            uint32_t epoch = __atomic_load_n(&otelc__fast_epoch_v1, __ATOMIC_RELAXED);
-            if (OTELC_LIKELY(otelc__fast_v1.ready == epoch)) {
-                /* The limit is moved only when an inline record (1024
-                 * bytes at most with constant strings) may not fit under
-                 * it: callers the inline path never serves (C++, more
-                 * attributes) do not read the consumer's line every time. */
-                if (OTELC_UNLIKELY(atomic_load_explicit(&t->ring->head, memory_order_relaxed) +
-                                       1024 >
-                                   otelc__fast_v1.lim))
-                    otelc__fast_room(t);
-            } else if (otelc__fast_v1.checked != epoch)
-                otelc__fast_sync(t); /* once per epoch and change of the views */
+            otelc__fast_after(t);
             otelc__thread_leave(t);
             return;
         }

@@ -121,10 +121,10 @@ const otelc__shape_t *otelc__shape_learn(const char *name, size_t name_len, cons
         memcpy(p, attrs[i].key, attrs[i].key_len);
         p += attrs[i].key_len + 1;
     }
-    /* The log macros' inline path (otelc/fast.h) matches keys and message
-     * by pointer alone: only literals' sites get it. */
+    /* The macros' inline path (otelc/fast.h) matches keys and a log's
+     * message by pointer alone: only literals' sites get it. */
     s->sig[0] = s->sig[1] = UINT64_MAX;
-    if (name == NULL && msg != NULL && n <= OTELC__FAST_MAX && s->ro == (1u << n) - 1u) {
+    if ((name != NULL || msg != NULL) && n <= OTELC__FAST_MAX && s->ro == (1u << n) - 1u) {
         s->sig[0] = n;
         s->sig[1] = 0;
         for (size_t i = 0; i < n; i++)

@@ -113,7 +113,7 @@ static void thread_exit(void *arg)
     free(t);
     otelc__tls = NULL;
     otelc__fast_stale();
-    otelc__fast_v1.cur = &otelc__no_span;
+    otelc__fast_v2.cur = &otelc__no_span;
 }
 
 static void make_key(void)

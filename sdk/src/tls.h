@@ -106,13 +106,13 @@ OTELC__INLINE otelc__thread_t *otelc__thread_enter(int sig)
      * (ring, context stack; the log macros' inline path too): a signal
      * handler calling otelc then must not write into the half-written
      * record or frame it interrupted. */
-    if (OTELC_UNLIKELY(__atomic_load_n(&otelc__fast_v1.busy, __ATOMIC_RELAXED) != 0)) {
+    if (OTELC_UNLIKELY(__atomic_load_n(&otelc__fast_v2.busy, __ATOMIC_RELAXED) != 0)) {
         if (sig >= 0)
             atomic_fetch_add_explicit(&t->ring->counters.dropped_reentrant[sig], 1,
                                       memory_order_relaxed);
         return NULL;
     }
-    __atomic_store_n(&otelc__fast_v1.busy, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&otelc__fast_v2.busy, 1, __ATOMIC_RELAXED);
     /* A compiler barrier only: the handler runs on this thread. */
     atomic_signal_fence(memory_order_seq_cst);
     return t;
@@ -122,7 +122,7 @@ OTELC__INLINE void otelc__thread_leave(otelc__thread_t *t)
 {
     (void)t;
     atomic_signal_fence(memory_order_seq_cst);
-    __atomic_store_n(&otelc__fast_v1.busy, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&otelc__fast_v2.busy, 0, __ATOMIC_RELAXED);
 }
 
 /* The log macros' inline path (otelc/fast.h): otelc__fast_sync() makes the
@@ -137,19 +137,38 @@ void otelc__fast_sync(otelc__thread_t *t);
  * ring's positions allow now. */
 void otelc__fast_room(otelc__thread_t *t);
 void otelc__fast_bump(void);
-extern const otelc_span_context_t otelc__no_span;
+/* The active span context when there is none (a zero frame's). */
+#define otelc__no_span (otelc__no_frame_v2.span)
 
 /* The state no longer describes the thread: not ready, and to be synced
  * again on the next log call through the library. */
 OTELC__INLINE void otelc__fast_stale(void)
 {
-    otelc__fast_v1.ready = 0;
-    otelc__fast_v1.checked = 0;
+    otelc__fast_v2.ready = 0;
+    otelc__fast_v2.checked = 0;
 }
 
 OTELC__INLINE void otelc__fast_cur(const otelc__thread_t *t)
 {
-    otelc__fast_v1.cur = t->depth > 0 ? &t->frames[t->depth - 1].span : &otelc__no_span;
+    otelc__fast_v2.cur = t->depth > 0 ? &t->frames[t->depth - 1].span : &otelc__no_span;
+}
+
+/* After a record the library wrote for a macro: the inline paths' limit
+ * in the ring moved when an inline record (1024 bytes at most with
+ * constant strings) may not fit under it, so that callers the inline path
+ * never serves (C++, more attributes) do not read the consumer's position
+ * every time; the state synced once per epoch and change of the views. */
+OTELC__INLINE void otelc__fast_after(otelc__thread_t *t)
+{
+    uint32_t epoch = __atomic_load_n(&otelc__fast_epoch_v2, __ATOMIC_RELAXED);
+
+    if (OTELC_LIKELY(otelc__fast_v2.ready == epoch)) {
+        if (OTELC_UNLIKELY(atomic_load_explicit(&t->ring->head, memory_order_relaxed) + 1024 >
+                           otelc__fast_v2.lim))
+            otelc__fast_room(t);
+    } else if (otelc__fast_v2.checked != epoch) {
+        otelc__fast_sync(t);
+    }
 }
 
 /* Pops frames down to (and including) `depth`. */

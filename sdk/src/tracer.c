@@ -75,7 +75,7 @@ OTELC__INLINE const otelc__shape_t *site_shape(otelc_span_site_t *site, const ot
 {
     const otelc__shape_t *s = __atomic_load_n(&site->shape, __ATOMIC_ACQUIRE);
 
-    if (OTELC_UNLIKELY(s == NULL))
+    if (OTELC_UNLIKELY(s == NULL || s == (const void *)&otelc__site_unlearned_v2))
         s = learn_site(site, attrs, n);
     return s == &otelc__shape_none ? NULL : s;
 }
@@ -307,7 +307,7 @@ OTELC__INLINE uint32_t push_span(otelc__thread_t *t, uint64_t th, uint64_t tl, u
         return 0;
     }
     f = &t->frames[t->depth++];
-    otelc__fast_v1.cur = &f->span;
+    otelc__fast_v2.cur = &f->span;
     memcpy(f->span.trace_id, &th, 8);
     memcpy(f->span.trace_id + 8, &tl, 8);
     memcpy(f->span.span_id, &sid, 8);
@@ -434,6 +434,8 @@ void otelc__span_site_start(otelc_span_t *out, otelc_span_site_t *site, const ot
     if (OTELC_LIKELY(otelc__running()) && OTELC_LIKELY((t = enter_span()) != NULL)) {
         span_start(out, t, site, otelc__hot.default_tracer_scope, site->name, site->name_len,
                    (int)site->kind, NULL, false, true, 0, 0, attrs, n_attrs, NULL, 0);
+        /* The site's next call may take the inline path (otelc/fast.h). */
+        otelc__fast_after(t);
         otelc__thread_leave(t);
     }
 }

@@ -92,6 +92,10 @@ OTELC_API bool otelc_span_context_is_valid(const otelc_span_context_t *ctx);
  */
 OTELC_API char *otelc_hex_encode(const uint8_t *bytes, size_t len, char *out);
 
+/* Internal: the shape of a macro's call site not learned yet (otelc/fast.h):
+ * its calls take the library's path, which learns it. */
+OTELC_API extern const struct otelc__fast_shape otelc__site_unlearned_v2;
+
 #ifdef __cplusplus
 }
 #endif

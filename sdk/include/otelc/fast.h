@@ -1,5 +1,5 @@
 /*
- * otelc/fast.h: the log macros' inline path (internal, not an API).
+ * otelc/fast.h: the macros' inline path (internal, not an API).
  *
  * A log macro whose call matches its site's shape (the same message
  * literal, keys and types as the site's first call) writes its record
@@ -14,6 +14,14 @@
  * writing a byte, and the macro calls the library, which does what it
  * always did and brings the thread-local state up to date.
  *
+ * A span macro does the same for its start and its end: the ids, the
+ * sampler's decision when it needs no call (always on or off, a parent's
+ * flag), the SPAN_BEGIN and SPAN_END records and the span's frame on the
+ * thread's context stack, as the library writes them. A span with a
+ * correlation id or a tracestate to carry, a ratio or custom sampler, ids
+ * from the user's generator, the stack's depth limit, and an end that is
+ * not the innermost frame's are the library's.
+ *
  * The layouts here (otelc__fast_t, the shape's first fields, the ring's
  * producer words, the LOG_SITE record) are an ABI between a program and the
  * library it runs with, as lttng-ust versions its ring ABI: its version is
@@ -27,7 +35,8 @@
 
 #include <otelc/attr.h>
 #include <otelc/common.h>
-#include <otelc/log.h> /* which includes this file where it needs it */
+#include <otelc/log.h>   /* which includes this file where it needs it */
+#include <otelc/trace.h> /* as log.h */
 
 #include <stdint.h>
 #include <string.h>
@@ -40,7 +49,7 @@
 #endif
 
 /* The version of the layouts below is in the names of their symbols
- * (the _v1 suffix): change all of them together with any layout. */
+ * (the _v2 suffix): change all of them together with any layout. */
 /* Attributes a call may have for the inline path; more take the library's. */
 #define OTELC__FAST_MAX 8
 /* Attributes a shape holds (the library's OTELC__SHAPE_MAX). */
@@ -58,8 +67,44 @@ typedef struct otelc__ring_w {
     uint64_t head;
     uint64_t tail_seen;
     uint64_t trace_w[2];
-    uint64_t produced[2]; /* spans, logs */
+    uint64_t produced[2];                         /* spans, logs */
+    uint64_t dropped_full_[2], dropped_limit_[2]; /* the library's */
+    uint64_t dropped_sampler;                     /* spans the sampler dropped */
 } otelc__ring_w_t;
+
+/* The library's thread state as the span macros read it: the id
+ * generator's state, the depth of the context stack and the serial number
+ * of its last frame (the library's otelc__thread_t, from its `rng`). */
+typedef struct otelc__fast_thr {
+    uint64_t rng;
+    uint32_t depth;
+    uint32_t serial;
+} otelc__fast_thr_t;
+
+/* A frame of the thread's context stack, its first fields (the library's
+ * otelc__frame_t, OTELC__FAST_FRAME_SIZE bytes). */
+typedef struct otelc__fast_frame {
+    otelc_span_context_t span;
+    const char *tracestate;
+    uint16_t tracestate_len;
+    uint8_t kind; /* OTELC__FAST_FRAME_SPAN for a span's frame */
+    uint8_t owns_span;
+    uint32_t serial;
+    otelc_span_t owned;
+    void *ctx;
+} otelc__fast_frame_t;
+#define OTELC__FAST_FRAME_SIZE 152u
+#define OTELC__FAST_MAX_DEPTH 128u
+#define OTELC__FAST_FRAME_SPAN 1u
+
+/* otelc__fast_t.sflags: the span starts the inline path may make, by what
+ * the sampler decides without a call for a root (bit 0), a child of a
+ * sampled parent (bit 1) and a child of one not sampled (bit 2): recorded
+ * (the bit) or dropped (the bit << OTELC__FAST_S_DROP). 0: none. */
+#define OTELC__FAST_S_ROOT 1u
+#define OTELC__FAST_S_CHILD_SAMPLED 2u
+#define OTELC__FAST_S_CHILD_UNSAMPLED 4u
+#define OTELC__FAST_S_DROP 3
 
 /* A thread's state for the inline path. `ready` and `busy` are read as one
  * word: equal to the epoch when the inline path may write. */
@@ -76,7 +121,7 @@ typedef struct otelc__fast {
         otelc__fast_rb_t rb;
 #else
         struct {
-            uint32_t ready; /* otelc__fast_epoch_v1 when the fields below are current */
+            uint32_t ready; /* otelc__fast_epoch_v2 when the fields below are current */
             uint32_t busy;  /* the thread is inside otelc (the signal-handler guard) */
         };
 #endif
@@ -103,6 +148,11 @@ typedef struct otelc__fast {
      * measured 6 instructions more a record: */
     uint32_t head_len; /* 32, the fixed part, plus ctx_len */
     uint32_t flags;    /* SITE_MSG, and CTX with a context part */
+    /* For the span macros: */
+    otelc__fast_thr_t *thr;
+    unsigned char *frames; /* the context stack's first frame */
+    uint32_t span_scope;   /* the default tracer's scope */
+    uint32_t sflags;       /* OTELC__FAST_S_* */
     unsigned char ctx[256];
 } otelc__fast_t;
 
@@ -122,9 +172,11 @@ typedef struct otelc__fast_shape {
 #else
 #define OTELC__FAST_TLS _Thread_local
 #endif
-OTELC_API extern OTELC__FAST_TLS otelc__fast_t otelc__fast_v1;
+OTELC_API extern OTELC__FAST_TLS otelc__fast_t otelc__fast_v2;
 /* Changes at every start and stop of otelc and in a fork's child; never 0. */
-OTELC_API extern uint32_t otelc__fast_epoch_v1;
+OTELC_API extern uint32_t otelc__fast_epoch_v2;
+/* The frame the thread's state points at when no span is active: all zero. */
+OTELC_API extern const otelc__fast_frame_t otelc__no_frame_v2;
 
 /* The LOG_SITE record's type and flags (the library's record.h and ring.h;
  * fast.c checks them), outside the inline path's block: the library uses
@@ -134,6 +186,11 @@ OTELC_API extern uint32_t otelc__fast_epoch_v1;
 #define OTELC__FAST_F_TRACE 0x8u
 #define OTELC__FAST_F_IDS 0x10u
 #define OTELC__FAST_F_CTX 0x40u
+/* SPAN_BEGIN and SPAN_END (the span macros' records). */
+#define OTELC__REC_SPAN_BEGIN_TYPE 9u
+#define OTELC__REC_SPAN_END_TYPE 2u
+#define OTELC__FAST_F_REMOTE 0x20u
+#define OTELC__FAST_KIND_SHIFT 8u
 
 /* Copies `n` bytes, up to 16 without a call (names, ids and short values on
  * the hot path, where a libc memcpy through the PLT costs more than the
@@ -243,7 +300,7 @@ OTELC__FAST_INLINE unsigned char *otelc__fast_put(unsigned char *p, uint32_t typ
 #define OTELC__FAST_SIGOF1(I) +(I < n && I >= 4 ? OTELC__FAST_SIG(I, a[I].type, a[I].key_len) : 0)
 #define OTELC__FAST_GET(I)                                                                         \
     if (I < n) {                                                                                   \
-        otelc__fast_get(&v[I], &a[I], s, I, otelc__fast_v1.value_limit);                           \
+        otelc__fast_get(&v[I], &a[I], s, I, otelc__fast_v2.value_limit);                           \
         bad |= v[I].diff;                                                                          \
         vlen += v[I].len;                                                                          \
         fixed += OTELC__FAST_FIXED(v[I].type);                                                     \
@@ -279,11 +336,11 @@ OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const v
     if (!(__builtin_constant_p(n) && n <= OTELC__FAST_MAX && __builtin_constant_p(msg_len) &&
           msg_len != OTELC_NUL_TERMINATED OTELC__FAST_EACH(OTELC__FAST_CONST)))
         return 0;
-    epoch = __atomic_load_n(&otelc__fast_epoch_v1, __ATOMIC_RELAXED);
-    word = otelc__fast_v1.word;
+    epoch = __atomic_load_n(&otelc__fast_epoch_v2, __ATOMIC_RELAXED);
+    word = otelc__fast_v2.word;
     s = (const otelc__fast_shape_t *)__atomic_load_n((const void *const *)site_shape,
                                                      __ATOMIC_ACQUIRE);
-    /* A site starts at otelc__site_unlearned_v1 (log.h), never NULL. */
+    /* A site starts at otelc__site_unlearned_v2 (log.h), never NULL. */
     if (__builtin_expect(word != epoch, 0))
         return 0;
     /* A literal's pointer gives its length: msg_len needs no compare. The
@@ -299,31 +356,31 @@ OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const v
         return 0;
     /* From here a signal handler calling otelc finds the thread busy. */
     busy = (uint64_t)epoch | (uint64_t)1 << 32;
-    otelc__fast_v1.word = busy;
+    otelc__fast_v2.word = busy;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    cur = otelc__fast_v1.cur;
+    cur = otelc__fast_v2.cur;
     memcpy(&th, cur->trace_id, 8);
     memcpy(&tl, cur->trace_id + 8, 8);
     memcpy(&sid, cur->span_id, 8);
-    w = otelc__fast_v1.w;
-    flags = otelc__fast_v1.flags;
+    w = otelc__fast_v2.w;
+    flags = otelc__fast_v2.flags;
     ids = (th | tl) != 0;
     newt = ids && ((th ^ w->trace_w[0]) | (tl ^ w->trace_w[1])) != 0;
-    size = (otelc__fast_v1.head_len + (newt ? 16u : 0u) + (ids ? 8u : 0u) + fixed + vlen + 7) &
+    size = (otelc__fast_v2.head_len + (newt ? 16u : 0u) + (ids ? 8u : 0u) + fixed + vlen + 7) &
            ~(uint64_t)7;
     head = w->head;
     /* The library syncs only with max >= 1024: a record of constant strings
      * that short needs no compare. */
     if (__builtin_expect(
-            head + size > otelc__fast_v1.lim ||
-                ((!__builtin_constant_p(vlen) || vlen > 512) && size > otelc__fast_v1.max),
+            head + size > otelc__fast_v2.lim ||
+                ((!__builtin_constant_p(vlen) || vlen > 512) && size > otelc__fast_v2.max),
             0)) {
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        otelc__fast_v1.word = word;
+        otelc__fast_v2.word = word;
         return 0;
     }
     /* Each part written as soon as it is known, so that little stays live. */
-    r = (unsigned char *)(otelc__fast_v1.base + head);
+    r = (unsigned char *)(otelc__fast_v2.base + head);
     head += size;
     p = r + 32;
     tflags = 0;
@@ -347,11 +404,11 @@ OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const v
     memcpy(r + 24, &x, 8); /* no padding bytes, msg_len 0: the shape's message */
     /* The context part in whole words: what passes its end is within the
      * record (its size is rounded up to 8 too) and the values overwrite it. */
-    for (k = 0; k < otelc__fast_v1.ctx_len; k += 8) {
-        memcpy(&x, otelc__fast_v1.ctx + k, 8);
+    for (k = 0; k < otelc__fast_v2.ctx_len; k += 8) {
+        memcpy(&x, otelc__fast_v2.ctx + k, 8);
         memcpy(p + k, &x, 8);
     }
-    p += otelc__fast_v1.ctx_len;
+    p += otelc__fast_v2.ctx_len;
     OTELC__FAST_EACH(OTELC__FAST_PUT)
     x = __builtin_ia32_rdtsc();
     memcpy(r + 8, &x, 8);
@@ -365,7 +422,7 @@ OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const v
                      __ATOMIC_RELAXED);
     __atomic_store_n(&w->head, head, __ATOMIC_RELEASE);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    otelc__fast_v1.word = word;
+    otelc__fast_v2.word = word;
     return 1;
 }
 
@@ -400,7 +457,330 @@ OTELC__FAST_INLINE void otelc__log_call(otelc_logger_t *logger, int severity,
     }
 }
 
+/* Fast random ids (wyrand), as the library's otelc__rand64(). */
+OTELC__FAST_INLINE uint64_t otelc__fast_rand(otelc__fast_thr_t *thr)
+{
+    uint64_t x = thr->rng + 0xa0761d6478bd642fULL;
+    __uint128_t m = (__uint128_t)x * (x ^ 0xe7037ed1a0b428dbULL);
+
+    thr->rng = x;
+    return (uint64_t)(m >> 64) ^ (uint64_t)m;
+}
+
+/* The frame of a span started inline, as the library pushes it, and the
+ * handle; the thread's state then names the span as the active one. */
+OTELC__FAST_INLINE void otelc__span_push(otelc_span_t *out, otelc__fast_thr_t *thr, uint32_t depth,
+                                         uint64_t th, uint64_t tl, uint64_t sid, const char *ts,
+                                         uint8_t sampled)
+{
+    otelc__fast_frame_t *f =
+        (otelc__fast_frame_t *)(void *)(otelc__fast_v2.frames +
+                                        (size_t)depth * OTELC__FAST_FRAME_SIZE);
+    uint32_t serial = thr->serial + 1;
+    uint64_t x;
+
+    memcpy(f->span.trace_id, &th, 8);
+    memcpy(f->span.trace_id + 8, &tl, 8);
+    memcpy(f->span.span_id, &sid, 8);
+    f->span.trace_flags = sampled;
+    f->span.is_remote = 0;
+    f->tracestate = ts;
+    x = (uint64_t)OTELC__FAST_FRAME_SPAN << 16 | (uint64_t)serial << 32; /* length 0, not owning */
+    memcpy(&f->tracestate_len, &x, 8);
+    f->ctx = NULL;
+    thr->depth = depth + 1;
+    thr->serial = serial;
+    otelc__fast_v2.cur = &f->span;
+    memcpy(out->ctx.trace_id, &th, 8);
+    memcpy(out->ctx.trace_id + 8, &tl, 8);
+    memcpy(out->ctx.span_id, &sid, 8);
+    out->ctx.trace_flags = sampled;
+    out->ctx.is_remote = 0;
+    out->depth = depth + 1;
+    out->flags = sampled; /* recording */
+}
+
+/* Marks the thread busy (a signal handler calling otelc then finds it so)
+ * or, with `word`, not. */
+#define OTELC__FAST_BUSY(epoch)                                                                    \
+    do {                                                                                           \
+        otelc__fast_v2.word = (uint64_t)(epoch) | (uint64_t)1 << 32;                               \
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);                                                   \
+    } while (0)
+#define OTELC__FAST_FREE(word)                                                                     \
+    do {                                                                                           \
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);                                                   \
+        otelc__fast_v2.word = (word);                                                              \
+    } while (0)
+
+/* A recorded span's start (otelc__span_fast): its SPAN_BEGIN, byte for
+ * byte the library's, then its frame. */
+OTELC__FAST_INLINE int otelc__span_fast_rec(otelc_span_t *out, const void *site_shape, int kind,
+                                            const otelc_attr_t *a, size_t n, uint64_t word,
+                                            const otelc__fast_frame_t *top, uint64_t th,
+                                            uint64_t tl, uint32_t ids)
+{
+    const otelc__fast_shape_t *s;
+    otelc__fast_thr_t *thr;
+    otelc__fast_val_t v[OTELC__FAST_MAX];
+    otelc__ring_w_t *w;
+    const char *ts;
+    uint64_t bad = 0, vlen = 0, fixed = 0, head, size, psid, sid, x, sig0, sig1;
+    uint32_t flags, depth, newt;
+    unsigned char *r, *p;
+    uint8_t remote;
+
+    s = (const otelc__fast_shape_t *)__atomic_load_n((const void *const *)site_shape,
+                                                     __ATOMIC_ACQUIRE);
+    sig0 = (uint64_t)n + 0 OTELC__FAST_EACH(OTELC__FAST_SIGOF0);
+    sig1 = 0 OTELC__FAST_EACH(OTELC__FAST_SIGOF1);
+    if (__builtin_expect(s->sig[0] != sig0 || (n > 4 && s->sig[1] != sig1), 0))
+        return 0;
+    OTELC__FAST_EACH(OTELC__FAST_GET)
+    if (__builtin_expect(bad != 0 || top->tracestate_len != 0, 0))
+        return 0;
+    OTELC__FAST_BUSY(word);
+    memcpy(&psid, top->span.span_id, 8);
+    remote = top->span.is_remote;
+    ts = top->tracestate;
+    thr = otelc__fast_v2.thr;
+    depth = thr->depth;
+    w = otelc__fast_v2.w;
+    if (__builtin_expect(depth >= OTELC__FAST_MAX_DEPTH, 0))
+        goto library;
+    if (!ids) {
+        th = otelc__fast_rand(thr);
+        tl = otelc__fast_rand(thr);
+        tl += (th | tl) == 0; /* ids are never all zero (W3C) */
+        ts = NULL;
+    }
+    sid = otelc__fast_rand(thr);
+    sid += sid == 0;
+    newt = ((th ^ w->trace_w[0]) | (tl ^ w->trace_w[1])) != 0;
+    /* The trace and parent ids are whole words: the rest is rounded up. */
+    size = ((32u + fixed + vlen + 7) & ~(uint64_t)7) + (uint64_t)newt * 16u + (uint64_t)ids * 8u;
+    head = w->head;
+    if (__builtin_expect(
+            head + size > otelc__fast_v2.lim ||
+                ((!__builtin_constant_p(vlen) || vlen > 512) && size > otelc__fast_v2.max),
+            0))
+        goto library;
+    r = (unsigned char *)(otelc__fast_v2.base + head);
+    head += size;
+    p = r + 32;
+    flags = (uint32_t)kind << OTELC__FAST_KIND_SHIFT;
+    if (newt) {
+        memcpy(p, &th, 8);
+        memcpy(p + 8, &tl, 8);
+        p += 16;
+        flags |= OTELC__FAST_F_TRACE;
+        w->trace_w[0] = th;
+        w->trace_w[1] = tl;
+    }
+    if (ids) {
+        memcpy(p, &psid, 8);
+        p += 8;
+        flags |= OTELC__FAST_F_IDS | (remote ? OTELC__FAST_F_REMOTE : 0u);
+    }
+    OTELC__FAST_EACH(OTELC__FAST_PUT)
+    x = size | (uint64_t)OTELC__REC_SPAN_BEGIN_TYPE << 32 | (uint64_t)flags << 48;
+    memcpy(r, &x, 8);
+    memcpy(r + 16, &sid, 8);
+    x = s->id | (uint64_t)otelc__fast_v2.span_scope << 32;
+    memcpy(r + 24, &x, 8);
+    x = __builtin_ia32_rdtsc();
+    memcpy(r + 8, &x, 8);
+    /* Counted before it is published, as the library counts. */
+    __atomic_store_n(&w->produced[0], __atomic_load_n(&w->produced[0], __ATOMIC_RELAXED) + 1,
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&w->head, head, __ATOMIC_RELEASE);
+    otelc__span_push(out, thr, depth, th, tl, sid, ts, OTELC_TRACE_FLAG_SAMPLED);
+    OTELC__FAST_FREE(word);
+    return 1;
+library:
+    OTELC__FAST_FREE(word);
+    return 0;
+}
+
+/* A span the sampler drops (otelc__span_fast): counted, ids and a frame,
+ * no record. */
+OTELC__FAST_INLINE int otelc__span_fast_drop(otelc_span_t *out, uint64_t word,
+                                             const otelc__fast_frame_t *top, uint64_t th,
+                                             uint64_t tl, uint32_t ids)
+{
+    otelc__fast_thr_t *thr;
+    otelc__ring_w_t *w;
+    const char *ts;
+    uint64_t sid;
+    uint32_t depth;
+
+    if (__builtin_expect(top->tracestate_len != 0, 0))
+        return 0;
+    OTELC__FAST_BUSY(word);
+    ts = top->tracestate;
+    thr = otelc__fast_v2.thr;
+    depth = thr->depth;
+    w = otelc__fast_v2.w;
+    if (__builtin_expect(depth >= OTELC__FAST_MAX_DEPTH, 0)) {
+        OTELC__FAST_FREE(word);
+        return 0;
+    }
+    if (!ids) {
+        th = otelc__fast_rand(thr);
+        tl = otelc__fast_rand(thr);
+        tl += (th | tl) == 0;
+        ts = NULL;
+    }
+    sid = otelc__fast_rand(thr);
+    sid += sid == 0;
+    /* Produced and dropped by the sampler, as the library counts it. */
+    __atomic_store_n(&w->produced[0], __atomic_load_n(&w->produced[0], __ATOMIC_RELAXED) + 1,
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&w->dropped_sampler,
+                     __atomic_load_n(&w->dropped_sampler, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+    otelc__span_push(out, thr, depth, th, tl, sid, ts, 0);
+    OTELC__FAST_FREE(word);
+    return 1;
+}
+
+/*
+ * Starts a span macro's span inline: its frame on the thread's context
+ * stack, the handle and, when it is sampled, its SPAN_BEGIN record; 1 when
+ * it did, 0 when the library must (nothing written then). Only spans the
+ * sampler decides without a call (otelc__fast_t.sflags), without a
+ * correlation id or tracestate to carry, below the stack's depth limit;
+ * `n`, the kind and the attributes' types must be constants.
+ */
+OTELC__FAST_INLINE int otelc__span_fast(otelc_span_t *out, const void *site_shape, int kind,
+                                        const otelc_attr_t *a, size_t n)
+{
+    const otelc__fast_frame_t *top;
+    uint64_t word, th, tl;
+    uint32_t epoch, bit, sf, ids;
+
+    if (!(__builtin_constant_p(n) && n <= OTELC__FAST_MAX && __builtin_constant_p(kind) &&
+          kind >= 0 && kind <= 5 OTELC__FAST_EACH(OTELC__FAST_CONST)))
+        return 0;
+    epoch = __atomic_load_n(&otelc__fast_epoch_v2, __ATOMIC_RELAXED);
+    word = otelc__fast_v2.word;
+    if (__builtin_expect(word != epoch, 0))
+        return 0;
+    /* The parent: the active span, as the library's frame holds it. A
+     * signal handler that runs before the thread is marked busy leaves the
+     * stack as it found it. */
+    top = (const otelc__fast_frame_t *)(const void *)otelc__fast_v2.cur;
+    memcpy(&th, top->span.trace_id, 8);
+    memcpy(&tl, top->span.trace_id + 8, 8);
+    ids = (th | tl) != 0;
+    bit = !ids                                                 ? OTELC__FAST_S_ROOT
+          : (top->span.trace_flags & OTELC_TRACE_FLAG_SAMPLED) ? OTELC__FAST_S_CHILD_SAMPLED
+                                                               : OTELC__FAST_S_CHILD_UNSAMPLED;
+    sf = otelc__fast_v2.sflags;
+    if (__builtin_expect((sf & bit) != 0, 1))
+        return otelc__span_fast_rec(out, site_shape, kind, a, n, word, top, th, tl, ids);
+    if ((sf & bit << OTELC__FAST_S_DROP) != 0)
+        return otelc__span_fast_drop(out, word, top, th, tl, ids);
+    return 0;
+}
+
+/*
+ * Ends a span macro's span inline when it is the thread's innermost frame
+ * and recording: its SPAN_END record and the frame's pop, as the library
+ * does them; 1 when it did, 0 when the library must.
+ */
+OTELC__FAST_INLINE int otelc__span_end_fast(otelc_span_t *sp)
+{
+    otelc__fast_thr_t *thr;
+    const otelc__fast_frame_t *f;
+    otelc__ring_w_t *w;
+    uint64_t word, head, x, sid, fsid;
+    uint32_t epoch, depth, fl = sp->flags;
+    unsigned char *r;
+
+    epoch = __atomic_load_n(&otelc__fast_epoch_v2, __ATOMIC_RELAXED);
+    word = otelc__fast_v2.word;
+    if (__builtin_expect(word != epoch || fl > 1u, 0)) /* ended, or not otelc's */
+        return 0;
+    otelc__fast_v2.word = (uint64_t)epoch | (uint64_t)1 << 32;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    thr = otelc__fast_v2.thr;
+    depth = thr->depth;
+    w = otelc__fast_v2.w;
+    head = w->head;
+    memcpy(&sid, sp->ctx.span_id, 8);
+    if (__builtin_expect(sp->depth != depth || depth == 0, 0))
+        goto library;
+    f = (const otelc__fast_frame_t *)(const void *)(otelc__fast_v2.frames +
+                                                    (size_t)(depth - 1) * OTELC__FAST_FRAME_SIZE);
+    memcpy(&fsid, f->span.span_id, 8);
+    if (__builtin_expect(fsid != sid || f->kind != OTELC__FAST_FRAME_SPAN, 0))
+        goto library;
+    if (fl != 0) { /* recording */
+        if (__builtin_expect(head + 24 > otelc__fast_v2.lim, 0))
+            goto library;
+        r = (unsigned char *)(otelc__fast_v2.base + head);
+        x = 24u | (uint64_t)OTELC__REC_SPAN_END_TYPE << 32;
+        memcpy(r, &x, 8);
+        x = __builtin_ia32_rdtsc();
+        memcpy(r + 8, &x, 8);
+        memcpy(r + 16, &sid, 8);
+        __atomic_store_n(&w->head, head + 24, __ATOMIC_RELEASE);
+    }
+    sp->flags = fl | 2u; /* ended */
+    thr->depth = depth - 1;
+    otelc__fast_v2.cur =
+        depth > 1 ? &((const otelc__fast_frame_t *)(const void *)((const unsigned char *)f -
+                                                                  OTELC__FAST_FRAME_SIZE))
+                         ->span
+                  : &otelc__no_frame_v2.span;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    otelc__fast_v2.word = word;
+    return 1;
+library:
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    otelc__fast_v2.word = word;
+    return 0;
+}
+
+/* The library's path for a span macro's call, with the attributes copied
+ * as otelc__log_call() copies them. */
+OTELC__FAST_INLINE void otelc__span_call(otelc_span_t *out, otelc_span_site_t *site,
+                                         const otelc_attr_t *a, size_t n)
+{
+    if (n <= OTELC__FAST_MAX) {
+        otelc_attr_t b[OTELC__FAST_MAX + 1];
+        OTELC__FAST_COPY(1)
+        OTELC__FAST_COPY(2)
+        OTELC__FAST_COPY(3)
+        OTELC__FAST_COPY(4)
+        OTELC__FAST_COPY(5)
+        OTELC__FAST_COPY(6)
+        OTELC__FAST_COPY(7)
+        OTELC__FAST_COPY(8)
+        otelc__span_site_start(out, site, b + 1, n);
+    } else {
+        otelc__span_site_start(out, site, a + 1, n);
+    }
+}
+
+/* A span macro's start: `a` holds a placeholder, then the `n` attributes. */
+OTELC__FAST_INLINE void otelc__span_begin(otelc_span_t *out, otelc_span_site_t *site, int kind,
+                                          const otelc_attr_t *a, size_t n)
+{
+    if (!otelc__span_fast(out, &site->shape, kind, a + 1, n))
+        otelc__span_call(out, site, a, n);
+}
+
+/* A span macro's end, at the end of its scope. */
+OTELC__FAST_INLINE void otelc__span_scope_end(otelc_span_t *span)
+{
+    if (!otelc__span_end_fast(span))
+        otelc__span_cleanup(span);
+}
+
 #else
+#define otelc__span_begin(out, site, kind, a, n) otelc__span_site_start(out, site, (a) + 1, n)
+#define otelc__span_scope_end otelc__span_cleanup
 #define otelc__log_fast(logger, severity, site_shape, msg, msg_len, a, n) 0
 #define otelc__log_call(logger, severity, site, event_name, msg, msg_len, a, n)                    \
     otelc__log_site(logger, severity, site, event_name, msg, msg_len, (a) + 1, n)

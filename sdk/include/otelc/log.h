@@ -99,12 +99,9 @@ OTELC_API void otelc_log(otelc_logger_t *logger, int severity, const char *event
 typedef struct otelc_log_site {
     const void *shape;
 } otelc_log_site_t;
-/* The shape of a site not learned yet (otelc/fast.h): its calls take the
- * library's path, which learns it. */
-OTELC_API extern const struct otelc__fast_shape otelc__site_unlearned_v1;
 #define OTELC__LOG_SITE_INIT                                                                       \
     {                                                                                              \
-        &otelc__site_unlearned_v1                                                                  \
+        &otelc__site_unlearned_v2                                                                  \
     }
 OTELC_API void otelc__log_site(otelc_logger_t *logger, int severity, otelc_log_site_t *site,
                                const char *event_name, const char *message, size_t message_len,

@@ -215,12 +215,22 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 
 #define OTELC__SITE(var, kind_, name_)                                                             \
     static otelc_span_site_t var = {                                                               \
-        name_, (uint32_t)(sizeof(name_) - 1u), (kind_), __func__, __FILE__, __LINE__, 0            \
+        name_,    (uint32_t)(sizeof(name_) - 1u), (kind_), __func__, __FILE__,                     \
+        __LINE__, &otelc__site_unlearned_v2                                                        \
     }
 #define OTELC__ATTR_ARGS(...)                                                                      \
     ((const otelc_attr_t[]){ OTELC__ATTR_NONE, __VA_ARGS__ }) + 1,                                 \
         sizeof((const otelc_attr_t[]){ OTELC__ATTR_NONE, __VA_ARGS__ }) / sizeof(otelc_attr_t) -   \
             1u
+
+/* Declares span `var` of site var##_site and starts it: inline when the
+ * call matches the site's shape (otelc/fast.h), else in the library. It
+ * ends when `var` goes out of scope. */
+#define OTELC__SPAN_BEGIN(var, kind, ...)                                                          \
+    otelc_span_t var __attribute__((cleanup(otelc__span_scope_end), unused)) = OTELC__SPAN_NONE;   \
+    const otelc_attr_t OTELC__CAT(var, _a)[] = { OTELC__ATTR_NONE, __VA_ARGS__ };                  \
+    otelc__span_begin(&var, &OTELC__CAT(var, _site), (kind), OTELC__CAT(var, _a),                  \
+                      sizeof(OTELC__CAT(var, _a)) / sizeof(otelc_attr_t) - 1u)
 
 /*
  * OTELC_SPAN_VAR(var, "name", attrs...): declares span `var`, started here and
@@ -228,9 +238,7 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
  */
 #define OTELC_SPAN_KIND_VAR(var, kind, ...)                                                        \
     OTELC__SITE(OTELC__CAT(var, _site), kind, "" OTELC__FIRST(__VA_ARGS__) "");                    \
-    otelc_span_t var __attribute__((cleanup(otelc__span_cleanup), unused)) = OTELC__SPAN_NONE;     \
-    otelc__span_site_start(&var, &OTELC__CAT(var, _site),                                          \
-                           OTELC__ATTR_ARGS(OTELC__REST(__VA_ARGS__)))
+    OTELC__SPAN_BEGIN(var, kind, OTELC__REST(__VA_ARGS__))
 #define OTELC_SPAN_VAR(var, ...) OTELC_SPAN_KIND_VAR(var, OTELC_SPAN_KIND_INTERNAL, __VA_ARGS__)
 
 /* OTELC_SPAN("name", attrs...): a span for the rest of the enclosing block. */
@@ -242,15 +250,11 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 /* OTELC_FUNC(attrs...): a span named after the enclosing function. */
 #define OTELC_FUNC(...) OTELC__FUNC(OTELC__UNIQUE(otelc__span_), __VA_ARGS__)
 #define OTELC__FUNC(var, ...)                                                                      \
-    static otelc_span_site_t OTELC__CAT(var, _site) = { __func__,                                  \
-                                                        (uint32_t)(sizeof(__func__) - 1u),         \
-                                                        OTELC_SPAN_KIND_INTERNAL,                  \
-                                                        __func__,                                  \
-                                                        __FILE__,                                  \
-                                                        __LINE__,                                  \
-                                                        0 };                                       \
-    otelc_span_t var __attribute__((cleanup(otelc__span_cleanup), unused)) = OTELC__SPAN_NONE;     \
-    otelc__span_site_start(&var, &OTELC__CAT(var, _site), OTELC__ATTR_ARGS(__VA_ARGS__))
+    static otelc_span_site_t OTELC__CAT(var, _site) = {                                            \
+        __func__, (uint32_t)(sizeof(__func__) - 1u), OTELC_SPAN_KIND_INTERNAL, __func__, __FILE__, \
+        __LINE__, &otelc__site_unlearned_v2                                                        \
+    };                                                                                             \
+    OTELC__SPAN_BEGIN(var, OTELC_SPAN_KIND_INTERNAL, __VA_ARGS__)
 
 /* OTELC_SPAN_ATTRS(&span, attrs...): adds attributes to a span. */
 #define OTELC_SPAN_ATTRS(span, ...) otelc_span_set_attrs((span), OTELC__ATTR_ARGS(__VA_ARGS__))
@@ -264,5 +268,8 @@ OTELC_API void otelc__span_cleanup(otelc_span_t *span);
 #ifdef __cplusplus
 }
 #endif
+
+/* The macros' inline path; after the declarations it uses. */
+#include <otelc/fast.h>
 
 #endif /* OTELC_TRACE_H */

@@ -122,7 +122,7 @@ static void inline_records_are_the_librarys(void **state)
     both(0, "XNAS"); /* the sites' first calls: the library learns their shapes */
 #if OTELC__FAST && defined(__OPTIMIZE__)
     /* The thread's state is ready for the inline path now. */
-    assert_int_equal(otelc__fast_v1.ready, otelc__fast_epoch_v1);
+    assert_int_equal(otelc__fast_v2.ready, otelc__fast_epoch_v2);
 #endif
     both(1, "");
     {
