@@ -133,9 +133,11 @@ static uint32_t fast_sflags(const otelc__thread_t *t)
         return OTELC__FAST_S_ROOT | follow;
     case OTELC_SAMPLER_PARENTBASED_ALWAYS_OFF:
         return OTELC__FAST_S_ROOT << OTELC__FAST_S_DROP | follow;
+    case OTELC_SAMPLER_TRACEIDRATIO:
+        return OTELC__FAST_S_ROOT_RATIO; /* children by their trace's ratio, in the library */
     case OTELC_SAMPLER_PARENTBASED_TRACEIDRATIO:
-        return follow; /* roots by the ratio, in the library */
-    default:           /* ratio and custom samplers decide in the library */
+        return OTELC__FAST_S_ROOT_RATIO | follow;
+    default: /* custom samplers decide in the library */
         return 0;
     }
 }
@@ -172,6 +174,7 @@ void otelc__fast_sync(otelc__thread_t *t)
     f->frames = (unsigned char *)t->frames;
     f->span_scope = otelc__hot.default_tracer_scope;
     f->sflags = fast_sflags(t);
+    f->ratio_threshold = otelc__hot.sampler.threshold;
     f->ready = epoch;
 }
 

@@ -23,12 +23,12 @@
  * not the innermost frame's are the library's.
  *
  * The layouts here (otelc__fast_t, the shape's first fields, the ring's
- * producer words, the LOG_SITE record) are an ABI between a program and the
- * library it runs with, as lttng-ust versions its ring ABI: its version is
- * in the symbols' names, so that a program built against another layout
- * does not link, and the library checks its own structures against these
- * (sdk/src/fast.c). Only C, on x86-64 with GCC or clang; elsewhere, in C++
- * and with OTELC_NO_FAST defined, the macros call the library.
+ * producer words, the first fields of the library's thread state and of its
+ * context-stack frames, the LOG_SITE, SPAN_BEGIN and SPAN_END records) are
+ * an ABI between a program and the library it runs with, as lttng-ust versions its ring ABI: its
+ * version is in the symbols' names, so that a program built against another layout does not link,
+ * and the library checks its own structures against these (sdk/src/fast.c). Only C, on x86-64 with
+ * GCC or clang; elsewhere, in C++ and with OTELC_NO_FAST defined, the macros call the library.
  */
 #ifndef OTELC_FAST_H
 #define OTELC_FAST_H
@@ -105,6 +105,9 @@ typedef struct otelc__fast_frame {
 #define OTELC__FAST_S_CHILD_SAMPLED 2u
 #define OTELC__FAST_S_CHILD_UNSAMPLED 4u
 #define OTELC__FAST_S_DROP 3
+/* Roots the ratio sampler decides: recorded when the trace id's
+ * randomness (its last 7 bytes, big-endian) is below ratio_threshold. */
+#define OTELC__FAST_S_ROOT_RATIO 0x40u
 
 /* A thread's state for the inline path. `ready` and `busy` are read as one
  * word: equal to the epoch when the inline path may write. */
@@ -153,6 +156,7 @@ typedef struct otelc__fast {
     unsigned char *frames; /* the context stack's first frame */
     uint32_t span_scope;   /* the default tracer's scope */
     uint32_t sflags;       /* OTELC__FAST_S_* */
+    uint64_t ratio_threshold;
     unsigned char ctx[256];
 } otelc__fast_t;
 
@@ -518,7 +522,7 @@ OTELC__FAST_INLINE void otelc__span_push(otelc_span_t *out, otelc__fast_thr_t *t
 OTELC__FAST_INLINE int otelc__span_fast_rec(otelc_span_t *out, const void *site_shape, int kind,
                                             const otelc_attr_t *a, size_t n, uint64_t word,
                                             const otelc__fast_frame_t *top, uint64_t th,
-                                            uint64_t tl, uint32_t ids)
+                                            uint64_t tl, uint32_t ids, uint32_t sf)
 {
     const otelc__fast_shape_t *s;
     otelc__fast_thr_t *thr;
@@ -553,6 +557,21 @@ OTELC__FAST_INLINE int otelc__span_fast_rec(otelc_span_t *out, const void *site_
         tl = otelc__fast_rand(thr);
         tl += (th | tl) == 0; /* ids are never all zero (W3C) */
         ts = NULL;
+        if ((sf & OTELC__FAST_S_ROOT) == 0 &&
+            (__builtin_bswap64(tl) & 0xffffffffffffffULL) >= otelc__fast_v2.ratio_threshold) {
+            /* The ratio sampler drops it: counted, a frame, no record. */
+            sid = otelc__fast_rand(thr);
+            sid += sid == 0;
+            __atomic_store_n(&w->produced[0],
+                             __atomic_load_n(&w->produced[0], __ATOMIC_RELAXED) + 1,
+                             __ATOMIC_RELAXED);
+            __atomic_store_n(&w->dropped_sampler,
+                             __atomic_load_n(&w->dropped_sampler, __ATOMIC_RELAXED) + 1,
+                             __ATOMIC_RELAXED);
+            otelc__span_push(out, thr, depth, th, tl, sid, NULL, 0);
+            OTELC__FAST_FREE(word);
+            return 1;
+        }
     }
     sid = otelc__fast_rand(thr);
     sid += sid == 0;
@@ -676,8 +695,8 @@ OTELC__FAST_INLINE int otelc__span_fast(otelc_span_t *out, const void *site_shap
           : (top->span.trace_flags & OTELC_TRACE_FLAG_SAMPLED) ? OTELC__FAST_S_CHILD_SAMPLED
                                                                : OTELC__FAST_S_CHILD_UNSAMPLED;
     sf = otelc__fast_v2.sflags;
-    if (__builtin_expect((sf & bit) != 0, 1))
-        return otelc__span_fast_rec(out, site_shape, kind, a, n, word, top, th, tl, ids);
+    if (__builtin_expect((sf & bit) != 0, 1) || (!ids && (sf & OTELC__FAST_S_ROOT_RATIO) != 0))
+        return otelc__span_fast_rec(out, site_shape, kind, a, n, word, top, th, tl, ids, sf);
     if ((sf & bit << OTELC__FAST_S_DROP) != 0)
         return otelc__span_fast_drop(out, word, top, th, tl, ids);
     return 0;
