@@ -49,7 +49,7 @@ fi
 
 workloads=("$@")
 if [[ ${#workloads[@]} -eq 0 ]]; then
-    workloads=(span_3attrs span_empty span_nested_child log_3attrs log_3attrs_corr span_unsampled log_disabled)
+    workloads=(span_3attrs span_3attrs_corr span_empty span_nested_child log_3attrs log_3attrs_corr span_unsampled log_disabled)
 fi
 ops=${OPS:-50000}
 # A chunk of 10000 ops fills at most 3.2 MB of ring (parent+child pairs),

@@ -414,6 +414,18 @@ BODY body_log_3attrs_corr(size_t n)
     }
 }
 
+/* span_3attrs inside a correlation scope: the spans carry the correlation
+ * id, as an order's spans do (children of the scope's own span). */
+BODY body_span_3attrs_corr(size_t n)
+{
+    OTELC_CORRELATION("ORD-20261206-000042")
+    {
+        for (size_t i = 0; i < n; i++) {
+            BENCH_SPAN_3ATTRS((int64_t)i);
+        }
+    }
+}
+
 /* DEBUG on a logger at INFO: the macro's level check, arguments unevaluated. */
 BODY body_log_disabled(size_t n)
 {
@@ -513,6 +525,7 @@ static const workload_t workloads[] = {
     { "span_nested_child", body_span_nested_child, 1, true, 1, NULL },
     { "log_3attrs", body_log_3attrs, 1, true, 1, NULL },
     { "log_3attrs_corr", body_log_3attrs_corr, 1, true, 1, NULL },
+    { "span_3attrs_corr", body_span_3attrs_corr, 1, true, 1, NULL },
     { "log_disabled", body_log_disabled, 20, true, 1, NULL },
     { "span_unsampled", body_span_unsampled, 5, true, 1, opts_always_off },
     { "span_3attrs_2threads", body_span_3attrs, 1, true, 2, NULL },

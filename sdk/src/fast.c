@@ -80,6 +80,9 @@ _Static_assert(OTELC__REC_SPAN_BEGIN == OTELC__REC_SPAN_BEGIN_TYPE, "record");
 _Static_assert(OTELC__REC_SPAN_END == OTELC__REC_SPAN_END_TYPE, "record");
 _Static_assert(OTELC__REC_F_REMOTE == OTELC__FAST_F_REMOTE, "record");
 _Static_assert(OTELC__REC_KIND_SHIFT == OTELC__FAST_KIND_SHIFT, "record");
+_Static_assert(sizeof(otelc__rec_ctx_t) + OTELC_CORRELATION_ID_MAX <=
+                   sizeof(((otelc__fast_t *)0)->sctx),
+               "context part");
 
 /* The context part of the thread's records, as write_log_site() writes it;
  * false when it is longer than the inline path copies. */
@@ -107,14 +110,13 @@ static bool fast_ctx(otelc__fast_t *f, const otelc__thread_t *t)
 }
 
 /* The span starts the inline path may write: the sampler's decisions it
- * makes without a call, when spans are taken, ids are otelc's and the
- * thread has no correlation id (a SPAN_BEGIN's context part). Limits as
- * for logs: the header checks strings against the logs' value limit. */
-static uint32_t fast_sflags(const otelc__thread_t *t)
+ * makes without a call, when spans are taken and ids are otelc's. Limits
+ * as for logs: the header checks strings against the logs' value limit. */
+static uint32_t fast_sflags(void)
 {
     const otelc_limits_t *sl = &otelc__hot.span_limits;
 
-    if (!otelc__hot.traces_on || otelc__hot.id_fn != NULL || t->corr_len != 0 ||
+    if (!otelc__hot.traces_on || otelc__hot.id_fn != NULL ||
         sl->attribute_count < OTELC__FAST_MAX ||
         sl->attribute_value_length != otelc__hot.log_limits.attribute_value_length)
         return 0;
@@ -173,7 +175,22 @@ void otelc__fast_sync(otelc__thread_t *t)
     f->thr = (otelc__fast_thr_t *)(void *)&t->rng;
     f->frames = (unsigned char *)t->frames;
     f->span_scope = otelc__hot.default_tracer_scope;
-    f->sflags = fast_sflags(t);
+    f->sflags = fast_sflags();
+    /* A SPAN_BEGIN's context part, as write_begin() writes it with no
+     * tracestate (the inline path leaves spans with one to the library). */
+    f->sctx_len = 0;
+    f->sctx_flag = 0;
+    if (t->corr_len != 0) {
+        otelc__rec_ctx_t c = { (uint16_t)t->corr_len, 0, 0, 0, 0 };
+        if (sizeof(c) + t->corr_len > sizeof(f->sctx)) {
+            f->sflags = 0;
+        } else {
+            memcpy(f->sctx, &c, sizeof(c));
+            memcpy(f->sctx + sizeof(c), t->corr, t->corr_len);
+            f->sctx_len = (uint32_t)(sizeof(c) + t->corr_len);
+            f->sctx_flag = OTELC__FAST_F_CTX;
+        }
+    }
     f->ratio_threshold = otelc__hot.sampler.threshold;
     f->ready = epoch;
 }

@@ -157,6 +157,11 @@ typedef struct otelc__fast {
     uint32_t span_scope;   /* the default tracer's scope */
     uint32_t sflags;       /* OTELC__FAST_S_* */
     uint64_t ratio_threshold;
+    /* A SPAN_BEGIN's context part (the thread's correlation id, as
+     * record.h lays it out), its bytes (0 without one) and its flag. */
+    uint32_t sctx_len;
+    uint32_t sctx_flag;
+    unsigned char sctx[144];
     unsigned char ctx[256];
 } otelc__fast_t;
 
@@ -199,6 +204,14 @@ OTELC_API extern const otelc__fast_frame_t otelc__no_frame_v2;
 /* Copies `n` bytes, up to 16 without a call (names, ids and short values on
  * the hot path, where a libc memcpy through the PLT costs more than the
  * copy); longer ones with memcpy. The library's otelc__copy() too. */
+#if defined(__GNUC__) && !defined(__clang__)
+/* Inlined into a caller that passes a short literal, GCC warns of the
+ * branches for longer lengths, which that call never takes: the user's
+ * -Werror must not fail on them. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
 static inline void otelc__copy16(void *dst, const void *src, size_t n)
 {
     unsigned char *d = (unsigned char *)dst;
@@ -224,6 +237,9 @@ static inline void otelc__copy16(void *dst, const void *src, size_t n)
         d[n - 1] = s[n - 1];
     }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #if OTELC__FAST
 
@@ -530,7 +546,7 @@ OTELC__FAST_INLINE int otelc__span_fast_rec(otelc_span_t *out, const void *site_
     otelc__ring_w_t *w;
     const char *ts;
     uint64_t bad = 0, vlen = 0, fixed = 0, head, size, psid, sid, x, sig0, sig1;
-    uint32_t flags, depth, newt;
+    uint32_t flags, depth, newt, clen, k;
     unsigned char *r, *p;
     uint8_t remote;
 
@@ -577,7 +593,8 @@ OTELC__FAST_INLINE int otelc__span_fast_rec(otelc_span_t *out, const void *site_
     sid += sid == 0;
     newt = ((th ^ w->trace_w[0]) | (tl ^ w->trace_w[1])) != 0;
     /* The trace and parent ids are whole words: the rest is rounded up. */
-    size = ((32u + fixed + vlen + 7) & ~(uint64_t)7) + (uint64_t)newt * 16u + (uint64_t)ids * 8u;
+    size = ((32u + otelc__fast_v2.sctx_len + fixed + vlen + 7) & ~(uint64_t)7) +
+           (uint64_t)newt * 16u + (uint64_t)ids * 8u;
     head = w->head;
     if (__builtin_expect(
             head + size > otelc__fast_v2.lim ||
@@ -600,6 +617,16 @@ OTELC__FAST_INLINE int otelc__span_fast_rec(otelc_span_t *out, const void *site_
         memcpy(p, &psid, 8);
         p += 8;
         flags |= OTELC__FAST_F_IDS | (remote ? OTELC__FAST_F_REMOTE : 0u);
+    }
+    /* The context part in whole words, as a log's. */
+    clen = otelc__fast_v2.sctx_len; /* read again: fewer registers live */
+    if (__builtin_expect(clen != 0, 0)) {
+        for (k = 0; k < clen; k += 8) {
+            memcpy(&x, otelc__fast_v2.sctx + k, 8);
+            memcpy(p + k, &x, 8);
+        }
+        p += clen;
+        flags |= OTELC__FAST_F_CTX;
     }
     OTELC__FAST_EACH(OTELC__FAST_PUT)
     x = size | (uint64_t)OTELC__REC_SPAN_BEGIN_TYPE << 32 | (uint64_t)flags << 48;

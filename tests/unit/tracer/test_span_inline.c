@@ -342,7 +342,7 @@ static const char *get_header(void *carrier, const char *key)
 static void correlation_and_remote_parents(void **state)
 {
     (void)state;
-    otelc_span_context_t in[5][2], lib[5][2], corr, remote;
+    otelc_span_context_t in[6][2], lib[6][2], corr, remote;
     const char *sampled[2] = { "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", NULL };
     const char *with_ts[2] = { "00-4bf92f3577b34da6a3ce929d0e0e4737-00f067aa0ba902b8-01",
                                "vendor=abc" };
@@ -353,7 +353,8 @@ static void correlation_and_remote_parents(void **state)
     OTELC_CORRELATION("ORD-42")
     {
         corr = otelc_current_span_context(); /* the scope's own span */
-        both(1, "A", in[1], lib[1]);
+        both(1, "A", in[1], lib[1]);         /* the first call after a change: the library's */
+        both(5, "A", in[5], lib[5]);         /* then the inline path's */
     }
     rc = otelc_extract(get_header, sampled);
     tc = otelc_extract(get_header, with_ts);
@@ -371,8 +372,12 @@ static void correlation_and_remote_parents(void **state)
     }
     sync_export();
     check_both(1, in[1], lib[1], &corr);
+    check_both(5, in[5], lib[5], &corr);
     assert_string_equal(must_find("inline.case", 1)->correlation, "ORD-42");
     assert_string_equal(must_find("inline.child", 1)->correlation, "ORD-42");
+    assert_string_equal(must_find("inline.case", 5)->correlation, "ORD-42");
+    assert_string_equal(must_find("inline.child", 5)->correlation, "ORD-42");
+    assert_string_equal(must_find("inline.case", 0)->correlation, "");
     check_both(2, in[2], lib[2], &remote);
     check_both(4, in[4], lib[4], &remote);
     assert_true(must_find("inline.case", 2)->parent_is_remote);
@@ -387,6 +392,46 @@ static void correlation_and_remote_parents(void **state)
     }
     otelc_context_release(rc);
     otelc_context_release(tc);
+    assert_spans_exact();
+}
+
+/* Correlation ids of every length up to past the longest kept: the same
+ * spans either way, the id cut at OTELC_CORRELATION_ID_MAX bytes. */
+static void correlation_ids_of_every_length(void **state)
+{
+    (void)state;
+    char id[200];
+    otelc_span_context_t in[2], lib[2], scope;
+
+    start(NULL);
+    both(0, "A", in, lib);
+    for (int len = 1; len < (int)sizeof(id); len += 3) {
+        memset(id, 'a' + len % 26, (size_t)len);
+        id[len] = 0;
+        OTELC_CORRELATION(id)
+        {
+            scope = otelc_current_span_context();
+            both(1000 + len, "B", in, lib); /* the library's */
+            both(2000 + len, "B", in, lib); /* inline */
+            assert_int_equal(otelc_span_context_is_valid(&scope), true);
+        }
+    }
+    sync_export();
+    for (int len = 1; len < (int)sizeof(id); len += 3) {
+        size_t want =
+            (size_t)len < OTELC_CORRELATION_ID_MAX ? (size_t)len : OTELC_CORRELATION_ID_MAX;
+        for (int64_t i = 1000 + len; i <= 2000 + len; i += 1000) {
+            const cap_record_t *a = must_find("inline.case", i), *b = must_find("library.case", i);
+            const cap_record_t *ac = must_find("inline.child", i);
+            assert_same(a, b);
+            assert_same(ac, must_find("library.child", i));
+            assert_int_equal(strlen(a->correlation), want);
+            assert_int_equal(strlen(ac->correlation), want);
+            assert_int_equal(a->correlation[0], 'a' + len % 26);
+            assert_memory_equal(ac->parent_span_id, a->ctx.span_id, 8);
+            assert_memory_equal(a->ctx.trace_id, b->ctx.trace_id, 16); /* the scope's trace */
+        }
+    }
     assert_spans_exact();
 }
 
@@ -588,6 +633,7 @@ int main(void)
         cmocka_unit_test_teardown(the_library_sees_inline_spans, teardown),
         cmocka_unit_test_teardown(ends_by_hand_and_out_of_order, teardown),
         cmocka_unit_test_teardown(correlation_and_remote_parents, teardown),
+        cmocka_unit_test_teardown(correlation_ids_of_every_length, teardown),
         cmocka_unit_test_teardown(samplers, teardown),
         cmocka_unit_test_teardown(deeper_than_the_stack, teardown),
         cmocka_unit_test_teardown(wrapping_and_full_ring, teardown),
