@@ -571,13 +571,15 @@ OTELC__FAST_INLINE int otelc__span_fast_rec(otelc_span_t *out, const void *site_
     if (!ids) {
         th = otelc__fast_rand(thr);
         tl = otelc__fast_rand(thr);
-        tl += (th | tl) == 0; /* ids are never all zero (W3C) */
+        if (__builtin_expect((th | tl) == 0, 0)) /* ids are never all zero (W3C) */
+            tl = 1;
         ts = NULL;
         if ((sf & OTELC__FAST_S_ROOT) == 0 &&
             (__builtin_bswap64(tl) & 0xffffffffffffffULL) >= otelc__fast_v2.ratio_threshold) {
             /* The ratio sampler drops it: counted, a frame, no record. */
             sid = otelc__fast_rand(thr);
-            sid += sid == 0;
+            if (__builtin_expect(sid == 0, 0)) /* never all zero (W3C); 1 in 2^64 */
+                sid = 1;
             __atomic_store_n(&w->produced[0],
                              __atomic_load_n(&w->produced[0], __ATOMIC_RELAXED) + 1,
                              __ATOMIC_RELAXED);
@@ -590,8 +592,10 @@ OTELC__FAST_INLINE int otelc__span_fast_rec(otelc_span_t *out, const void *site_
         }
     }
     sid = otelc__fast_rand(thr);
-    sid += sid == 0;
-    newt = ((th ^ w->trace_w[0]) | (tl ^ w->trace_w[1])) != 0;
+    if (__builtin_expect(sid == 0, 0)) /* never all zero (W3C); 1 in 2^64 */
+        sid = 1;
+    /* A root's trace id is new: the compare is a child's. */
+    newt = !ids || ((th ^ w->trace_w[0]) | (tl ^ w->trace_w[1])) != 0;
     /* The trace and parent ids are whole words: the rest is rounded up. */
     size = ((32u + otelc__fast_v2.sctx_len + fixed + vlen + 7) & ~(uint64_t)7) +
            (uint64_t)newt * 16u + (uint64_t)ids * 8u;
@@ -674,11 +678,13 @@ OTELC__FAST_INLINE int otelc__span_fast_drop(otelc_span_t *out, uint64_t word,
     if (!ids) {
         th = otelc__fast_rand(thr);
         tl = otelc__fast_rand(thr);
-        tl += (th | tl) == 0;
+        if (__builtin_expect((th | tl) == 0, 0))
+            tl = 1;
         ts = NULL;
     }
     sid = otelc__fast_rand(thr);
-    sid += sid == 0;
+    if (__builtin_expect(sid == 0, 0)) /* never all zero (W3C); 1 in 2^64 */
+        sid = 1;
     /* Produced and dropped by the sampler, as the library counts it. */
     __atomic_store_n(&w->produced[0], __atomic_load_n(&w->produced[0], __ATOMIC_RELAXED) + 1,
                      __ATOMIC_RELAXED);
