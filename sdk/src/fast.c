@@ -179,7 +179,6 @@ void otelc__fast_sync(otelc__thread_t *t)
     /* A SPAN_BEGIN's context part, as write_begin() writes it with no
      * tracestate (the inline path leaves spans with one to the library). */
     f->sctx_len = 0;
-    f->sctx_flag = 0;
     if (t->corr_len != 0) {
         otelc__rec_ctx_t c = { (uint16_t)t->corr_len, 0, 0, 0, 0 };
         if (sizeof(c) + t->corr_len > sizeof(f->sctx)) {
@@ -188,7 +187,6 @@ void otelc__fast_sync(otelc__thread_t *t)
             memcpy(f->sctx, &c, sizeof(c));
             memcpy(f->sctx + sizeof(c), t->corr, t->corr_len);
             f->sctx_len = (uint32_t)(sizeof(c) + t->corr_len);
-            f->sctx_flag = OTELC__FAST_F_CTX;
         }
     }
     f->ratio_threshold = otelc__hot.sampler.threshold;

@@ -125,11 +125,12 @@ OTELC__INLINE void otelc__thread_leave(otelc__thread_t *t)
     __atomic_store_n(&otelc__fast_v2.busy, 0, __ATOMIC_RELAXED);
 }
 
-/* The log macros' inline path (otelc/fast.h): otelc__fast_sync() makes the
- * thread's state current when it may write (otelc running on the TSC clock,
- * correlation id and bound fields within 256 bytes), else not ready. A change of the
- * context views makes it not ready (context.c) until the next log call
- * through the library syncs it again; a change of the active span moves
+/* The macros' inline path (otelc/fast.h): otelc__fast_sync() makes the
+ * thread's state current when it may write (otelc running on the TSC
+ * clock, correlation id and bound fields within 256 bytes), else not
+ * ready. A change of the context views makes it not ready (context.c)
+ * until the next log or span macro's call through the library syncs it
+ * again; a change of the active span moves
  * `cur` at once (otelc__fast_cur). otelc__fast_bump() changes the epoch:
  * every thread's state is stale then (init, shutdown, a fork's child). */
 void otelc__fast_sync(otelc__thread_t *t);

@@ -16,19 +16,21 @@
  *
  * A span macro does the same for its start and its end: the ids, the
  * sampler's decision when it needs no call (always on or off, a parent's
- * flag), the SPAN_BEGIN and SPAN_END records and the span's frame on the
- * thread's context stack, as the library writes them. A span with a
- * correlation id or a tracestate to carry, a ratio or custom sampler, ids
- * from the user's generator, the stack's depth limit, and an end that is
- * not the innermost frame's are the library's.
+ * flag, a root's trace-id ratio), the SPAN_BEGIN and SPAN_END records and
+ * the span's frame on the thread's context stack, as the library writes
+ * them. A span with a tracestate to carry, a custom sampler, ids from the
+ * user's generator, the stack's depth limit, and an end that is not the
+ * innermost frame's are the library's.
  *
  * The layouts here (otelc__fast_t, the shape's first fields, the ring's
- * producer words, the first fields of the library's thread state and of its
- * context-stack frames, the LOG_SITE, SPAN_BEGIN and SPAN_END records) are
- * an ABI between a program and the library it runs with, as lttng-ust versions its ring ABI: its
- * version is in the symbols' names, so that a program built against another layout does not link,
- * and the library checks its own structures against these (sdk/src/fast.c). Only C, on x86-64 with
- * GCC or clang; elsewhere, in C++ and with OTELC_NO_FAST defined, the macros call the library.
+ * producer words, the first fields of the library's thread state and of
+ * its context-stack frames, the LOG_SITE, SPAN_BEGIN and SPAN_END records)
+ * are an ABI between a program and the library it runs with, as lttng-ust
+ * versions its ring ABI: its version is in the symbols' names, so that a
+ * program built against another layout does not link, and the library
+ * checks its own structures against these (sdk/src/fast.c). Only C, on
+ * x86-64 with GCC or clang; elsewhere, in C++ and with OTELC_NO_FAST
+ * defined, the macros call the library.
  */
 #ifndef OTELC_FAST_H
 #define OTELC_FAST_H
@@ -158,9 +160,8 @@ typedef struct otelc__fast {
     uint32_t sflags;       /* OTELC__FAST_S_* */
     uint64_t ratio_threshold;
     /* A SPAN_BEGIN's context part (the thread's correlation id, as
-     * record.h lays it out), its bytes (0 without one) and its flag. */
+     * record.h lays it out) and its bytes, 0 without one. */
     uint32_t sctx_len;
-    uint32_t sctx_flag;
     unsigned char sctx[144];
     unsigned char ctx[256];
 } otelc__fast_t;
@@ -700,8 +701,8 @@ OTELC__FAST_INLINE int otelc__span_fast_drop(otelc_span_t *out, uint64_t word,
  * stack, the handle and, when it is sampled, its SPAN_BEGIN record; 1 when
  * it did, 0 when the library must (nothing written then). Only spans the
  * sampler decides without a call (otelc__fast_t.sflags), without a
- * correlation id or tracestate to carry, below the stack's depth limit;
- * `n`, the kind and the attributes' types must be constants.
+ * tracestate to carry, below the stack's depth limit; `n`, the kind and
+ * the attributes' types must be constants.
  */
 OTELC__FAST_INLINE int otelc__span_fast(otelc_span_t *out, const void *site_shape, int kind,
                                         const otelc_attr_t *a, size_t n)
