@@ -36,6 +36,15 @@ CAP_FN void sync_export(void)
     assert_int_equal(otelc_flush(5000), OTELC_OK);
 }
 
+/* Every span produced so far was exported or counted as dropped. */
+CAP_FN void assert_span_stats_exact(void)
+{
+    otelc_stats_t st;
+    otelc_stats(&st);
+    assert_int_equal(st.spans.pending, 0);
+    assert_int_equal(st.spans.produced, st.spans.exported + otelc_signal_stats_dropped(&st.spans));
+}
+
 CAP_FN int teardown(void **state)
 {
     (void)state;

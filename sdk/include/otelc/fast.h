@@ -450,6 +450,16 @@ OTELC__FAST_INLINE int otelc__log_fast(const void *logger, int severity, const v
 #define OTELC__FAST_COPY(I)                                                                        \
     if (I <= n)                                                                                    \
         b[I] = a[I];
+/* b[1..n] = a[1..n]; b[0], the placeholder, is not passed. */
+#define OTELC__FAST_COPY_ALL                                                                       \
+    OTELC__FAST_COPY(1)                                                                            \
+    OTELC__FAST_COPY(2)                                                                            \
+    OTELC__FAST_COPY(3)                                                                            \
+    OTELC__FAST_COPY(4)                                                                            \
+    OTELC__FAST_COPY(5)                                                                            \
+    OTELC__FAST_COPY(6)                                                                            \
+    OTELC__FAST_COPY(7)                                                                            \
+    OTELC__FAST_COPY(8)
 
 /*
  * The library's path for a macro's call: `a` holds a placeholder and then
@@ -463,15 +473,7 @@ OTELC__FAST_INLINE void otelc__log_call(otelc_logger_t *logger, int severity,
 {
     if (n <= OTELC__FAST_MAX) {
         otelc_attr_t b[OTELC__FAST_MAX + 1];
-        /* b[0], the placeholder, is not passed. */
-        OTELC__FAST_COPY(1)
-        OTELC__FAST_COPY(2)
-        OTELC__FAST_COPY(3)
-        OTELC__FAST_COPY(4)
-        OTELC__FAST_COPY(5)
-        OTELC__FAST_COPY(6)
-        OTELC__FAST_COPY(7)
-        OTELC__FAST_COPY(8)
+        OTELC__FAST_COPY_ALL
         otelc__log_site(logger, severity, site, event_name, msg, msg_len, b + 1, n);
     } else {
         otelc__log_site(logger, severity, site, event_name, msg, msg_len, a + 1, n);
@@ -802,14 +804,7 @@ OTELC__FAST_INLINE void otelc__span_call(otelc_span_t *out, otelc_span_site_t *s
 {
     if (n <= OTELC__FAST_MAX) {
         otelc_attr_t b[OTELC__FAST_MAX + 1];
-        OTELC__FAST_COPY(1)
-        OTELC__FAST_COPY(2)
-        OTELC__FAST_COPY(3)
-        OTELC__FAST_COPY(4)
-        OTELC__FAST_COPY(5)
-        OTELC__FAST_COPY(6)
-        OTELC__FAST_COPY(7)
-        OTELC__FAST_COPY(8)
+        OTELC__FAST_COPY_ALL
         otelc__span_site_start(out, site, b + 1, n);
     } else {
         otelc__span_site_start(out, site, a + 1, n);

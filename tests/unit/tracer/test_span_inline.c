@@ -120,14 +120,6 @@ static void check_both(int64_t i, const otelc_span_context_t in[2],
         assert_memory_not_equal(a->ctx.trace_id, b->ctx.trace_id, 16);
 }
 
-static void assert_spans_exact(void)
-{
-    otelc_stats_t st;
-    otelc_stats(&st);
-    assert_int_equal(st.spans.pending, 0);
-    assert_int_equal(st.spans.produced, st.spans.exported + otelc_signal_stats_dropped(&st.spans));
-}
-
 static void both(int64_t i, const char *s, otelc_span_context_t in[2], otelc_span_context_t lib[2])
 {
     inline_case(i, s, in);
@@ -201,7 +193,7 @@ static void inline_spans_are_the_librarys(void **state)
         assert_memory_equal(o->ctx.span_id, outer.span_id, 8);
         assert_memory_equal(o->parent_span_id, zero, 8);
     }
-    assert_spans_exact();
+    assert_span_stats_exact();
 }
 
 /* ---- what the library sees of an inline span ------------------------------------ */
@@ -274,7 +266,7 @@ static void the_library_sees_inline_spans(void **state)
         assert_memory_equal(ls->parent_span_id, c.span_id, 8);
         assert_memory_equal(ls->ctx.span_id, libspan, 8);
     }
-    assert_spans_exact();
+    assert_span_stats_exact();
 }
 
 /* A span ended by hand inside its scope is not ended again; a span that
@@ -324,7 +316,7 @@ static void ends_by_hand_and_out_of_order(void **state)
         assert_int_equal(opened, 3);
     }
     assert_int_equal(st.spans.exported, 3 + 3 + 3);
-    assert_spans_exact();
+    assert_span_stats_exact();
 }
 
 /* ---- what the inline path leaves to the library ------------------------------- */
@@ -392,7 +384,7 @@ static void correlation_and_remote_parents(void **state)
     }
     otelc_context_release(rc);
     otelc_context_release(tc);
-    assert_spans_exact();
+    assert_span_stats_exact();
 }
 
 /* Correlation ids of every length up to past the longest kept: the same
@@ -432,7 +424,7 @@ static void correlation_ids_of_every_length(void **state)
             assert_memory_equal(a->ctx.trace_id, b->ctx.trace_id, 16); /* the scope's trace */
         }
     }
-    assert_spans_exact();
+    assert_span_stats_exact();
 }
 
 /* ---- samplers ------------------------------------------------------------------- */
@@ -464,7 +456,7 @@ static void samplers(void **state)
     assert_int_equal(cap.n, 0);
     assert_int_equal(st.spans.produced, 12);
     assert_int_equal(st.spans.dropped[OTELC_DROP_SAMPLER], 12);
-    assert_spans_exact();
+    assert_span_stats_exact();
     session_end(&cap);
 
     /* Parent-based: the children of a remote parent that is not sampled
@@ -492,7 +484,7 @@ static void samplers(void **state)
     assert_int_equal(st.spans.dropped[OTELC_DROP_SAMPLER], 8);
     assert_int_equal(st.spans.exported, 8);
     otelc_context_release(rc);
-    assert_spans_exact();
+    assert_span_stats_exact();
     session_end(&cap);
 
     /* A ratio: the library's decision, by the trace id, for both paths. */
@@ -510,7 +502,7 @@ static void samplers(void **state)
         const cap_record_t *a = find("inline.case", i), *c = find("inline.child", i);
         assert_true((a == NULL) == (c == NULL)); /* a trace is sampled whole */
     }
-    assert_spans_exact();
+    assert_span_stats_exact();
 }
 
 /* ---- bounds --------------------------------------------------------------------- */
@@ -550,7 +542,7 @@ static void deeper_than_the_stack(void **state)
         assert_true(r->start_ns <= r->end_ns);
         assert_memory_equal(r->ctx.trace_id, last_active->ctx.trace_id, 16);
     }
-    assert_spans_exact();
+    assert_span_stats_exact();
 }
 
 /* A small ring that the spans wrap around many times and may fill: the
@@ -584,7 +576,7 @@ static void wrapping_and_full_ring(void **state)
     assert_int_equal(seen, st.spans.exported);
     assert_int_equal(st.spans.produced,
                      st.spans.exported + st.spans.dropped[OTELC_DROP_QUEUE_FULL]);
-    assert_spans_exact();
+    assert_span_stats_exact();
 }
 
 /* After a stop nothing is recorded (a span open across the stop ends
@@ -623,7 +615,7 @@ static void stop_and_start_again(void **state)
     assert_memory_equal(must_find("inline.short", 34)->parent_span_id,
                         must_find("inline.again", 36)->ctx.span_id, 8);
     assert_int_equal(st.spans.exported, 5);
-    assert_spans_exact();
+    assert_span_stats_exact();
 }
 
 int main(void)

@@ -38,14 +38,6 @@ static void assert_child_of(const cap_record_t *child, const cap_record_t *paren
     assert_memory_not_equal(child->ctx.span_id, parent->ctx.span_id, 8);
 }
 
-static void assert_stats_exact(void)
-{
-    otelc_stats_t st;
-    otelc_stats(&st);
-    assert_int_equal(st.spans.pending, 0);
-    assert_int_equal(st.spans.produced, st.spans.exported + otelc_signal_stats_dropped(&st.spans));
-}
-
 /* ---- the no-op span ----------------------------------------------------- */
 
 static void assert_noop(const otelc_span_t *s)
@@ -199,7 +191,7 @@ static void nested_macros_make_children(void **state)
     assert_string_equal(outer->scope, "otelc");
     assert_int_equal(outer->kind, OTELC_SPAN_KIND_INTERNAL);
     assert_int_equal(outer->status, OTELC_STATUS_UNSET);
-    assert_stats_exact();
+    assert_span_stats_exact();
 }
 
 static int early_return(int stop)
@@ -240,7 +232,7 @@ static void early_return_ends_the_span(void **state)
     assert_int_equal(late_parent, 1);
     /* No span is left open in the pipeline. */
     assert_int_equal(otelc__pipeline_open_spans(), 0);
-    assert_stats_exact();
+    assert_span_stats_exact();
 }
 
 static void span_kinds(void **state)
@@ -854,7 +846,7 @@ static void span_ends_on_another_thread(void **state)
         assert_true(r->end_ns >= r->start_ns);
     }
     assert_int_equal(otelc__pipeline_open_spans(), 0);
-    assert_stats_exact();
+    assert_span_stats_exact();
 }
 
 /* An activated span ended by another thread is exported once; its handle on
@@ -881,7 +873,7 @@ static void active_span_ended_elsewhere(void **state)
     assert_false(otelc_span_context_is_valid(&cur));
     sync_export();
     assert_int_equal(count_spans("active_elsewhere"), 1);
-    assert_stats_exact();
+    assert_span_stats_exact();
 }
 
 /* ---- samplers ------------------------------------------------------------ */
