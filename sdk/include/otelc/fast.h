@@ -763,12 +763,11 @@ OTELC__FAST_INLINE int otelc__span_end_fast(otelc_span_t *sp)
     w = otelc__fast_v2.w;
     head = w->head;
     memcpy(&sid, sp->ctx.span_id, 8);
-    if (__builtin_expect(sp->depth != depth || depth == 0, 0))
-        goto library;
-    f = (const otelc__fast_frame_t *)(const void *)(otelc__fast_v2.frames +
-                                                    (size_t)(depth - 1) * OTELC__FAST_FRAME_SIZE);
+    /* The innermost frame, which the state points at (the zero frame, of
+     * no kind, when the stack is empty), must be this span's. */
+    f = (const otelc__fast_frame_t *)(const void *)otelc__fast_v2.cur;
     memcpy(&fsid, f->span.span_id, 8);
-    if (__builtin_expect(fsid != sid || f->kind != OTELC__FAST_FRAME_SPAN, 0))
+    if (__builtin_expect(sp->depth != depth || fsid != sid || f->kind != OTELC__FAST_FRAME_SPAN, 0))
         goto library;
     if (fl != 0) { /* recording */
         if (__builtin_expect(head + 24 > otelc__fast_v2.lim, 0))
