@@ -321,6 +321,28 @@ static void ends_by_hand_and_out_of_order(void **state)
 
 /* ---- what the inline path leaves to the library ------------------------------- */
 
+/* More attributes than the inline path writes (8): the library's, whole. */
+static void more_than_eight_attributes(void **state)
+{
+    (void)state;
+    otelc_span_context_t c[2];
+
+    start(NULL);
+    for (int64_t i = 0; i < 2; i++) {
+        OTELC_SPAN("inline.nine", SPAN_INLINE_ATTRS(i, "IEX"), OTELC_INT("ninth", 9));
+        c[i] = otelc_current_span_context();
+    }
+    sync_export();
+    for (int64_t i = 0; i < 2; i++) {
+        const cap_record_t *r = must_find("inline.nine", i);
+        assert_int_equal(r->n_attrs, 9);
+        assert_string_equal(cap_attr(r, "ninth"), "9");
+        assert_string_equal(cap_attr(r, "venue"), "IEX");
+        assert_memory_equal(r->ctx.span_id, c[i].span_id, 8);
+    }
+    assert_span_stats_exact();
+}
+
 static const char *get_header(void *carrier, const char *key)
 {
     const char *const *h = (const char *const *)carrier;
@@ -624,6 +646,7 @@ int main(void)
         cmocka_unit_test_teardown(inline_spans_are_the_librarys, teardown),
         cmocka_unit_test_teardown(the_library_sees_inline_spans, teardown),
         cmocka_unit_test_teardown(ends_by_hand_and_out_of_order, teardown),
+        cmocka_unit_test_teardown(more_than_eight_attributes, teardown),
         cmocka_unit_test_teardown(correlation_and_remote_parents, teardown),
         cmocka_unit_test_teardown(correlation_ids_of_every_length, teardown),
         cmocka_unit_test_teardown(samplers, teardown),
