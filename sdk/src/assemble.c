@@ -689,8 +689,11 @@ OTELC__INLINE void start_view(const open_span_t *os, start_view_t *v)
     v->n_links = r->n_links;
 }
 
+/* `no_ops` (a constant at each call): the span has no records between
+ * its start and end (attributes, events, links, status), the usual case,
+ * whose assembly leaves their loops out. */
 OTELC__INLINE void assemble_span(open_span_t *os, const otelc__rec_span_end_t *end,
-                                 const start_view_t *vp)
+                                 const start_view_t *vp, bool no_ops)
 {
     const start_view_t v = *vp;
     const otelc_limits_t *lim = &P.limits[0];
@@ -754,7 +757,7 @@ OTELC__INLINE void assemble_span(open_span_t *os, const otelc__rec_span_end_t *e
     /* Room for as many attributes as the span can have: its own, those
      * set later, and correlation.id, within the limit. */
     attr_cap = (size_t)v.n_attrs + (v.corr_len > 0);
-    for (o = os->ops; o != NULL; o = o->next) {
+    for (o = no_ops ? NULL : os->ops; o != NULL; o = o->next) {
         const otelc__rec_span_op_t *op = (const otelc__rec_span_op_t *)(const void *)o->data;
         n_events += op->h.type == OTELC__REC_SPAN_EVENT;
         n_links += op->h.type == OTELC__REC_SPAN_LINK;
@@ -797,6 +800,8 @@ OTELC__INLINE void assemble_span(open_span_t *os, const otelc__rec_span_end_t *e
         }
     }
 
+    if (no_ops && n_links == 0)
+        goto done; /* no events, links or later records */
     ev_cap = n_events < lim->event_count ? n_events : lim->event_count;
     ln_cap = n_links < lim->link_count ? n_links : lim->link_count;
     if (ev_cap && (events = arena_alloc(a, ev_cap * sizeof(*events))) == NULL)
@@ -818,7 +823,7 @@ OTELC__INLINE void assemble_span(open_span_t *os, const otelc__rec_span_end_t *e
             d->dropped_links++;
         }
     }
-    for (o = os->ops; o != NULL; o = o->next) {
+    for (o = no_ops ? NULL : os->ops; o != NULL; o = o->next) {
         const otelc__rec_span_op_t *op = (const otelc__rec_span_op_t *)(const void *)o->data;
         const unsigned char *q = (const unsigned char *)(op + 1);
         switch (op->h.type) {
@@ -870,6 +875,7 @@ OTELC__INLINE void assemble_span(open_span_t *os, const otelc__rec_span_end_t *e
     }
     d->events = events;
     d->links = links;
+done:
     if (b->pub.n++ == 0)
         b->opened_mono = otelc__mono_ns();
     return;
@@ -884,9 +890,12 @@ void otelc__assemble_span(open_span_t *os, const otelc__rec_span_end_t *end)
 
     if (os->shape != NULL) {
         begin_view(os, &v);
-        assemble_span(os, end, &v);
+        if (os->ops == NULL)
+            assemble_span(os, end, &v, true);
+        else
+            assemble_span(os, end, &v, false);
     } else {
         start_view(os, &v);
-        assemble_span(os, end, &v);
+        assemble_span(os, end, &v, false);
     }
 }
