@@ -29,6 +29,11 @@
  *   - the thread already made an otelc call outside the handler (its first
  *     call allocates the thread's buffer; from a handler that call records
  *     nothing if it interrupted another one);
+ *   - each span or log macro the handler uses was called once before
+ *     outside it (a macro's call site learns its shape on its first
+ *     recorded call, which allocates once per site), or the handler
+ *     calls the functions (otelc_log, otelc_span_start), which learn
+ *     nothing;
  *   - the record fits a quarter of the thread's buffer (a larger one is
  *     built in a heap block, see OTELC_RING_SIZE);
  *   - the clock is otelc's own (a user clock_fn must itself be safe).
